@@ -1,0 +1,77 @@
+"""职责分工: which department handles a complaint or enforcement case of a category.
+
+From 000 §1(3)2, 004 §2 and 001 §2 (see DOMAIN.md "Routing by category"). The
+matrix is data (an editable table, ``duty_rule``); ``DEFAULT_DUTIES`` seeds it.
+One table serves complaint routing and joint enforcement alike.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+TOWNSHIP = "镇街"
+TOWNSHIP_JOINT_MEETING = "镇街联席会议"
+COUNTY_TASK_FORCE = "县物业管理专班"
+
+# category (as 12345 exports word it) → responsible department
+DEFAULT_DUTIES: dict[str, str] = {
+    "物业服务": TOWNSHIP,                # caused by the property company: the township urges it
+    "停车管理": TOWNSHIP,
+    "物业收费": "市场监督管理局",          # pricing and public price display; standards: 发改局
+    "收费标准": "发展和改革局",
+    "电梯": "市场监督管理局",
+    "供水": "供水企业",
+    "供暖": "供热企业",
+    "供电": "供电公司",
+    "燃气": "燃气企业",
+    "违法建设": "综合行政执法局",
+    "改变外立面": "综合行政执法局",
+    "改变房屋用途": "综合行政执法局",
+    "占用绿地": "综合行政执法局",
+    "规划问题": "自然资源和规划局",
+    "消防通道": "消防救援大队",
+    "电动车充电": "消防救援大队",
+    "噪音扰民": "公安局",
+    "饲养宠物": "公安局",
+    "治安": "公安局",
+    "垃圾清运": "综合行政执法局",
+    "房屋质量": "住房和城乡建设局",
+    "维修资金": "住房和城乡建设局",
+    "装修": "住房和城乡建设局",
+    "未验收交付": "住房和城乡建设局",
+    "物业退出交接": "住房和城乡建设局",
+    "招投标": "住房和城乡建设局",
+    "人防工程": "人防办",
+}
+
+# categories where "no property company" moves the duty from the township to a department
+_COMPANY_DUTIES = {"物业服务", "停车管理"}
+NO_COMPANY_DEPARTMENT = "住房和城乡建设局"
+
+
+@dataclass(frozen=True)
+class Routing:
+    department: str
+    reason: str
+
+
+def route(category: str, *, duties: Mapping[str, str] | None = None, has_company: bool = True,
+          departments: Iterable[str] = (), unresolved: bool = False) -> Routing:
+    """The responsible department for ``category``, with the special cases in order:
+
+    still unresolved after the township → county task force (专班); several
+    departments involved → township joint meeting; a company-caused category in
+    a compound with no property company → the competent department (住建局);
+    an unknown category → the township.
+    """
+    duties = DEFAULT_DUTIES if duties is None else duties
+    if unresolved:
+        return Routing(COUNTY_TASK_FORCE, "镇街协调后仍未解决，提交县专班")
+    involved = {d for d in departments if d}
+    if len(involved) > 1:
+        return Routing(TOWNSHIP_JOINT_MEETING, "涉及多个部门，由镇街召开联席会议")
+    if category in _COMPANY_DUTIES and not has_company:
+        return Routing(NO_COMPANY_DEPARTMENT, "小区无物业企业，由主管部门负责")
+    if category in duties:
+        return Routing(duties[category], f"按职责分工：{category}")
+    return Routing(TOWNSHIP, f"职责清单未列明“{category}”，由属地镇街负责")

@@ -1,0 +1,323 @@
+"""Monthly accountability ladders (问责阶梯) from complaint counts: pure functions, no I/O.
+
+Two ladders from 沂水 2024 §3(3) and §3(6) (DOMAIN.md rules 1 and 5):
+
+* :func:`complaint_ladder` — 月度投诉排名: each month the projects (物业项目 =
+  compound) in the top ``top_n`` by complaints are published (通报); in the top
+  list 2 calendar months running → replace the project manager; 3 or more →
+  start replacing the property company.
+* :func:`township_ladder` — 镇街问责: a township whose complaints rose year on
+  year gets a work reminder; the largest rise 2 months running → its party
+  secretary's public commitment; a rise 3 months running → collective talk.
+* :func:`township_quarter_ladder` — 季度倒数 (§3(6)): the township last of the
+  quarter speaks at the county government's executive meeting; last in 2
+  quarters → at the party standing committee. The county keeps no township
+  assessment score, so "last" is read from complaints: the largest year-on-year
+  rise of the quarter's complaints.
+
+Months are ``"YYYY-MM"`` strings; "running" means consecutive calendar months,
+across year ends (2025-12 → 2026-01). A month without a row counts as zero
+complaints, so it breaks a run.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+__all__ = [
+    "complaint_ladder", "township_ladder", "top_list", "shift_month", "month_range",
+    "NOTIFY", "REPLACE_MANAGER", "REPLACE_COMPANY", "COLLECTIVE_TALK", "PUBLIC_COMMITMENT",
+    "REMINDER", "NONE", "ACTION_LABELS", "township_quarter_ladder", "month_quarter",
+    "quarter_months", "last_complete_quarter", "EXECUTIVE_MEETING", "STANDING_COMMITTEE",
+]
+
+NOTIFY = "notify"
+REPLACE_MANAGER = "replace_manager"
+REPLACE_COMPANY = "replace_company"
+COLLECTIVE_TALK = "collective_talk"
+PUBLIC_COMMITMENT = "public_commitment"
+REMINDER = "reminder"
+EXECUTIVE_MEETING = "executive_meeting"
+STANDING_COMMITTEE = "standing_committee"
+NONE = "none"
+
+# The seeds' own words for each action (what tables and exports show).
+ACTION_LABELS = {
+    NOTIFY: "通报",
+    REPLACE_MANAGER: "建议更换项目经理",
+    REPLACE_COMPANY: "启动更换物业企业程序",
+    COLLECTIVE_TALK: "县专班集中谈话",
+    PUBLIC_COMMITMENT: "党（工）委书记公开承诺",
+    REMINDER: "工作提醒",
+    EXECUTIVE_MEETING: "在县政府常务会议上表态发言",
+    STANDING_COMMITTEE: "在县委常委会议上表态发言",
+    NONE: "无",
+}
+
+LADDER_COLUMNS = ["project_id", "rank", "complaints", "consecutive_months", "action"]
+QUARTER_COLUMNS = ["township_id", "complaints", "last_year", "yoy_change", "last_place", "times_last",
+                   "action"]
+TOWNSHIP_COLUMNS = ["township_id", "complaints", "last_year", "yoy_change", "yoy_pct",
+                    "consecutive_rises", "largest_rise", "action"]
+
+
+def _parse(month: str) -> tuple[int, int]:
+    try:
+        y, m = str(month).strip().split("-")
+        year, mon = int(y), int(m)
+    except ValueError:
+        raise ValueError(f"月份格式应为 YYYY-MM：{month!r}") from None
+    if not 1 <= mon <= 12:
+        raise ValueError(f"月份格式应为 YYYY-MM：{month!r}")
+    return year, mon
+
+
+def shift_month(month: str, months: int) -> str:
+    """``month`` moved by ``months`` calendar months: ``shift_month("2026-01", -1) == "2025-12"``."""
+    y, m = _parse(month)
+    k = y * 12 + (m - 1) + months
+    return f"{k // 12:04d}-{k % 12 + 1:02d}"
+
+
+def month_range(first: str, last: str) -> list[str]:
+    """Every month from ``first`` to ``last`` inclusive (empty when ``last`` is earlier)."""
+    (y1, m1), (y2, m2) = _parse(first), _parse(last)
+    n = (y2 * 12 + m2) - (y1 * 12 + m1)
+    return [shift_month(first, k) for k in range(n + 1)]
+
+
+def _normalise(counts: pd.DataFrame, key: str) -> pd.DataFrame:
+    missing = {key, "month", "complaints"} - set(counts.columns)
+    if missing:
+        raise ValueError(f"counts lacks columns {sorted(missing)}")
+    df = counts[[key, "month", "complaints"]].copy()
+    df["month"] = [shift_month(m, 0) for m in df["month"]]  # validates and zero-pads
+    df["complaints"] = pd.to_numeric(df["complaints"]).fillna(0).astype("int64")
+    return df.groupby([key, "month"], as_index=False, sort=False)["complaints"].sum()
+
+
+def top_list(counts: pd.DataFrame, month: str, top_n: int = 50) -> pd.DataFrame:
+    """The projects published for ``month``: ``project_id``, ``rank``, ``complaints``.
+
+    Ranked by complaints, highest first; equal counts share the best rank
+    (method "min": 10, 9, 9, 7 → ranks 1, 2, 2, 4). Every project ranked
+    ``top_n`` or better is listed, so a tie at the cut-off lists them all;
+    a project with no complaints is never listed.
+    """
+    return _top(_normalise(counts, "project_id"), shift_month(month, 0), top_n)
+
+
+def _top(df: pd.DataFrame, month: str, top_n: int) -> pd.DataFrame:
+    if top_n < 1:
+        raise ValueError("top_n must be at least 1")
+    df = df[(df["month"] == month) & (df["complaints"] > 0)]
+    rank = df["complaints"].rank(method="min", ascending=False).astype("int64")
+    out = df.assign(rank=rank)[rank <= top_n]
+    return out.sort_values(["rank", "project_id"])[["project_id", "rank", "complaints"]] \
+        .reset_index(drop=True)
+
+
+def complaint_ladder(counts: pd.DataFrame, month: str, top_n: int = 50, *,
+                     replace_manager_months: int = 2, replace_company_months: int = 3) -> pd.DataFrame:
+    """The complaint ranking ladder of ``month`` (月度投诉排名通报).
+
+    Parameters
+    ----------
+    counts : DataFrame
+        ``project_id``, ``month`` ("YYYY-MM"), ``complaints``; one row per project
+        and month (repeated rows are summed; a missing month counts as zero).
+    month : str
+        The month to publish, "YYYY-MM".
+    top_n : int
+        Size of the published list (setting ``ranking_top_n``, default 50).
+    replace_manager_months, replace_company_months : int, keyword-only
+        Months running in the list that lead to replacing the manager (2) and
+        to starting to replace the company (3 or more).
+
+    Returns
+    -------
+    DataFrame
+        One row per listed project: ``project_id``, ``rank``, ``complaints``,
+        ``consecutive_months`` (calendar months in a row ending at ``month`` with
+        the project in the list) and ``action`` (``"notify"``, ``"replace_manager"``
+        or ``"replace_company"``), ordered by rank then id.
+    """
+    if not 1 <= replace_manager_months <= replace_company_months:
+        raise ValueError("need 1 ≤ replace_manager_months ≤ replace_company_months")
+    df = _normalise(counts, "project_id")
+    month = shift_month(month, 0)
+    current = _top(df, month, top_n)
+    run = pd.Series(1, index=current["project_id"].to_numpy(), dtype="int64")
+    alive = set(run.index)
+    back = month
+    while alive:
+        back = shift_month(back, -1)
+        listed = set(_top(df, back, top_n)["project_id"]) & alive
+        run.loc[list(listed)] += 1
+        alive = listed
+    consecutive = current["project_id"].map(run).astype("int64")
+    action = [REPLACE_COMPANY if n >= replace_company_months
+              else REPLACE_MANAGER if n >= replace_manager_months else NOTIFY for n in consecutive]
+    return current.assign(consecutive_months=consecutive.to_numpy(), action=action)[LADDER_COLUMNS]
+
+
+def _yoy(df: pd.DataFrame, towns, month: str) -> pd.Series:
+    """complaints(month) − complaints(month a year earlier), per township (missing → 0)."""
+    by = df.set_index(["township_id", "month"])["complaints"]
+    now = pd.Series([by.get((t, month), 0) for t in towns], index=towns, dtype="int64")
+    before = pd.Series([by.get((t, shift_month(month, -12)), 0) for t in towns], index=towns,
+                       dtype="int64")
+    return now - before
+
+
+def township_ladder(counts: pd.DataFrame, month: str, *, talk_months: int = 3,
+                    commitment_months: int = 2) -> pd.DataFrame:
+    """The township accountability ladder of ``month`` (镇街同比上升问责).
+
+    Parameters
+    ----------
+    counts : DataFrame
+        ``township_id``, ``month`` ("YYYY-MM"), ``complaints``. Every township that
+        appears anywhere in ``counts`` gets a row; missing months count as zero.
+    month : str
+        "YYYY-MM".
+    talk_months, commitment_months : int, keyword-only
+        A rise this many months running → collective talk (3); the largest rise of
+        all townships this many months running → public commitment (2).
+
+    Returns
+    -------
+    DataFrame
+        One row per township: ``township_id``, ``complaints``, ``last_year`` (same
+        month a year earlier), ``yoy_change`` (the difference; a rise is > 0),
+        ``yoy_pct`` (change / last year, a float; NaN where last year was 0),
+        ``consecutive_rises`` (months in a row ending at ``month`` with a rise),
+        ``largest_rise`` (the largest rise of all townships, ties alike, in each of
+        the last ``commitment_months`` months) and ``action``: ``"collective_talk"``
+        when it rose ``talk_months`` or more months running; else
+        ``"public_commitment"`` when ``largest_rise``; else ``"reminder"`` when it
+        rose this month; else ``"none"``. Ordered by ``yoy_change`` descending, then id.
+    """
+    df = _normalise(counts, "township_id")
+    month = shift_month(month, 0)
+    towns = sorted(df["township_id"].unique().tolist())
+    if not towns:
+        return pd.DataFrame(columns=TOWNSHIP_COLUMNS)
+    change = _yoy(df, towns, month)
+    by = df.set_index(["township_id", "month"])["complaints"]
+    now = pd.Series([by.get((t, month), 0) for t in towns], index=towns, dtype="int64")
+    last_year = now - change
+
+    rises = pd.Series(0, index=towns, dtype="int64")
+    alive = set(change.index[change > 0])
+    rises.loc[list(alive)] = 1
+    back = month
+    earliest = min(df["month"]) if len(df) else month
+    while alive and back > earliest:
+        back = shift_month(back, -1)
+        up = _yoy(df, towns, back)
+        alive = {t for t in alive if up[t] > 0}
+        rises.loc[list(alive)] += 1
+
+    largest = pd.Series(True, index=towns)
+    for k in range(commitment_months):
+        ch = change if k == 0 else _yoy(df, towns, shift_month(month, -k))
+        top = ch.max()
+        largest &= (ch == top) & (ch > 0)
+
+    action = [COLLECTIVE_TALK if rises[t] >= talk_months
+              else PUBLIC_COMMITMENT if largest[t]
+              else REMINDER if change[t] > 0 else NONE for t in towns]
+    pct = [float(change[t]) / float(last_year[t]) if last_year[t] else float("nan") for t in towns]
+    out = pd.DataFrame({
+        "township_id": towns, "complaints": now.to_numpy(), "last_year": last_year.to_numpy(),
+        "yoy_change": change.to_numpy(), "yoy_pct": pct, "consecutive_rises": rises.to_numpy(),
+        "largest_rise": largest.to_numpy(), "action": action,
+    })
+    return out.sort_values(["yoy_change", "township_id"], ascending=[False, True]) \
+        .reset_index(drop=True)[TOWNSHIP_COLUMNS]
+
+
+# --------------------------------------------------------------------------- quarters
+def month_quarter(month: str) -> str:
+    """``"2026-10"`` → ``"2026-Q4"``."""
+    y, m = _parse(month)
+    return f"{y:04d}-Q{(m - 1) // 3 + 1}"
+
+
+def quarter_months(quarter: str) -> list[str]:
+    """``"2026-Q4"`` → ``["2026-10", "2026-11", "2026-12"]``."""
+    from policy.ratings import parse_quarter
+
+    y, q = parse_quarter(quarter)
+    first = f"{y:04d}-{3 * q - 2:02d}"
+    return month_range(first, shift_month(first, 2))
+
+
+def last_complete_quarter(month: str) -> str:
+    """The latest quarter that has ended by the end of ``month`` (2026-12 → 2026-Q4, 2026-11 → 2026-Q3)."""
+    y, m = _parse(month)
+    return month_quarter(month) if m % 3 == 0 else month_quarter(shift_month(month, -(m % 3)))
+
+
+def township_quarter_ladder(counts: pd.DataFrame, quarter: str, *, window: int = 4,
+                            committee_times: int = 2) -> pd.DataFrame:
+    """Quarterly last place of the townships (季度倒数表态发言), from complaints.
+
+    Parameters
+    ----------
+    counts : DataFrame
+        ``township_id``, ``month`` ("YYYY-MM"), ``complaints``; missing months count as zero.
+    quarter : str
+        "YYYY-Qn".
+    window : int, keyword-only
+        Quarters, ending with ``quarter``, in which last places are counted (4: a rolling year).
+    committee_times : int, keyword-only
+        Last places in the window that move the statement to the party standing committee (2).
+
+    Returns
+    -------
+    DataFrame
+        One row per township: ``township_id``, ``complaints`` (the quarter), ``last_year``
+        (same quarter a year earlier), ``yoy_change``, ``last_place`` (largest change of
+        all townships, ties alike; nobody when every township changed alike),
+        ``times_last`` (last places in the window) and ``action``: ``"standing_committee"``
+        when last now and ``times_last`` ≥ ``committee_times``; else ``"executive_meeting"``
+        when last now; else ``"none"``. Ordered by ``yoy_change`` descending, then id.
+    """
+    from policy.ratings import quarters_back
+
+    if window < 1 or committee_times < 1:
+        raise ValueError("window and committee_times must be at least 1")
+    df = _normalise(counts, "township_id")
+    towns = sorted(df["township_id"].unique().tolist())
+    if not towns:
+        return pd.DataFrame(columns=QUARTER_COLUMNS)
+    by = df.set_index(["township_id", "month"])["complaints"]
+
+    def total(months: list[str]) -> pd.Series:
+        return pd.Series([sum(int(by.get((t, m), 0)) for m in months) for t in towns], index=towns,
+                         dtype="int64")
+
+    def quarter_change(q: str) -> tuple[pd.Series, pd.Series]:
+        months = quarter_months(q)
+        now = total(months)
+        return now, now - total([shift_month(m, -12) for m in months])
+
+    def last_of(change: pd.Series) -> set:
+        return set() if change.nunique() <= 1 else set(change.index[change == change.max()])
+
+    now, change = quarter_change(quarter)
+    last_now = last_of(change)
+    times = pd.Series(0, index=towns, dtype="int64")
+    for q in quarters_back(quarter, window):
+        for t in (last_now if q == quarter else last_of(quarter_change(q)[1])):
+            times[t] += 1
+    action = [(STANDING_COMMITTEE if times[t] >= committee_times else EXECUTIVE_MEETING)
+              if t in last_now else NONE for t in towns]
+    out = pd.DataFrame({
+        "township_id": towns, "complaints": now.to_numpy(), "last_year": (now - change).to_numpy(),
+        "yoy_change": change.to_numpy(), "last_place": [t in last_now for t in towns],
+        "times_last": times.to_numpy(), "action": action,
+    })
+    return out.sort_values(["yoy_change", "township_id"], ascending=[False, True]) \
+        .reset_index(drop=True)[QUARTER_COLUMNS]
