@@ -1,0 +1,261 @@
+"""Command line: ``python -m data {init,demo,import} ...``.
+
+Examples::
+
+    python -m data init                       # migrate; fill with the demo county if empty
+    python -m data demo --seed 7 --db sqlite:///var/demo7.sqlite
+    python -m data import boundaries 镇街.shp.zip --level township --crs cgcs2000
+    python -m data import compounds 小区.xlsx --dry-run
+    python -m data import evaluations 2026年第三季度考评.xlsx
+    python -m data import complaints 12345工单.xlsx --crs gcj02 --dry-run
+    python -m data import parking 错时停车资源.xlsx   # offices, enterprises, car parks, road bays
+    python -m data verify-draw 3              # re-run spot-check draw 3 from its record
+    python -m data backup var/备份.sqlite      # consistent online backup + integrity check
+    python -m data restore var/备份.sqlite --yes
+    python -m data user add zhangsan --role township --township-id 3
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from data import db
+
+CRS_CHOICES = ("wgs84", "cgcs2000", "gcj02", "bd09")
+
+
+def _progress(done: int, total: int, message: str = "") -> None:
+    pct = 100 * done / total if total else 100
+    print(f"\r[{pct:5.1f}%] {message:<40}", end="", file=sys.stderr, flush=True)
+    if done >= total:
+        print(file=sys.stderr)
+
+
+def cmd_init(args) -> int:
+    engine = db.make_engine(args.db)
+    db.migrate(engine)
+    if db.is_empty(engine) and not args.no_demo:
+        from data.demo import build_demo
+
+        print("数据库为空，正在生成演示数据（金乡县，合成）…", file=sys.stderr)
+        build_demo(engine, seed=args.seed, progress=_progress)
+    print(f"数据库已就绪：{engine.url.render_as_string(hide_password=True)}")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from data.demo import build_demo
+
+    engine = db.make_engine(args.db)
+    db.migrate(engine)
+    if not db.is_empty(engine):
+        print("目标数据库已有数据；演示数据只写入空数据库。", file=sys.stderr)
+        return 2
+    summary = build_demo(
+        engine, seed=args.seed, compounds=args.compounds, complaints=args.complaints,
+        end_month=args.end, progress=_progress,
+    )
+    for key, value in summary.items():
+        print(f"{key}\t{value}")
+    return 0
+
+
+def _cli_actor() -> str:
+    """``cli:<login name>``: commands run on the server are trusted, and recorded as such."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no passwd entry (containers)
+        return "cli"
+
+
+def cmd_import(args) -> int:
+    from data import importers
+
+    engine = db.make_engine(args.db)
+    db.migrate(engine)
+    actor = _cli_actor()  # the audit log names who ran it from the shell
+    if args.kind == "boundaries":
+        if not args.level:
+            print("导入边界需要 --level township|community|grid|county", file=sys.stderr)
+            return 2
+        report = importers.import_boundaries(
+            engine, args.file, level=args.level, crs=args.crs, encoding=args.encoding,
+            dry_run=args.dry_run, name=args.name, adcode=args.adcode, layer=args.layer, actor=actor,
+        )
+    elif args.kind == "complaints":
+        from data.importers.complaints import import_complaints
+
+        report = import_complaints(engine, args.file, crs=args.crs, encoding=args.encoding,
+                                   dry_run=args.dry_run, progress=_progress, actor=actor)
+    elif args.kind == "evaluations":
+        from data.importers.evaluations import import_evaluations
+
+        report = import_evaluations(engine, args.file, encoding=args.encoding, dry_run=args.dry_run, actor=actor)
+    elif args.kind == "parking":
+        from data.importers.parking import import_parking
+
+        report = import_parking(engine, args.file, crs=args.crs, encoding=args.encoding, dry_run=args.dry_run,
+                                layer=args.layer, actor=actor)
+    else:
+        report = importers.import_compounds(
+            engine, args.file, crs=args.crs, encoding=args.encoding, dry_run=args.dry_run,
+            layer=args.layer, actor=actor,
+        )
+    print(report.summary())
+    for line in report.note_lines():
+        print(f"提示：{line}")
+    if not report.ok:
+        for line in report.error_lines(limit=50):
+            print(line, file=sys.stderr)
+        if args.report:
+            report.to_excel(args.report)
+            print(f"错误报告已写入 {args.report}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_verify_draw(args) -> int:
+    from data.queries.inspection import verify_draw
+
+    engine = db.make_engine(args.db)
+    db.migrate(engine)
+    try:
+        result = verify_draw(engine, args.draw_id)
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    print(f"抽查批次 {args.draw_id}：{result.message()}")
+    return 0 if result.ok else 1
+
+
+def cmd_backup(args) -> int:
+    from data import backup
+
+    engine = db.make_engine(args.db)
+    try:
+        path = backup.backup(engine, args.file, actor=_cli_actor())
+    except backup.BackupError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    print(f"备份已写入 {path}（完整性检查通过）")
+    return 0
+
+
+def cmd_restore(args) -> int:
+    from data import backup
+
+    engine = db.make_engine(args.db)
+    if not args.yes:
+        print("恢复将用备份替换数据库中的全部数据；确认请加 --yes", file=sys.stderr)
+        return 2
+    try:
+        counts = backup.restore(engine, args.file, actor=_cli_actor())
+    except backup.BackupError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    print(f"已从 {args.file} 恢复（完整性检查通过）：{sum(counts.values())} 行，{len(counts)} 张表")
+    return 0
+
+
+def cmd_user(args) -> int:
+    import getpass
+
+    from data import auth
+
+    engine = db.make_engine(args.db)
+    db.migrate(engine)
+    try:
+        if args.action == "list":
+            for u in auth.users(engine):
+                print(f"{u['username']}\t{u['role_label']}\t{u['display_name']}\t"
+                      f"{'停用' if not u['active'] else ''}{'锁定至 %s' % u['locked_until'] if u['locked_until'] else ''}")
+            return 0
+        if args.action == "unlock":
+            auth.unlock(engine, args.username, actor=_cli_actor())
+            print(f"已解锁 {args.username}")
+            return 0
+        password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("密码：")
+        if args.action == "add":
+            auth.create_user(engine, args.username, args.name or args.username, args.role,
+                             password=password, township_id=args.township_id,
+                             community_id=args.community_id, email=args.email, actor=_cli_actor())
+            print(f"已创建用户 {args.username}")
+        else:
+            auth.set_password(engine, args.username, password, actor=_cli_actor())
+            print(f"已为 {args.username} 设置新密码")
+    except (ValueError, PermissionError) as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", default=argparse.SUPPRESS,
+                        help="数据库 URL（默认 DATABASE_URL 或 var/dashboard.sqlite）")
+    p = argparse.ArgumentParser(prog="python -m data", description="物业监管地图：数据管理",
+                                parents=[common])
+    sub = p.add_subparsers(dest="command", required=True)
+
+    init = sub.add_parser("init", parents=[common], help="迁移数据库；为空时生成演示数据")
+    init.add_argument("--seed", type=int, default=2024)
+    init.add_argument("--no-demo", action="store_true", help="不生成演示数据")
+    init.set_defaults(func=cmd_init)
+
+    demo = sub.add_parser("demo", parents=[common], help="在空数据库中生成可复现的演示县（金乡县，合成数据）")
+    demo.add_argument("--seed", type=int, default=2024)
+    demo.add_argument("--compounds", type=int, default=None, help="小区数量（默认约 900）")
+    demo.add_argument("--complaints", type=int, default=None, help="诉求数量（默认约 40000）")
+    demo.add_argument("--end", default=None, help="最后一个月 YYYY-MM（默认固定值，保证可复现）")
+    demo.set_defaults(func=cmd_demo)
+
+    imp = sub.add_parser("import", parents=[common], help="导入本县数据")
+    imp.add_argument("kind", choices=("boundaries", "compounds", "evaluations", "complaints", "parking"))
+    imp.add_argument("file")
+    imp.add_argument("--level", choices=("county", "township", "community", "grid"))
+    imp.add_argument("--crs", default=None,
+                     help="源坐标系：wgs84|cgcs2000|gcj02|bd09 或 EPSG:xxxx（默认自动识别）")
+    imp.add_argument("--encoding", default=None, help="文本编码（默认自动识别，如 gbk）")
+    imp.add_argument("--name", default=None, help="名称字段（默认自动识别，如 名称/XZMC）")
+    imp.add_argument("--adcode", default=None, help="区划代码字段（默认自动识别）")
+    imp.add_argument("--layer", default=None, help="GeoPackage/多图层文件中的图层名")
+    imp.add_argument("--dry-run", action="store_true", help="只校验，不写入")
+    imp.add_argument("--report", default=None, help="校验失败时把错误报告写入此 Excel 文件")
+    imp.set_defaults(func=cmd_import)
+
+    ver = sub.add_parser("verify-draw", parents=[common], help="按记录重新抽取，验证双随机抽查批次")
+    ver.add_argument("draw_id", type=int, help="抽查批次编号")
+    ver.set_defaults(func=cmd_verify_draw)
+
+    bak = sub.add_parser("backup", parents=[common], help="在线备份数据库（写入期间也保持一致），并做完整性检查")
+    bak.add_argument("file", help="备份文件（SQLite 为 .sqlite；PostgreSQL 为 pg_dump 自定义格式）")
+    bak.set_defaults(func=cmd_backup)
+
+    res = sub.add_parser("restore", parents=[common], help="从备份恢复数据库，恢复后做完整性检查")
+    res.add_argument("file")
+    res.add_argument("--yes", action="store_true", help="确认用备份替换全部数据")
+    res.set_defaults(func=cmd_restore)
+
+    usr = sub.add_parser("user", parents=[common], help="本地账号：list | add | passwd | unlock")
+    usr.add_argument("action", choices=("list", "add", "passwd", "unlock"))
+    usr.add_argument("username", nargs="?", default="")
+    usr.add_argument("--role", choices=("leader", "housing", "township", "community", "inspector", "admin"))
+    usr.add_argument("--name", default=None, help="显示名称")
+    usr.add_argument("--township-id", type=int, default=None)
+    usr.add_argument("--community-id", type=int, default=None)
+    usr.add_argument("--email", default=None, help="统一身份认证（OpenID Connect）邮箱")
+    usr.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码")
+    usr.set_defaults(func=cmd_user)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)  # --db may come before or after the subcommand
+    args.db = getattr(args, "db", None)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

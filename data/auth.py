@@ -1,0 +1,259 @@
+"""Local accounts and sign-in (登录): argon2 password hashes, lockout, role → jurisdiction.
+
+Deny by default: a user is signed in only when the account exists, is active,
+not locked, has a known role (``data.vocab.ROLES``) and the jurisdiction that
+role needs (a township for 镇街 staff, a township and community for 社区
+staff). Anything else raises :class:`LoginError` with a Chinese message that
+does not tell an attacker which part was wrong.
+
+Passwords are hashed with argon2id (``argon2-cffi``); repeated failures lock
+the account for ``login_lockout_minutes`` after ``login_max_failures``
+failures in a row (settings). Every sign-in, failure and lockout is written
+to the audit log. Identity-provider logins (OpenID Connect through
+``st.login``) are mapped by email with :func:`account_for_email`; the role
+and jurisdiction always come from this project's user table.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import Engine, func, select, update
+from sqlalchemy.orm import Session
+
+from data import audit, permissions, settings
+from data.db import write_session
+from data.schema import User
+from data.scope import COUNTY, Scope
+from data.vocab import ROLES
+
+_HASHER = PasswordHasher()
+# Verified when the username is unknown, so both failures take the same time.
+_DUMMY_HASH = _HASHER.hash("not-a-real-password")
+BAD_CREDENTIALS = "用户名或密码错误"
+
+
+class LoginError(PermissionError):
+    """Sign-in refused; the message is for the user (Chinese)."""
+
+
+@dataclass(frozen=True)
+class Account:
+    """已登录用户: who is signed in, their role and jurisdiction (never a password hash)."""
+
+    id: int
+    username: str
+    display_name: str
+    role: str
+    township_id: int | None = None
+    community_id: int | None = None
+    inspector_id: int | None = None
+
+    @property
+    def scope(self) -> Scope:
+        """The jurisdiction every query of this user is confined to."""
+        if self.role in permissions.COMMUNITY_ROLES:
+            return Scope(self.township_id, self.community_id)
+        if self.role in permissions.TOWNSHIP_ROLES:
+            return Scope(self.township_id)
+        return COUNTY
+
+    @property
+    def role_label(self) -> str:
+        return ROLES.get(self.role, self.role)
+
+    def can(self, capability: str) -> bool:
+        return permissions.can(self.role, capability)
+
+    def can_open(self, page: str) -> bool:
+        return permissions.can_open(self.role, page)
+
+    def require(self, capability: str) -> None:
+        permissions.require(self.role, capability)
+
+
+# --------------------------------------------------------------------------- passwords
+def hash_password(password: str, *, salt: bytes | None = None) -> str:
+    """argon2id hash; ``salt`` only for reproducible demo data (random otherwise)."""
+    return _HASHER.hash(password, salt=salt)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """True when ``password`` matches; False for a wrong password or a missing/corrupt hash."""
+    try:
+        return _HASHER.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def check_new_password(engine: Engine, password: str) -> None:
+    """Raise ValueError (Chinese) when ``password`` is too weak to set."""
+    minimum = int(settings.get(engine, "password_min_length"))
+    if len(password) < minimum:
+        raise ValueError(f"密码至少需要 {minimum} 个字符")
+    if password.isdigit() or password.isalpha():
+        raise ValueError("密码不能只含数字或只含字母")
+
+
+# --------------------------------------------------------------------------- accounts
+def account_of(user: User) -> Account:
+    """The :class:`Account` of a user row; LoginError when its role or jurisdiction is incomplete."""
+    if user.role not in ROLES or user.role not in permissions.ROLE_CAPABILITIES:
+        raise LoginError("账号的角色未配置，请联系管理员")
+    if user.role in permissions.TOWNSHIP_ROLES and user.township_id is None:
+        raise LoginError("账号未配置所属镇街，请联系管理员")
+    if user.role in permissions.COMMUNITY_ROLES and user.community_id is None:
+        raise LoginError("账号未配置所属社区，请联系管理员")
+    return Account(id=user.id, username=user.username, display_name=user.display_name,
+                   role=user.role, township_id=user.township_id, community_id=user.community_id,
+                   inspector_id=user.inspector_id)
+
+
+def get_account(engine: Engine, username: str) -> Account:
+    """The active account ``username`` (no password check: for tests and an already-verified identity)."""
+    with Session(engine) as s:
+        user = s.scalar(select(User).where(User.username == username))
+        if user is None or not user.active:
+            raise LoginError(BAD_CREDENTIALS)
+        return account_of(user)
+
+
+def authenticate(engine: Engine, username: str, password: str, *,
+                 now: datetime | None = None) -> Account:
+    """Check a local login; return the :class:`Account` or raise :class:`LoginError`.
+
+    A wrong password counts towards the lockout; a correct one resets the count.
+    """
+    now = now or datetime.now()
+    username = (username or "").strip()
+    with Session(engine) as s:
+        user = s.scalar(select(User).where(User.username == username)) if username else None
+        stored = None if user is None else (user.id, user.password_hash, user.active, user.locked_until)
+    if stored is None:
+        verify_password(None, password or "")
+        audit.record(engine, username or None, "login_failed", "local", None, reason="unknown user")
+        raise LoginError(BAD_CREDENTIALS)
+    user_id, password_hash, active, locked_until = stored
+    if locked_until is not None and locked_until > now:
+        audit.record(engine, username, "login_failed", "local", None, reason="locked")
+        raise LoginError(f"登录失败次数过多，账号已锁定至 {locked_until:%Y-%m-%d %H:%M}，请稍后再试或联系管理员")
+    ok = verify_password(password_hash, password or "")
+    if not ok:
+        maximum = max(1, int(settings.get(engine, "login_max_failures")))
+        minutes = int(settings.get(engine, "login_lockout_minutes"))
+        with write_session(engine) as s:
+            s.execute(update(User).where(User.id == user_id)
+                      .values(failed_logins=User.failed_logins + 1))
+            failures = s.scalar(select(User.failed_logins).where(User.id == user_id))
+            locked = failures >= maximum
+            if locked:
+                s.execute(update(User).where(User.id == user_id)
+                          .values(failed_logins=0, locked_until=now + timedelta(minutes=minutes)))
+                audit.record(s, username, "login_locked", "local", None, failures=failures,
+                             minutes=minutes, at=now)
+            else:
+                audit.record(s, username, "login_failed", "local", None, failures=failures, at=now)
+        if locked:
+            raise LoginError(f"连续 {maximum} 次密码错误，账号已锁定 {minutes} 分钟")
+        raise LoginError(BAD_CREDENTIALS)
+    if not active:
+        audit.record(engine, username, "login_failed", "local", None, reason="inactive")
+        raise LoginError("账号已停用，请联系管理员")
+    with write_session(engine) as s:
+        user = s.get(User, user_id)
+        account = account_of(user)  # raises before anything is written when misconfigured
+        user.failed_logins, user.locked_until = 0, None
+        if _HASHER.check_needs_rehash(password_hash):
+            user.password_hash = hash_password(password)
+        audit.record(s, account, "login", "local", account.scope, role=account.role, at=now)
+    return account
+
+
+def account_for_email(engine: Engine, email: str | None, *, provider: str = "oidc") -> Account:
+    """The account an identity provider's verified ``email`` maps to (deny by default)."""
+    email = (email or "").strip().lower()
+    with Session(engine) as s:
+        user = s.scalar(select(User).where(func.lower(User.email) == email)) if email else None
+        if user is None or not user.active:
+            audit.record(engine, email or None, "login_failed", provider, None, reason="no local account")
+            raise LoginError("此身份未在本系统登记或已停用，请联系管理员开通")
+        account = account_of(user)
+    audit.record(engine, account, "login", provider, account.scope, role=account.role)
+    return account
+
+
+def create_user(engine: Engine, username: str, display_name: str, role: str, *,
+                password: str | None = None, township_id: int | None = None,
+                community_id: int | None = None, email: str | None = None,
+                inspector_id: int | None = None, actor=None, check_strength: bool = True) -> Account:
+    """Add a user; the role's jurisdiction is checked like at sign-in.
+
+    A signed-in ``actor`` needs ``manage_users`` (PermissionError otherwise).
+    """
+    permissions.authorize(actor, permissions.MANAGE_USERS)
+    if role not in ROLES:
+        raise ValueError(f"未知角色：{role}")
+    if not (username or "").strip():
+        raise ValueError("用户名不能为空")
+    if password is not None and check_strength:
+        check_new_password(engine, password)
+    user = User(username=username.strip(), display_name=display_name, role=role,
+                township_id=township_id, community_id=community_id,
+                email=email.strip().lower() if email else None, inspector_id=inspector_id,
+                password_hash=hash_password(password) if password is not None else None,
+                active=True, failed_logins=0)
+    with write_session(engine) as s:
+        s.add(user)
+        s.flush()
+        account = account_of(user)
+        audit.record(s, actor, "user", f"app_user:{username}", None, op="create", role=role,
+                     township_id=township_id, community_id=community_id)
+    return account
+
+
+def set_password(engine: Engine, username: str, password: str, *, actor=None,
+                 check_strength: bool = True) -> None:
+    """Set a new password and unlock the account (a signed-in ``actor`` needs ``manage_users``)."""
+    permissions.authorize(actor, permissions.MANAGE_USERS)
+    if check_strength:
+        check_new_password(engine, password)
+    with write_session(engine) as s:
+        changed = s.execute(update(User).where(User.username == username).values(
+            password_hash=hash_password(password), failed_logins=0, locked_until=None)).rowcount
+        if not changed:
+            raise LoginError(f"用户不存在：{username}")
+        audit.record(s, actor, "user", f"app_user:{username}", None, op="set_password")
+
+
+def unlock(engine: Engine, username: str, *, actor=None) -> None:
+    """Clear a lockout before it runs out (a signed-in ``actor`` needs ``manage_users``)."""
+    permissions.authorize(actor, permissions.MANAGE_USERS)
+    with write_session(engine) as s:
+        s.execute(update(User).where(User.username == username)
+                  .values(failed_logins=0, locked_until=None))
+        audit.record(s, actor, "user", f"app_user:{username}", None, op="unlock")
+
+
+def set_active(engine: Engine, username: str, active: bool, *, actor=None) -> None:
+    """Disable (离岗、调岗) or re-enable an account; users are never deleted, their history stays."""
+    permissions.authorize(actor, permissions.MANAGE_USERS)
+    if not active and getattr(actor, "username", None) == username:
+        raise ValueError("不能停用自己的账号")
+    with write_session(engine) as s:
+        changed = s.execute(update(User).where(User.username == username).values(active=bool(active))).rowcount
+        if not changed:
+            raise LoginError(f"用户不存在：{username}")
+        audit.record(s, actor, "user", f"app_user:{username}", None, op="enable" if active else "disable")
+
+
+def users(engine: Engine) -> list[dict]:
+    """Every user without the password hash (for the admin's list and the demo login page)."""
+    with Session(engine) as s:
+        rows = s.scalars(select(User).order_by(User.id)).all()
+        return [{"username": u.username, "display_name": u.display_name, "role": u.role,
+                 "role_label": ROLES.get(u.role, u.role), "township_id": u.township_id,
+                 "community_id": u.community_id, "email": u.email, "active": u.active,
+                 "locked_until": u.locked_until, "has_password": u.password_hash is not None}
+                for u in rows]

@@ -1,0 +1,1 @@
+"""Official documents generated from stored records (.docx via python-docx)."""

@@ -1,0 +1,321 @@
+"""Boundary imports: county outline, townships, communities, grids.
+
+Natural keys (the upsert rule): township by code, else by name; community by
+code, else (township, name); grid by code, else (community, name). A row
+without a code that matches nothing gets a generated code ``<parent code>-001``
+(said in a note). A parent (所属镇街, 所属社区) is found by name or code, or,
+when the cell is blank, by the polygon that covers the boundary's inner point.
+"""
+from __future__ import annotations
+
+import re
+
+import shapely
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from data import permissions
+from data.importers.geometry import Extent
+from data.importers.pipeline import Job, Row
+from data.importers.places import CodeMaker, Matcher, Registry, apply_values
+from data.importers.report import ImportReport
+from data.schema import Community, County, Grid, Township
+
+__all__ = ["import_boundaries", "LEVELS"]
+
+LEVELS = ("county", "township", "community", "grid")
+_ADCODE = re.compile(r"^\d{6}$")
+
+
+def import_boundaries(engine, path, *, level: str, crs: str | None = None, encoding: str | None = None,
+                      dry_run: bool = False, name: str | None = None, adcode: str | None = None,
+                      layer: str | None = None, filename: str | None = None,
+                      tolerance_m: float = 1000.0, actor=None) -> ImportReport:
+    """Import boundaries of one ``level`` from a file; validate everything, write all or nothing.
+
+    Parameters
+    ----------
+    engine : sqlalchemy.Engine
+    path : str, Path, bytes or file object
+        GeoJSON, GeoPackage, shapefile (.shp or .zip), or .xlsx/.csv with a WKT column.
+        For bytes or a file object give ``filename`` (its extension names the format).
+    level : {"county", "township", "community", "grid"}
+    crs : str, optional
+        Source CRS: "wgs84", "cgcs2000", "gcj02", "bd09" or "EPSG:nnnn"; default: from the file.
+    encoding : str, optional
+        Text encoding of a CSV or shapefile; default: detected.
+    dry_run : bool
+        Validate and count only; nothing is written.
+    name, adcode : str, optional
+        County level: the county's name and 6-digit code when the file has no such columns
+        (or to pick one feature of a file with several counties).
+    layer : str, optional
+        Layer of a GeoPackage or shapefile of a zip holding several.
+    tolerance_m : float
+        How far (metres) a boundary may reach beyond the stored county outline.
+    actor : Account or str, optional
+        Who imports: a signed-in Account needs ``import``; the import is audited with its write.
+
+    Returns
+    -------
+    ImportReport
+    """
+    if level not in LEVELS:
+        raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
+    permissions.authorize(actor, (permissions.IMPORT, permissions.EDIT_REGISTERS))
+    job = Job(path, level, crs=crs, encoding=encoding, layer=layer, filename=filename, dry_run=dry_run,
+              tolerance_m=tolerance_m, actor=actor)
+    if not job.read(required=() if level == "county" else ("name",)):
+        return job.report
+    if not (job.table.vector or "wkt" in job.cmap.columns):
+        job.report.error(None, "", None, "文件中没有边界几何：请用 GeoJSON、GeoPackage、shapefile，"
+                                         "或在 Excel/CSV 中提供 WKT 列")
+        return job.report
+    with Session(engine, autoflush=False) as session:
+        if level == "county":
+            job.extent = Extent(None)  # a new outline is checked against China, not the old one
+        else:
+            job.load_extent(session)
+        rows = job.rows()
+        if job.geometries(rows, polygonal=True):
+            for row in rows:
+                if row.geometry is None and not row.bad:
+                    job.error(row, job.geometry_key(), "为空（缺少边界）", value=None)
+            if level == "county":
+                _county(job, session, rows, name=name, adcode=adcode)
+            else:
+                {"township": _townships, "community": _communities, "grid": _grids}[level](job, session, rows)
+        return job.finish(session)
+
+
+def _count(job: Job, created: bool, changed: bool) -> None:
+    if created:
+        job.report.created += 1
+    elif changed:
+        job.report.updated += 1
+    else:
+        job.report.unchanged += 1
+
+
+def _require_name(job: Job, rows: list[Row]) -> list[Row]:
+    for row in rows:
+        if "name" not in row.values and not row.bad:
+            job.error(row, "name", "为空", value=None)
+    return [r for r in rows if not r.bad]
+
+
+# --------------------------------------------------------------------------- county
+def _county(job: Job, session: Session, rows: list[Row], *, name: str | None, adcode: str | None) -> None:
+    if adcode is not None and not _ADCODE.match(str(adcode).strip()):
+        job.report.error(None, "adcode", adcode, "行政区划代码应为 6 位数字")
+        return
+    for row in rows:
+        code = row.values.get("adcode")
+        if code and not _ADCODE.match(code):
+            job.error(row, "adcode", "行政区划代码应为 6 位数字")
+    chosen = [r for r in rows if not r.bad]
+    if adcode or name:
+        picked = [r for r in chosen if (adcode and r.values.get("adcode") == str(adcode).strip())
+                  or (name and r.values.get("name") == name)]
+        in_file = sorted({f"{r.values.get('name', '')} {r.values.get('adcode', '')}".strip() for r in chosen})
+        if picked:
+            chosen = picked
+        elif (adcode and any("adcode" in r.values for r in chosen)) or \
+                (name and not adcode and any("name" in r.values for r in chosen)):
+            wanted = " ".join(str(x) for x in (name, adcode) if x)
+            job.report.error(None, "", wanted, f"文件中没有这个县（文件中有：{'、'.join(in_file)}）")
+            return
+    keys = {(r.values.get("adcode"), r.values.get("name")) for r in chosen}
+    if len(keys) > 1:
+        job.report.error(None, "", None, f"文件含 {len(keys)} 个不同的县：请用 adcode= 或 name= 指定一个")
+    if job.report.errors:
+        return
+    file_code, file_name = keys.pop() if keys else (None, None)
+    existing = list(session.scalars(select(County)))
+    code = (str(adcode).strip() if adcode else None) or file_code
+    if code is None and len(existing) == 1:
+        code = existing[0].adcode
+        job.report.note(f"文件未给出行政区划代码，沿用数据库中的 {code}")
+    if code is None:
+        job.report.error(None, "行政区划代码", None, "缺少 6 位行政区划代码：请在文件中提供或用 adcode= 指定")
+        return
+    others = [c for c in existing if c.adcode != code]
+    if others:
+        job.report.error(None, "行政区划代码", code,
+                         f"与数据库中已有的县（{others[0].name} {others[0].adcode}）不一致：本系统只服务一个县")
+        return
+    row_obj = session.get(County, code)
+    county_name = name or file_name or (row_obj.name if row_obj else None)
+    if not county_name:
+        job.report.error(None, "名称", None, "缺少县名称：请在文件中提供或用 name= 指定")
+        return
+    geom = shapely.union_all([r.geometry for r in chosen])
+    if len(chosen) > 1:
+        job.report.note(f"{len(chosen)} 个要素已合并为一个县域边界")
+    source = f"{job.report.source}（{job.report.crs or ''}）"[:200]
+    values = {"name": county_name, "geometry": geom, "source": source}
+    if row_obj is None:
+        session.add(County(adcode=code, **values))
+        _count(job, True, False)
+    else:
+        _count(job, False, apply_values(row_obj, values))
+
+
+# --------------------------------------------------------------------------- townships
+def _kind_from_name(name: str) -> str:
+    if name.endswith(("街道", "街道办事处", "办事处")):
+        return "街道"
+    if name.endswith("乡"):
+        return "乡"
+    return "镇"
+
+
+def _townships(job: Job, session: Session, rows: list[Row]) -> None:
+    reg = Registry(session)
+    rows = _require_name(job, rows)
+    file_codes = {r.values["code"] for r in rows if "code" in r.values}
+    matcher = Matcher(reg.townships, lambda t: t.name, file_codes=file_codes, unique_key=True, what="镇街")
+    plans = []
+    for row in rows:
+        obj, ok = matcher.match(job, row, row.values.get("code"), row.values["name"])
+        if ok:
+            plans.append((row, obj))
+    if job.report.errors:
+        return
+    county = session.scalars(select(County)).first()
+    new_code = CodeMaker(reg.codes(Township), max_len=20)
+    for row, obj in plans:
+        values = {"name": row.values["name"], "geometry": row.geometry, "synthetic": False}
+        for key in ("code", "kind"):
+            if key in row.values:
+                values[key] = row.values[key]
+        if obj is None:
+            values.setdefault("kind", _kind_from_name(values["name"]))
+            if "code" not in values:
+                values["code"] = new_code(f"{county.adcode if county else 'T'}-")
+                job.note(row, "code", f"未填写代码，已生成 {values['code']}")
+            reg.add(Township(**values))
+            _count(job, True, False)
+        else:
+            _count(job, False, apply_values(obj, values))
+
+
+# --------------------------------------------------------------------------- communities
+def _parent_township(job: Job, reg: Registry, rows: list[Row]) -> dict[int, Township]:
+    """所属镇街 of each row, by name/code or, when blank, by location."""
+    found: dict[int, Township] = {}
+    blank = []
+    for row in rows:
+        text = row.values.get("township")
+        if text is None:
+            blank.append(row)
+            continue
+        township = reg.township(text)
+        if township is None:
+            job.error(row, "township", "不存在" + reg.township_hint(text))
+        else:
+            found[id(row)] = township
+    for row, township in zip(blank, reg.locate(Township, [r.geometry for r in blank])):
+        if township is None:
+            job.error(row, "township", "为空，且边界不在任何已有镇街范围内", value=None)
+        else:
+            found[id(row)] = township
+            job.note(row, "township", f"按位置确定为“{township.name}”")
+    return found
+
+
+def _communities(job: Job, session: Session, rows: list[Row]) -> None:
+    reg = Registry(session)
+    rows = _require_name(job, rows)
+    towns = _parent_township(job, reg, rows)
+    rows = [r for r in rows if not r.bad]
+    file_codes = {r.values["code"] for r in rows if "code" in r.values}
+    matcher = Matcher(reg.communities, lambda c: (c.township_id, c.name), file_codes=file_codes,
+                      unique_key=True, what="社区")
+    plans = []
+    for row in rows:
+        township = towns[id(row)]
+        obj, ok = matcher.match(job, row, row.values.get("code"), (township.id, row.values["name"]))
+        if ok:
+            plans.append((row, obj, township))
+    if job.report.errors:
+        return
+    new_code = CodeMaker(reg.codes(Community), max_len=20)
+    for row, obj, township in plans:
+        values = {"name": row.values["name"], "township_id": township.id, "geometry": row.geometry}
+        if "code" in row.values:
+            values["code"] = row.values["code"]
+        if obj is None:
+            if "code" not in values:
+                values["code"] = new_code(f"{township.code}-")
+                job.note(row, "code", f"未填写编码，已生成 {values['code']}")
+            reg.add(Community(**values))
+            _count(job, True, False)
+        else:
+            _count(job, False, apply_values(obj, values))
+
+
+# --------------------------------------------------------------------------- grids
+def _grids(job: Job, session: Session, rows: list[Row]) -> None:
+    reg = Registry(session)
+    rows = _require_name(job, rows)
+    parents: dict[int, tuple[Township | None, Community | None]] = {}
+    need_place = []
+    for row in rows:
+        township = community = None
+        if "township" in row.values:
+            township = reg.township(row.values["township"])
+            if township is None:
+                job.error(row, "township", "不存在" + reg.township_hint(row.values["township"]))
+                continue
+        if "community" in row.values:
+            community, why = reg.resolve_community(row.values["community"], township)
+            if community is None:
+                job.error(row, "community", why)
+                continue
+            township = township or reg.township_of(community)
+        parents[id(row)] = (township, community)
+        if community is None:
+            need_place.append(row)
+    located_c = reg.locate(Community, [r.geometry for r in need_place],
+                           within=[parents[id(r)][0] for r in need_place])
+    for row, community in zip(need_place, located_c):
+        township = parents[id(row)][0]
+        if community is not None:
+            job.note(row, "community", f"按位置确定为“{community.name}”")
+            township = township or reg.township_of(community)
+        if township is None:
+            township = reg.locate(Township, [row.geometry])[0]
+            if township is None:
+                job.error(row, "township", "为空，且网格不在任何已有镇街范围内", value=None)
+                continue
+            job.note(row, "township", f"按位置确定为“{township.name}”")
+        parents[id(row)] = (township, community)
+    rows = [r for r in rows if not r.bad]
+    file_codes = {r.values["code"] for r in rows if "code" in r.values}
+    matcher = Matcher(reg.grids, lambda g: (g.community_id, g.township_id, g.name), file_codes=file_codes,
+                      unique_key=False, what="网格")
+    plans = []
+    for row in rows:
+        township, community = parents[id(row)]
+        key = (community.id if community else None, township.id, row.values["name"])
+        obj, ok = matcher.match(job, row, row.values.get("code"), key)
+        if ok:
+            plans.append((row, obj, township, community))
+    if job.report.errors:
+        return
+    new_code = CodeMaker(reg.codes(Grid), max_len=30)
+    for row, obj, township, community in plans:
+        values = {"name": row.values["name"], "township_id": township.id,
+                  "community_id": community.id if community else None, "geometry": row.geometry}
+        for key in ("code", "worker", "worker_phone"):
+            if key in row.values:
+                values[key] = row.values[key]
+        if obj is None:
+            if "code" not in values:
+                values["code"] = new_code(f"{(community or township).code}-")
+                job.note(row, "code", f"未填写编码，已生成 {values['code']}")
+            reg.add(Grid(**values))
+            _count(job, True, False)
+        else:
+            _count(job, False, apply_values(obj, values))

@@ -1,0 +1,505 @@
+"""12345 complaint import (12345 诉求工单): one row per work order, upserted by 工单编号.
+
+Formats: Excel .xlsx, CSV (UTF-8, UTF-8 with BOM, GBK/GB18030, detected on the
+whole file by the shared readers) and Open311 GeoReport v2 JSON
+(:mod:`data.importers.open311`). Headers as hotline exports word them
+(工单编号, 来电时间/受理时间, 诉求类型/诉求分类, 诉求内容, 诉求详细地址/事件发生地,
+经度, 纬度, 所属区域, 承办单位, 办理状态, 办结时间, 满意度/回访结果, 来电人,
+联系电话) or their Open311 names; ``columns=`` maps any other header.
+
+Every row is validated before anything is written; a file with any invalid
+row writes nothing and returns the row-by-row report. Otherwise, in one
+transaction:
+
+* coordinates go to WGS-84 (declared ``crs`` or detected, as for compounds);
+* the compound (物业项目) is the polygon covering the point (``geo.assign``: on a
+  shared edge the smaller id wins); without coordinates, the compound whose
+  name or alias appears in the address (or 小区 column) — the longest name
+  wins, a tie between compounds is left unmatched; otherwise 未匹配 — kept
+  and shown in the unmatched queue, never dropped;
+* the department is the file's 承办单位 when given (several units → the
+  township joint meeting), else routed from the category by the duty matrix
+  (``policy.duties.route``, ``data.queries.duties.duty_matrix``), with
+  "no property company" taken from the compound's management mode;
+* work orders already stored are updated field by field (a blank cell never
+  changes a stored value, a masked name or phone such as 张* / 138****1234
+  from an export is ignored), new ones inserted.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, timedelta, timezone
+from functools import partial
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from data import permissions, vocab
+from data.importers import columns as C
+from data.importers import values as V
+from data.importers.pipeline import Job, Row
+from data.importers.places import apply_values
+from data.importers.readers import SourceError
+from data.importers.report import ImportReport
+from data.queries.duties import duty_matrix
+from data.schema import Community, Complaint, Compound, Township
+from geo.assign import assign_points
+from policy import duties as D
+
+__all__ = ["import_complaints", "LEVEL", "parse_datetime", "parse_status", "CHINA_TZ"]
+
+LEVEL = "complaints"
+CHINA_TZ = timezone(timedelta(hours=8))
+Progress = Callable[[int, int, str], None]
+
+_DT = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]+(\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.(\d{1,6})\d*)?)?)?"
+                 r"\s*(Z|[+-]\d{2}:?\d{2})?$")
+
+
+def parse_datetime(value) -> datetime:
+    """A time as Beijing local time without tzinfo: Excel datetimes, ``2026-03-05 14:22``,
+    ``2026/3/5 14:22:10``, ``2026年3月5日 14时22分``, ISO 8601 with an offset (converted to +08:00)."""
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    if isinstance(value, datetime):
+        out = value
+    elif isinstance(value, date):
+        out = datetime(value.year, value.month, value.day)
+    elif isinstance(value, str):
+        s = value.strip().replace("/", "-").replace(".", "-", 2) if "年" not in value else value.strip()
+        s = (s.replace("年", "-").replace("月", "-").replace("日", " ").replace("时", ":")
+             .replace("分", ":").replace("秒", "").replace("点", ":"))
+        s = re.sub(r"\s+", " ", s).strip().rstrip(":")
+        m = _DT.match(s)
+        if not m:
+            raise V.Bad("不是日期时间（如 2026-03-05 14:22）")
+        y, mo, d, h, mi, sec, frac, tz = m.groups()
+        try:
+            out = datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(sec or 0),
+                           int((frac or "0").ljust(6, "0")))
+        except ValueError:
+            raise V.Bad("不是有效的日期时间") from None
+        if tz:
+            offset = timezone.utc if tz == "Z" else timezone(
+                (1 if tz[0] == "+" else -1) * timedelta(hours=int(tz[1:3]), minutes=int(tz[-2:])))
+            out = out.replace(tzinfo=offset)
+    else:
+        raise V.Bad("不是日期时间（如 2026-03-05 14:22）")
+    if out.tzinfo is not None:
+        out = out.astimezone(CHINA_TZ).replace(tzinfo=None)
+    if not 2000 <= out.year <= datetime.now().year + 1:
+        raise V.Bad("年份不在有效范围内")
+    return out.replace(microsecond=0)
+
+
+_STATUS = {"办理中": "办理中", "处理中": "办理中", "待办理": "办理中", "待处理": "办理中", "已受理": "办理中",
+           "受理": "办理中", "已派单": "办理中", "在办": "办理中", "未办结": "办理中", "open": "办理中",
+           "已办结": "已办结", "办结": "已办结", "已完成": "已办结", "完成": "已办结", "已处理": "已办结",
+           "已回访": "已办结", "已归档": "已办结", "closed": "已办结",
+           "退回": "退回", "已退回": "退回", "退单": "退回", "驳回": "退回"}
+_SATISFACTION = {"非常满意": "满意", "很满意": "满意", "一般": "基本满意", "比较满意": "基本满意",
+                 "很不满意": "不满意", "非常不满意": "不满意"}
+
+
+def parse_status(value) -> str:
+    """办理状态 → one of ``vocab.COMPLAINT_STATUSES`` (Open311 open/closed accepted)."""
+    s = re.sub(r"\s", "", V.text(value)).lower()
+    if s in _STATUS:
+        return _STATUS[s]
+    raise V.Bad(f"不是允许的办理状态（可选：{'、'.join(vocab.COMPLAINT_STATUSES)}）")
+
+
+def _category(value) -> str:
+    """诉求类型; a path such as 城乡建设-物业管理-停车管理 keeps its last known part."""
+    s = V.text(value, max_len=100)
+    parts = [p for p in re.split(r"[-－—>＞/／|｜\\]+", s) if p.strip()]
+    known = D.DEFAULT_DUTIES
+    for part in reversed(parts):
+        if part.strip() in known:
+            return part.strip()
+    last = parts[-1].strip() if parts else s
+    if len(last) > 30:
+        raise V.Bad("超过 30 个字符")
+    return last
+
+
+def _order_no(value) -> str:
+    """工单编号 as text; a long number Excel stored as a float has lost digits and is refused."""
+    if isinstance(value, float) and abs(value) >= 1e15:
+        raise V.Bad("以数值形式保存且超过 15 位，Excel 已丢失末位数字：请将该列设为文本后重新导出")
+    return V.code(value, max_len=40)
+
+
+def _person(value, *, parse) -> str:
+    s = V.text(value)
+    if "*" in s or "＊" in s:
+        raise _Masked()
+    return parse(s)
+
+
+_MASKED_MESSAGE = "脱敏值"
+
+
+class _Masked(V.Bad):
+    """A value that was masked by an export: ignored, never stored over the real one."""
+
+    def __init__(self):
+        super().__init__(_MASKED_MESSAGE)
+
+
+def _register_fields() -> None:
+    """Teach the shared readers this import's headers (header-row search and column mapping)."""
+    if LEVEL in C.FIELDS:
+        return
+
+    def f(key, label, *aliases, parse):
+        return C.Field(key, label, (label, *aliases), parse)
+
+    text = partial(V.text, max_len=200)
+    C.LEVEL_LABELS[LEVEL] = "12345 诉求"
+    C.FIELDS[LEVEL] = (
+        f("order_no", "工单编号", "工单号", "工单流水号", "受理编号", "诉求编号", "工单编码", "编号",
+          "service_request_id", "order_no", parse=_order_no),
+        f("received_at", "受理时间", "来电时间", "登记时间", "诉求时间", "创建时间", "工单创建时间", "提交时间",
+          "requested_datetime", "received_at", parse=parse_datetime),
+        f("category", "诉求类型", "诉求分类", "诉求类别", "问题分类", "问题类型", "事项分类", "分类", "类别",
+          "service_name", "category", parse=_category),
+        f("content", "诉求内容", "问题描述", "来电内容", "工单内容", "诉求描述", "内容", "description",
+          "content", parse=partial(V.text, max_len=5000)),
+        f("address", "诉求详细地址", "事件发生地", "事发地址", "事发地点", "发生地址", "详细地址", "地址",
+          "address", parse=text),
+        f("compound", "小区名称", "所属小区", "小区", "物业项目", "项目名称", parse=partial(V.text, max_len=100)),
+        f("township", "所属区域", "所属镇街", "区域", "镇街", "乡镇", "街道", "township",
+          parse=partial(V.text, max_len=50)),
+        f("department", "承办单位", "办理单位", "责任单位", "处置单位", "承办部门", "agency_responsible",
+          "department", parse=partial(V.text, max_len=200)),
+        f("status", "办理状态", "工单状态", "处理状态", "状态", "status_notes", "status", parse=parse_status),
+        f("closed_at", "办结时间", "完成时间", "办理完成时间", "结案时间", "closed_datetime", "closed_at",
+          parse=parse_datetime),
+        f("satisfaction", "满意度", "回访结果", "回访满意度", "评价结果", "satisfaction",
+          parse=partial(V.choice, allowed=vocab.SATISFACTION, aliases=_SATISFACTION, what="满意度")),
+        f("complainant_name", "来电人", "来电人姓名", "诉求人", "反映人", "联系人", "姓名", "complainant_name",
+          parse=partial(_person, parse=partial(V.text, max_len=30))),
+        f("complainant_phone", "联系电话", "来电号码", "来电电话", "电话", "手机", "手机号", "联系方式",
+          "complainant_phone", parse=partial(_person, parse=V.phone)),
+    )
+
+
+_register_fields()
+
+# --------------------------------------------------------------------------- the job
+
+
+class _ComplaintJob(Job):
+    """A :class:`Job` that also reads Open311 JSON and maps extra headers the caller names."""
+
+    def __init__(self, source, *, columns: Mapping[str, str] | None = None, filename=None, **kw):
+        if hasattr(source, "read"):  # read an upload once: both readers may look at it
+            filename = filename or Path(str(getattr(source, "name", "") or "upload")).name
+            source = source.read()
+        super().__init__(source, LEVEL, filename=filename, **kw)
+        self.extra_columns = dict(columns or {})
+        self.masked: dict[str, int] = {}
+
+    def read(self, *, required=("order_no", "received_at", "category")) -> bool:
+        from data.importers import open311
+
+        name = self.filename or str(getattr(self.source, "name", "") or self.source)
+        try:
+            table = open311.read_if_open311(self.source, filename=self.filename)
+        except SourceError as exc:
+            self.report.error(None, "", None, str(exc))
+            return False
+        if table is None:
+            ok = super().read(required=())
+            if not ok:
+                return False
+        else:
+            self.table = table
+            self.report.rows, self.report.encoding = len(table.records), table.encoding
+            self.report.source = self.report.source or name
+            self.cmap = C.map_columns(table.headers, LEVEL)
+        self._apply_extra_columns()
+        fields = {f.key: f for f in C.FIELDS[LEVEL]}
+        for key in required:
+            if key not in self.cmap.columns:
+                aliases = "、".join(fields[key].aliases[:6])
+                self.report.error(None, fields[key].label, None, f"缺少必需的列（可用列名：{aliases}）")
+        return not self.report.errors
+
+    def _apply_extra_columns(self) -> None:
+        keys = {f.key for f in C.FIELDS[LEVEL]} | {f.key for f in C.GEOMETRY_FIELDS}
+        for header, key in self.extra_columns.items():
+            if key not in keys:
+                self.report.error(None, header, None, f"列映射的目标字段“{key}”不存在")
+            elif header not in self.table.headers:
+                self.report.error(None, header, None, "列映射中的列在文件中不存在")
+            else:
+                if header in self.cmap.unused:
+                    self.cmap.unused.remove(header)
+                self.cmap.columns[key] = header
+
+    def error(self, row, key, message, value=...):  # masked values are notes, not errors
+        if message == _MASKED_MESSAGE and row is not None:
+            self.masked[self.label(key)] = self.masked.get(self.label(key), 0) + 1
+            return
+        if value is ...:
+            return super().error(row, key, message)
+        return super().error(row, key, message, value=value)
+
+
+def import_complaints(engine, path, *, crs: str | None = None, encoding: str | None = None,
+                      dry_run: bool = False, filename: str | None = None,
+                      columns: Mapping[str, str] | None = None, tolerance_m: float = 1000.0,
+                      progress: Progress | None = None, actor=None) -> ImportReport:
+    """Import 12345 work orders from a file; validate everything, write all or nothing.
+
+    Parameters
+    ----------
+    engine : sqlalchemy.Engine
+    path : str, Path, bytes or file object
+        .xlsx, .csv/.txt or Open311 GeoReport v2 .json.
+    crs : str, optional
+        Source CRS of 经度/纬度 ('wgs84', 'cgcs2000', 'gcj02', 'bd09'); detected when None.
+    encoding : str, optional
+        CSV text encoding; detected on the whole file when None.
+    dry_run : bool
+        Validate and report only.
+    filename : str, optional
+        The upload's name (for the format and the report).
+    columns : mapping, optional
+        Extra header → field key mapping for headers the aliases do not know,
+        e.g. ``{"反映时间": "received_at"}``.
+    progress : callable, optional
+        ``progress(done, total, message)`` between phases.
+    actor : Account or str, optional
+        Who imports: a signed-in Account needs ``import``; the import is audited with its write.
+
+    Returns
+    -------
+    ImportReport
+        ``related`` counts 按坐标匹配, 按地址匹配, 未匹配 and 按职责分工确定承办单位.
+    """
+    steps = ("读取文件", "校验", "匹配小区与承办单位", "写入")
+
+    def step(k: int) -> None:
+        if progress is not None:
+            progress(k, len(steps), steps[k] if k < len(steps) else "完成")
+
+    permissions.authorize(actor, permissions.IMPORT)
+    step(0)
+    job = _ComplaintJob(path, columns=columns, crs=crs, encoding=encoding, filename=filename,
+                        dry_run=dry_run, tolerance_m=tolerance_m, actor=actor)
+    if not job.read():
+        return job.report
+    with Session(engine, autoflush=False) as session:
+        step(1)
+        job.load_extent(session)
+        rows = job.rows()
+        for label, n in job.masked.items():
+            job.report.note(f"{label}：{n} 个为脱敏值（含 *），已忽略，不覆盖已存信息")
+        job.geometries(rows, polygonal=False)
+        _validate(job, rows)
+        if not job.report.errors:
+            step(2)
+            plans = _plan(job, session, rows)
+            if not job.report.errors:
+                step(3)
+                _write(job, session, plans)
+        report = job.finish(session)
+    step(len(steps))
+    return report
+
+
+def _validate(job: _ComplaintJob, rows: list[Row]) -> None:
+    seen: dict[str, int] = {}
+    for row in rows:
+        for key in ("order_no", "received_at", "category"):
+            if key not in row.values and V.is_blank(row.raw.get(key)):
+                job.error(row, key, "为空", value=None)
+        no = row.values.get("order_no")
+        if no is not None:
+            if no in seen:
+                job.error(row, "order_no", f"与第 {seen[no]} 行重复")
+            else:
+                seen[no] = row.number
+        got, closed = row.values.get("received_at"), row.values.get("closed_at")
+        if got is not None and closed is not None and closed < got:
+            job.error(row, "closed_at", "办结时间早于受理时间", value=closed.strftime("%Y-%m-%d %H:%M"))
+
+
+# --------------------------------------------------------------------------- matching
+
+
+class _Places:
+    """Compounds, communities and townships of the database, for matching rows."""
+
+    def __init__(self, session: Session):
+        cols = (Compound.id, Compound.name, Compound.aliases, Compound.township_id, Compound.community_id,
+                Compound.management_mode, Compound.company_id, Compound.geometry)
+        rows = session.execute(select(*cols).order_by(Compound.id)).all()
+        self.compounds = {r.id: r for r in rows}
+        polys = [r for r in rows if r.geometry is not None and r.geometry.geom_type in ("Polygon", "MultiPolygon")]
+        self.compound_polys = gpd.GeoDataFrame({"id": [r.id for r in polys]},
+                                               geometry=[r.geometry for r in polys], crs="EPSG:4326")
+        comms = session.execute(select(Community.id, Community.township_id, Community.geometry)
+                                .where(Community.geometry.is_not(None)).order_by(Community.id)).all()
+        self.community_township = {c.id: c.township_id for c in comms}
+        self.community_polys = gpd.GeoDataFrame({"id": [c.id for c in comms]},
+                                                geometry=[c.geometry for c in comms], crs="EPSG:4326")
+        towns = session.execute(select(Township.id, Township.name, Township.geometry).order_by(Township.id)).all()
+        self.township_names = {t.id: t.name for t in towns}
+        tpolys = [t for t in towns if t.geometry is not None]
+        self.township_polys = gpd.GeoDataFrame({"id": [t.id for t in tpolys]},
+                                               geometry=[t.geometry for t in tpolys], crs="EPSG:4326")
+        self.names: dict[str, set[int]] = {}
+        for r in rows:
+            for name in [r.name, *re.split(r"[、,，;；/\s]+", r.aliases or "")]:
+                name = (name or "").strip()
+                if len(name) >= 2:
+                    self.names.setdefault(name, set()).add(r.id)
+        self.lengths = sorted({len(n) for n in self.names}, reverse=True)
+
+    def by_point(self, lon: list[float], lat: list[float]) -> tuple[list, list, list]:
+        """(compound id, community id, township id) per point; None where nothing covers it."""
+        def ids(frame):
+            if frame.empty or not lon:
+                return [None] * len(lon)
+            return [None if pd.isna(v) else int(v) for v in assign_points(lon, lat, frame, "id")]
+        return ids(self.compound_polys), ids(self.community_polys), ids(self.township_polys)
+
+    def by_text(self, text: str, township_id: int | None) -> tuple[int | None, str | None]:
+        """The compound named in ``text`` (longest name wins); (None, reason) when none or ambiguous."""
+        for n in self.lengths:
+            found: set[int] = set()
+            for i in range(len(text) - n + 1):
+                found |= self.names.get(text[i:i + n], set())
+            if not found:
+                continue
+            if len(found) > 1 and township_id is not None:
+                found = {c for c in found if self.compounds[c].township_id == township_id} or found
+            if len(found) == 1:
+                return next(iter(found)), None
+            names = "、".join(sorted({self.compounds[c].name for c in found}))
+            return None, f"地址可对应多个小区（{names}），未自动匹配"
+        return None, None
+
+    def township_named(self, text: str) -> int | None:
+        key = re.sub(r"\s", "", text)
+        for tid, name in self.township_names.items():
+            if key == name:
+                return tid
+        hits = [tid for tid, name in self.township_names.items() if name in key]
+        return hits[0] if len(hits) == 1 else None
+
+
+def _departments(text: str) -> list[str]:
+    return list(dict.fromkeys(p.strip() for p in re.split(r"[、,，;；/／]+", text) if p.strip()))
+
+
+def _plan(job: _ComplaintJob, session: Session, rows: list[Row]) -> list[tuple[Row, dict]]:
+    """Per row the values to store (assignment and routing decided)."""
+    places = _Places(session)
+    matrix = duty_matrix(session.get_bind())
+    pts = [r for r in rows if r.geometry is not None]
+    pt_ids = dict(zip(map(id, pts), zip(*places.by_point([r.geometry.x for r in pts],
+                                                            [r.geometry.y for r in pts])))) if pts else {}
+    plans = []
+    for row in rows:
+        v = row.values
+        values = {k: v[k] for k in ("order_no", "received_at", "category", "content", "address", "status",
+                                    "closed_at", "satisfaction", "complainant_name", "complainant_phone")
+                  if k in v}
+        given_town = places.township_named(v["township"]) if "township" in v else None
+        if "township" in v and given_town is None:
+            job.note(row, "township", "不是本县镇街，按坐标或小区确定")
+        compound = community = town = None
+        method = "未匹配"
+        if row.geometry is not None:
+            compound, community, town = pt_ids[id(row)]
+            values["lon"], values["lat"] = round(row.geometry.x, 7), round(row.geometry.y, 7)
+            if compound is not None:
+                method = "坐标"
+        else:
+            text = " ".join(v[k] for k in ("compound", "address") if k in v)
+            if text:
+                compound, why = places.by_text(text, given_town)
+                if why:
+                    job.note(row, "address", why)
+                if compound is not None:
+                    method = "地址"
+        if compound is not None:
+            c = places.compounds[compound]
+            community, town = c.community_id, c.township_id
+            if given_town is not None and given_town != town:
+                job.note(row, "township", f"与所匹配小区“{c.name}”所在镇街不一致，以小区为准")
+        elif community is not None:
+            town = places.community_township.get(community, town)
+        town = town if town is not None else given_town
+        assigned = row.geometry is not None or method != "未匹配" or "address" in v or "compound" in v
+        if assigned:
+            values.update(compound_id=compound, community_id=community, township_id=town, match_method=method)
+        elif town is not None:
+            values["township_id"] = town
+        values["department"] = _department(job, row, places, matrix, compound, town)
+        plans.append((row, values))
+    return plans
+
+
+def _department(job, row: Row, places: _Places, matrix, compound: int | None, town: int | None) -> str | None:
+    v = row.values
+    named = _departments(v["department"]) if "department" in v else []
+    if len(named) == 1:
+        if len(named[0]) > 50:
+            job.error(row, "department", "超过 50 个字符")
+        return named[0]
+    c = places.compounds.get(compound) if compound is not None else None
+    has_company = c is None or (c.company_id is not None and c.management_mode != vocab.NO_PROPERTY_SERVICE)
+    routing = D.route(v.get("category", ""), duties=matrix, has_company=has_company, departments=named)
+    if not named:
+        job.report.count("按职责分工确定承办单位")
+    department = routing.department
+    if department == D.TOWNSHIP and town is not None:
+        department = places.township_names.get(town, department)  # the township itself handles it
+    return department
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _write(job: _ComplaintJob, session: Session, plans: list[tuple[Row, dict]]) -> None:
+    numbers = [values["order_no"] for _, values in plans]
+    stored: dict[str, Complaint] = {}
+    for i in range(0, len(numbers), 500):
+        chunk = numbers[i:i + 500]
+        stored.update({c.order_no: c for c in session.scalars(select(Complaint).where(Complaint.order_no.in_(chunk)))})
+    new = []
+    labels = {"坐标": "按坐标匹配", "地址": "按地址匹配"}
+    for row, values in plans:
+        obj = stored.get(values["order_no"])
+        if obj is None:
+            values.setdefault("status", "办理中")
+            values.setdefault("match_method", "未匹配")
+            job.report.count(labels.get(values["match_method"], "未匹配"))
+            new.append(values)
+            continue
+        job.report.count(labels.get(values.get("match_method", obj.match_method), "未匹配"))
+        if obj.department is not None and "department" not in row.values:
+            values.pop("department")  # keep a stored (possibly hand-edited) unit
+        if apply_values(obj, values):
+            job.report.updated += 1
+        else:
+            job.report.unchanged += 1
+    keys = [c.key for c in Complaint.__table__.columns if c.key != "id"]
+    full = [{k: values.get(k) for k in keys} | {"status": values["status"], "match_method": values["match_method"]}
+            for values in new]
+    for i in range(0, len(full), 2000):
+        session.execute(insert(Complaint), full[i:i + 2000])
+    job.report.created += len(new)
+    un = job.report.related.get("未匹配", 0)
+    if un:
+        job.report.note(f"{un} 条诉求未能匹配到小区，已保存并列入“未匹配”队列")

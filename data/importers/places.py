@@ -1,0 +1,235 @@
+"""The stored places an import refers to, and the small rules of upserting.
+
+:class:`Registry` holds the townships, communities and grids of the database
+(read once per import, kept current as rows are added) and finds them by name
+or code, or spatially (the polygon that covers a point, via ``geo.assign``).
+"""
+from __future__ import annotations
+
+import difflib
+from decimal import Decimal
+from typing import Any, Iterable
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from data.schema import Community, Grid, Township
+from geo.assign import assign_points
+
+__all__ = ["Registry", "Matcher", "CodeMaker", "hint", "same", "apply_values", "anchor_point"]
+
+
+def hint(text: str, names: Iterable[str], *, what: str = "", limit: int = 6) -> str:
+    """'（现有：金乡街道、鱼山街道…）', close matches to ``text`` first."""
+    names = list(dict.fromkeys(n for n in names if n))
+    if not names:
+        return f"（数据库中还没有{what}，请先导入{what}边界）" if what else ""
+    close = difflib.get_close_matches(text, names, n=3, cutoff=0.5)
+    ordered = close + [n for n in names if n not in close]
+    return "（现有：" + "、".join(ordered[:limit]) + ("…" if len(ordered) > limit else "") + "）"
+
+
+def same(old: Any, new: Any) -> bool:
+    """Equality as stored: geometries to 1e-8° (~1 mm) whatever the ring orientation or
+    start vertex (shapefiles reorient rings), numbers by value."""
+    if old is None or new is None:
+        return old is None and new is None
+    if hasattr(old, "geom_type") or hasattr(new, "geom_type"):
+        if getattr(old, "geom_type", None) != getattr(new, "geom_type", None):
+            return False
+        if shapely.equals_exact(old, new, tolerance=1e-8):
+            return True
+        # Same vertices in another order: equal counts and every vertex within 1e-8° of the other's.
+        return (shapely.get_num_coordinates(old) == shapely.get_num_coordinates(new)
+                and shapely.hausdorff_distance(old, new) <= 1e-8)
+    if isinstance(old, (int, float, Decimal)) and isinstance(new, (int, float, Decimal)) \
+            and not isinstance(old, bool) and not isinstance(new, bool):
+        return Decimal(str(old)) == Decimal(str(new))
+    return old == new
+
+
+def apply_values(obj: Any, values: dict[str, Any]) -> bool:
+    """Set the attributes that differ; True when anything changed."""
+    changed = False
+    for key, value in values.items():
+        if not same(getattr(obj, key), value):
+            setattr(obj, key, value)
+            changed = True
+    return changed
+
+
+class CodeMaker:
+    """Generated codes ``<prefix>001``, ``<prefix>002`` … that no record holds yet."""
+
+    def __init__(self, taken: set[str], *, max_len: int, width: int = 3):
+        self.taken, self.max_len, self.width = set(taken), max_len, width
+        self._last: dict[str, int] = {}
+
+    def __call__(self, prefix: str) -> str:
+        n = self._last.get(prefix, 0)
+        while True:
+            n += 1
+            tail = f"{n:0{self.width}d}"
+            code = prefix[: self.max_len - len(tail)] + tail
+            if code not in self.taken:
+                self.taken.add(code)
+                self._last[prefix] = n
+                return code
+
+
+def anchor_point(geom) -> tuple[float, float]:
+    """(lon, lat) that decides which polygon holds a geometry: the point itself, or a point inside."""
+    if geom is None or geom.is_empty:
+        return float("nan"), float("nan")
+    p = geom if geom.geom_type == "Point" else geom.representative_point()
+    return p.x, p.y
+
+
+class Registry:
+    """Townships, communities and grids of the database, by code, name and place."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self.townships: list[Township] = list(session.scalars(select(Township).order_by(Township.code)))
+        self.communities: list[Community] = list(session.scalars(select(Community).order_by(Community.code)))
+        self.grids: list[Grid] = list(session.scalars(select(Grid).order_by(Grid.code)))
+
+    def add(self, obj) -> None:
+        self.session.add(obj)
+        {Township: self.townships, Community: self.communities, Grid: self.grids}[type(obj)].append(obj)
+
+    def codes(self, model) -> set[str]:
+        rows = {Township: self.townships, Community: self.communities, Grid: self.grids}[model]
+        return {r.code for r in rows}
+
+    def township_of(self, obj) -> Township | None:
+        return next((t for t in self.townships if t.id is not None and t.id == obj.township_id), None)
+
+    # ----------------------------------------------------------------- by name or code
+    def township(self, text: str) -> Township | None:
+        key = text.replace(" ", "")
+        for t in self.townships:
+            if t.name == text or t.code == key or t.name.replace(" ", "") == key:
+                return t
+        return None
+
+    def township_hint(self, text: str) -> str:
+        return hint(text, (t.name for t in self.townships), what="镇街")
+
+    def communities_named(self, text: str, township: Township | None = None) -> list[Community]:
+        key = text.replace(" ", "")
+        pool = [c for c in self.communities if township is None or c.township_id == township.id]
+        by_code = [c for c in pool if c.code == key]
+        return by_code or [c for c in pool if c.name == text or c.name.replace(" ", "") == key]
+
+    def community_hint(self, text: str, township: Township | None = None) -> str:
+        pool = [c for c in self.communities if township is None or c.township_id == township.id]
+        return hint(text, (c.name for c in pool), what="社区")
+
+    def grids_named(self, text: str, township: Township | None = None,
+                    community: Community | None = None) -> list[Grid]:
+        key = text.replace(" ", "")
+        by_code = [g for g in self.grids if g.code == key]
+        if by_code:
+            return by_code
+        pool = [g for g in self.grids
+                if (community is None or g.community_id == community.id)
+                and (township is None or g.township_id == township.id)]
+        return [g for g in pool if g.name == text or g.name.replace(" ", "") == key]
+
+    def resolve_community(self, text: str, township: Township | None) -> tuple[Community | None, str | None]:
+        """The community named ``text`` (in ``township`` if given), or ``(None, reason)``."""
+        found = self.communities_named(text, township)
+        if len(found) == 1:
+            return found[0], None
+        if len(found) > 1:
+            towns = "、".join(t.name for t in self.townships if t.id in {c.township_id for c in found})
+            return None, f"同名社区在多个镇街（{towns}），请填写所属镇街"
+        if township is not None and self.communities_named(text):
+            return None, f"不属于镇街“{township.name}”"
+        return None, "不存在" + self.community_hint(text, township)
+
+    # ----------------------------------------------------------------- spatial
+    def locate(self, model, geoms: list, *, within: list | None = None) -> list:
+        """For each geometry the stored ``model`` polygon covering its anchor point, else None.
+
+        ``within``: optional per-geometry parent (Township/Community) the match
+        must belong to; a match outside it counts as no match.
+        """
+        pool = [o for o in {Township: self.townships, Community: self.communities, Grid: self.grids}[model]
+                if o.geometry is not None and not o.geometry.is_empty]
+        if not pool or not geoms:
+            return [None] * len(geoms)
+        points = np.array([anchor_point(g) for g in geoms], dtype=float).reshape(-1, 2)
+        frame = gpd.GeoDataFrame({"idx": np.arange(len(pool))}, geometry=[o.geometry for o in pool], crs="EPSG:4326")
+        hits = assign_points(points[:, 0], points[:, 1], frame, "idx")
+        out = []
+        for i, hit in enumerate(hits):
+            obj = None if pd.isna(hit) else pool[int(hit)]
+            parent = within[i] if within else None
+            if obj is not None and parent is not None:
+                attr = "township_id" if isinstance(parent, Township) else "community_id"
+                if getattr(obj, attr) != parent.id:
+                    obj = None
+            out.append(obj)
+        return out
+
+
+class Matcher:
+    """Natural-key matching of file rows to stored records (by code, else by key).
+
+    ``key_of(record)`` gives the record's natural key, e.g. ``(township_id, name)``;
+    ``unique_key`` says whether the database enforces it (then a row may not take
+    a key another record holds). Two rows with the same code, or the same key
+    and no code, are duplicates; two rows may not address the same record.
+    """
+
+    def __init__(self, records: Iterable, key_of, *, file_codes: set[str], unique_key: bool, what: str):
+        self.key_of, self.unique_key, self.what = key_of, unique_key, what
+        self.by_code = {r.code: r for r in records}
+        self.by_key: dict[Any, list] = {}
+        for r in self.by_code.values():
+            self.by_key.setdefault(key_of(r), []).append(r)
+        self.file_codes = file_codes
+        self.seen_code: dict[str, int] = {}
+        self.seen_key: dict[Any, int] = {}
+        self.claimed: dict[int, int] = {}
+
+    def match(self, job, row, code: str | None, key) -> tuple[Any, bool]:
+        """``(record or None, ok)``; problems are reported on ``row`` and give ok=False."""
+        if code:
+            if code in self.seen_code:
+                job.error(row, "code", f"与第 {self.seen_code[code]} 行重复")
+                return None, False
+            self.seen_code[code] = row.number
+        if key in self.seen_key and (self.unique_key or not code):
+            job.error(row, "name", f"与第 {self.seen_key[key]} 行重复", value=row.values.get("name"))
+            return None, False
+        self.seen_key.setdefault(key, row.number)
+        obj = self.by_code.get(code) if code else None
+        holders = [r for r in self.by_key.get(key, []) if r is not obj]
+        if obj is None:
+            candidates = [r for r in holders if not code or r.code not in self.file_codes]
+            if len(candidates) > 1:
+                job.error(row, "name", f"数据库中有 {len(candidates)} 个同名{self.what}，请填写编码以区分")
+                return None, False
+            if candidates:
+                obj = candidates[0]
+                if code and code != obj.code:
+                    job.note(row, "code", f"按名称匹配到已有{self.what}，编码由 {obj.code} 改为 {code}", value=code)
+            elif self.unique_key and holders:
+                job.error(row, "name", f"已被编码为 {holders[0].code} 的{self.what}使用")
+                return None, False
+        elif self.unique_key and holders:
+            job.error(row, "name", f"已被编码为 {holders[0].code} 的{self.what}使用")
+            return None, False
+        if obj is not None:
+            if id(obj) in self.claimed:
+                job.error(row, "name", f"与第 {self.claimed[id(obj)]} 行指向同一条{self.what}记录")
+                return None, False
+            self.claimed[id(obj)] = row.number
+        return obj, True

@@ -1,0 +1,240 @@
+"""Scoped reads: every function takes the caller's :class:`~data.scope.Scope`.
+
+Place registers (townships, communities, grids, compounds) take a scope;
+event records (complaints) take a scope and a :class:`~data.scope.Period`.
+Aggregations run in SQL (GROUP BY), not in pandas loops, so they stay fast
+at province scale. Complainants' names and phones leave this module masked.
+"""
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from data.privacy import mask_name, mask_phone
+from data.schema import (
+    Community, Complaint, Compound, County, FeeAdjustment, Grid, ProjectManager,
+    PropertyCompany, Township,
+)
+from data.scope import Period, Scope
+
+WGS84 = "EPSG:4326"
+
+
+def _frame(rows, columns: list[str], *, geometry: bool) -> pd.DataFrame | gpd.GeoDataFrame:
+    df = pd.DataFrame(rows, columns=columns)
+    if geometry:
+        return gpd.GeoDataFrame(df, geometry="geometry", crs=WGS84)
+    return df
+
+
+def _scoped(stmt, model, scope: Scope):
+    """Add the scope's constraints for a model with township_id/community_id columns."""
+    if scope.township_id is not None:
+        stmt = stmt.where(model.township_id == scope.township_id)
+    if scope.community_id is not None and hasattr(model, "community_id"):
+        stmt = stmt.where(model.community_id == scope.community_id)
+    return stmt
+
+
+def county(engine: Engine) -> gpd.GeoDataFrame:
+    """The county outline (one row, or none before one is imported)."""
+    with Session(engine) as s:
+        rows = s.execute(select(County.adcode, County.name, County.source, County.geometry)).all()
+    return _frame(rows, ["adcode", "name", "source", "geometry"], geometry=True)
+
+
+def townships(engine: Engine, scope: Scope) -> gpd.GeoDataFrame:
+    """镇街 polygons in the scope (a community scope still sees its own township)."""
+    stmt = select(Township.id, Township.code, Township.name, Township.kind,
+                  Township.synthetic, Township.geometry).order_by(Township.code)
+    if scope.township_id is not None:
+        stmt = stmt.where(Township.id == scope.township_id)
+    with Session(engine) as s:
+        rows = s.execute(stmt).all()
+    return _frame(rows, ["id", "code", "name", "kind", "synthetic", "geometry"], geometry=True)
+
+
+def communities(engine: Engine, scope: Scope) -> gpd.GeoDataFrame:
+    stmt = select(Community.id, Community.code, Community.name, Community.township_id,
+                  Township.name, Community.geometry).join(Township).order_by(Community.code)
+    stmt = _scoped(stmt, Community, scope)
+    if scope.community_id is not None:
+        stmt = stmt.where(Community.id == scope.community_id)
+    with Session(engine) as s:
+        rows = s.execute(stmt).all()
+    return _frame(rows, ["id", "code", "name", "township_id", "township", "geometry"], geometry=True)
+
+
+def grids(engine: Engine, scope: Scope) -> gpd.GeoDataFrame:
+    stmt = select(Grid.id, Grid.code, Grid.name, Grid.township_id, Grid.community_id,
+                  Grid.worker, Grid.geometry).order_by(Grid.code)
+    stmt = _scoped(stmt, Grid, scope)
+    with Session(engine) as s:
+        rows = s.execute(stmt).all()
+    return _frame(rows, ["id", "code", "name", "township_id", "community_id", "worker", "geometry"],
+                  geometry=True)
+
+
+COMPOUND_COLUMNS = [
+    "id", "code", "name", "aliases", "address", "township_id", "township", "community_id",
+    "community", "grid_id", "households", "buildings", "floor_area_m2", "year_built",
+    "compound_class", "management_mode", "company_id", "company", "manager", "fee_level",
+    "fee_price", "owners_body", "owners_committee_party_members", "party_branch",
+    "party_secretary_full_time", "notice_board", "smart_property", "elevators",
+    "parking_spaces", "cars", "maintenance_fund", "geometry",
+]
+
+
+def compounds(engine: Engine, scope: Scope, *, ids=None) -> gpd.GeoDataFrame:
+    """住宅小区 in the scope with their township, community, company and manager names.
+
+    ``ids`` restricts to those compounds (still only the ones inside the scope).
+    """
+    c = Compound
+    stmt = (
+        select(c.id, c.code, c.name, c.aliases, c.address, c.township_id, Township.name,
+               c.community_id, Community.name, c.grid_id, c.households, c.buildings,
+               c.floor_area_m2, c.year_built, c.compound_class, c.management_mode,
+               c.company_id, PropertyCompany.name, ProjectManager.name, c.fee_level,
+               c.fee_price, c.owners_body, c.owners_committee_party_members, c.party_branch,
+               c.party_secretary_full_time, c.notice_board, c.smart_property, c.elevators,
+               c.parking_spaces, c.cars, c.maintenance_fund, c.geometry)
+        .join(Township, c.township_id == Township.id)
+        .join(Community, c.community_id == Community.id)
+        .outerjoin(PropertyCompany, c.company_id == PropertyCompany.id)
+        .outerjoin(ProjectManager, c.manager_id == ProjectManager.id)
+        .order_by(c.id)
+    )
+    stmt = _scoped(stmt, c, scope)
+    if ids is not None:
+        stmt = stmt.where(c.id.in_([int(i) for i in ids]))
+    with Session(engine) as s:
+        rows = s.execute(stmt).all()
+    return _frame(rows, COMPOUND_COLUMNS, geometry=True)
+
+
+def latest_fee_status(engine: Engine, scope: Scope) -> pd.DataFrame:
+    """Each compound's current fee-adjustment status (the latest change), 无 if none."""
+    latest = (
+        select(FeeAdjustment.compound_id, func.max(FeeAdjustment.id).label("last_id"))
+        .group_by(FeeAdjustment.compound_id).subquery()
+    )
+    stmt = (select(FeeAdjustment.compound_id, FeeAdjustment.status, FeeAdjustment.changed_at)
+            .join(latest, FeeAdjustment.id == latest.c.last_id)
+            .join(Compound, Compound.id == FeeAdjustment.compound_id))
+    stmt = _scoped(stmt, Compound, scope)
+    with Session(engine) as s:
+        rows = s.execute(stmt).all()
+    return _frame(rows, ["compound_id", "status", "changed_at"], geometry=False)
+
+
+def _complaint_window(stmt, scope: Scope, period: Period):
+    stmt = stmt.where(Complaint.received_at >= period.start_dt, Complaint.received_at < period.end_dt)
+    return _scoped(stmt, Complaint, scope)
+
+
+def _month(engine: Engine, column):
+    if engine.dialect.name == "postgresql":
+        return func.to_char(column, "YYYY-MM")
+    return func.strftime("%Y-%m", column)
+
+
+GROUPINGS = ("compound", "township", "community", "category", "month")
+
+
+def complaint_counts(engine: Engine, scope: Scope, period: Period, *, by: str | tuple[str, ...]
+                     ) -> pd.DataFrame:
+    """Complaint counts grouped in SQL by one or more of :data:`GROUPINGS`.
+
+    Returns columns named after the groupings (ids for compound/township/
+    community, ``YYYY-MM`` for month) plus ``count``. Unmatched complaints
+    have a null compound id.
+    """
+    keys = (by,) if isinstance(by, str) else tuple(by)
+    unknown = set(keys) - set(GROUPINGS)
+    if unknown:
+        raise ValueError(f"unknown grouping {sorted(unknown)}; choose from {GROUPINGS}")
+    columns = {
+        "compound": Complaint.compound_id,
+        "township": Complaint.township_id,
+        "community": Complaint.community_id,
+        "category": Complaint.category,
+        "month": _month(engine, Complaint.received_at),
+    }
+    exprs = [columns[k].label(k) for k in keys]
+    stmt = _complaint_window(select(*exprs, func.count().label("count")), scope, period)
+    stmt = stmt.group_by(*exprs).order_by(*exprs)
+    with Session(engine) as s:
+        rows = s.execute(stmt).all()
+    return _frame(rows, [*keys, "count"], geometry=False)
+
+
+COMPLAINT_COLUMNS = [
+    "order_no", "received_at", "category", "content", "address", "lon", "lat",
+    "compound_id", "township_id", "community_id", "match_method", "department", "status",
+    "closed_at", "satisfaction", "complainant_name", "complainant_phone",
+]
+
+
+def complaints(engine: Engine, scope: Scope, period: Period, *, compound_id: int | None = None,
+               limit: int | None = None) -> pd.DataFrame:
+    """Complaint records in the scope and period, newest first, personal fields masked."""
+    c = Complaint
+    stmt = select(c.order_no, c.received_at, c.category, c.content, c.address, c.lon, c.lat,
+                  c.compound_id, c.township_id, c.community_id, c.match_method, c.department,
+                  c.status, c.closed_at, c.satisfaction, c.complainant_name,
+                  c.complainant_phone)
+    stmt = _complaint_window(stmt, scope, period).order_by(c.received_at.desc(), c.order_no)
+    if compound_id is not None:
+        stmt = stmt.where(c.compound_id == compound_id)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    with Session(engine) as s:
+        rows = s.execute(stmt).all()
+    df = _frame(rows, COMPLAINT_COLUMNS, geometry=False)
+    # typed even when empty: a compound without complaints in the period is an ordinary case
+    for col in ("received_at", "closed_at"):
+        df[col] = pd.to_datetime(df[col])
+    df["complainant_name"] = df["complainant_name"].map(mask_name)
+    df["complainant_phone"] = df["complainant_phone"].map(mask_phone)
+    return df
+
+
+def complaint_months(engine: Engine) -> list[str]:
+    """The ``YYYY-MM`` months that have complaints, oldest first (for period pickers)."""
+    with Session(engine) as s:
+        first, last = s.execute(select(func.min(Complaint.received_at),
+                                       func.max(Complaint.received_at))).one()
+    if first is None:
+        return []
+    months, (y, m) = [], (first.year, first.month)
+    while (y, m) <= (last.year, last.month):
+        months.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return months
+
+
+def complaint_point_counts(engine: Engine, scope: Scope, period: Period, *,
+                           categories: tuple[str, ...] | None = None,
+                           cell_deg: float = 0.0005) -> pd.DataFrame:
+    """Complaints with coordinates, counted in SQL per ``cell_deg`` lattice cell (~50 m).
+
+    Returns ``lon``, ``lat`` (cell centres, WGS-84) and ``count``. The result is
+    bounded by the area, not by the number of complaints, so heat layers built
+    from it (``geo.binning.hex_bins`` with ``weights=count``) stay small.
+    """
+    gx = func.round(Complaint.lon / cell_deg).label("gx")
+    gy = func.round(Complaint.lat / cell_deg).label("gy")
+    stmt = select(gx, gy, func.count().label("count")).where(
+        Complaint.lon.is_not(None), Complaint.lat.is_not(None))
+    stmt = _complaint_window(stmt, scope, period)
+    if categories:
+        stmt = stmt.where(Complaint.category.in_(categories))
+    stmt = stmt.group_by(gx, gy)
+    with Session(engine) as s:
+        rows = s.execute(stmt).all()
+    df = pd.DataFrame(rows, columns=["gx", "gy", "count"])
+    return pd.DataFrame({"lon": df["gx"].astype(float) * cell_deg,
+                         "lat": df["gy"].astype(float) * cell_deg, "count": df["count"]})

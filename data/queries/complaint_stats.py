@@ -1,0 +1,305 @@
+"""Scoped reads for the 诉求分析 page: trends, breakdowns, ladders, targets, unmatched queue.
+
+Every function takes the caller's :class:`~data.scope.Scope` (and a
+:class:`~data.scope.Period` or month where time matters) and returns only
+rows inside it. Counting runs in SQL (GROUP BY). Complainants' names and
+phones leave this module masked.
+
+The two ladders rank against the whole county, as the policy does (每月通报
+投诉量前 50 名的项目; 同比上升最高的镇街): the ranking reads county-wide
+counts (ids and numbers only), and the caller gets back only the rows of
+compounds or townships inside its scope — a township sees its own projects'
+county rank, never another township's projects.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import Engine, func, select, update
+from sqlalchemy.orm import Session
+
+from data import settings
+from data.privacy import mask_name, mask_phone
+from data.queries import _complaint_window, _month, _scoped
+from data.schema import Community, Complaint, Compound, ProjectManager, PropertyCompany, Township
+from data.scope import COUNTY, Period, Scope, ScopeError
+from policy import ladders, targets
+
+__all__ = [
+    "ComplaintFilter", "filter_options", "monthly_counts", "trend", "breakdown", "point_counts",
+    "ranking_counts", "township_month_counts", "complaint_ranking", "township_ranking",
+    "township_quarter_ranking",
+    "target_progress", "complaint_records", "unmatched", "assign_compound", "RECORD_COLUMNS",
+]
+
+
+@dataclass(frozen=True)
+class ComplaintFilter:
+    """Page filters on top of scope and period: empty means "all"."""
+
+    categories: tuple[str, ...] = ()
+    departments: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+
+    def apply(self, stmt):
+        if self.categories:
+            stmt = stmt.where(Complaint.category.in_(self.categories))
+        if self.departments:
+            stmt = stmt.where(Complaint.department.in_(self.departments))
+        if self.statuses:
+            stmt = stmt.where(Complaint.status.in_(self.statuses))
+        return stmt
+
+
+ALL = ComplaintFilter()
+
+
+def _rows(engine: Engine, stmt) -> list:
+    with Session(engine) as s:
+        return s.execute(stmt).all()
+
+
+def filter_options(engine: Engine, scope: Scope, period: Period) -> dict[str, list[str]]:
+    """The categories, departments and statuses present in the scope and period (most frequent first)."""
+    out = {}
+    for key, column in (("categories", Complaint.category), ("departments", Complaint.department),
+                        ("statuses", Complaint.status)):
+        stmt = _complaint_window(select(column, func.count()).where(column.is_not(None)), scope, period)
+        stmt = stmt.group_by(column).order_by(func.count().desc(), column)
+        out[key] = [r[0] for r in _rows(engine, stmt)]
+    return out
+
+
+def monthly_counts(engine: Engine, scope: Scope, period: Period, flt: ComplaintFilter = ALL) -> pd.DataFrame:
+    """``month`` ("YYYY-MM"), ``complaints`` for every month of the period (zeros included)."""
+    m = _month(engine, Complaint.received_at).label("month")
+    stmt = flt.apply(_complaint_window(select(m, func.count()), scope, period)).group_by(m)
+    got = dict(_rows(engine, stmt))
+    months = _period_months(period)
+    return pd.DataFrame({"month": months, "complaints": [int(got.get(k, 0)) for k in months]})
+
+
+def _period_months(period: Period) -> list[str]:
+    last = period.last_month().start
+    return ladders.month_range(f"{period.start.year:04d}-{period.start.month:02d}",
+                               f"{last.year:04d}-{last.month:02d}")
+
+
+def trend(engine: Engine, scope: Scope, period: Period, flt: ComplaintFilter = ALL) -> pd.DataFrame:
+    """Monthly complaints in the period beside the same months a year earlier (``last_year``)."""
+    now = monthly_counts(engine, scope, period, flt)
+    before = monthly_counts(engine, scope, period.shift_years(-1), flt)
+    return now.assign(last_year=before["complaints"].to_numpy())
+
+
+def breakdown(engine: Engine, scope: Scope, period: Period, by: str, flt: ComplaintFilter = ALL) -> pd.DataFrame:
+    """Complaints per ``by`` ("category", "department", "status"): ``complaints``, ``share``,
+    ``closed`` (已办结), ``dissatisfied`` (不满意), most complaints first."""
+    column = {"category": Complaint.category, "department": Complaint.department,
+              "status": Complaint.status}[by]
+    closed = func.sum(func.cast(Complaint.status == "已办结", _int()))
+    bad = func.sum(func.cast(Complaint.satisfaction == "不满意", _int()))
+    stmt = flt.apply(_complaint_window(select(column, func.count(), closed, bad), scope, period))
+    stmt = stmt.group_by(column).order_by(func.count().desc(), column)
+    df = pd.DataFrame(_rows(engine, stmt), columns=[by, "complaints", "closed", "dissatisfied"])
+    df[by] = df[by].fillna("（未填）")
+    for col in ("complaints", "closed", "dissatisfied"):
+        df[col] = pd.to_numeric(df[col]).fillna(0).astype(int)
+    total = df["complaints"].sum()
+    df.insert(2, "share", (df["complaints"] / total).round(4) if total else 0.0)
+    return df
+
+
+def _int():
+    from sqlalchemy import Integer
+
+    return Integer
+
+
+def point_counts(engine: Engine, scope: Scope, period: Period, flt: ComplaintFilter = ALL,
+                 *, cell_deg: float = 0.0005) -> pd.DataFrame:
+    """Complaints with coordinates counted per ``cell_deg`` lattice cell in SQL (for heat layers):
+    ``lon``, ``lat`` (cell centres, WGS-84), ``count`` — never the raw points."""
+    gx = func.round(Complaint.lon / cell_deg).label("gx")
+    gy = func.round(Complaint.lat / cell_deg).label("gy")
+    stmt = select(gx, gy, func.count()).where(Complaint.lon.is_not(None), Complaint.lat.is_not(None))
+    stmt = flt.apply(_complaint_window(stmt, scope, period)).group_by(gx, gy)
+    df = pd.DataFrame(_rows(engine, stmt), columns=["gx", "gy", "count"])
+    return pd.DataFrame({"lon": df["gx"].astype(float) * cell_deg, "lat": df["gy"].astype(float) * cell_deg,
+                         "count": df["count"].astype(int)})
+
+
+# --------------------------------------------------------------------------- ladders
+
+
+def _months_back(month: str, months: int) -> Period:
+    first = ladders.shift_month(month, -months)
+    return Period.months(first, month)
+
+
+def ranking_counts(engine: Engine, scope: Scope, month: str, *, months: int = 36) -> pd.DataFrame:
+    """``project_id`` (compound), ``month``, ``complaints`` for the ``months`` before ``month`` and it,
+    matched complaints only (the input of ``policy.ladders.complaint_ladder``)."""
+    m = _month(engine, Complaint.received_at).label("month")
+    stmt = select(Complaint.compound_id, m, func.count()).where(Complaint.compound_id.is_not(None))
+    stmt = _complaint_window(stmt, scope, _months_back(month, months)).group_by(Complaint.compound_id, m)
+    df = pd.DataFrame(_rows(engine, stmt), columns=["project_id", "month", "complaints"])
+    return df.astype({"project_id": "int64", "complaints": "int64"})
+
+
+def township_month_counts(engine: Engine, scope: Scope, month: str, *, months: int = 36) -> pd.DataFrame:
+    """``township_id``, ``month``, ``complaints`` (input of ``policy.ladders.township_ladder``);
+    every township of the scope appears, with zeros where it had no complaints."""
+    m = _month(engine, Complaint.received_at).label("month")
+    stmt = select(Complaint.township_id, m, func.count()).where(Complaint.township_id.is_not(None))
+    stmt = _complaint_window(stmt, scope, _months_back(month, months)).group_by(Complaint.township_id, m)
+    df = pd.DataFrame(_rows(engine, stmt), columns=["township_id", "month", "complaints"])
+    towns = select(Township.id)
+    if scope.township_id is not None:
+        towns = towns.where(Township.id == scope.township_id)
+    present = set(df["township_id"])
+    zeros = [(t, month, 0) for (t,) in _rows(engine, towns) if t not in present]
+    if zeros:
+        df = pd.concat([df, pd.DataFrame(zeros, columns=df.columns)], ignore_index=True)
+    return df.astype({"township_id": "int64", "complaints": "int64"})
+
+
+def _compound_names(engine: Engine, scope: Scope, ids) -> pd.DataFrame:
+    c = Compound
+    stmt = (select(c.id, c.name, Township.name, Community.name, PropertyCompany.name, ProjectManager.name)
+            .join(Township, c.township_id == Township.id).join(Community, c.community_id == Community.id)
+            .outerjoin(PropertyCompany, c.company_id == PropertyCompany.id)
+            .outerjoin(ProjectManager, c.manager_id == ProjectManager.id)
+            .where(c.id.in_([int(i) for i in ids])))
+    return pd.DataFrame(_rows(engine, _scoped(stmt, c, scope)),
+                        columns=["project_id", "compound", "township", "community", "company", "manager"])
+
+
+def complaint_ranking(engine: Engine, scope: Scope, month: str, *, top_n: int | None = None) -> pd.DataFrame:
+    """This month's top list (county ranking) with the ladder action, rows of ``scope`` only.
+
+    Columns: rank, project_id, compound, township, community, company, manager,
+    complaints, consecutive_months, action, action_label.
+    """
+    top_n = int(settings.get(engine, "ranking_top_n")) if top_n is None else int(top_n)
+    ladder = ladders.complaint_ladder(
+        ranking_counts(engine, COUNTY, month), month, top_n,
+        replace_manager_months=int(settings.get(engine, "ranking_months_replace_manager")),
+        replace_company_months=int(settings.get(engine, "ranking_months_replace_company")))
+    names = _compound_names(engine, scope, ladder["project_id"])
+    out = ladder.merge(names, on="project_id", how="inner")  # inner: drops rows outside the scope
+    out["action_label"] = out["action"].map(ladders.ACTION_LABELS)
+    cols = ["rank", "project_id", "compound", "township", "community", "company", "manager", "complaints",
+            "consecutive_months", "action", "action_label"]
+    return out[cols].sort_values(["rank", "project_id"]).reset_index(drop=True)
+
+
+def _scope_rows_of_ladder(engine: Engine, scope: Scope, table: pd.DataFrame) -> pd.DataFrame:
+    """A county-wide township ladder cut to ``scope``'s rows, with names and ``action_label``.
+
+    Townships are judged against all others; a township user sees only their own line.
+    """
+    towns = select(Township.id, Township.name)
+    if scope.township_id is not None:
+        towns = towns.where(Township.id == scope.township_id)
+    names = pd.DataFrame(_rows(engine, towns), columns=["township_id", "township"])
+    out = names.merge(table, on="township_id", how="inner")
+    out["action_label"] = out["action"].map(ladders.ACTION_LABELS)
+    return out.sort_values(["yoy_change", "township_id"], ascending=[False, True]).reset_index(drop=True)
+
+
+def township_ranking(engine: Engine, scope: Scope, month: str) -> pd.DataFrame:
+    """Township ladder of ``month`` against all townships, rows of ``scope`` only, with names."""
+    table = ladders.township_ladder(township_month_counts(engine, COUNTY, month), month)
+    return _scope_rows_of_ladder(engine, scope, table)
+
+
+def township_quarter_ranking(engine: Engine, scope: Scope, quarter: str) -> pd.DataFrame:
+    """Quarterly last place (``policy.ladders.township_quarter_ladder``) against all townships,
+    rows of ``scope`` only, with names and ``action_label``."""
+    last = ladders.quarter_months(quarter)[-1]
+    table = ladders.township_quarter_ladder(township_month_counts(engine, COUNTY, last), quarter)
+    return _scope_rows_of_ladder(engine, scope, table)
+
+
+def target_progress(engine: Engine, scope: Scope, period: Period, flt: ComplaintFilter = ALL,
+                    target=None) -> pd.DataFrame:
+    """``policy.targets.target_table`` for the months of the period, in the scope.
+
+    ``target`` defaults to the setting ``complaint_reduction_target`` (0.30).
+    """
+    target = settings.get(engine, "complaint_reduction_target") if target is None else target
+    months = _period_months(period)
+    first_year = Period.months(f"{months[0][:4]}-01", months[-1])
+    now = monthly_counts(engine, scope, first_year, flt)
+    before = monthly_counts(engine, scope, first_year.shift_years(-1), flt)
+    counts = dict(zip(now["month"], now["complaints"])) | dict(zip(before["month"], before["complaints"]))
+    return targets.target_table(counts, months[0], months[-1], target)
+
+
+# --------------------------------------------------------------------------- records
+
+RECORD_COLUMNS = ["order_no", "received_at", "category", "content", "address", "lon", "lat", "township",
+                  "community", "compound", "match_method", "department", "status", "closed_at",
+                  "satisfaction", "complainant_name", "complainant_phone"]
+
+
+def complaint_records(engine: Engine, scope: Scope, period: Period, flt: ComplaintFilter = ALL, *,
+                      unmatched_only: bool = False, limit: int | None = None) -> pd.DataFrame:
+    """Work orders in the scope and period, newest first, with place names; complainants masked."""
+    c = Complaint
+    stmt = (select(c.order_no, c.received_at, c.category, c.content, c.address, c.lon, c.lat, Township.name,
+                   Community.name, Compound.name, c.match_method, c.department, c.status, c.closed_at,
+                   c.satisfaction, c.complainant_name, c.complainant_phone)
+            .outerjoin(Township, c.township_id == Township.id)
+            .outerjoin(Community, c.community_id == Community.id)
+            .outerjoin(Compound, c.compound_id == Compound.id))
+    stmt = flt.apply(_complaint_window(stmt, scope, period))
+    if unmatched_only:
+        stmt = stmt.where(c.compound_id.is_(None))
+    stmt = stmt.order_by(c.received_at.desc(), c.order_no)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    df = pd.DataFrame(_rows(engine, stmt), columns=RECORD_COLUMNS)
+    df["complainant_name"] = df["complainant_name"].map(mask_name, na_action="ignore")
+    df["complainant_phone"] = df["complainant_phone"].map(mask_phone, na_action="ignore")
+    return df
+
+
+def unmatched(engine: Engine, scope: Scope, period: Period | None = None, *, limit: int | None = 5000
+              ) -> pd.DataFrame:
+    """The 未匹配 queue: complaints with no compound, newest first (masked).
+
+    Without a period: everything ever imported. A township scope sees only
+    unmatched complaints known to be in that township; ones with no township
+    at all are seen county-wide only.
+    """
+    if period is None:
+        period = Period(date(2000, 1, 1), date(2100, 1, 1))
+    return complaint_records(engine, scope, period, unmatched_only=True, limit=limit)
+
+
+def assign_compound(engine: Engine, scope: Scope, order_no: str, compound_id: int, *, actor=None) -> None:
+    """Match one unmatched complaint to a compound by hand (the queue on the data page).
+
+    Both the complaint and the compound must be inside ``scope``; the
+    complaint takes the compound's community and township (method 地址).
+    With ``actor`` (an Account or username) the change is audited in the same transaction.
+    """
+    with Session(engine) as s, s.begin():
+        comp = s.execute(_scoped(select(Compound).where(Compound.id == int(compound_id)), Compound, scope)).scalar()
+        row = s.execute(_scoped(select(Complaint).where(Complaint.order_no == str(order_no)), Complaint,
+                                scope)).scalar()
+        if comp is None or row is None:
+            raise ScopeError("工单或小区不在您的管辖范围内")
+        before = row.compound_id
+        s.execute(update(Complaint).where(Complaint.id == row.id).values(
+            compound_id=comp.id, community_id=comp.community_id, township_id=comp.township_id,
+            match_method="地址"))
+        if actor is not None:
+            from data import audit
+
+            audit.record(s, actor, "edit", f"工单 {row.order_no}", scope, field="compound",
+                         before=before, after=comp.id, compound=comp.name)

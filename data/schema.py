@@ -1,0 +1,498 @@
+"""The storage schema: one class per domain entity, one English name each.
+
+Places nest county → township → community → grid → compound, but a compound's
+grid is a spatial link (grids may cut across compounds in real data), so it
+is nullable and recomputed from geometry rather than assumed.
+
+All geometries are WGS-84 (EPSG:4326). Money and prices are ``Numeric`` so
+thresholds are exact. Enumerations are stored as their Chinese labels, the
+terms the county documents use; the allowed values live in ``data.vocab``.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary,
+    MetaData, Numeric, String, Text, UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from data.types import Geometry
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+# --- places -----------------------------------------------------------------
+
+class County(Base):
+    """县/市: the deployment's own county (name, 6-digit adcode, outline)."""
+
+    __tablename__ = "county"
+    adcode: Mapped[str] = mapped_column(String(6), primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+    geometry = mapped_column(Geometry, nullable=True)
+    source: Mapped[str | None] = mapped_column(String(200))
+
+
+class Township(Base):
+    """镇街: a township (镇) or street (街道)."""
+
+    __tablename__ = "township"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(50), unique=True)
+    kind: Mapped[str] = mapped_column(String(10), default="镇")  # 街道 / 镇 / 乡
+    geometry = mapped_column(Geometry, nullable=True)
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Community(Base):
+    """社区 (or 村): belongs to one township."""
+
+    __tablename__ = "community"
+    __table_args__ = (UniqueConstraint("township_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    township_id: Mapped[int] = mapped_column(ForeignKey("township.id"), index=True)
+    name: Mapped[str] = mapped_column(String(50))
+    geometry = mapped_column(Geometry, nullable=True)
+
+
+class Grid(Base):
+    """网格: the unit of grid management, with its grid worker (网格员)."""
+
+    __tablename__ = "grid"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(30), unique=True)
+    township_id: Mapped[int] = mapped_column(ForeignKey("township.id"), index=True)
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"), index=True)
+    name: Mapped[str] = mapped_column(String(50))
+    worker: Mapped[str | None] = mapped_column(String(30))
+    worker_phone: Mapped[str | None] = mapped_column(String(20))
+    geometry = mapped_column(Geometry, nullable=True)
+
+
+# --- companies ----------------------------------------------------------------
+
+class PropertyCompany(Base):
+    """物业服务企业."""
+
+    __tablename__ = "property_company"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    credit_code: Mapped[str | None] = mapped_column(String(18), unique=True)  # 统一社会信用代码
+    contact: Mapped[str | None] = mapped_column(String(30))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    state_owned: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ProjectManager(Base):
+    """项目经理: the property company's manager of one or more projects."""
+
+    __tablename__ = "project_manager"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("property_company.id"), index=True)
+    name: Mapped[str] = mapped_column(String(30))
+    phone: Mapped[str | None] = mapped_column(String(20))
+
+
+# --- compounds ----------------------------------------------------------------
+
+class Compound(Base):
+    """住宅小区 / 物业项目: the compound record (小区档案)."""
+
+    __tablename__ = "compound"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(30), unique=True)
+    name: Mapped[str] = mapped_column(String(100), index=True)
+    aliases: Mapped[str | None] = mapped_column(String(200))  # 、-separated other names
+    address: Mapped[str | None] = mapped_column(String(200))
+    township_id: Mapped[int] = mapped_column(ForeignKey("township.id"), index=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grid.id"), index=True)
+    geometry = mapped_column(Geometry, nullable=True)
+    households: Mapped[int] = mapped_column(Integer, default=0)
+    buildings: Mapped[int] = mapped_column(Integer, default=0)
+    floor_area_m2: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    year_built: Mapped[int | None] = mapped_column(Integer)
+    compound_class: Mapped[str] = mapped_column(String(20))  # vocab.COMPOUND_CLASSES
+    management_mode: Mapped[str] = mapped_column(String(30))  # vocab.MANAGEMENT_MODES
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("property_company.id"), index=True)
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("project_manager.id"))
+    fee_level: Mapped[int | None] = mapped_column(Integer)  # 政府指导价 一级–四级 → 1–4
+    fee_price: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))  # 元/㎡·月
+    owners_body: Mapped[str] = mapped_column(String(20), default="无")  # vocab.OWNERS_BODIES
+    owners_committee_party_members: Mapped[int] = mapped_column(Integer, default=0)
+    party_branch: Mapped[bool] = mapped_column(Boolean, default=False)  # 小区党支部
+    party_secretary_full_time: Mapped[bool] = mapped_column(Boolean, default=False)
+    notice_board: Mapped[bool] = mapped_column(Boolean, default=False)  # 三会三公开
+    smart_property: Mapped[bool] = mapped_column(Boolean, default=False)  # 智慧物业
+    elevators: Mapped[int] = mapped_column(Integer, default=0)
+    parking_spaces: Mapped[int] = mapped_column(Integer, default=0)
+    cars: Mapped[int | None] = mapped_column(Integer)  # recorded residents' cars, if known
+    maintenance_fund: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))  # 维修资金余额 元
+
+    company: Mapped[PropertyCompany | None] = relationship()
+    manager: Mapped[ProjectManager | None] = relationship()
+
+
+# --- complaints ---------------------------------------------------------------
+
+class Complaint(Base):
+    """12345 诉求/投诉. ``order_no`` (工单编号) is the natural key for re-imports.
+
+    ``complainant_name`` and ``complainant_phone`` are personal data: the query
+    layer masks them; nothing else reads these columns.
+    """
+
+    __tablename__ = "complaint"
+    __table_args__ = (
+        Index("ix_complaint_received", "received_at"),
+        Index("ix_complaint_compound_received", "compound_id", "received_at"),
+        Index("ix_complaint_township_received", "township_id", "received_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_no: Mapped[str] = mapped_column(String(40), unique=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+    category: Mapped[str] = mapped_column(String(30))
+    content: Mapped[str | None] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(String(200))
+    lon: Mapped[float | None]
+    lat: Mapped[float | None]
+    compound_id: Mapped[int | None] = mapped_column(ForeignKey("compound.id"))
+    township_id: Mapped[int | None] = mapped_column(ForeignKey("township.id"))
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"), index=True)
+    match_method: Mapped[str] = mapped_column(String(10), default="未匹配")  # 坐标 / 地址 / 未匹配
+    department: Mapped[str | None] = mapped_column(String(50))
+    status: Mapped[str] = mapped_column(String(10), default="办理中")
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    satisfaction: Mapped[str | None] = mapped_column(String(10))  # 满意 / 基本满意 / 不满意
+    complainant_name: Mapped[str | None] = mapped_column(String(30))
+    complainant_phone: Mapped[str | None] = mapped_column(String(20))
+
+
+# --- evaluation, credit, fees -------------------------------------------------
+
+class Evaluation(Base):
+    """季度考评: quarterly quantitative evaluation of one project (compound)."""
+
+    __tablename__ = "evaluation"
+    __table_args__ = (UniqueConstraint("compound_id", "quarter"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    compound_id: Mapped[int] = mapped_column(ForeignKey("compound.id"), index=True)
+    quarter: Mapped[str] = mapped_column(String(7))  # YYYY-Qn
+    score: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    satisfaction: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))  # 业主满意度 %
+    evaluator: Mapped[str | None] = mapped_column(String(50))
+
+
+class CreditGrade(Base):
+    """信用等级: a company's credit grade for one quarter."""
+
+    __tablename__ = "credit_grade"
+    __table_args__ = (UniqueConstraint("company_id", "quarter"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("property_company.id"), index=True)
+    quarter: Mapped[str] = mapped_column(String(7))
+    grade: Mapped[str] = mapped_column(String(5))
+    score: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+
+
+class FeeRecord(Base):
+    """收费标准记录: a compound's fee level and price from a date on."""
+
+    __tablename__ = "fee_record"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    compound_id: Mapped[int] = mapped_column(ForeignKey("compound.id"), index=True)
+    effective_date: Mapped[date] = mapped_column(Date)
+    fee_level: Mapped[int | None] = mapped_column(Integer)
+    fee_price: Mapped[Decimal] = mapped_column(Numeric(6, 2))
+    note: Mapped[str | None] = mapped_column(String(200))
+
+
+class FeeAdjustment(Base):
+    """调价/降费: one change of a compound's fee-adjustment status (history)."""
+
+    __tablename__ = "fee_adjustment"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    compound_id: Mapped[int] = mapped_column(ForeignKey("compound.id"), index=True)
+    status: Mapped[str] = mapped_column(String(10))  # vocab.FEE_STATUSES
+    changed_at: Mapped[datetime] = mapped_column(DateTime)
+    actor: Mapped[str | None] = mapped_column(String(50))
+    reason: Mapped[str | None] = mapped_column(String(300))
+
+
+# --- parking ------------------------------------------------------------------
+
+class ParkingResource(Base):
+    """错时停车资源: spaces a unit or road can share at night."""
+
+    __tablename__ = "parking_resource"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    owner_kind: Mapped[str] = mapped_column(String(20))  # vocab.PARKING_OWNER_KINDS
+    township_id: Mapped[int | None] = mapped_column(ForeignKey("township.id"), index=True)
+    geometry = mapped_column(Geometry, nullable=True)
+    capacity: Mapped[int] = mapped_column(Integer)  # spaces that can be shared
+    weekday_opens: Mapped[str | None] = mapped_column(String(5))  # HH:MM, cars may enter from
+    weekday_closes: Mapped[str | None] = mapped_column(String(5))  # HH:MM, cars must leave by
+    weekend_opens: Mapped[str | None] = mapped_column(String(5))
+    weekend_closes: Mapped[str | None] = mapped_column(String(5))
+    contact: Mapped[str | None] = mapped_column(String(50))
+    status: Mapped[str] = mapped_column(String(10), default="可用")
+
+
+# --- inspections --------------------------------------------------------------
+
+class Inspector(Base):
+    """检查人员: drawn at random for spot checks, never in their own township."""
+
+    __tablename__ = "inspector"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(30))
+    unit: Mapped[str] = mapped_column(String(50))
+    township_id: Mapped[int | None] = mapped_column(ForeignKey("township.id"))
+    linked_company_ids: Mapped[list] = mapped_column(JSON, default=list)  # recusal
+
+
+class SpotCheckDraw(Base):
+    """双随机抽查: one reproducible draw (seed and parameters recorded)."""
+
+    __tablename__ = "spot_check_draw"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    drawn_at: Mapped[datetime] = mapped_column(DateTime)
+    actor: Mapped[str | None] = mapped_column(String(50))
+    seed: Mapped[int] = mapped_column(Integer)
+    scope: Mapped[str] = mapped_column(String(50))
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    published: Mapped[bool] = mapped_column(Boolean, default=False)
+    input_hash: Mapped[str | None] = mapped_column(String(64))  # sha256 of candidates + params
+    inputs: Mapped[dict | None] = mapped_column(JSON)  # policy.inspection.canonical_inputs
+
+
+class SpotCheckResult(Base):
+    """抽查结果: one compound drawn, its inspection team and the outcome."""
+
+    __tablename__ = "spot_check_result"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draw_id: Mapped[int] = mapped_column(ForeignKey("spot_check_draw.id"), index=True)
+    compound_id: Mapped[int] = mapped_column(ForeignKey("compound.id"), index=True)
+    inspector_ids: Mapped[list] = mapped_column(JSON, default=list)
+    checked_at: Mapped[date | None] = mapped_column(Date)
+    score: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    findings: Mapped[str | None] = mapped_column(Text)
+    rectification_due: Mapped[date | None] = mapped_column(Date)
+    rectified_at: Mapped[date | None] = mapped_column(Date)
+    verdict: Mapped[str | None] = mapped_column(String(10))  # 合格 / 基本合格 / 不合格
+    follow_up: Mapped[str | None] = mapped_column(Text)  # 整改复查
+
+
+# --- enforcement --------------------------------------------------------------
+
+class EnforcementCase(Base):
+    """执法联动案件, with the fields of the case report form (案件呈报表)."""
+
+    __tablename__ = "enforcement_case"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_no: Mapped[str] = mapped_column(String(30), unique=True)
+    compound_id: Mapped[int | None] = mapped_column(ForeignKey("compound.id"), index=True)
+    township_id: Mapped[int] = mapped_column(ForeignKey("township.id"), index=True)
+    category: Mapped[str] = mapped_column(String(30))
+    department: Mapped[str] = mapped_column(String(50))
+    step: Mapped[str] = mapped_column(String(5))  # vocab.CASE_STEPS, the latest one reached
+    opened_at: Mapped[datetime] = mapped_column(DateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    location: Mapped[str | None] = mapped_column(String(200))
+    lon: Mapped[float | None]
+    lat: Mapped[float | None]
+    details: Mapped[str | None] = mapped_column(Text)
+    reporting_unit: Mapped[str | None] = mapped_column(String(50))
+    reporter: Mapped[str | None] = mapped_column(String(30))
+    reporter_phone: Mapped[str | None] = mapped_column(String(20))
+    receiving_unit: Mapped[str | None] = mapped_column(String(50))
+    receiver: Mapped[str | None] = mapped_column(String(30))
+    receiver_phone: Mapped[str | None] = mapped_column(String(20))
+    reporting_opinion: Mapped[str | None] = mapped_column(Text)
+    receiving_opinion: Mapped[str | None] = mapped_column(Text)
+    remarks: Mapped[str | None] = mapped_column(Text)
+
+    steps: Mapped[list[CaseStep]] = relationship(back_populates="case", order_by="CaseStep.at")
+
+
+class CaseStep(Base):
+    """案件环节: one of 发现 → 拍照 → 制止 → 呈报 → 处理 → 结案, or a transfer."""
+
+    __tablename__ = "case_step"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("enforcement_case.id"), index=True)
+    step: Mapped[str] = mapped_column(String(5))
+    at: Mapped[datetime] = mapped_column(DateTime)
+    actor: Mapped[str | None] = mapped_column(String(50))
+    note: Mapped[str | None] = mapped_column(Text)
+    from_unit: Mapped[str | None] = mapped_column(String(50))  # transfers (移交) only
+    to_unit: Mapped[str | None] = mapped_column(String(50))
+
+    case: Mapped[EnforcementCase] = relationship(back_populates="steps")
+
+
+class CasePhoto(Base):
+    """案件照片, attached to a case step."""
+
+    __tablename__ = "case_photo"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("enforcement_case.id"), index=True)
+    step_id: Mapped[int | None] = mapped_column(ForeignKey("case_step.id"))
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(50))
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)  # legacy; files live in var/photos
+    sha256: Mapped[str | None] = mapped_column(String(64), index=True)  # data.photos
+    size_bytes: Mapped[int | None] = mapped_column(Integer)
+    lon: Mapped[float | None]  # EXIF GPS, WGS-84
+    lat: Mapped[float | None]
+    taken_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+# --- people and accountability --------------------------------------------------
+
+class User(Base):
+    """用户: a login with a role and a jurisdiction (whole county, township or community)."""
+
+    __tablename__ = "app_user"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(50), unique=True)
+    display_name: Mapped[str] = mapped_column(String(50))
+    role: Mapped[str] = mapped_column(String(20))  # vocab.ROLES
+    township_id: Mapped[int | None] = mapped_column(ForeignKey("township.id"))
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+    # issue 8: identity-provider login (OpenID Connect email) and the inspector this login is
+    email: Mapped[str | None] = mapped_column(String(200), unique=True)
+    inspector_id: Mapped[int | None] = mapped_column(ForeignKey("inspector.id"))
+
+
+class AuditLog(Base):
+    """审计日志: append-only record of writes, reveals, exports and logins."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    username: Mapped[str | None] = mapped_column(String(50))
+    action: Mapped[str] = mapped_column(String(30))
+    target: Mapped[str | None] = mapped_column(String(200))
+    scope: Mapped[str | None] = mapped_column(String(50))
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class Setting(Base):
+    """设置: a stored override of a default from ``data.settings``."""
+
+    __tablename__ = "setting"
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[dict | list | str | int | float | None] = mapped_column(JSON)
+
+
+class DutyRule(Base):
+    """职责分工: the department responsible for a complaint/case category (editable).
+
+    Rows override ``policy.duties.DEFAULT_DUTIES``; one table for complaint
+    routing and joint enforcement.
+    """
+
+    __tablename__ = "duty_rule"
+    category: Mapped[str] = mapped_column(String(30), primary_key=True)
+    department: Mapped[str] = mapped_column(String(50))
+
+
+# --- spot-check checklist and per-item results (issue 7) ------------------------
+
+class CheckItem(Base):
+    """检查事项: one item of the spot-check checklist (editable; inactive items are kept)."""
+
+    __tablename__ = "check_item"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    guidance: Mapped[str | None] = mapped_column(Text)
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class SpotCheckItemResult(Base):
+    """检查事项结果: pass/fail and a note for one checklist item of one spot check."""
+
+    __tablename__ = "spot_check_item_result"
+    __table_args__ = (UniqueConstraint("result_id", "item_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    result_id: Mapped[int] = mapped_column(ForeignKey("spot_check_result.id"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("check_item.id"))
+    passed: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class SpotCheckPhoto(Base):
+    """抽查照片: a photo of a spot check, stored as a file under var/photos by its sha256."""
+
+    __tablename__ = "spot_check_photo"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    result_id: Mapped[int] = mapped_column(ForeignKey("spot_check_result.id"), index=True)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("check_item.id"))
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(50))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    lon: Mapped[float | None]
+    lat: Mapped[float | None]
+    taken_at: Mapped[datetime | None] = mapped_column(DateTime)
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+# --- staggered-parking proposals (issue 6) --------------------------------------
+
+class ParkingProposal(Base):
+    """错时停车方案: a township's proposal — its parameters and a snapshot of compounds and assignments.
+
+    ``content`` keeps what the proposal says at the time it was saved (compounds
+    with shortage, each resource with owner kind, hours, cars and walk, totals),
+    so the document reads the same after the registers change.
+    """
+
+    __tablename__ = "parking_proposal"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    township_id: Mapped[int] = mapped_column(ForeignKey("township.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(10), default="草稿")  # policy.parking.STATES
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    content: Mapped[dict] = mapped_column(JSON, default=dict)
+    shortage: Mapped[int] = mapped_column(Integer, default=0)
+    placed: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_by: Mapped[str | None] = mapped_column(String(50))
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ParkingProposalStep(Base):
+    """方案流转记录: one change of a proposal's state (who, when, from → to, note)."""
+
+    __tablename__ = "parking_proposal_step"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("parking_proposal.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    actor: Mapped[str | None] = mapped_column(String(50))
+    from_status: Mapped[str | None] = mapped_column(String(10))
+    to_status: Mapped[str] = mapped_column(String(10))
+    note: Mapped[str | None] = mapped_column(String(300))

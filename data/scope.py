@@ -1,0 +1,131 @@
+"""Scope (jurisdiction) and period: the two arguments of every read.
+
+A :class:`Scope` is the whole county, one township, or one community inside a
+township. Narrowing keeps every constraint of the wider scope, so a township
+user who asks for a community of another township gets nothing rather than
+somebody else's data. Widening raises :class:`ScopeError`.
+"""
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+
+class ScopeError(PermissionError):
+    """A request to see outside the caller's jurisdiction."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """管辖范围: ``township_id``/``community_id`` both None means the whole county."""
+
+    township_id: int | None = None
+    community_id: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.community_id is not None and self.township_id is None:
+            raise ValueError("社区范围必须同时给出所属镇街")
+
+    @property
+    def level(self) -> str:
+        if self.community_id is not None:
+            return "community"
+        return "township" if self.township_id is not None else "county"
+
+    def narrow(self, *, township_id: int | None = None, community_id: int | None = None) -> Scope:
+        """Return a scope at most as wide as this one.
+
+        Asking for another township than this scope's raises ScopeError; asking
+        for nothing more returns this scope unchanged.
+        """
+        t = self.township_id
+        if township_id is not None:
+            if t is not None and township_id != t:
+                raise ScopeError("无权查看其他镇街的数据")
+            t = township_id
+        c = self.community_id
+        if community_id is not None:
+            if c is not None and community_id != c:
+                raise ScopeError("无权查看其他社区的数据")
+            if t is None:
+                raise ValueError("按社区筛选时需要先选择镇街")
+            c = community_id
+        return Scope(t, c)
+
+    def key(self) -> str:
+        """A stable string for cache keys and audit records."""
+        return f"county/{self.township_id or '*'}/{self.community_id or '*'}"
+
+
+COUNTY = Scope()
+
+
+@dataclass(frozen=True)
+class Period:
+    """统计期: ``[start, end)`` in dates; months are the usual unit."""
+
+    start: date
+    end: date
+
+    def __post_init__(self) -> None:
+        if self.end <= self.start:
+            raise ValueError("统计期的结束日期必须晚于开始日期")
+
+    @classmethod
+    def months(cls, first: str, last: str | None = None) -> Period:
+        """The calendar months ``first``..``last`` inclusive, given as ``YYYY-MM``."""
+        y1, m1 = _parse_month(first)
+        y2, m2 = _parse_month(last or first)
+        end_y, end_m = (y2 + 1, 1) if m2 == 12 else (y2, m2 + 1)
+        return cls(date(y1, m1, 1), date(end_y, end_m, 1))
+
+    @property
+    def start_dt(self) -> datetime:
+        return datetime(self.start.year, self.start.month, self.start.day)
+
+    @property
+    def end_dt(self) -> datetime:
+        return datetime(self.end.year, self.end.month, self.end.day)
+
+    def month_count(self) -> float:
+        """Length in months (whole months count exactly; partial ones by days)."""
+        months = (self.end.year - self.start.year) * 12 + self.end.month - self.start.month
+        if self.start.day == 1 and self.end.day == 1:
+            return float(months)
+        return (self.end - self.start).days / 30.4375
+
+    def shift_years(self, years: int) -> Period:
+        """The same period ``years`` earlier (negative) or later, for year-on-year."""
+        return Period(_shift(self.start, years), _shift(self.end, years))
+
+    def last_month(self) -> Period:
+        """The calendar month containing the period's last day."""
+        last = self.end - timedelta(days=1)
+        return Period.months(f"{last.year:04d}-{last.month:02d}")
+
+    def label(self) -> str:
+        last = self.end.replace(day=1) if self.end.day == 1 else self.end
+        if self.end.day == 1:
+            y, m = (last.year - 1, 12) if last.month == 1 else (last.year, last.month - 1)
+        else:
+            y, m = last.year, last.month
+        first = f"{self.start.year:04d}-{self.start.month:02d}"
+        final = f"{y:04d}-{m:02d}"
+        return first if first == final else f"{first} 至 {final}"
+
+
+def _parse_month(text: str) -> tuple[int, int]:
+    try:
+        y, m = text.strip().split("-")
+        year, month = int(y), int(m)
+    except (ValueError, AttributeError):
+        raise ValueError(f"月份格式应为 YYYY-MM：{text!r}") from None
+    if not 1 <= month <= 12:
+        raise ValueError(f"月份格式应为 YYYY-MM：{text!r}")
+    return year, month
+
+
+def _shift(d: date, years: int) -> date:
+    day = min(d.day, calendar.monthrange(d.year + years, d.month)[1])
+    return d.replace(year=d.year + years, day=day)

@@ -1,0 +1,163 @@
+"""Settings: every policy number and deployment choice, with default and help, in one place.
+
+Defaults come from the county documents (``shared/seeds``); a deployment
+overrides them in the ``setting`` table (page 设置, or ``set_value``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from data.schema import Setting
+
+
+@dataclass(frozen=True)
+class SettingDef:
+    key: str
+    default: Any
+    label: str
+    help: str
+
+
+DEFINITIONS: tuple[SettingDef, ...] = (
+    SettingDef("county_name", "金乡县", "县（市）名称", "本部署所服务的县（市）。"),
+    SettingDef("county_adcode", "370828", "行政区划代码", "6 位行政区划代码。"),
+    SettingDef("ranking_top_n", 50, "月度投诉排名公布数",
+               "每月公布投诉量前 N 名的物业项目（沂水 §3(3)：前 50 名）。"),
+    SettingDef("ranking_months_replace_manager", 2, "连续上榜更换项目经理（月）",
+               "连续 N 个月进入前列的项目更换项目经理。"),
+    SettingDef("ranking_months_replace_company", 3, "连续上榜启动更换物业企业（月）",
+               "连续 N 个月进入前列的项目启动更换物业企业程序。"),
+    SettingDef("red_list_min_score", 90, "红榜分数线", "季度考评分数不低于此值列入红榜。"),
+    SettingDef("black_list_below_score", 60, "黑榜分数线", "季度考评分数低于此值列入黑榜。"),
+    SettingDef("company_black_share", "1/3", "企业黑名单项目比例",
+               "企业在管项目被列入黑榜的比例达到此值（含）列入企业黑名单。"),
+    SettingDef("excellent_company_share", "0.05", "年度优秀企业比例上限",
+               "半年考核评为优秀的企业不超过此比例（向下取整）。"),
+    SettingDef("credit_grades", ["AAA", "AA", "A", "B", "C"], "信用等级", "由高到低。"),
+    # 考核评价与物业费 (issue 5)
+    SettingDef("black_list_window_quarters", 8, "黑榜累计统计季度数",
+               "最近 N 个季度内第 2 次列入黑榜的项目启动更换物业企业程序。"),
+    SettingDef("credit_incentive_floor", "A", "信用激励等级下限",
+               "此等级及以上（A级以上，含）的物业企业享受守信激励。"),
+    SettingDef("fee_reduction_complaints_per_100", "3", "降费管理：投诉较多（件/百户·季度）",
+               "季度诉求每百户达到此值（含）的小区列为降费管理候选（业主投诉较多）。"),
+    SettingDef("fee_quality_floors", [["0.80", 70], ["1.20", 80]], "质价相符分数线",
+               "[收费标准起点（元/㎡·月）, 季度考评最低分]：收费达到起点而考评低于最低分的为质价不符。"),
+    SettingDef("complaint_reduction_target", "0.30", "投诉同比下降目标",
+               "物业投诉同比下降不少于此比例（沂水 2024；青州 11 月底前）。"),
+    SettingDef("party_branch_target", "0.80", "党支部专职书记覆盖目标", "比例，含。"),
+    SettingDef("owners_committee_min_party_members", 3, "业委会党员人数下限", "人。"),
+    SettingDef("smart_property_target", "0.20", "智慧物业覆盖目标", "比例，含。"),
+    SettingDef("parking_walk_limit_m", 500, "错时停车步行距离上限（米）", "直线距离 × 绕行系数。"),
+    SettingDef("parking_detour_factor", "1.3", "绕行系数", "直线距离换算步行距离的系数。"),
+    SettingDef("parking_night_window", ["19:00", "07:30"], "居民夜间停车时段", "工作日。"),
+    SettingDef("cars_per_household", "0.8", "户均车辆（无登记时）", "用于估算停车需求。"),
+    SettingDef("basemap", "none", "默认底图", "none（无底图，适用于内网）/ tianditu / amap / osm / custom。"),
+    SettingDef("tianditu_key", "", "天地图密钥 tk", "也可写入 .streamlit/secrets.toml 的 tianditu_key。"),
+    SettingDef("custom_tile_url", "", "自建瓦片服务地址", "形如 http://内网地址/{z}/{x}/{y}.png"),
+    # 双随机抽查 (issue 7): risk weights are 1 + Σ coefficient × factor
+    SettingDef("inspection_team_size", 2, "抽查每组检查人员数", "不少于 2 人（双随机）。"),
+    SettingDef("inspection_exclude_months", 6, "近期已检查小区排除（月）",
+               "抽取前 K 个月内已接受抽查的小区不参与本次抽取；0 表示不排除。"),
+    SettingDef("inspection_complaint_window_months", 3, "风险权重：诉求统计月数", "抽取前 N 个月的诉求。"),
+    SettingDef("inspection_weight_complaints", "0.5", "风险权重：每百户诉求系数",
+               "每百户诉求件数乘以此系数计入权重。"),
+    SettingDef("inspection_weight_black_list", "1", "风险权重：黑榜", "最近一季度考评列入黑榜的小区加权。"),
+    SettingDef("inspection_weight_low_credit", "0.5", "风险权重：信用等级低",
+               "物业企业最新信用等级低于 A 级的小区加权。"),
+    SettingDef("inspection_weight_overdue", "1", "风险权重：整改逾期", "有逾期未整改问题的小区加权。"),
+    SettingDef("inspection_weight_never_inspected", "0.5", "风险权重：从未抽查", "从未被抽查过的小区加权。"),
+    SettingDef("inspection_rectification_days", 30, "抽查整改期限（天）", "不合格事项的默认整改期限。"),
+    # 执法联动 (issue 7)
+    SettingDef("case_overdue_days", 30, "执法案件超期天数", "立案后达到此天数（含）仍未结案即为超期。"),
+    SettingDef("photo_max_mb", 10, "照片大小上限（MB）", "上传的照片超过此大小将被拒绝。"),
+    # 登录与导入安全 (issue 8)
+    SettingDef("login_max_failures", 5, "登录失败锁定次数", "连续输错密码达到此次数（含）即锁定账号。"),
+    SettingDef("login_lockout_minutes", 15, "账号锁定时长（分钟）", "锁定期满后可再次登录；管理员可提前解锁。"),
+    SettingDef("password_min_length", 10, "密码最短长度", "新设置的本地账号密码不少于此长度。"),
+)
+BY_KEY = {d.key: d for d in DEFINITIONS}
+
+
+def get(engine: Engine, key: str) -> Any:
+    """The stored value of ``key``, else its default. Unknown keys raise KeyError."""
+    definition = BY_KEY[key]
+    with Session(engine) as s:
+        row = s.get(Setting, key)
+    return definition.default if row is None else row.value
+
+
+def all_values(engine: Engine) -> dict[str, Any]:
+    """Every setting, stored overrides applied."""
+    values = {d.key: d.default for d in DEFINITIONS}
+    with Session(engine) as s:
+        for row in s.scalars(select(Setting)):
+            if row.key in values:
+                values[row.key] = row.value
+    return values
+
+
+def _is_number(text: str) -> bool:
+    try:
+        Fraction(text)
+    except (ValueError, ZeroDivisionError):
+        return False
+    return True
+
+
+def parse_value(key: str, value: Any) -> Any:
+    """``value`` as the type of the setting's default (text from a form); Chinese ValueError if it is not."""
+    definition = BY_KEY.get(key)
+    if definition is None:
+        raise KeyError(f"未知设置项：{key}")
+    default = definition.default
+    if isinstance(value, str):
+        value = value.strip()
+    try:
+        if isinstance(default, bool):
+            if isinstance(value, str):
+                if value.lower() not in {"true", "false", "1", "0", "是", "否"}:
+                    raise ValueError
+                return value.lower() in {"true", "1", "是"}
+            return bool(value)
+        if isinstance(default, int):
+            number = float(value)
+            if number != int(number):
+                raise ValueError
+            return int(number)
+        if isinstance(default, float):
+            return float(value)
+        if isinstance(default, (list, tuple)):
+            items = value if isinstance(value, (list, tuple)) else [v for v in str(value).replace("，", ",").split(",")]
+            return [str(v).strip() for v in items if str(v).strip()]
+        if isinstance(default, str) and _is_number(default):  # exact numbers kept as text ("1/3", "0.05")
+            Fraction(str(value))
+    except (TypeError, ValueError, ZeroDivisionError):
+        raise ValueError(f"“{definition.label}”的值“{value}”格式不对（应与默认值 {default!r} 同类）") from None
+    return "" if value is None else str(value)
+
+
+def set_value(engine: Engine, key: str, value: Any, *, actor=None) -> None:
+    """Store an override for ``key`` (must be a known setting), converted to its default's type.
+
+    A signed-in ``actor`` needs ``edit_settings``; the change is audited with the old and new value.
+    """
+    from data import audit, permissions
+
+    permissions.authorize(actor, permissions.EDIT_SETTINGS)
+    value = parse_value(key, value)
+    with Session(engine) as s, s.begin():
+        row = s.get(Setting, key)
+        before = BY_KEY[key].default if row is None else row.value
+        if row is None:
+            s.add(Setting(key=key, value=value))
+        else:
+            row.value = value
+        if actor is not None:
+            audit.record(s, actor, "settings", f"设置：{BY_KEY[key].label}", None, key=key, before=before,
+                         after=value)
