@@ -1,0 +1,58 @@
+"""The map frame: a canvas-rendered folium.Map fitted to the data, with a basemap."""
+from __future__ import annotations
+
+import math
+
+import folium
+from branca.element import MacroElement
+from jinja2 import Template
+
+from layers.basemaps import add_basemap
+from layers.offline import ICON_PATH, configure_folium
+
+
+class _MapSetup(MacroElement):
+    """Set the default icon path (else marker icons 404), a paper-like background, a metric scale bar."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        L.Icon.Default.imagePath = {{ this.icon_path|tojson }};
+        L.control.scale({imperial: false}).addTo({{ this._parent.get_name() }});
+        {{ this._parent.get_name() }}.getContainer().style.background = '#f4f6f8';
+        {% endmacro %}
+    """)
+
+    def __init__(self):
+        super().__init__()
+        self.icon_path = ICON_PATH
+
+
+def fit_zoom(bounds: tuple[float, float, float, float], *, width_px: int = 760,
+             height_px: int = 600, snap: float = 0.25) -> float:
+    """Web-Mercator zoom at which ``bounds`` (degrees) fill a ``width_px`` × ``height_px`` map.
+
+    Computed here because Leaflet's fitBounds runs before the component iframe
+    has its final width and then fits a much smaller box.
+    """
+    minx, miny, maxx, maxy = bounds
+    merc = lambda lat: math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))  # noqa: E731
+    dx = max(maxx - minx, 1e-6) / 360
+    dy = max(merc(maxy) - merc(miny), 1e-6) / (2 * math.pi)
+    zoom = math.log2(min(width_px / (256 * dx), height_px / (256 * dy)))
+    return max(3.0, min(18.0, math.floor(zoom / snap) * snap))
+
+
+def make_map(bounds: tuple[float, float, float, float], *, basemap: str = "none",
+             tianditu_key: str = "", custom_url: str = "", height_px: int = 600) -> folium.Map:
+    """A map centred on ``bounds`` = (minx, miny, maxx, maxy), in the basemap's datum."""
+    configure_folium()
+    minx, miny, maxx, maxy = bounds
+    m = folium.Map(
+        location=[(miny + maxy) / 2, (minx + maxx) / 2],
+        zoom_start=fit_zoom(bounds, height_px=height_px - 40), zoom_snap=0.25, zoom_delta=0.5,
+        tiles=None, prefer_canvas=True, control_scale=False,  # metric only: _MapSetup
+        attribution_control=basemap != "none",
+    )
+    add_basemap(m, basemap, tianditu_key=tianditu_key, custom_url=custom_url)
+    m.add_child(_MapSetup())
+    return m

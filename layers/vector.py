@@ -1,0 +1,136 @@
+"""A lean GeoJSON layer: the cached GeoJSON text goes into the page as is, styled in JS.
+
+``folium.GeoJson`` parses a GeoJSON string back into Python, runs the style
+function once per feature, writes a ``switch`` with one ``case`` per feature id
+and dumps everything again with ASCII escapes (a Chinese name costs 18 bytes
+instead of 6). For a few thousand compounds that doubles the payload and
+dominates every rerun. :class:`VectorLayer` embeds the text once and lets
+Leaflet read the fill colour from a feature property.
+
+Text in the features must already be escaped (``layers.geojson.to_geojson``
+with ``text=``); tooltips are built from those escaped properties. Packed
+features (``layers.packed.pack_features``) are accepted too and unpacked in
+the browser.
+
+:class:`ScriptElement` is the base of every layer here that embeds data: it
+renders its script straight into the page. ``MacroElement.render`` wraps the
+rendered script in a new ``Element``, which compiles it as a Jinja template —
+lexing every byte of the embedded GeoJSON (0.25 s per rerun for 5,000
+compounds) to find no template in it.
+"""
+from __future__ import annotations
+
+import json
+
+from branca.element import Element, MacroElement
+from jinja2 import Template
+
+from layers.escape import escape_text
+from layers.packed import DECODER_JS, is_packed
+
+
+def _js(value) -> str:
+    """A JS literal for ``value`` that cannot close the surrounding script tag."""
+    return json.dumps(value, ensure_ascii=False).replace("</", "<\\/")
+
+
+class _Rendered(Element):
+    """Text that is already the final script (no Jinja pass over it)."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+
+    def render(self, **kwargs) -> str:
+        return self.text
+
+
+class ScriptElement(MacroElement):
+    """A MacroElement with only a ``script`` macro, rendered without re-templating its output."""
+
+    def render(self, **kwargs):
+        module = self._template.module.__dict__
+        if "header" in module or "html" in module or "script" not in module:
+            return super().render(**kwargs)
+        self.get_root().script.add_child(_Rendered(module["script"](self, kwargs)), name=self.get_name())
+        for element in self._children.values():
+            element.render(**kwargs)
+
+
+class VectorLayer(ScriptElement):
+    """GeoJSON (plain or packed) drawn on the canvas, styled in JS: one style, per-feature overrides in
+    ``properties._style``, a fill colour from ``fill_property``; escaped tooltips; optional permanent
+    labels beside point features (``label_property``, escaped upstream) and a white casing under lines."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.geoJson(null, {
+            interactive: {{ this.interactive }},
+            style: function (f) {
+                var s = Object.assign({}, {{ this.style_js }}, (f.properties || {})._style || {});
+                if (s.dashArray === null) { delete s.dashArray; }
+                {%- if this.fill_property %}
+                if (f.properties && f.properties[{{ this.fill_property_js }}]) {
+                    s.fillColor = f.properties[{{ this.fill_property_js }}];
+                }
+                {%- endif %}
+                {%- if this.casing %}
+                s = {color: '#ffffff', opacity: 0.9, weight: (s.weight || 2) + 3, lineCap: 'round'};
+                {%- endif %}
+                return s;
+            },
+            pointToLayer: function (f, latlng) {
+                var r = ((f.properties || {})._style || {}).radius || {{ this.point_radius }};
+                return L.circleMarker(latlng, {radius: r});
+            },
+            onEachFeature: function (f, layer) {
+                var p = f.properties || {};
+                {%- if this.tooltip_js %}
+                layer.bindTooltip({{ this.tooltip_js }}, {sticky: true});
+                {%- endif %}
+                {%- if this.label_js %}
+                if (f.geometry && f.geometry.type === 'Point' && p[{{ this.label_js }}]) {
+                    var r = ((p._style || {}).radius || {{ this.point_radius }});
+                    L.marker(layer.getLatLng(), {interactive: false, keyboard: false, icon: L.divIcon({
+                        className: 'map-label', iconSize: null, iconAnchor: [-r - 2, 8],
+                        html: '<span style="font:600 12px/16px sans-serif;color:#212121;white-space:nowrap;'
+                            + 'text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 2px #fff">'
+                            + p[{{ this.label_js }}] + '<\\/span>'})
+                    }).addTo({{ this._parent.get_name() }});
+                }
+                {%- endif %}
+                {%- if this.highlight_js %}
+                layer.on('mouseover', function () { layer.setStyle({{ this.highlight_js }}); });
+                layer.on('mouseout', function () { {{ this.get_name() }}.resetStyle(layer); });
+                {%- endif %}
+            }
+        });
+        {{ this.get_name() }}.addData({{ this.data_js }});
+        {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, geojson: str, *, style: dict, fill_property: str | None = None,
+                 interactive: bool = True, tooltip: tuple[tuple[str, str], ...] = (),
+                 highlight: dict | None = None, point_radius: float = 5, label_property: str | None = None,
+                 casing: bool = False):
+        super().__init__()
+        self._name = "VectorLayer"
+        self.label_js = _js(label_property) if label_property else ""
+        self.casing = casing  # a white halo under each line, so it reads on dark fills
+        text = geojson.strip()
+        if not text.startswith("{"):
+            raise ValueError("VectorLayer expects GeoJSON text (a FeatureCollection)")
+        self.data_js = text.replace("</", "<\\/")
+        if is_packed(text):
+            self.data_js = f"({DECODER_JS})({self.data_js})"
+        self.style_js = _js(style)
+        self.fill_property = fill_property
+        self.fill_property_js = _js(fill_property)
+        self.interactive = "true" if interactive else "false"
+        self.point_radius = float(point_radius)
+        self.highlight_js = _js(highlight) if highlight else ""
+        # "<b>alias</b> " + p["field"] (+ "<br>" …): aliases escaped here, values escaped upstream
+        parts = [f'{_js("<b>" + escape_text(alias) + "</b>&nbsp;")} + (p[{_js(field)}] ?? "")'
+                 for field, alias in tooltip]
+        self.tooltip_js = ' + "<br>" + '.join(parts)
