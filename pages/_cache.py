@@ -1,0 +1,194 @@
+"""Cached loaders: thin ``st.cache_data`` wrappers over ``data``/``layers`` functions.
+
+Every key includes the database URL and the scope as a tuple, so one user's
+scope can never be served another's cached result. Imports clear the cache.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import streamlit as st
+
+from data import db, queries
+from data.scope import Period, Scope
+from layers import geojson as gj
+from layers.basemaps import for_basemap
+from layers.boundaries import label_rows
+from layers.colours import colour_compounds
+from layers.packed import pack_features
+
+ScopeKey = tuple[int | None, int | None]
+PeriodKey = tuple[str, str]  # ISO dates [start, end)
+
+
+def _engine(url: str):
+    return db.shared_engine(url)
+
+
+def _period(p: PeriodKey) -> Period:
+    from datetime import date
+
+    return Period(date.fromisoformat(p[0]), date.fromisoformat(p[1]))
+
+
+def period_key(period: Period) -> PeriodKey:
+    return (period.start.isoformat(), period.end.isoformat())
+
+
+def scope_key(scope: Scope) -> ScopeKey:
+    return (scope.township_id, scope.community_id)
+
+
+@st.cache_data(show_spinner=False)
+def load_townships(url: str, scope: ScopeKey):
+    return queries.townships(_engine(url), Scope(*scope))
+
+
+@st.cache_data(show_spinner=False)
+def load_communities(url: str, scope: ScopeKey):
+    return queries.communities(_engine(url), Scope(*scope))
+
+
+@st.cache_data(show_spinner=False)
+def load_months(url: str) -> list[str]:
+    return queries.complaint_months(_engine(url))
+
+
+@st.cache_data(show_spinner=False)
+def load_compounds(url: str, scope: ScopeKey):
+    return queries.compounds(_engine(url), Scope(*scope))
+
+
+@st.cache_data(show_spinner=False)
+def load_complaint_counts(url: str, scope: ScopeKey, period: PeriodKey, by: tuple[str, ...]):
+    return queries.complaint_counts(_engine(url), Scope(*scope), _period(period), by=by)
+
+
+@st.cache_data(show_spinner=False)
+def load_outline_geojson(url: str, level: str, scope: ScopeKey, basemap: str) -> tuple[str, object]:
+    """Outline GeoJSON of one level and the frame (for labels), shifted for the basemap."""
+    engine, s = _engine(url), Scope(*scope)
+    frame = {
+        "county": lambda: queries.county(engine),
+        "township": lambda: queries.townships(engine, s),
+        "community": lambda: queries.communities(engine, s),
+        "grid": lambda: queries.grids(engine, s),
+    }[level]()
+    frame = for_basemap(frame, basemap)
+    tolerance = {"county": 30, "township": 20, "community": 10, "grid": 5}[level]
+    return gj.to_geojson(frame, properties=["name"], text=("name",),
+                         simplify_tolerance_m=tolerance), frame
+
+
+class Outline(NamedTuple):
+    """One outline level ready to draw: GeoJSON, label rows and bounds — no GeoDataFrame to unpickle."""
+
+    geojson: str
+    labels: list
+    bounds: tuple | None
+
+
+@st.cache_data(show_spinner=False)
+def load_outline(url: str, level: str, scope: ScopeKey, basemap: str) -> Outline:
+    """:func:`load_outline_geojson` as plain values: a rerun reads text and numbers, not geometries."""
+    text, frame = load_outline_geojson(url, level, scope, basemap)
+    bounds = tuple(float(v) for v in frame.total_bounds) if len(frame) else None
+    return Outline(text, label_rows(frame), bounds)
+
+
+@st.cache_data(show_spinner=False)
+def load_compound_table(url: str, scope: ScopeKey, period: PeriodKey | None):
+    """:func:`compound_frame` without geometry, for tiles, coverage and the record summary."""
+    import pandas as pd
+
+    return pd.DataFrame(compound_frame(url, scope, period).drop(columns="geometry"))
+
+
+def compound_frame(url: str, scope: ScopeKey, period: PeriodKey | None):
+    """Compounds with complaint counts and density (per 100 households per month)."""
+    frame = load_compounds(url, scope)
+    if period is None:
+        return frame.assign(complaints=0, complaint_density=float("nan"))
+    counts = load_complaint_counts(url, scope, period, ("compound",)).set_index("compound")["count"]
+    months = _period(period).month_count()
+    complaints = frame["id"].map(counts).fillna(0).astype(int)
+    households = frame["households"].where(frame["households"] > 0)
+    return frame.assign(complaints=complaints,
+                        complaint_density=complaints / households * 100 / months)
+
+
+# Colour modes whose columns come from data.queries.evaluation.compound_indicators
+INDICATOR_MODES = ("evaluation", "fee_status", "credit")
+
+
+@st.cache_data(show_spinner=False)
+def load_indicators(url: str, scope: ScopeKey, period: PeriodKey | None):
+    """eval_score/eval_list, fee_status, credit_grade per compound, for the latest quarter of the period."""
+    from data.queries.evaluation import compound_indicators
+    from data.queries.overview import latest_quarter
+
+    engine = _engine(url)
+    quarter = latest_quarter(engine, _period(period)) if period else None
+    return compound_indicators(engine, Scope(*scope), quarter)
+
+
+@st.cache_data(show_spinner=False)
+def load_overview(url: str, scope: ScopeKey, period: PeriodKey):
+    """Everything the 总览 page shows besides the map (``data.queries.overview.Overview``)."""
+    from data.queries.overview import overview
+
+    return overview(_engine(url), Scope(*scope), _period(period))
+
+
+@st.cache_data(show_spinner=False)
+def load_compound_geojson(url: str, scope: ScopeKey, period: PeriodKey | None, mode: str,
+                          basemap: str) -> tuple[str, list, str]:
+    """Compound GeoJSON filled for ``mode``, with legend entries and title."""
+    frame = compound_frame(url, scope, period)
+    if mode in INDICATOR_MODES:
+        frame = frame.merge(load_indicators(url, scope, period), on="id", how="left")
+    fills, entries, title = colour_compounds(frame, mode)
+    frame = for_basemap(frame.assign(_fill=fills), basemap)
+    # packed, not GeoJSON: a third of the bytes, unpacked to the same features in the browser
+    text = pack_features(frame, properties=["id", "name", "_fill"], text=("name",), lookup=("_fill",),
+                         simplify_tolerance_m=2)
+    return text, entries, title
+
+
+@st.cache_data(show_spinner=False)
+def load_heat_cells(url: str, scope: ScopeKey, period: PeriodKey, basemap: str,
+                      categories: tuple[str, ...] | None = None,
+                      radius_m: float = 250) -> tuple[str, list]:
+    """Complaint heat cells for the period (server-side hexagon bins), shifted for the basemap."""
+    from layers.heat import heat_cells, heat_frame
+
+    points = queries.complaint_point_counts(_engine(url), Scope(*scope), _period(period),
+                                            categories=categories)
+    hexes = for_basemap(heat_frame(points, radius_m=radius_m), basemap)
+    return heat_cells(hexes)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def load_record(url: str, scope: ScopeKey, compound_id: int, period: PeriodKey):
+    from data.queries.record import compound_record
+
+    return compound_record(_engine(url), Scope(*scope), compound_id, _period(period))
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def find_compounds(url: str, scope: ScopeKey, text: str):
+    from data.queries.record import find_compounds as find
+
+    return find(_engine(url), Scope(*scope), text)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def load_compound_points(url: str, scope: ScopeKey, compound_id: int, period: PeriodKey):
+    """One compound's complaints with coordinates: category and date only (no personal fields)."""
+    import geopandas as gpd
+
+    df = queries.complaints(_engine(url), Scope(*scope), _period(period), compound_id=compound_id)
+    df = df.dropna(subset=["lon", "lat"])
+    return gpd.GeoDataFrame({"category": df["category"].to_numpy(),
+                             "date": df["received_at"].dt.strftime("%Y-%m-%d").to_numpy()},
+                            geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs="EPSG:4326")

@@ -1,0 +1,86 @@
+"""Cached loaders of the spot-check and enforcement pages, keyed by url + scope (+ day).
+
+Writes on those pages call :func:`clear` so the next run reads fresh rows.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import streamlit as st
+
+from data import db
+from data.queries import cases as cq
+from data.queries import inspection as iq
+from data.scope import Scope
+from layers.basemaps import for_basemap
+from layers.cases import cases_geojson
+
+ScopeKey = tuple[int | None, int | None]
+
+
+def _engine(url: str):
+    return db.shared_engine(url)
+
+
+@st.cache_data(show_spinner=False)
+def load_check_items(url: str, active_only: bool = True):
+    iq.ensure_check_items(_engine(url))
+    return iq.check_items(_engine(url), active_only=active_only)
+
+
+@st.cache_data(show_spinner=False)
+def load_inspectors(url: str):
+    return iq.inspectors(_engine(url))
+
+
+@st.cache_data(show_spinner=False)
+def load_candidates(url: str, scope: ScopeKey, day: str, window_months: int, exclude_months: int):
+    """Candidate compounds with their risk factors as of the start of ``day``, and the excluded ids."""
+    engine, s = _engine(url), Scope(*scope)
+    as_of = datetime.fromisoformat(day)
+    frame = iq.risk_factors(engine, s, as_of, window_months=window_months)
+    return frame, iq.recently_drawn(engine, s, as_of, exclude_months)
+
+
+@st.cache_data(show_spinner=False)
+def load_draws(url: str, scope: ScopeKey):
+    return iq.draws(_engine(url), Scope(*scope))
+
+
+@st.cache_data(show_spinner=False)
+def load_draw_results(url: str, scope: ScopeKey, draw_id: int, day: str, inspector_id: int | None = None):
+    return iq.draw_results(_engine(url), Scope(*scope), draw_id, today=date.fromisoformat(day),
+                           inspector_id=inspector_id)
+
+
+@st.cache_data(show_spinner=False)
+def load_published(url: str, scope: ScopeKey):
+    return iq.published_list(_engine(url), Scope(*scope))
+
+
+@st.cache_data(show_spinner=False)
+def load_cases(url: str, scope: ScopeKey, minute: str):
+    return cq.cases(_engine(url), Scope(*scope), now=datetime.fromisoformat(minute))
+
+
+@st.cache_data(show_spinner=False)
+def load_case_geojson(url: str, scope: ScopeKey, minute: str, basemap: str) -> str:
+    frame = load_cases(url, scope, minute)
+    frame = frame[frame["step"] != "结案"]
+    import geopandas as gpd
+
+    pts = gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(frame["lon"], frame["lat"]), crs="EPSG:4326")
+    shifted = for_basemap(pts.dropna(subset=["lon", "lat"]), basemap)
+    shifted = shifted.assign(lon=shifted.geometry.x, lat=shifted.geometry.y)
+    return cases_geojson(shifted.drop(columns="geometry"))
+
+
+@st.cache_data(show_spinner=False)
+def load_overdue(url: str, scope: ScopeKey, minute: str):
+    return cq.overdue_summary(_engine(url), Scope(*scope), now=datetime.fromisoformat(minute))
+
+
+def clear() -> None:
+    for loader in (load_check_items, load_inspectors, load_candidates, load_draws, load_draw_results,
+                   load_published, load_cases, load_case_geojson, load_overdue):
+        loader.clear()

@@ -1,0 +1,111 @@
+"""Cached loaders of the 错时停车 page, keyed by url + scope (+ the plan's parameters).
+
+The plan itself is ``policy.parking.plan`` on ``data.queries.parking.planning_inputs``;
+these wrappers only remember results. Writes on the page call :func:`clear`.
+A road network is not hashable cheaply: it travels as ``_network`` (not part of
+the key) beside its file digest, which is.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import pandas as pd
+import streamlit as st
+
+from data import db
+from data.documents.parking import proposal_docx, proposal_xlsx
+from data.importers.parking import read_road_network
+from data.queries import parking as q
+from data.scope import Scope
+from layers import parking as layers
+from layers.basemaps import for_basemap
+from pages._cache import ScopeKey
+from policy import parking as rules
+
+
+class PlanKey(NamedTuple):
+    """Everything a plan depends on besides the registers (hashable, for the cache key)."""
+
+    township: str
+    compound_ids: tuple[int, ...] | None
+    walk_limit_m: float
+    detour: float
+    night: tuple[str, str]
+    exclude: tuple[int, ...] = ()
+    lock: tuple[int, ...] = ()
+    locked_rows: tuple[tuple[int, int, int], ...] = ()  # (compound, resource, cars) kept from the last plan
+    max_share: str | None = None
+    network: str | None = None  # digest of the uploaded road-network file
+
+
+def _engine(url: str):
+    return db.shared_engine(url)
+
+
+@st.cache_data(show_spinner=False)
+def load_demand(url: str, scope: ScopeKey):
+    return q.demand(_engine(url), Scope(*scope))
+
+
+@st.cache_data(show_spinner=False)
+def load_resources(url: str, scope: ScopeKey):
+    return q.resources(_engine(url), Scope(*scope))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def load_network(data: bytes, filename: str):
+    """Road lines of an uploaded file (WGS-84); raises ValueError with a Chinese message."""
+    return read_road_network(data, filename=filename)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def load_plan(url: str, scope: ScopeKey, key: PlanKey, _network=None) -> tuple[rules.PlanResult, dict]:
+    """The exact plan and the proposal snapshot it would save (``proposal_content``)."""
+    demand, resources = load_demand(url, scope), load_resources(url, scope)
+    compounds, offers = q.planning_inputs(demand, resources, compound_ids=key.compound_ids)
+    previous = pd.DataFrame(list(key.locked_rows), columns=["compound_id", "resource_id", "cars"])
+    result = rules.plan(compounds, offers, walk_limit_m=key.walk_limit_m, detour=key.detour, night=key.night,
+                        exclude=key.exclude, lock=key.lock, previous=previous, max_share=key.max_share,
+                        network=_network)
+    return result, q.proposal_content(key.township, demand, resources, result)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def load_plan_layers(url: str, scope: ScopeKey, key: PlanKey, basemap: str, _network=None) -> dict:
+    """GeoJSON of compounds, resources and lines (shifted for the basemap), legend entries, bounds."""
+    result, _ = load_plan(url, scope, key, _network)
+    demand = for_basemap(load_demand(url, scope).dropna(subset=["geometry"]), basemap)
+    resources = for_basemap(load_resources(url, scope).dropna(subset=["geometry"]), basemap)
+    compounds, entries = layers.compounds_geojson(demand, result)
+    return {"compounds": compounds, "entries": entries,
+            "resources": layers.resources_geojson(resources, result),
+            "lines": layers.assignment_lines_geojson(demand, resources, result),
+            "bounds": layers.plan_bounds(demand, resources, result)}
+
+
+@st.cache_data(show_spinner=False)
+def load_proposals(url: str, scope: ScopeKey):
+    return q.proposals(_engine(url), Scope(*scope))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def load_proposal(url: str, scope: ScopeKey, proposal_id: int) -> dict:
+    return q.proposal(_engine(url), Scope(*scope), proposal_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def load_proposal_files(url: str, scope: ScopeKey, proposal_id: int, exported_by: str | None,
+                        minute: str) -> tuple[bytes, bytes]:
+    """The proposal as .docx and .xlsx (both read the stored snapshot and history).
+
+    ``minute`` (YYYY-MM-DD HH:MM) is in the key because the workbook is stamped with 导出时间.
+    """
+    p = load_proposal(url, scope, proposal_id)
+    return proposal_docx(p), proposal_xlsx(p, exported_by=exported_by)
+
+
+def clear() -> None:
+    """Forget cached results after a write (registers edited, proposal saved or moved)."""
+    for loader in (load_demand, load_resources, load_plan, load_plan_layers, load_proposals, load_proposal,
+                   load_proposal_files):
+        loader.clear()

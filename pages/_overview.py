@@ -1,0 +1,102 @@
+"""The 总览 page's panels: KPI tiles, township alerts in words, and the tables with their downloads.
+
+Each takes the cached :class:`data.queries.overview.Overview` (or the compound
+frame) and only lays it out, so ``pages/home.py`` stays a page of one idea.
+"""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from data.queries.overview import ALERT_ORDER, QUARTER_ORDER
+from pages import _state as state
+from pages._text import action_text, headers, md_escape, t, yes_no
+from policy.coverage import coverage
+
+OFF = {"delta_color": "off", "delta_arrow": "off"}
+TOP_COLUMNS = ["rank", "compound", "township", "community", "company", "manager", "complaints",
+               "consecutive_months", "ladder_action"]
+BLACK_COLUMNS = ["compound", "township", "community", "company", "score", "satisfaction", "black_count",
+                 "consequence"]
+
+
+def show_tiles(compounds: pd.DataFrame, ov, period, *, top_n: int) -> None:
+    """Twelve tiles, four a row (six crowd the labels and notes into ellipses)."""
+    tiles = [tile for _ in range(3) for tile in st.columns(4)]
+    tiles[0].metric(t("kpi_compounds"), f"{len(compounds):,}")
+    tiles[1].metric(t("kpi_households"), f"{int(compounds['households'].sum()):,}")
+    if ov is not None:
+        tiles[2].metric(t("kpi_complaints_period"), f"{int(compounds['complaints'].sum()):,}",
+                        help=period.label())
+        before = ov.month_last_year
+        tiles[3].metric(f"{t('kpi_complaints_month')} {ov.month}", f"{ov.month_complaints:,}",
+                        f"{(ov.month_complaints - before) / before:+.1%}" if before else None,
+                        delta_color="inverse")
+        tg, goal = ov.target, f"{float(ov.target.target):.0%}"
+        note = (t("kpi_target_no_base") if tg.change is None else t("kpi_target_met").format(target=goal)
+                if tg.met else t("kpi_target_gap").format(target=goal, gap=tg.gap))
+        tiles[4].metric(t("kpi_target_progress"), "—" if tg.change is None else f"{float(tg.change):+.1%}",
+                        note, **OFF, help=t("kpi_target_help").format(
+                            first=f"{ov.month[:4]}-01", month=ov.month, now=tg.current, before=tg.baseline))
+        tiles[5].metric(t("kpi_top_list"), f"{len(ov.top_list):,}",
+                        t("kpi_top_repeat").format(n=ov.repeat_top), **OFF,
+                        help=t("kpi_top_help").format(month=ov.month, top=top_n))
+        tiles[6].metric(t("kpi_black_list"), f"{len(ov.black_list):,}" if ov.quarter else "—",
+                        t("kpi_black_quarter").format(quarter=ov.quarter) if ov.quarter
+                        else t("kpi_no_quarter"), **OFF)
+    indicators = coverage(compounds)
+    for col, key in zip(tiles[7:], ("service", "no_owners_body", "party_full_time", "smart")):
+        ind = indicators[key]
+        value = f"{ind.count:,}" if ind.target is None else (
+            "—" if ind.share is None else f"{float(ind.share):.1%}")
+        note = None if ind.target is None else f"{t('kpi_target')} {float(ind.target):.0%}"
+        col.metric(t(f"kpi_{key}"), value, note, **OFF)
+
+
+def show_alerts(ov) -> None:
+    """The township ladder of the month in words: one box per action, most severe first."""
+    st.markdown(f"##### {t('alerts')} · {ov.month}")
+    alerts = ov.alerts
+    if alerts.empty:
+        st.success(t("alerts_none").format(month=ov.month), icon=":material/check_circle:")
+    boxes = (st.error, st.warning, st.info)
+    icons = (":material/campaign:", ":material/record_voice_over:", ":material/notifications:")
+    for action, box, icon in zip(ALERT_ORDER, boxes, icons):
+        rows = alerts[alerts["action"] == action]
+        if len(rows):
+            towns = t("alert_sep").join(t("alert_town_run" if r.consecutive_rises > 1 else "alert_town").format(
+                town=md_escape(r.township), change=int(r.yoy_change), rises=int(r.consecutive_rises))
+                for r in rows.itertuples())
+            box(t("alert_line").format(action=action_text(action), n=len(rows), towns=towns), icon=icon)
+    for action in QUARTER_ORDER:  # quarterly last place (largest rise of the quarter)
+        rows = ov.quarter_alerts[ov.quarter_alerts["action"] == action]
+        if len(rows):
+            towns = t("alert_sep").join(t("alert_quarter_town").format(
+                town=md_escape(r.township), change=int(r.yoy_change), times=int(r.times_last))
+                for r in rows.itertuples())
+            st.warning(t("alert_quarter_line").format(action=action_text(action), quarter=ov.ladder_quarter,
+                                                      towns=towns), icon=":material/campaign:")
+    st.caption(t("alert_rule"))
+
+
+def show_tables(ov) -> None:
+    """Township ladder, top list, black list and target progress, each with its Excel download."""
+    target = ov.target_table.assign(met=ov.target_table["met"].map(yes_no),
+                                    ytd_met=ov.target_table["ytd_met"].map(yes_no))
+    tables = [("tab_township_ladder", ov.townships.drop(columns=["township_id", "households", "action"])),
+              ("tab_top_list", ov.top_list.rename(columns={"action_label": "ladder_action"})[TOP_COLUMNS]),
+              ("tab_black_list", ov.black_list.reindex(columns=BLACK_COLUMNS)),
+              ("tab_target", target)]
+    for tab, (name, frame) in zip(st.tabs([t(n) for n, _ in tables]), tables):
+        with tab:
+            if name == "tab_township_ladder":
+                st.caption(t("township_table_note").format(month=ov.month))
+            shown = frame.rename(columns=headers(frame.columns))
+            config = {headers([c])[c]: st.column_config.NumberColumn(format="percent")
+                      for c in ("yoy_pct", "change", "ytd_change") if c in frame.columns}
+            config |= {headers([c])[c]: st.column_config.TextColumn(width="medium")
+                       for c in ("ladder_action", "consequence") if c in frame.columns}
+            st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
+            label = t(name) if name != "tab_black_list" else f"{t(name)} {ov.quarter or ''}"
+            state.download_xlsx(t("download_xlsx"), shown, key=f"dl_{name}", sheet_name=t(name)[:31], lazy=True,
+                                file_name=f"{label.strip()}_{ov.month}.xlsx".replace(" ", "_"))

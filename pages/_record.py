@@ -1,0 +1,157 @@
+"""The compound record panel beside a map (a summary; the full record is its own page)."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from data import vocab
+from policy import ratings
+from pages._text import md_escape
+
+
+def _yes(value) -> str:
+    from pages._text import t
+
+    return t("cmp_has") if bool(value) else t("cmp_has_not")
+
+
+def show_record_summary(compounds: pd.DataFrame, compound_id: int) -> None:
+    """Show the key facts of one compound from the (already scoped) frame."""
+    from pages._text import t
+
+    rows = compounds[compounds["id"] == compound_id]
+    if rows.empty:
+        st.warning(t("cmp_out_of_scope"))
+        return
+    r = rows.iloc[0]
+    st.markdown(f"#### {md_escape(r['name'])}")
+    st.caption(f"{r['township']} · {r['community']} · {r['code']}")
+    level = vocab.FEE_LEVELS.get(int(r["fee_level"])) if pd.notna(r["fee_level"]) else "—"
+    price = t("cmp_f_price").format(p=r["fee_price"]) if pd.notna(r["fee_price"]) else "—"
+    facts = {
+        "cmp_f_class": r["compound_class"],
+        "cmp_f_mode": r["management_mode"],
+        "cmp_f_company": r["company"] or "—",
+        "cmp_f_manager": r["manager"] or "—",
+        "cmp_f_size": t("cmp_f_size_v").format(h=r["households"], b=r["buildings"]),
+        "cmp_f_year": "—" if pd.isna(r["year_built"]) else int(r["year_built"]),
+        "cmp_f_fee": f"{level} / {price}",
+        "cmp_f_owners": r["owners_body"],
+        "cmp_f_party": _yes(r["party_branch"]) + (t("cmp_f_full_time") if r["party_secretary_full_time"]
+                                                   else ""),
+        "cmp_f_board": _yes(r["notice_board"]),
+        "cmp_f_smart": _yes(r["smart_property"]),
+        "cmp_f_parking": t("cmp_f_parking_v").format(p=r["parking_spaces"], e=r["elevators"]),
+        "cmp_f_complaints": t("cmp_f_complaints_v").format(n=int(r["complaints"])),
+    }
+    st.table(pd.DataFrame({t("cmp_f_item"): [t(k) for k in facts],
+                           t("cmp_f_value"): [str(v) for v in facts.values()]})
+             .set_index(t("cmp_f_item")))
+
+
+def show_ranking_state(record) -> None:
+    """Its place in the month's county complaint ranking, the ladder state and the latest list, in words."""
+    from pages._text import action_text, t
+
+    r, lists = record.ranking, record.lists
+    c1, c2, c3 = st.columns(3)
+    c1.metric(t("cmp_rank").format(month=r["month"]),
+              t("cmp_rank_none") if r["rank"] is None else t("cmp_rank_value").format(rank=r["rank"]),
+              t("cmp_rank_of").format(n=r["complaints"], top=r["top_n"]), delta_color="off",
+              delta_arrow="off")
+    c2.metric(t("cmp_consecutive"), t("cmp_consecutive_v").format(n=r["consecutive_months"])
+              if r["listed"] else t("cmp_consecutive_none"))
+    latest = record.evaluations.iloc[0] if len(record.evaluations) else None
+    c3.metric(t("cmp_latest_list"), "—" if latest is None else (
+        latest["list"] if latest["list"] != "—" else t("cmp_not_listed_q")),
+        None if latest is None else latest["quarter"], delta_color="off", delta_arrow="off")
+    if r["listed"]:
+        box = {"notify": st.info, "replace_manager": st.warning}.get(r["action"], st.error)
+        box(t("cmp_ladder_listed").format(top=r["top_n"], rank=r["rank"], n=r["consecutive_months"],
+                                          action=action_text(r["action"])), icon=":material/trending_up:")
+    else:
+        st.caption(t("cmp_ladder_not_listed").format(top=r["top_n"]))
+    now = lists[lists["quarter"] == latest["quarter"]] if latest is not None and len(lists) else lists.iloc[0:0]
+    if len(now) and now.iloc[0]["list"] == "黑榜":
+        words = {v: t(f"cmp_cons_{k}") for k, v in ratings.ACTIONS.items()}
+        st.error(t("cmp_black_now").format(quarter=now.iloc[0]["quarter"], n=int(now.iloc[0]["black_count"]),
+                                           action=words.get(now.iloc[0]["consequence"],
+                                                            now.iloc[0]["consequence"])),
+                 icon=":material/gavel:")
+    elif len(now):
+        st.success(t("cmp_red_now").format(quarter=now.iloc[0]["quarter"]), icon=":material/thumb_up:")
+
+
+def _table(frame: pd.DataFrame, name: str, key: str) -> None:
+    """A record table with Chinese headers, or a 'no records' line."""
+    from pages._text import headers, t
+
+    if frame.empty:
+        st.caption(t("cmp_none"))
+        return
+    st.dataframe(frame.rename(columns=headers(frame.columns)), hide_index=True, width="stretch",
+                 key=f"tbl_{key}")
+
+
+def record_sheets(record) -> dict[str, pd.DataFrame]:
+    """The record as Excel sheets (Chinese headers), for the one-click download."""
+    from pages._text import headers
+
+    r = record.profile
+    profile = pd.DataFrame({"项目": ["名称", "编码", "镇街", "社区", "地址", "小区类型", "管理模式",
+                                   "物业企业", "项目经理", "户数", "楼栋数", "建成年份", "业主组织"],
+                            "内容": [str(r[c]) if pd.notna(r[c]) else "" for c in
+                                   ("name", "code", "township", "community", "address",
+                                    "compound_class", "management_mode", "company", "manager",
+                                    "households", "buildings", "year_built", "owners_body")]})
+    rk = record.ranking
+    ranking = pd.DataFrame({"项目": ["月份", "全县排名", "本月诉求", "上榜名额", "连续上榜月数", "问责措施"],
+                            "内容": [rk.get("month"), "" if rk.get("rank") is None else rk["rank"],
+                                   rk.get("complaints"), rk.get("top_n"), rk.get("consecutive_months"),
+                                   rk.get("action_label")]})
+    sheets = {"概况": profile, "投诉排名": ranking, "诉求趋势": record.trend, "诉求类别": record.categories,
+              "红黑榜": record.lists, "考评": record.evaluations, "信用等级": record.credit, "收费标准": record.fees,
+              "调价记录": record.fee_changes, "抽查": record.spot_checks, "执法案件": record.cases}
+    return {name: df.rename(columns=headers(df.columns)) for name, df in sheets.items()}
+
+
+def show_full_record(record) -> None:
+    """The whole compound record in tabs: complaints, evaluation, fees, parking, checks."""
+    from pages._text import t
+
+    show_ranking_state(record)
+    tabs = st.tabs([t("cmp_tab_complaints"), t("cmp_tab_evaluation"), t("cmp_tab_fees"),
+                    t("cmp_tab_parking"), t("cmp_tab_inspection")])
+    with tabs[0]:
+        st.markdown(f"**{t('cmp_trend')}**")
+        chart = record.trend.set_index("month")[["complaints", "last_year"]].rename(
+            columns={"complaints": t("cmp_this_year"), "last_year": t("cmp_last_year")})
+        st.line_chart(chart, height=240)
+        st.markdown(f"**{t('cmp_category_mix')}**")
+        if record.categories.empty:
+            st.caption(t("cmp_none"))
+        else:
+            st.bar_chart(record.categories.set_index("category")["count"], height=220,
+                         horizontal=True)
+    with tabs[1]:
+        st.metric(t("cmp_credit_grade"), record.credit_grade or "—")
+        st.markdown(f"**{t('cmp_lists')}**")
+        _table(record.lists, "lists", "ls")
+        st.markdown(f"**{t('cmp_evaluations')}**")
+        _table(record.evaluations, "evaluations", "ev")
+        st.markdown(f"**{t('cmp_credit_history')}**")
+        _table(record.credit, "credit", "cr")
+    with tabs[2]:
+        st.metric(t("cmp_fee_status"), record.fee_status)
+        _table(record.fees, "fees", "fe")
+        _table(record.fee_changes, "fee_changes", "fc")
+    with tabs[3]:
+        p = record.parking
+        c1, c2, c3 = st.columns(3)
+        c1.metric(t("cmp_parking_spaces"), p["spaces"])
+        c2.metric(t("cmp_parking_cars"), p["cars"],
+                  help=t("cmp_estimated") if p["cars_estimated"] else None)
+        c3.metric(t("cmp_parking_shortage"), p["shortage"])
+    with tabs[4]:
+        _table(record.spot_checks, "spot_checks", "sc")
+        _table(record.cases, "cases", "cs")

@@ -1,0 +1,260 @@
+"""Shared page state: the signed-in user, the engine, the sidebar (scope, period, language).
+
+Access (issue 8): the scope every page reads comes from the signed-in user
+(:func:`user_scope`), never from the URL or a widget alone — the sidebar can
+only narrow it. Until somebody signs in, ``dashboard.py`` shows the login page
+only, when :func:`login_required` is on.
+
+``st.session_state["user"]`` holds the :class:`data.auth.Account`; tests may
+preset it with an Account or a username (looked up in the user table).
+"""
+from __future__ import annotations
+
+import os
+
+import streamlit as st
+
+from data import audit, auth, db, queries
+from data.scope import COUNTY, Period, Scope
+from pages._cache import load_communities, load_months, load_townships
+from pages._text import LANGUAGES, t
+
+# Sign-in is required by default. DASHBOARD_LOGIN=off (environment) gives the
+# single-user mode of a laptop demo: nobody signs in, read-only, whole county.
+LOGIN_DEFAULT = "on"
+
+
+def login_required() -> bool:
+    return os.environ.get("DASHBOARD_LOGIN", LOGIN_DEFAULT).strip().lower() not in {"off", "0", "false", "no"}
+
+
+@st.cache_resource
+def _engine(url: str):
+    return db.shared_engine(url)
+
+
+@st.cache_resource
+def _township_engine(url: str, township_id: int):
+    """PostgreSQL: connections carry app.township_id, so row-level security is a second wall."""
+    return db.make_engine(url, township_id=township_id)
+
+
+def engine():
+    """The engine for this user: on PostgreSQL a township user's connections are fenced by RLS."""
+    url = db.default_url()
+    account = current_user()
+    township_id = account.scope.township_id if account is not None else None
+    if township_id is None or not url.startswith("postgresql"):
+        return _engine(url)
+    return _township_engine(url, township_id)
+
+
+# --------------------------------------------------------------------------- who is signed in
+def _oidc_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except Exception:  # noqa: BLE001 - no secrets.toml at all
+        return False
+
+
+def oidc_available() -> bool:
+    return _oidc_configured() and hasattr(st, "login")
+
+
+def sign_in(account: auth.Account) -> None:
+    """Remember ``account`` for this browser session (call st.rerun() afterwards)."""
+    st.session_state["user"] = account
+    for key in ("scope", "township_id", "community_id"):  # widgets of somebody else's scope
+        st.session_state.pop(key, None)
+
+
+def sign_out() -> None:
+    account = current_user()
+    if account is not None:
+        audit.record(_engine(db.default_url()), account, "logout", "session", account.scope)
+    for key in list(st.session_state.keys()):
+        if key != "lang":
+            del st.session_state[key]
+    if oidc_available() and getattr(st.user, "is_logged_in", False):
+        st.logout()
+
+
+def current_user() -> auth.Account | None:
+    """The signed-in :class:`~data.auth.Account`, or None."""
+    value = st.session_state.get("user")
+    if isinstance(value, auth.Account):
+        return value
+    eng = _engine(db.default_url())
+    if isinstance(value, str) and value:
+        try:
+            account = auth.get_account(eng, value)
+        except auth.LoginError:
+            st.session_state.pop("user", None)
+            return None
+        st.session_state["user"] = account
+        return account
+    if oidc_available() and getattr(st.user, "is_logged_in", False) and "login_error" not in st.session_state:
+        try:
+            if st.user.get("email_verified") is False:
+                raise auth.LoginError("身份提供方未验证该邮箱")
+            account = auth.account_for_email(eng, st.user.get("email"))
+        except auth.LoginError as exc:
+            st.session_state["login_error"] = str(exc)
+            return None
+        sign_in(account)
+        return account
+    return None
+
+
+def remember_destination(names) -> str:
+    """Before sign-in: keep the page and query string the visitor asked for (a shared link).
+
+    ``names`` are the URL names of the app's pages (``"compounds"``, …); returns
+    the one asked for, or ``""`` (home page, or anything else). Streamlit gives
+    the page by name on a first load and by its hash (of the name) on a rerun.
+    """
+    if "after_login" not in st.session_state:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+        from streamlit.util import calc_hash
+
+        manager = getattr(get_script_run_ctx(), "pages_manager", None)
+        name = getattr(manager, "intended_page_name", None) or ""
+        wanted_hash = getattr(manager, "intended_page_script_hash", None)
+        if not name and wanted_hash:
+            name = next((n for n in names if calc_hash(n) == wanted_hash), "")
+        st.session_state["after_login"] = (name if name in names else "", st.query_params.to_dict())
+    return st.session_state["after_login"][0]
+
+
+def take_destination() -> tuple[str, dict] | None:
+    """After sign-in, once: ``(url page name, query params)`` remembered at the sign-in page."""
+    return st.session_state.pop("after_login", None)
+
+
+def user_scope() -> Scope:
+    """The signed-in user's jurisdiction; the whole county only while login is switched off."""
+    account = current_user()
+    if account is not None:
+        return account.scope
+    if login_required():
+        raise PermissionError("请先登录")
+    return COUNTY
+
+
+def role() -> str | None:
+    account = current_user()
+    return None if account is None else account.role
+
+
+def can(capability: str) -> bool:
+    """May the current user do ``capability``? (While login is off: read and export only.)"""
+    account = current_user()
+    if account is None:
+        return not login_required() and capability in ("read", "export")
+    return account.can(capability)
+
+
+# --------------------------------------------------------------------------- sidebar
+def sidebar() -> None:
+    """Render the shared sidebar; store ``scope`` and ``period`` in session state."""
+    url = db.default_url()
+    with st.sidebar:
+        account = current_user()
+        if account is not None:
+            st.caption(f"{t('acc_signed_in_as')}：{account.display_name}（{account.role_label}）")
+            st.button(t("acc_sign_out"), key="sign_out", on_click=sign_out,
+                      icon=":material/logout:")
+        st.radio(t("language"), list(LANGUAGES), format_func=LANGUAGES.get, key="lang",
+                 horizontal=True)
+        st.subheader(t("sidebar_scope"))
+        base = user_scope()
+        towns = load_townships(url, (base.township_id, base.community_id))
+        options = [None] if base.township_id is None else []
+        options += list(towns["id"])
+        names = dict(zip(towns["id"], towns["name"]))
+        if st.session_state.get("township_id") not in options:
+            st.session_state.pop("township_id", None)  # preset or stale: never wider than the user
+        township_id = st.selectbox(t("township"), options, key="township_id",
+                                   format_func=lambda i: t("whole_county") if i is None else names[i])
+        community_id = None
+        if township_id is not None:
+            comms = load_communities(url, (township_id, base.community_id))
+            copts = ([None] if base.community_id is None else []) + list(comms["id"])
+            if st.session_state.get("community_id") not in copts:
+                st.session_state.pop("community_id", None)
+            cnames = dict(zip(comms["id"], comms["name"]))
+            community_id = st.selectbox(t("community"), copts, key="community_id",
+                                        format_func=lambda i: t("all_communities") if i is None else cnames[i])
+        st.session_state["scope"] = base.narrow(township_id=township_id, community_id=community_id)
+
+        months = load_months(url)
+        if months:
+            default = (months[max(0, len(months) - 12)], months[-1])
+            first, last = st.select_slider(t("period"), options=months, value=default, key="period_range")
+            st.session_state["period"] = Period.months(first, last)
+        else:
+            st.session_state["period"] = None
+
+
+def scope() -> Scope:
+    """The scope pages query with: the sidebar's choice, re-checked against the user's jurisdiction."""
+    base = user_scope()
+    chosen = st.session_state.get("scope", base)
+    try:
+        return base.narrow(township_id=chosen.township_id, community_id=chosen.community_id)
+    except (ValueError, PermissionError, AttributeError):  # ScopeError is a PermissionError
+        return base
+
+
+def period() -> Period | None:
+    return st.session_state.get("period")
+
+
+def is_demo() -> bool:
+    towns = load_townships(db.default_url(), (None, None))
+    return bool(len(towns)) and bool(towns["synthetic"].any())
+
+
+# --------------------------------------------------------------------------- exports
+def exported_by() -> str | None:
+    account = current_user()
+    return None if account is None else f"{account.display_name}（{account.username}）"
+
+
+def log_export(file_name: str, rows: int | None = None) -> None:
+    """Audit one export (use as a download button's on_click)."""
+    account = current_user()
+    audit.record(_engine(db.default_url()), account, "export", file_name, scope(), rows=rows)
+
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def download(label: str, data, *, file_name: str, key: str, rows: int | None = None,
+             mime: str | None = None) -> None:
+    """A download button that audits the export (who, when, what, scope) when clicked.
+
+    ``data`` is the bytes, or a callable that makes them only when clicked.
+    """
+    st.download_button(label, data, file_name=file_name, key=key, mime=mime, on_click=log_export,
+                       args=(file_name, rows), help=t("acc_export_stamp"))
+
+
+def download_xlsx(label: str, data, *, file_name: str, key: str, sheet_name: str = "数据",
+                  title: str | None = None, lazy: bool = False) -> None:
+    """An Excel download of ``data`` (a table or ``{sheet: table}``) naming who exported it; logged.
+
+    ``lazy``: write the workbook only when clicked, for pages that show several
+    tables on every rerun (the overview's four cost 0.15 s a run when written eagerly).
+    """
+    from data.exporters import to_xlsx_bytes
+
+    who = exported_by()  # read now: a lazy callable runs without session state
+    rows = len(data) if hasattr(data, "columns") else sum(len(df) for df in data.values())
+    make = lambda: to_xlsx_bytes(data, sheet_name=sheet_name, title=title, exported_by=who)  # noqa: E731
+    download(label, make if lazy else make(), file_name=file_name, key=key, rows=rows, mime=XLSX_MIME)
+
+
+__all__ = ["remember_destination", "take_destination", "engine", "sidebar", "scope", "period", "is_demo", "queries", "current_user", "sign_in",
+           "sign_out", "user_scope", "role", "can", "login_required", "download", "download_xlsx", "exported_by",
+           "log_export"]

@@ -1,0 +1,42 @@
+"""Tables as people read them, with their Excel download: one way for every page.
+
+Headers in the current language (a page's own ``<prefix><column>`` key first,
+then the shared one), times as ``YYYY-MM-DD HH:MM``, 是/否 for yes-no columns,
+blanks rather than ``None``; the download names who exported it and is audited
+(``pages._state.download_xlsx``).
+"""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from pages._text import COLUMNS, lang, t
+
+
+def labelled(frame: pd.DataFrame, columns: list[str] | None = None, *, prefix: str = "") -> pd.DataFrame:
+    """``frame[columns]`` (all columns by default) ready to show and export."""
+    i = 1 if lang() == "en" else 0
+    columns = list(frame.columns) if columns is None else columns
+    out = frame[columns].copy()
+    for c in columns:
+        if pd.api.types.is_bool_dtype(out[c]):
+            out[c] = out[c].map({True: t("yes"), False: t("no")})
+        elif pd.api.types.is_datetime64_any_dtype(out[c]):
+            out[c] = out[c].dt.strftime("%Y-%m-%d %H:%M").astype(object).where(out[c].notna(), "")
+        elif pd.api.types.is_object_dtype(out[c]) or pd.api.types.is_string_dtype(out[c]):
+            out[c] = out[c].astype(object).where(out[c].notna(), "")
+    return out.rename(columns={c: COLUMNS.get(f"{prefix}{c}", COLUMNS.get(c, (c, c)))[i] for c in columns})
+
+
+def table(frame: pd.DataFrame, columns: list[str] | None = None, *, name: str, key: str, prefix: str = "",
+          empty: str | None = None, height: int | None = None, title: str | None = None) -> pd.DataFrame:
+    """Show ``frame`` with :func:`labelled` and an Excel download (``dl_<key>``); returns what was shown."""
+    from pages._state import download_xlsx
+
+    shown = labelled(frame, columns, prefix=prefix)
+    if shown.empty and empty:
+        st.caption(empty)
+    st.dataframe(shown, hide_index=True, width="stretch", **({"height": height} if height else {}))
+    download_xlsx(t("download_xlsx"), shown, file_name=f"{name}.xlsx", key=f"dl_{key}", sheet_name=name[:31],
+                  title=title)
+    return shown

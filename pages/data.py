@@ -1,0 +1,134 @@
+"""数据管理: imports (compounds, boundaries, 12345 complaints, parking resources; validated,
+all-or-nothing, with progress and a row-by-row error report), the compound register and the queue
+of complaints matched to no compound, with manual matching."""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+from data import db, importers
+from data.importers.complaints import import_complaints
+from data.importers.parking import import_parking
+from data.queries import complaint_stats
+from data.scope import ScopeError
+from pages import _cache as cache
+from pages import _cache_complaints as cc
+from pages import _state as state
+from pages._imports import show_report
+from pages._text import headers, t
+
+KINDS = {"compounds": "小区名册", "boundaries": "行政边界", "complaints": "12345 诉求", "parking": "停车资源"}
+LEVELS = {"township": "镇街", "community": "社区", "grid": "网格", "county": "县界"}
+CRS = {None: "自动识别", "wgs84": "WGS-84（GPS）", "cgcs2000": "CGCS2000（国家 2000）",
+       "gcj02": "GCJ-02（高德/腾讯）", "bd09": "BD-09（百度）"}
+ENCODINGS = {None: "自动识别", "utf-8": "UTF-8", "gb18030": "GBK / GB18030"}
+TYPES = {"complaints": ["xlsx", "csv", "txt", "json"]}
+GEO_TYPES = ["geojson", "json", "gpkg", "zip", "xlsx", "csv"]
+
+
+def run_import(kind: str, path: Path, options: dict, level: str) -> importers.ImportReport:
+    """One import with its progress shown, as the signed-in user (checked and audited by the importer)."""
+    engine, account = state.engine(), state.current_user()
+    if kind == "complaints":
+        bar = st.progress(0.0)
+        return import_complaints(engine, path, **options, actor=account,
+                                 progress=lambda done, total, msg: bar.progress(done / total, text=msg))
+    st.write("读取文件、校验每一行…")
+    if kind == "boundaries":
+        report = importers.import_boundaries(engine, path, level=level, **options, actor=account)
+    elif kind == "parking":
+        report = import_parking(engine, path, **options, scope=state.user_scope(), actor=account)
+    else:
+        report = importers.import_compounds(engine, path, **options, actor=account)
+    st.write("校验完成" if report.ok else "校验未通过")
+    return report
+
+
+def may_write() -> bool:
+    """Import and match by hand: the ``import`` right (the importers check it again)."""
+    return state.can("import")
+
+
+st.title(t("nav_data"))
+url = db.default_url()
+imp_tab, reg_tab, queue_tab = st.tabs([t("dp_tab_import"), t("dp_tab_register"), t("dp_tab_unmatched")])
+
+with imp_tab:
+    kind = st.radio(t("dp_kind"), list(KINDS), horizontal=True, key="import_kind", format_func=KINDS.get)
+    cols = st.columns(3)
+    level = cols[0].selectbox("边界层级", list(LEVELS), format_func=LEVELS.get, key="import_level",
+                      disabled=kind != "boundaries")
+    crs = cols[1].selectbox("源坐标系", list(CRS), format_func=CRS.get, key="import_crs")
+    encoding = cols[2].selectbox("文本编码", list(ENCODINGS), format_func=ENCODINGS.get, key="import_encoding")
+    hint = ("Excel、CSV（UTF-8 / GBK）、Open311 JSON" if kind == "complaints"
+            else "GeoJSON、GeoPackage、压缩 Shapefile、Excel、CSV")
+    upload = st.file_uploader(f"选择文件（{hint}）", type=TYPES.get(kind, GEO_TYPES), key="import_file")
+    dry_run = st.checkbox("只校验，不写入", value=True, key="import_dry_run")
+    if not may_write():
+        st.warning(t("dp_import_denied"))
+    elif upload is not None and st.button("开始", type="primary", key="import_go"):
+        with st.status(t("dp_steps"), expanded=True) as status, tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / Path(upload.name).name
+            path.write_bytes(upload.getvalue())
+            st.write(f"已接收 {upload.name}（{upload.size / 1024:.0f} KB）")
+            report = run_import(kind, path, dict(crs=crs, encoding=encoding, dry_run=dry_run), level)
+            status.update(label=t("dp_status_ok") if report.ok else t("dp_status_bad"),
+                          state="complete" if report.ok else "error", expanded=False)
+        if report.ok and not dry_run:
+            st.cache_data.clear()
+        show_report(report, upload.name)
+
+with reg_tab:
+    frame = cache.load_compounds(url, cache.scope_key(state.scope()))
+    columns = ["code", "name", "township", "community", "address", "compound_class",
+               "management_mode", "company", "manager", "households", "buildings", "year_built",
+               "fee_level", "fee_price", "owners_body", "party_branch", "smart_property",
+               "parking_spaces", "elevators"]
+    table = frame[columns].rename(columns=headers(columns))
+    query = st.text_input("按名称搜索", key="register_search", placeholder="输入小区名称的一部分")
+    if query:
+        table = table[table[headers(["name"])["name"]].str.contains(query, regex=False, na=False)]
+    st.caption(f"共 {len(table)} 个小区")
+    st.dataframe(table, hide_index=True, width="stretch", height=480)
+    state.download_xlsx(t("download_xlsx"), table, file_name="小区名册.xlsx", key="dl_register",
+                        sheet_name="小区名册")
+
+with queue_tab:
+    scope = state.scope()
+    queue = cc.load_unmatched(url, cache.scope_key(scope))
+    if "assign_done" in st.session_state:
+        st.success(st.session_state.pop("assign_done"))
+    if queue.empty:
+        st.info(t("dp_unmatched_none"))
+    else:
+        st.caption(t("dp_unmatched_n").format(n=len(queue)))
+        cc.table(queue, ["order_no", "received_at", "category", "content", "address", "township", "department",
+                         "status", "complainant_name", "complainant_phone"], name="未匹配诉求",
+                 key="unmatched", height=360)
+        st.subheader(t("dp_assign"))
+        if not may_write():
+            st.caption(t("dp_assign_denied"))
+        else:
+            compounds = cache.load_compounds(url, cache.scope_key(scope))
+            names = dict(zip(compounds["id"], compounds["name"] + " · " + compounds["township"] + " · "
+                             + compounds["community"]))
+            where = queue["address"].fillna(queue["content"].str.slice(0, 24)).fillna("")
+            brief = dict(zip(queue["order_no"], queue["order_no"] + " · " + where))
+            with st.form("assign_form"):
+                c1, c2 = st.columns(2)
+                order = c1.selectbox(t("dp_assign_order"), list(brief), format_func=brief.get, key="assign_order")
+                compound = c2.selectbox(t("dp_assign_compound"), list(names), format_func=names.get,
+                                        index=None, key="assign_compound", placeholder=t("dp_assign_pick"))
+                if st.form_submit_button(t("dp_assign_go"), type="primary") and compound is not None:
+                    try:
+                        complaint_stats.assign_compound(state.engine(), scope, order, int(compound),
+                                                        actor=state.current_user())
+                    except ScopeError as exc:
+                        st.error(str(exc))
+                    else:
+                        st.cache_data.clear()
+                        st.session_state["assign_done"] = t("dp_assign_done").format(order=order,
+                                                                                    compound=names[compound])
+                        st.rerun()

@@ -1,0 +1,275 @@
+"""总览 (and the compound record) under AppTest: KPI tiles, alerts, tables and layers against the query layer.
+
+One small demo database for the module (seed 7, 300 compounds, 6,000
+complaints). The signed-in user is preset (login will soon be on by default).
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from data import db, queries
+from data.demo import build_demo
+from data.queries import complaint_stats as cs
+from data.queries import evaluation as ev
+from data.queries.overview import ALERT_ORDER, latest_quarter, overview
+from data.queries.record import ranking_place
+from data.scope import COUNTY, Period, Scope
+from policy import ladders
+from tests import apptest
+
+
+
+@pytest.fixture(scope="module")
+def demo(page_demo):
+    url = page_demo("overview")
+    engine = db.make_engine(url)
+    months = queries.complaint_months(engine)
+    period = Period.months(months[-12], months[-1])  # the sidebar's default
+    yield url, engine, period
+    engine.dispose()
+
+
+@pytest.fixture
+def open_app(demo, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", demo[0])
+
+    def _open(user="leader", page=None, params=None, **state):
+        return apptest.open_page(page, user=user, timeout=180, query=params, **state)
+
+    return _open
+
+
+def _metric(at, label_start: str):
+    found = [m for m in at.metric if m.label.startswith(label_start)]
+    assert found, [m.label for m in at.metric]
+    return found[0]
+
+
+def _script(at) -> str:
+    return apptest.map_args(at)["script"]
+
+
+def _boxes(at) -> dict[str, list[str]]:
+    return {"error": [e.value for e in at.error], "warning": [e.value for e in at.warning],
+            "info": [e.value for e in at.info], "success": [e.value for e in at.success]}
+
+
+# --------------------------------------------------------------------------- KPI tiles
+def test_kpis_match_the_query_layer(open_app, demo):
+    _, engine, period = demo
+    at = open_app()
+    month = period.last_month().label()
+    top = cs.complaint_ranking(engine, COUNTY, month)
+    assert _metric(at, "本月投诉排名上榜小区").value == f"{len(top):,}"
+    assert f"{int((top['consecutive_months'] >= 2).sum())} 个" in _metric(at, "本月投诉排名上榜小区").delta
+
+    quarter = latest_quarter(engine, period)
+    lists = ev.quarter_lists(engine, COUNTY, quarter)
+    black = _metric(at, "黑榜项目")
+    assert black.value == f"{int((lists['list'] == '黑榜').sum()):,}" and quarter in black.delta
+
+    row = cs.target_progress(engine, COUNTY, period).iloc[-1]
+    progress = _metric(at, "降幅目标进度")
+    assert progress.value == f"{row['ytd_change']:+.1%}"
+    assert ("已达到" in progress.delta) if row["ytd_met"] else ("还需减少" in progress.delta)
+    assert "−30%" in progress.delta or "30%" in progress.delta
+
+    now = _metric(at, "本月诉求")
+    assert month in now.label and now.value == f"{int(row['complaints']):,}"
+
+
+def test_target_gap_is_the_exact_count_still_to_cut(demo):
+    _, engine, period = demo
+    ov = overview(engine, COUNTY, period)
+    # the goal: at most baseline × 0.7 complaints (以上 inclusive, so the floor of that)
+    allowed = ov.target.baseline * 7 // 10
+    assert ov.target.gap == max(0, ov.target.current - allowed)
+
+
+# --------------------------------------------------------------------------- alerts
+def test_alerts_name_each_township_under_its_ladder_action(open_app, demo):
+    _, engine, period = demo
+    at = open_app()
+    ladder = cs.township_ranking(engine, COUNTY, period.last_month().label())
+    boxes = _boxes(at)
+    where = {ladders.COLLECTIVE_TALK: "error", ladders.PUBLIC_COMMITMENT: "warning", ladders.REMINDER: "info"}
+    acted = ladder[ladder["action"] != ladders.NONE]
+    assert len(acted), "the demo should have at least one township alert"
+    for action, group in acted.groupby("action"):
+        words = ladders.ACTION_LABELS[action]
+        line = [b for b in boxes[where[action]] if words in b]
+        assert len(line) == 1, (words, boxes)
+        assert f"（{len(group)} 个镇街）" in line[0]
+        for r in group.itertuples():
+            assert f"{r.township}（同比 {r.yoy_change:+,} 件" in line[0]
+    quiet = ladder[ladder["action"] == ladders.NONE]["township"]
+    monthly = " ".join(b for b in sum(boxes.values(), []) if "季度诉求同比增幅" not in b)
+    assert not [t for t in quiet if f"{t}（同比" in monthly]
+    assert any("县专班集中谈话" in c.value for c in at.caption)  # the rule in words
+
+
+def test_quarterly_last_place_is_an_alert_too(open_app, demo):
+    _, engine, period = demo
+    at = open_app()
+    quarter = ladders.last_complete_quarter(period.last_month().label())
+    table = cs.township_quarter_ranking(engine, COUNTY, quarter)
+    last = table[table["action"].isin([ladders.EXECUTIVE_MEETING, ladders.STANDING_COMMITTEE])]
+    said = [w for w in _boxes(at)["warning"] if f"{quarter} 季度诉求同比增幅全县最高" in w]
+    assert len(said) == last["action"].nunique()
+    for r in last.itertuples():
+        line = [w for w in said if ladders.ACTION_LABELS[r.action] in w]
+        assert line and f"{r.township}（同比 {r.yoy_change:+,} 件" in line[0]
+
+
+def test_alerts_in_english(open_app):
+    at = open_app(lang="en")
+    text = " ".join(b for v in _boxes(at).values() for b in v)
+    assert "Work reminder" in text or "Collective talk" in text or "public commitment" in text
+    assert any(m.label == "Black-listed projects" for m in at.metric)
+
+
+# --------------------------------------------------------------------------- tables
+def test_township_table_carries_the_ladder_state(open_app, demo):
+    _, engine, period = demo
+    at = open_app()
+    table = at.dataframe[0].value
+    assert {"镇街", "小区数", "诉求数", "每百户诉求", "本月诉求", "同比增减（件）", "连续上升月数", "问责措施"} <= set(table.columns)
+    ladder = cs.township_ranking(engine, COUNTY, period.last_month().label()).set_index("township")
+    shown = table.set_index("镇街")
+    assert set(shown.index) == set(ladder.index)
+    for town, r in ladder.iterrows():
+        assert shown.loc[town, "问责措施"] == r["action_label"]
+        assert shown.loc[town, "本月诉求"] == r["complaints"]
+        assert shown.loc[town, "同比增减（件）"] == r["yoy_change"]
+    assert list(table["同比增减（件）"]) == sorted(table["同比增减（件）"], reverse=True)
+
+
+def test_every_table_has_its_excel_download(open_app, demo):
+    _, engine, period = demo
+    at = open_app()
+    assert [t.label for t in at.tabs][:4] == ["镇街统计与问责", "本月上榜小区", "黑榜项目", "目标进度（逐月）"]
+    buttons = at.get("download_button")
+    assert len(buttons) >= 4
+    top = at.dataframe[1].value
+    assert len(top) == len(cs.complaint_ranking(engine, COUNTY, period.last_month().label()))
+    assert {"名次", "小区", "连续上榜月数", "问责措施"} <= set(top.columns)
+    assert set(at.dataframe[3].value["累计达标"]) <= {"是", "否", "—"}
+
+
+def test_township_user_sees_only_its_own_rows(open_app, demo):
+    _, engine, period = demo
+    at = open_app(user="jinxiang_jd")
+    town = at.dataframe[0].value
+    assert len(town) == 1
+    tid = queries.townships(engine, Scope())
+    name = town["镇街"].iloc[0]
+    township_id = int(tid.loc[tid["name"] == name, "id"].iloc[0])
+    top = cs.complaint_ranking(engine, Scope(township_id), period.last_month().label())
+    assert _metric(at, "本月投诉排名上榜小区").value == f"{len(top):,}"
+    assert set(at.dataframe[1].value["镇街"]) <= {name}
+    other = [t for t in tid["name"] if t != name]
+    every_alert = " ".join(b for v in _boxes(at).values() for b in v)
+    assert not [t for t in other if f"{t}（同比" in every_alert]
+
+
+# --------------------------------------------------------------------------- the map
+def test_every_boundary_level_is_switchable_at_county_scope(open_app):
+    script = _script(open_app())
+    for name in ("县界", "镇街边界", "社区边界", "网格边界", "镇街名称", "社区名称", "住宅小区", "诉求热力"):
+        assert f'"{name}"' in script or f"'{name}'" in script or json.dumps(name) in script, name
+    assert "labels_community" in script and "labels_township" in script  # zoom-ranged label panes
+
+
+def test_the_map_carries_every_compound_packed(open_app, demo):
+    _, engine, _ = demo
+    at = open_app()
+    features = apptest.packed_features(_script(at))
+    ids = {f["properties"]["id"] for f in features}
+    assert ids == set(queries.compounds(engine, COUNTY)["id"])
+    assert all(f["properties"]["_fill"].startswith("#") for f in features)
+
+
+@pytest.mark.parametrize("mode, words", [("evaluation", "黑榜"), ("credit", "级"), ("fee_status", "表决中")])
+def test_evaluation_colour_modes_have_their_data_on_the_overview(open_app, mode, words):
+    at = open_app(colour_mode=mode)
+    script = _script(at)
+    assert "无数据" not in script
+    assert json.dumps(words, ensure_ascii=False)[1:-1] in script
+
+
+# --------------------------------------------------------------------------- the record
+def test_record_shows_its_ranking_place_and_ladder_action(open_app, demo):
+    _, engine, period = demo
+    month = period.last_month().label()
+    top = cs.complaint_ranking(engine, COUNTY, month)
+    first = top.iloc[0]
+    at = open_app(page="pages/compounds.py", params={"compound": str(int(first["project_id"]))})
+    rank = _metric(at, f"{month} 全县投诉排名")
+    assert rank.value == f"第 {int(first['rank'])} 名"
+    assert _metric(at, "连续上榜").value == f"{int(first['consecutive_months'])} 个月"
+    words = [b for v in _boxes(at).values() for b in v if "全县投诉量前" in b]
+    assert words and first["action_label"] in words[0] and f"第 {int(first['rank'])} 名" in words[0]
+
+
+def test_record_of_an_unlisted_compound_gives_its_rank_in_the_county(open_app, demo):
+    _, engine, period = demo
+    month = period.last_month().label()
+    listed = set(cs.complaint_ranking(engine, COUNTY, month)["project_id"])
+    ids = [int(i) for i in queries.compounds(engine, COUNTY)["id"] if int(i) not in listed]
+    place = ranking_place(engine, ids[0], month)
+    at = open_app(page="pages/compounds.py", params={"compound": str(ids[0])})
+    value = _metric(at, f"{month} 全县投诉排名").value
+    assert value == ("无诉求" if place["rank"] is None else f"第 {place['rank']} 名")
+    assert any("未进入全县投诉量前" in c.value for c in at.caption)
+
+
+def test_record_lists_its_red_and_black_entries(open_app, demo):
+    _, engine, period = demo
+    quarter = latest_quarter(engine, period)
+    lists = ev.quarter_lists(engine, COUNTY, quarter)
+    black = lists[lists["list"] == "黑榜"].iloc[0]
+    at = open_app(page="pages/compounds.py", params={"compound": str(int(black["compound_id"]))})
+    said = [e.value for e in at.error if "列入黑榜" in e.value]
+    assert said and quarter in said[0] and black["consequence"] in said[0]
+    entries = [d.value for d in at.dataframe if "近期黑榜次数" in d.value.columns]
+    assert entries and entries[0].iloc[0]["季度"] == quarter
+    assert int(entries[0].iloc[0]["近期黑榜次数"]) == int(black["black_count"])
+
+
+def test_ui_words_for_actions_are_the_policy_words():
+    from pages._text import TEXT
+    from policy import ratings
+
+    for action, words in ladders.ACTION_LABELS.items():
+        assert TEXT[f"act_{action}"][0] == words, action
+    for action, words in ratings.ACTIONS.items():
+        assert TEXT[f"cmp_cons_{action}"][0] == words, action
+
+
+def test_record_in_english_translates_the_ladder_words(open_app, demo):
+    _, engine, period = demo
+    first = cs.complaint_ranking(engine, COUNTY, period.last_month().label()).iloc[0]
+    at = open_app(page="pages/compounds.py", params={"compound": str(int(first["project_id"]))}, lang="en")
+    said = " ".join(e.value for e in list(at.error) + list(at.warning) + list(at.info))
+    assert "top 50" in said and not [w for w in ladders.ACTION_LABELS.values() if w in said]
+
+
+def test_overview_figures_on_both_backends(db_url):
+    """The same figures from SQLite and PostgreSQL (SQL aggregation, month formats, sums)."""
+    engine = db.make_engine(db_url)
+    db.migrate(engine)
+    build_demo(engine, seed=3, compounds=60, complaints=2000)
+    months = queries.complaint_months(engine)
+    period = Period.months(months[-12], months[-1])
+    ov = overview(engine, COUNTY, period)
+    t = ov.townships
+    assert t["compounds"].sum() == 60
+    assert t["complaints"].sum() == int(queries.complaint_counts(engine, COUNTY, period, by="township")
+                                        .dropna(subset=["township"])["count"].sum())
+    assert ov.month == months[-1] and len(ov.target_table) == 12
+    assert ov.month_complaints == int(ov.target_table["complaints"].iloc[-1])
+    assert set(ov.alerts["action"]) <= set(ALERT_ORDER)
+    assert list(ov.top_list["project_id"]) == list(cs.complaint_ranking(engine, COUNTY, ov.month)["project_id"])
+    engine.dispose()
