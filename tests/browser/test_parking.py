@@ -1,0 +1,75 @@
+"""错时停车 in real Chromium: a demo township's plan drawn — compounds by shortage, resources by capacity,
+lines weighted by cars — with the summary in Chinese."""
+from __future__ import annotations
+
+import re
+
+from helpers import save_screenshot
+
+# what Leaflet drew, told apart by the properties each layer's features carry
+_DRAWN_JS = """() => {
+    const out = {compounds: 0, shortage: 0, resources: 0, lines: 0, weights: [], labels: 0, legend: ''};
+    for (const key of Object.getOwnPropertyNames(window)) {
+        let v; try { v = window[key]; } catch (e) { continue; }
+        if (!(v instanceof window.L.Map)) continue;
+        v.eachLayer(l => {
+            const p = l.feature && l.feature.properties;
+            if (!p) return;
+            if (p.capacity !== undefined && !p._line) out.resources += 1;
+            else if (p.resource !== undefined) {
+                if (l.options.color === '#ffffff') return;  // the white casing under each line
+                out.lines += 1; out.weights.push(l.options.weight);
+            }
+            else if (p.shortage !== undefined) {
+                out.compounds += 1;
+                if (p._style && p._style.fillColor !== '#eeeeee') out.shortage += 1;
+            }
+        });
+        break;
+    }
+    out.labels = document.querySelectorAll('.map-label').length;
+    out.legend = [...document.querySelectorAll('.governance-legend')].map(e => e.innerText).join('|');
+    return out;
+}"""
+
+
+_ZOOM_JS = """() => {
+    for (const key of Object.getOwnPropertyNames(window)) {
+        let v; try { v = window[key]; } catch (e) { continue; }
+        if (!(v instanceof window.L.Map)) continue;
+        let best = null;
+        v.eachLayer(l => { const p = l.feature && l.feature.properties;
+            if (p && p.resource !== undefined && (!best || p.cars > best.feature.properties.cars)) best = l; });
+        if (best) v.setView(best.getBounds().getCenter(), 16, {animate: false});
+        return true;
+    }
+}"""
+
+
+def test_parking_plan_is_drawn_for_a_demo_township(page, open_app, wait_for_map, console_errors):
+    failed: list[str] = []
+    page.on("response", lambda r: failed.append(r.url) if r.status >= 400 and "/_stcore/" not in r.url
+            and "favicon" not in r.url else None)
+    open_app()
+    open_app("parking", timeout_s=90)
+    state = wait_for_map(page, min_paths=100, timeout_s=90)
+    drawn = state.frame.evaluate(_DRAWN_JS)
+    assert drawn["compounds"] >= 40 and drawn["shortage"] >= 20, drawn
+    assert drawn["resources"] >= 10 and drawn["labels"] >= 10, drawn
+    assert drawn["lines"] >= 5, drawn
+    assert len(set(drawn["weights"])) > 1, drawn  # widths follow the cars on each line
+    assert "停车缺口（辆）" in drawn["legend"] and "道路夜间临时泊位" in drawn["legend"], drawn["legend"]
+
+    body = page.inner_text("body")
+    for text in ("错时停车", "已安排车辆（辆）", "缺口满足率", "平均步行距离（米）", "仍缺（辆）", "综合执法局"):
+        assert text in body, text
+    placed = page.locator('[data-testid="stMetric"]', has_text="已安排车辆").inner_text()
+    assert int(re.sub(r"\D", "", placed.split("\n")[-1])) > 0, placed
+    state.frame.frame_element().scroll_into_view_if_needed()  # Streamlit scrolls inside its own container
+    page.wait_for_timeout(300)
+    save_screenshot(page, "parking")
+    state.frame.evaluate(_ZOOM_JS)  # closer: the lines of the heaviest assignment and its neighbours
+    page.wait_for_timeout(800)
+    save_screenshot(page, "parking-zoom")
+    assert not failed, failed
+    assert not [e for e in console_errors if "Failed to load resource" not in e], console_errors
