@@ -206,6 +206,7 @@ def wait_for_map(page, min_paths: int = 1, timeout_s: float = 30.0, *, nth: int 
     deadline = time.monotonic() + timeout_s
     best: MapState | None = None
     last_error = ""
+    settled = False
     while True:
         frames = map_frames(page)
         if nth is not None:
@@ -219,12 +220,18 @@ def wait_for_map(page, min_paths: int = 1, timeout_s: float = 30.0, *, nth: int 
             if best is None or state.count >= best.count:
                 best = state
             if state.count >= min_paths:
-                # the map can come before the rest of the run's elements: let the run finish
+                if settled:
+                    return state
+                # The map can come before the rest of the run's elements: let the run finish,
+                # then look again, for the run may have replaced the map's frame meanwhile.
                 wait_for_app(page, timeout_s=max(deadline - time.monotonic(), 30.0))
-                return state
-        if time.monotonic() >= deadline:
-            break
-        page.wait_for_timeout(250)
+                settled = True
+                break
+        else:
+            settled = False
+            if time.monotonic() >= deadline:
+                break
+            page.wait_for_timeout(250)
     seen = (f"best: {best.svg_paths} SVG paths, {best.layers} Leaflet layers in {best.maps} map(s)"
             if best else "no streamlit_folium frame found" + (f" ({last_error})" if last_error else ""))
     frames = ", ".join(f.url for f in page.frames) or "none"
