@@ -15,6 +15,8 @@ and jurisdiction always come from this project's user table.
 """
 from __future__ import annotations
 
+import hashlib
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -25,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from data import audit, permissions, settings
 from data.db import write_session
-from data.schema import User
+from data.schema import LoginSession, User
 from data.scope import COUNTY, Scope
 from data.vocab import ROLES
 
@@ -33,6 +35,8 @@ _HASHER = PasswordHasher()
 # Verified when the username is unknown, so both failures take the same time.
 _DUMMY_HASH = _HASHER.hash("not-a-real-password")
 BAD_CREDENTIALS = "用户名或密码错误"
+SESSION_ENDED = "登录已失效，请重新登录"
+SESSION_COOKIE = "wyjg_session"  # the browser cookie that holds a login session's token
 
 
 class LoginError(PermissionError):
@@ -224,6 +228,7 @@ def set_password(engine: Engine, username: str, password: str, *, actor=None,
             password_hash=hash_password(password), failed_logins=0, locked_until=None)).rowcount
         if not changed:
             raise LoginError(f"用户不存在：{username}")
+        _end_sessions_of(s, username, datetime.now())  # a stolen or shared sign-in ends with the old password
         audit.record(s, actor, "user", f"app_user:{username}", None, op="set_password")
 
 
@@ -245,7 +250,69 @@ def set_active(engine: Engine, username: str, active: bool, *, actor=None) -> No
         changed = s.execute(update(User).where(User.username == username).values(active=bool(active))).rowcount
         if not changed:
             raise LoginError(f"用户不存在：{username}")
+        if not active:
+            _end_sessions_of(s, username, datetime.now())
         audit.record(s, actor, "user", f"app_user:{username}", None, op="enable" if active else "disable")
+
+
+# --------------------------------------------------------------------------- login sessions
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def open_session(engine: Engine, account: Account, *,
+                 now: datetime | None = None) -> tuple[str, datetime] | None:
+    """Start a login session for a signed-in ``account``: ``(token for the browser, expiry)``.
+
+    None when the setting ``session_hours`` is 0 (every visit signs in).
+    """
+    now = now or datetime.now()
+    hours = float(settings.get(engine, "session_hours"))
+    if hours <= 0:
+        return None
+    token, expires_at = secrets.token_urlsafe(32), now + timedelta(hours=hours)
+    with write_session(engine) as s:
+        s.add(LoginSession(token_hash=_digest(token), user_id=account.id, created_at=now,
+                           expires_at=expires_at))
+    return token, expires_at
+
+
+def resume_session(engine: Engine, token: str | None, *, now: datetime | None = None) -> Account:
+    """The :class:`Account` of a live login session; :class:`LoginError` when it is unknown or over.
+
+    Over means signed out, expired (at ``expires_at`` exactly), or its user disabled, or
+    no longer configured for a role. The account is read afresh, so a new role or
+    jurisdiction applies at the next reload. Audited as a ``login`` by ``session``.
+    """
+    now = now or datetime.now()
+    if not token:
+        raise LoginError(SESSION_ENDED)
+    with Session(engine) as s:
+        row = s.scalar(select(LoginSession).where(LoginSession.token_hash == _digest(token)))
+        if row is None or row.ended_at is not None or row.expires_at <= now:
+            raise LoginError(SESSION_ENDED)
+        user = s.get(User, row.user_id)
+        if user is None or not user.active:
+            raise LoginError(SESSION_ENDED)
+        account = account_of(user)
+    audit.record(engine, account, "login", "session", account.scope, role=account.role, at=now)
+    return account
+
+
+def close_session(engine: Engine, token: str | None, *, now: datetime | None = None) -> None:
+    """End the login session of ``token`` (sign-out); nothing happens for an unknown token."""
+    if not token:
+        return
+    with write_session(engine) as s:
+        s.execute(update(LoginSession).where(LoginSession.token_hash == _digest(token),
+                                             LoginSession.ended_at.is_(None))
+                  .values(ended_at=now or datetime.now()))
+
+
+def _end_sessions_of(s, username: str, now: datetime) -> None:
+    user_id = select(User.id).where(User.username == username).scalar_subquery()
+    s.execute(update(LoginSession).where(LoginSession.user_id == user_id, LoginSession.ended_at.is_(None))
+              .values(ended_at=now))
 
 
 def users(engine: Engine) -> list[dict]:

@@ -385,6 +385,22 @@ class User(Base):
     inspector_id: Mapped[int | None] = mapped_column(ForeignKey("inspector.id"))
 
 
+class LoginSession(Base):
+    """登录会话: a browser that stays signed in across reloads until it signs out or the session expires.
+
+    Only the SHA-256 of the browser's random token is stored, so a copy of the
+    database (or a backup) cannot be used to sign in.
+    """
+
+    __tablename__ = "login_session"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)  # signed out, password changed, disabled
+
+
 class AuditLog(Base):
     """审计日志: append-only record of writes, reveals, exports and logins."""
 

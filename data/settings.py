@@ -79,6 +79,8 @@ DEFINITIONS: tuple[SettingDef, ...] = (
     # 登录与导入安全 (issue 8)
     SettingDef("login_max_failures", 5, "登录失败锁定次数", "连续输错密码达到此次数（含）即锁定账号。"),
     SettingDef("login_lockout_minutes", 15, "账号锁定时长（分钟）", "锁定期满后可再次登录；管理员可提前解锁。"),
+    SettingDef("session_hours", 10, "登录保持时长（小时）",
+               "登录后在同一浏览器中刷新或重新打开页面无需再次登录，直到退出登录或超过此时长；0 表示每次打开都需登录。"),
     SettingDef("password_min_length", 10, "密码最短长度", "新设置的本地账号密码不少于此长度。"),
 )
 BY_KEY = {d.key: d for d in DEFINITIONS}

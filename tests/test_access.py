@@ -358,6 +358,78 @@ def test_unknown_disabled_and_unmapped_identities_are_denied(world):
         auth.create_user(engine, f"weak_{world.backend}", "弱密码", "leader", password="12345678901")
 
 
+# --------------------------------------------------------------------------- staying signed in
+SIGNED_IN = datetime(2026, 11, 2, 8, 30)
+
+
+@pytest.mark.parametrize("hours_later, alive", [
+    (0, True), (9.99, True), (10, False), (10.01, False), (24, False)])  # session_hours 10 (default)
+def test_a_login_session_lasts_session_hours_and_not_a_moment_longer(world, hours_later, alive):
+    account = world.accounts["jinxiang_jd"]
+    token, expires_at = auth.open_session(world.engine, account, now=SIGNED_IN)
+    assert expires_at == SIGNED_IN + timedelta(hours=10)
+    at = SIGNED_IN + timedelta(hours=hours_later)
+    if alive:
+        resumed = auth.resume_session(world.engine, token, now=at)
+        assert (resumed.username, resumed.township_id) == (account.username, account.township_id)
+    else:
+        with pytest.raises(auth.LoginError, match="重新登录"):
+            auth.resume_session(world.engine, token, now=at)
+
+
+def test_only_the_tokens_hash_is_stored_and_a_wrong_token_is_refused(world):
+    token, _ = auth.open_session(world.engine, world.accounts["leader"], now=SIGNED_IN)
+    with world.engine.connect() as conn:
+        stored = [r[0] for r in conn.execute(text("SELECT token_hash FROM login_session"))]
+    assert token not in stored and len(token) >= 40
+    for wrong in ("", None, token[:-1], token + "x", stored[0]):  # the hash itself is no key
+        with pytest.raises(auth.LoginError):
+            auth.resume_session(world.engine, wrong, now=SIGNED_IN)
+
+
+@pytest.mark.parametrize("ending", ["sign_out", "new_password", "disabled"])
+def test_signing_out_a_new_password_or_disabling_ends_the_session(world, ending):
+    engine, admin = world.engine, world.accounts["admin"]
+    name = f"s_{ending}_{world.backend}"
+    auth.create_user(engine, name, "会话测试", "leader", password="Jinxiang-2026", actor=admin)
+    account = auth.authenticate(engine, name, "Jinxiang-2026")
+    token, _ = auth.open_session(engine, account)
+    other, _ = auth.open_session(engine, world.accounts["leader"])  # somebody else's stays
+    assert auth.resume_session(engine, token).username == name
+    if ending == "sign_out":
+        auth.close_session(engine, token)
+    elif ending == "new_password":
+        auth.set_password(engine, name, "Jinxiang-2027-new", actor=admin)
+    else:
+        auth.set_active(engine, name, False, actor=admin)
+    with pytest.raises(auth.LoginError, match="重新登录"):
+        auth.resume_session(engine, token)
+    assert auth.resume_session(engine, other).username == "leader"
+
+
+def test_a_resumed_session_reads_the_account_afresh_and_is_audited(world):
+    engine, admin = world.engine, world.accounts["admin"]
+    name = f"fresh_{world.backend}"
+    auth.create_user(engine, name, "调岗人员", "leader", password="Jinxiang-2026", actor=admin)
+    token, _ = auth.open_session(engine, auth.get_account(engine, name))
+    with db.write_session(engine) as s:  # moved to a township's staff between two reloads
+        town = next(iter(world.towns))
+        s.execute(text("UPDATE app_user SET role = 'township', township_id = :t WHERE username = :u"),
+                  {"t": town, "u": name})
+    resumed = auth.resume_session(engine, token)
+    assert (resumed.role, resumed.township_id) == ("township", town)
+    logins = audit.entries(engine, username=name)
+    assert list(logins[logins["action"] == "login"]["target"]) == ["session"]
+
+
+def test_session_hours_zero_keeps_nobody_signed_in(world):
+    settings.set_value(world.engine, "session_hours", "0", actor=world.accounts["admin"])
+    try:
+        assert auth.open_session(world.engine, world.accounts["leader"]) is None
+    finally:
+        settings.set_value(world.engine, "session_hours", "10", actor=world.accounts["admin"])
+
+
 def test_passwords_are_stored_as_argon2_hashes(world):
     with world.engine.connect() as conn:
         hashes = [r[0] for r in conn.execute(text("SELECT password_hash FROM app_user")) if r[0]]
