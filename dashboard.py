@@ -57,6 +57,7 @@ if account is None and state.login_required():
     if wanted:  # a shared link: sign in at its own URL (no "page not found"), then go on to it
         login.append(st.Page(LOGIN.path, title=t(LOGIN.title_key), url_path=wanted, visibility="hidden"))
     st.navigation(login, position="hidden").run()
+    state.sync_session_cookie()  # after a sign-out: clear the browser's login-session cookie
     st.stop()
 pages = available(account.role if account else None)
 if not pages:  # a role without pages (deny by default) still gets the sign-in page
@@ -72,3 +73,6 @@ if destination:  # a shared link opened before sign-in: go where it pointed, if 
         st.switch_page(target, query_params=params)
 state.sidebar()
 nav.run()
+# After a sign-in: the login-session cookie, so a reload stays signed in. Last, so its
+# (empty) element adds no gap above the page; a run that stops early leaves it for the next.
+state.sync_session_cookie()

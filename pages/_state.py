@@ -10,7 +10,9 @@ preset it with an Account or a username (looked up in the user table).
 """
 from __future__ import annotations
 
+import json
 import os
+from datetime import datetime
 
 import streamlit as st
 
@@ -68,13 +70,58 @@ def sign_in(account: auth.Account) -> None:
         st.session_state.pop(key, None)
 
 
+def keep_signed_in(account: auth.Account) -> None:
+    """After a local sign-in: open a login session, so reloading the tab keeps the user signed in.
+
+    The token goes to the browser as a cookie (:func:`sync_session_cookie`); the
+    database keeps only its hash. OpenID Connect sign-ins have Streamlit's own cookie.
+    """
+    opened = auth.open_session(_engine(db.default_url()), account)
+    if opened:
+        token, expires_at = opened
+        st.session_state["session_token"] = token
+        st.session_state["session_cookie"] = (token, int((expires_at - datetime.now()).total_seconds()))
+
+
+def _browser_session_token() -> str | None:
+    try:
+        return st.context.cookies.get(auth.SESSION_COOKIE) or None
+    except Exception:  # noqa: BLE001 - no browser connection (AppTest, bare mode)
+        return None
+
+
+def sync_session_cookie() -> None:
+    """Write (or clear) the login-session cookie in the browser when sign-in or sign-out asked for it.
+
+    Called by ``dashboard.py`` on every run before the page; the cookie is
+    written by a script in the page, since Streamlit sets no cookies itself.
+    """
+    pending = st.session_state.pop("session_cookie", None)
+    if pending is None:
+        return
+    token, max_age = pending if pending else ("", 0)
+    st.html(_COOKIE_SCRIPT.replace("NAME", auth.SESSION_COOKIE).replace("VALUE", json.dumps(token))
+            .replace("MAX_AGE", str(int(max_age))), unsafe_allow_javascript=True)
+
+
+# SameSite=Strict: never sent with another site's requests; Secure whenever served over HTTPS.
+_COOKIE_SCRIPT = """<script>(() => {
+  const secure = window.location.protocol === "https:" ? "; Secure" : "";
+  document.cookie = "NAME=" + encodeURIComponent(VALUE) + "; path=/; max-age=MAX_AGE; SameSite=Strict" + secure;
+})();</script>"""
+
+
 def sign_out() -> None:
+    eng = _engine(db.default_url())
     account = current_user()
     if account is not None:
-        audit.record(_engine(db.default_url()), account, "logout", "session", account.scope)
+        audit.record(eng, account, "logout", "session", account.scope)
+    auth.close_session(eng, st.session_state.get("session_token"))
     for key in list(st.session_state.keys()):
         if key != "lang":
             del st.session_state[key]
+    st.session_state["session_cookie"] = ()  # clear the browser's cookie
+    st.session_state["session_resumed"] = True  # this tab's old cookie is over: do not try it again
     if oidc_available() and getattr(st.user, "is_logged_in", False):
         st.logout()
 
@@ -93,6 +140,18 @@ def current_user() -> auth.Account | None:
             return None
         st.session_state["user"] = account
         return account
+    if login_required() and "session_resumed" not in st.session_state:
+        st.session_state["session_resumed"] = True  # once per browser tab
+        token = _browser_session_token()
+        if token:
+            try:
+                account = auth.resume_session(eng, token)
+            except auth.LoginError:
+                st.session_state["session_cookie"] = ()  # expired or ended: clear it
+            else:
+                sign_in(account)
+                st.session_state["session_token"] = token
+                return account
     if oidc_available() and getattr(st.user, "is_logged_in", False) and "login_error" not in st.session_state:
         try:
             if st.user.get("email_verified") is False:
@@ -256,5 +315,5 @@ def download_xlsx(label: str, data, *, file_name: str, key: str, sheet_name: str
 
 
 __all__ = ["remember_destination", "take_destination", "engine", "sidebar", "scope", "period", "is_demo", "queries", "current_user", "sign_in",
-           "sign_out", "user_scope", "role", "can", "login_required", "download", "download_xlsx", "exported_by",
+           "keep_signed_in", "sync_session_cookie", "sign_out", "user_scope", "role", "can", "login_required", "download", "download_xlsx", "exported_by",
            "log_export"]

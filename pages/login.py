@@ -36,6 +36,7 @@ def _submit() -> None:
         return
     st.session_state.pop("login_message", None)
     state.sign_in(account)
+    state.keep_signed_in(account)
     st.session_state["login_done"] = True
 
 

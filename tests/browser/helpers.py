@@ -145,7 +145,9 @@ def open_as(page, base_url: str, path: str = "", user: str | None = "leader", ti
     """Open ``base_url/path`` in a new session and, when ``user`` is given, sign in on the way.
 
     A shared link opened before sign-in leads to its page once the user has signed in.
+    The browser's cookies are cleared first: a login session would otherwise carry over.
     """
+    page.context.clear_cookies()
     page.goto(f"{base_url}/{path.lstrip('/')}", wait_until="domcontentloaded")
     wait_for_app(page, timeout_s=timeout_s)
     if user is not None:

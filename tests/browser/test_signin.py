@@ -92,3 +92,30 @@ def test_a_wrong_password_is_refused_in_chinese(page, app_url):
     page.wait_for_function("() => document.body.innerText.includes('用户名或密码错误')", timeout=30_000)
     assert page.query_selector('input[type="password"]') is not None
     save_screenshot(page, "access_login_refused")
+
+
+def _session_cookie(page) -> dict | None:
+    return next((c for c in page.context.cookies() if c["name"] == "wyjg_session"), None)
+
+
+def test_a_reload_keeps_the_user_signed_in_until_they_sign_out(page, app_url, demo_db_url):
+    open_as(page, app_url, "complaints", user="jinxiang_jd", timeout_s=90)
+    wait_for_text(page, "诉求分析", "金乡街道")
+    cookie = _session_cookie(page)
+    assert cookie and cookie["sameSite"] == "Strict" and cookie["expires"] > 0, page.context.cookies()
+    with sqlite3.connect(_db_path(demo_db_url)) as con:  # the database has only the token's hash
+        assert not con.execute("select 1 from login_session where token_hash = ?", (cookie["value"],)).fetchone()
+
+    page.reload(wait_until="domcontentloaded")  # F5: still signed in, same page, own township
+    body = wait_for_text(page, "诉求分析", "金乡街道", timeout_s=90)
+    assert "登录 · 物业监管地图" not in body and "/complaints" in page.url
+    assert "全县" not in page.inner_text('[data-testid="stSidebar"]')  # the scope comes back with the user
+
+    page.get_by_role("button", name="退出登录").click()
+    page.wait_for_selector('input[type="password"]', timeout=60_000)
+    wait_for_app(page)
+    page.reload(wait_until="domcontentloaded")  # signed out stays signed out, even with an old cookie
+    wait_for_app(page, timeout_s=90)
+    page.wait_for_selector('input[type="password"]', timeout=60_000)
+    assert _session_cookie(page) is None
+    save_screenshot(page, "signed_out_after_reload")
