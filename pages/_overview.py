@@ -98,5 +98,5 @@ def show_tables(ov) -> None:
                        for c in ("ladder_action", "consequence") if c in frame.columns}
             st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
             label = t(name) if name != "tab_black_list" else f"{t(name)} {ov.quarter or ''}"
-            state.download_xlsx(t("download_xlsx"), shown, key=f"dl_{name}", sheet_name=t(name)[:31], lazy=True,
+            state.download_xlsx(t("download_xlsx"), shown, key=f"dl_{name}", sheet_name=t(name)[:31],
                                 file_name=f"{label.strip()}_{ov.month}.xlsx".replace(" ", "_"))

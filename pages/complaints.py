@@ -112,7 +112,7 @@ with tabs[2]:
         st.caption(t("cp_unmatched").format(n=queued))
         if state.current_user() is not None and state.current_user().can_open("pages/data.py"):
             st.page_link("pages/data.py", label=t("cp_unmatched_link"), icon=":material/link:")
-    state.download(t("cp_open311"), dumps_open311(records), file_name=f"诉求工单_{month}.open311.json",
+    state.download(t("cp_open311"), lambda: dumps_open311(records), file_name=f"诉求工单_{month}.open311.json",
                    mime="application/json", key="dl_cp_open311", rows=len(records))
     if state.can("reveal_personal") and len(records):  # the handler only, one order, a reason, logged
         with st.expander(t("acc_reveal")), st.form("cp_reveal"):

@@ -115,4 +115,4 @@ if selected is not None and len(chosen) and period:
     else:
         show_full_record(record)
         state.download_xlsx(t("cmp_download_record"), record_sheets(record), title=record.profile["name"],
-                            file_name=f"小区档案_{record.profile['name']}.xlsx", key="dl_record", lazy=True)
+                            file_name=f"小区档案_{record.profile['name']}.xlsx", key="dl_record")

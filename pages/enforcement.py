@@ -156,8 +156,9 @@ with tab_detail:
                 st.error(f"{f.name}：{exc}")
         if saved:
             st.success(t("case_photo_saved").format(n=saved))
-        state.download(t("case_form_export"), case_form_docx(cq.case_form_fields(engine, scope, int(case_id)),
-                                                      exported_by=state.exported_by()),
+        who, cid = state.exported_by(), int(case_id)  # read now: the form is made at the click
+        state.download(t("case_form_export"),
+                       lambda: case_form_docx(cq.case_form_fields(engine, scope, cid), exported_by=who),
                        file_name=f"案件呈报表_{c['case_no']}.docx", key="case_form_dl", mime=DOCX)
 
 if editor:  # opening a case: only for roles that handle cases (the data layer checks again)

@@ -64,3 +64,23 @@ def packed_features(script: str) -> list[dict]:
         out.extend(unpack(json.dumps(data))["features"])
         start = script.find(PACKED_MARK, end)
     return out
+
+
+def downloads(at: AppTest, media) -> dict[str, bytes]:
+    """``"label|file name"`` → bytes of every download button on the page (``media`` fixture).
+
+    A deferred download (made only when clicked) is made here as the click would make it.
+    """
+    out = {}
+    for button in at.get("download_button"):
+        proto = button.proto
+        if proto.HasField("deferred_file_id"):
+            assert proto.deferred_file_id in media.deferred, proto.label
+            data = media.deferred[proto.deferred_file_id]()
+            data = data.encode("utf-8") if isinstance(data, str) else data
+            name = proto.deferred_file_id
+        else:
+            assert proto.url in media, proto.label
+            data, name = media[proto.url], proto.url.rsplit("/", 1)[-1]
+        out[f"{proto.label}|{name}"] = data
+    return out

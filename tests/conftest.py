@@ -132,13 +132,26 @@ def page_demo(tmp_path_factory):
 
 
 # --------------------------------------------------------------------------- AppTest downloads
+class Media(dict):
+    """URL → bytes of every file an AppTest page handed over; ``deferred``: file id → maker."""
+
+    def __init__(self):
+        super().__init__()
+        self.deferred: dict[str, object] = {}
+
+
 @pytest.fixture
 def media(monkeypatch):
-    """Every file an AppTest page hands to the browser (download buttons): URL → bytes."""
+    """Every file an AppTest page hands to the browser (download buttons), see ``apptest.downloads``.
+
+    Eager files are kept by URL; a deferred download (``data`` a callable, made
+    only when clicked) by its placeholder id, so a test can make it as a click would.
+    """
     import streamlit.testing.v1.app_test as app_test
+    from streamlit.runtime.media_file_manager import MediaFileManager
     from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
-    files: dict[str, bytes] = {}
+    files = Media()
 
     class Recording(MemoryMediaFileStorage):
         def load_and_get_id(self, path_or_data, mimetype, kind, filename=None):
@@ -146,7 +159,15 @@ def media(monkeypatch):
             files[self.get_url(file_id)] = self._files_by_id[file_id].content
             return file_id
 
+    add_deferred = MediaFileManager.add_deferred
+
+    def recording_add_deferred(self, data_callable, *args, **kwargs):
+        file_id = add_deferred(self, data_callable, *args, **kwargs)
+        files.deferred[file_id] = data_callable
+        return file_id
+
     monkeypatch.setattr(app_test, "MemoryMediaFileStorage", Recording)
+    monkeypatch.setattr(MediaFileManager, "add_deferred", recording_add_deferred)
     return files
 
 

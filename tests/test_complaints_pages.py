@@ -71,16 +71,6 @@ def _table(at, *columns) -> pd.DataFrame:
     raise AssertionError(f"no table with {columns}: {[list(d.value.columns) for d in at.dataframe]}")
 
 
-def _downloads(at, media) -> dict[str, bytes]:
-    """file name → bytes of every download button on the page."""
-    out = {}
-    for button in at.get("download_button"):
-        url = button.proto.url
-        assert url in media, (button.label, url)
-        out[button.proto.label + "|" + url.rsplit("/", 1)[-1]] = media[url]
-    return out
-
-
 def _xlsx_tables(data: bytes) -> dict[str, list[tuple]]:
     book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
     return {ws.title: [tuple(r) for r in ws.iter_rows(values_only=True)] for ws in book.worksheets}
@@ -170,7 +160,7 @@ def test_category_filter_narrows_records_and_export(open_page, media):
     assert not at.exception
     records = _table(at, "工单编号", "诉求类型", "联系电话")
     assert len(records) > 0 and set(records["诉求类型"]) == {"停车管理"}
-    files = _downloads(at, media)
+    files = apptest.downloads(at, media)
     (name, data), = [(k, v) for k, v in files.items() if k.startswith("导出 Open311 JSON")]
     requests = json.loads(data)
     assert [r["service_request_id"] for r in requests] == records["工单编号"].tolist()
@@ -188,7 +178,7 @@ def test_no_unmasked_phone_in_page_or_downloads(open_page, demo_url, media):
         raw = set(s.scalars(select(Complaint.complainant_phone).where(Complaint.complainant_phone.is_not(None))))
     assert raw
     text = _page_text(at)
-    for data in _downloads(at, media).values():
+    for data in apptest.downloads(at, media).values():
         if data[:2] == b"PK":
             text += "\n".join(str(c) for rows in _xlsx_tables(data).values() for r in rows for c in r)
         else:
@@ -199,7 +189,7 @@ def test_no_unmasked_phone_in_page_or_downloads(open_page, demo_url, media):
 
 def test_every_table_downloads_as_excel_with_chinese_headers(open_page, media):
     at = open_page()
-    files = {k: v for k, v in _downloads(at, media).items() if k.startswith("下载 Excel")}
+    files = {k: v for k, v in apptest.downloads(at, media).items() if k.startswith("下载 Excel")}
     assert len(files) >= 8  # ranking, townships, quarter, trend, 2 breakdowns, records, duty matrix
     headers = []
     for data in files.values():
@@ -334,7 +324,7 @@ def test_data_page_gbk_csv_with_a_bad_row_writes_nothing(write_url, media):
     assert _count(write_url) == before
     with Session(_engine(write_url)) as s:
         assert not s.scalar(select(func.count()).select_from(Complaint).where(Complaint.order_no.like("G-%")))
-    report = next(v for k, v in _downloads(at, media).items() if k.startswith("下载错误报告"))
+    report = next(v for k, v in apptest.downloads(at, media).items() if k.startswith("下载错误报告"))
     rows = _xlsx_tables(report)["错误"]
     assert rows[0] == ("行号", "列", "值", "原因") and rows[1][:3] == (3, "受理时间", "去年某天")
     assert not PHONE.findall(_page_text(at))
@@ -362,7 +352,7 @@ def test_unmatched_queue_is_masked_and_assigned_by_hand(write_url, media):
     shown = _table(at, "工单编号", "联系电话")
     assert len(shown) == len(queue)
     assert all(MASKED_PHONE.match(p) for p in shown["联系电话"] if p)
-    sheets = [_xlsx_tables(v) for k, v in _downloads(at, media).items() if k.startswith("下载 Excel")]
+    sheets = [_xlsx_tables(v) for k, v in apptest.downloads(at, media).items() if k.startswith("下载 Excel")]
     (rows,), = [list(t.values()) for t in sheets if "未匹配诉求" in t]
     i, head = _header(rows, "联系电话")
     assert len(rows) - i - 1 >= len(queue)  # every row (plus the export stamp)

@@ -1,9 +1,12 @@
 """诉求分析 in real Chromium: the ranking table with its ladder actions and the Chinese text render."""
 from __future__ import annotations
 
+import io
 import re
+import sqlite3
 
-from helpers import save_screenshot, wait_for_app
+import openpyxl
+from helpers import save_screenshot, wait_for_app, wait_for_text
 
 PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 
@@ -74,3 +77,23 @@ def test_the_heat_map_draws_when_its_tab_is_opened(page, open_app, wait_for_map)
     assert heat["cells"] > 20, heat
     assert "六边形" in page.inner_text("body")
     save_screenshot(page, "complaints_heat", full_page=False)
+
+
+def test_an_excel_download_is_made_at_the_click_stamped_and_audited(page, open_app, demo_db_url):
+    """Workbooks are written only when their button is clicked (a deferred download)."""
+    open_app("complaints")
+    wait_for_text(page, "排名与问责", "下载 Excel", timeout_s=90)
+    db_path = demo_db_url[len("sqlite:///"):]
+    with sqlite3.connect(db_path) as con:
+        before = con.execute("select count(*) from audit_log where action = 'export'").fetchone()[0]
+    with page.expect_download(timeout=60_000) as info:
+        page.get_by_role("button", name="下载 Excel").first.click()
+    download = info.value
+    assert download.suggested_filename.endswith(".xlsx") and "投诉" in download.suggested_filename
+    book = openpyxl.load_workbook(io.BytesIO(open(download.path(), "rb").read()))
+    cells = [str(c) for sheet in book for row in sheet.iter_rows(values_only=True) for c in row if c is not None]
+    assert "排名" in cells and any("导出人" in c and "leader" in c for c in cells)
+    wait_for_app(page)
+    with sqlite3.connect(db_path) as con:
+        rows = con.execute("select username, target from audit_log where action = 'export' order by id").fetchall()
+    assert len(rows) == before + 1 and rows[-1] == ("leader", download.suggested_filename)
