@@ -7,6 +7,8 @@ blanks rather than ``None``; the download names who exported it and is audited
 """
 from __future__ import annotations
 
+from datetime import date, datetime
+
 import pandas as pd
 import streamlit as st
 
@@ -28,6 +30,25 @@ def labelled(frame: pd.DataFrame, columns: list[str] | None = None, *, prefix: s
     return out.rename(columns={c: COLUMNS.get(f"{prefix}{c}", COLUMNS.get(c, (c, c)))[i] for c in columns})
 
 
+def _shown(value) -> str:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value if isinstance(value, str) else f"{value}"
+
+
+def for_display(shown: pd.DataFrame) -> pd.DataFrame:
+    """``shown`` with its mixed text columns (dates or numbers beside blanks) as text, for ``st.dataframe``.
+
+    Arrow cannot put a date or a Decimal and "" in one column; Streamlit would try,
+    log a traceback and convert it anyway. The Excel export keeps the real values.
+    """
+    mixed = [c for c in shown.columns if shown[c].dtype == object
+             and not shown[c].map(lambda v: isinstance(v, str)).all()]
+    return shown.assign(**{c: shown[c].map(_shown) for c in mixed}) if mixed else shown
+
+
 def table(frame: pd.DataFrame, columns: list[str] | None = None, *, name: str, key: str, prefix: str = "",
           empty: str | None = None, height: int | None = None, title: str | None = None) -> pd.DataFrame:
     """Show ``frame`` with :func:`labelled` and an Excel download (``dl_<key>``); returns what was shown."""
@@ -36,7 +57,7 @@ def table(frame: pd.DataFrame, columns: list[str] | None = None, *, name: str, k
     shown = labelled(frame, columns, prefix=prefix)
     if shown.empty and empty:
         st.caption(empty)
-    st.dataframe(shown, hide_index=True, width="stretch", **({"height": height} if height else {}))
+    st.dataframe(for_display(shown), hide_index=True, width="stretch", **({"height": height} if height else {}))
     download_xlsx(t("download_xlsx"), shown, file_name=f"{name}.xlsx", key=f"dl_{key}", sheet_name=name[:31],
                   title=title)
     return shown
