@@ -38,6 +38,7 @@ GeoData = Union[gpd.GeoDataFrame, gpd.GeoSeries]
 #   without zone prefix ("CM 117E", false easting 500 000 m): EPSG:4534..4554
 #   with zone prefix   ("zone 39", false easting 39 500 000 m): EPSG:4513..4533
 _CM_MIN, _CM_MAX = 75, 135
+WGS84 = "EPSG:4326"  # how every geometry is stored
 _EPSG_CM_BASE = 4534
 _EPSG_ZONE_BASE = 4513
 

@@ -16,12 +16,12 @@ import pandas as pd
 import shapely
 from shapely.ops import nearest_points
 
+from geo.projection import WGS84
 from layers.colours import NO_DATA, quantile_classes
 from layers.geojson import to_geojson
 from layers.vector import VectorLayer
 from policy.parking import ROAD_KIND, hours_label
 
-WGS84 = "EPSG:4326"
 KIND_COLOURS = {"机关": "#1f78b4", "企业": "#6a3d9a", "事业单位": "#33a02c", "商业配建": "#ff7f00",
                 ROAD_KIND: "#e31a1c"}
 UNUSED = "#9e9e9e"        # a resource that takes no car in this plan
@@ -122,10 +122,13 @@ def line_weight(cars: int, most: int) -> float:
     return round(2.0 + 8.0 * math.sqrt(max(cars, 0) / most), 1) if most > 0 else 2.0
 
 
-def assignment_lines_geojson(compounds: gpd.GeoDataFrame, resources: gpd.GeoDataFrame, result) -> str:
+def assignment_lines_geojson(compounds: gpd.GeoDataFrame, resources: gpd.GeoDataFrame, result,
+                             routes: gpd.GeoSeries | None = None) -> str:
     """One line per assignment, from the compound's centroid to the nearest point of the resource.
 
     ``compounds``/``resources`` as for the other builders (WGS-84); width grows with cars.
+    ``routes`` (``policy.parking.walking_routes``, same datum as the frames): the walk
+    along the road network the plan measured, drawn instead of the straight line.
     """
     a = result.assignments
     if a.empty:
@@ -139,12 +142,17 @@ def assignment_lines_geojson(compounds: gpd.GeoDataFrame, resources: gpd.GeoData
     for row in a.itertuples(index=False):
         if row.compound_id not in comp.index or row.resource_id not in res.index:
             continue
-        start = comp.geometry.loc[row.compound_id].centroid
-        target = res.geometry.loc[row.resource_id]
-        end = anchor_point(target) if target.geom_type == "Point" else nearest_points(start, target)[1]
+        pair = (row.compound_id, row.resource_id)
+        if routes is not None and pair in routes.index:
+            line = routes.loc[pair]
+        else:
+            start = comp.geometry.loc[row.compound_id].centroid
+            target = res.geometry.loc[row.resource_id]
+            end = anchor_point(target) if target.geom_type == "Point" else nearest_points(start, target)[1]
+            line = shapely.LineString([start, end])
         walk = "—" if pd.isna(row.walk_m) else f"{row.walk_m:.0f} 米"
         rows.append({"compound": comp.loc[row.compound_id, "name"], "resource": res.loc[row.resource_id, "name"],
-                     "cars": int(row.cars), "walk": walk, "geometry": shapely.LineString([start, end]),
+                     "cars": int(row.cars), "walk": walk, "geometry": line,
                      "_style": {"weight": line_weight(int(row.cars), most), "color": LINE_COLOUR,
                                 "opacity": 0.85, "dashArray": "6 5" if row.locked else None}})
     gdf = gpd.GeoDataFrame(rows, geometry="geometry", crs=WGS84).sort_values("cars", kind="stable")
@@ -166,9 +174,10 @@ def plan_bounds(compounds: gpd.GeoDataFrame, resources: gpd.GeoDataFrame, result
     return None
 
 
-def resource_legend_entries() -> list[tuple[str, str]]:
-    return [*((c, k) for k, c in KIND_COLOURS.items()), (UNUSED, "本方案未安排车辆"),
-            (LINE_COLOUR, "分配连线（越粗车辆越多，虚线为锁定）")]
+def resource_legend_entries(*, network: bool = False) -> list[tuple[str, str]]:
+    lines = "分配连线（沿路网，越粗车辆越多，虚线为锁定）" if network else "分配连线（越粗车辆越多，虚线为锁定）"
+    return [*((c, k) for k, c in KIND_COLOURS.items()), (UNUSED, "本方案未安排车辆"), (LINE_COLOUR, lines),
+            *([(NETWORK_STYLE["color"], "路网")] if network else [])]
 
 
 # --------------------------------------------------------------------------- layers
@@ -192,6 +201,23 @@ def build_resource_layer(geojson: str, *, name: str = "共享停车资源", labe
                 tooltip=(("name", "停车资源"), ("owner_kind", "产权单位类型"), ("capacity", "可共享车位"),
                          ("cars", "本方案安排（辆）"), ("hours", "工作日开放"), ("weekend_hours", "节假日开放"),
                          ("status", "状态"), ("note", "说明"))).add_to(group)
+    return group
+
+
+NETWORK_STYLE = {"color": "#9e9e9e", "weight": 1.5, "opacity": 0.8, "fill": False}
+
+
+def network_geojson(network: gpd.GeoDataFrame | gpd.GeoSeries) -> str:
+    """The uploaded road network (WGS-84 or the basemap's datum), geometry only, ~1 m simplified."""
+    lines = network.geometry if isinstance(network, gpd.GeoDataFrame) else network
+    return to_geojson(gpd.GeoDataFrame(geometry=lines.to_numpy(), crs=WGS84), properties=[],
+                      simplify_tolerance_m=1)
+
+
+def build_network_layer(geojson: str, *, name: str = "路网") -> folium.FeatureGroup:
+    """The road network walking was measured along: thin grey lines under the plan, not interactive."""
+    group = folium.FeatureGroup(name=name)
+    VectorLayer(geojson, style=NETWORK_STYLE, interactive=False).add_to(group)
     return group
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
@@ -74,12 +75,19 @@ def load_plan(url: str, scope: ScopeKey, key: PlanKey, _network=None) -> tuple[r
 def load_plan_layers(url: str, scope: ScopeKey, key: PlanKey, basemap: str, _network=None) -> dict:
     """GeoJSON of compounds, resources and lines (shifted for the basemap), legend entries, bounds."""
     result, _ = load_plan(url, scope, key, _network)
+    routes, network = None, None
+    if _network is not None:  # draw each walk along the roads it was measured on, and the roads
+        planned, offers = q.planning_inputs(load_demand(url, scope), load_resources(url, scope),
+                                            compound_ids=key.compound_ids)
+        walks = rules.walking_routes(planned, offers, result.assignments, _network, detour=key.detour)
+        routes = for_basemap(gpd.GeoDataFrame(geometry=walks), basemap).geometry
+        network = layers.network_geojson(for_basemap(gpd.GeoDataFrame(geometry=_network), basemap))
     demand = for_basemap(load_demand(url, scope).dropna(subset=["geometry"]), basemap)
     resources = for_basemap(load_resources(url, scope).dropna(subset=["geometry"]), basemap)
     compounds, entries = layers.compounds_geojson(demand, result)
-    return {"compounds": compounds, "entries": entries,
+    return {"compounds": compounds, "entries": entries, "network": network,
             "resources": layers.resources_geojson(resources, result),
-            "lines": layers.assignment_lines_geojson(demand, resources, result),
+            "lines": layers.assignment_lines_geojson(demand, resources, result, routes),
             "bounds": layers.plan_bounds(demand, resources, result)}
 
 

@@ -95,11 +95,14 @@ def plan_map(url: str, skey, key: cache.PlanKey, network, engine) -> None:
     m = make_map(bounds, basemap=base, tianditu_key=tile_key,
                  custom_url=settings.get(engine, "custom_tile_url"), height_px=MAP_HEIGHT)
     build_boundary_layer(towns_json, level="township", name=t("layer_townships")).add_to(m)
+    if view["network"]:
+        pl.build_network_layer(view["network"], name=t("pk_layer_network")).add_to(m)
     pl.build_shortage_layer(view["compounds"], name=t("pk_layer_compounds")).add_to(m)
     pl.build_assignment_layer(view["lines"], name=t("pk_layer_lines")).add_to(m)
     pl.build_resource_layer(view["resources"], name=t("pk_layer_resources")).add_to(m)
     build_legend(t("pk_legend_shortage"), view["entries"]).add_to(m)
-    build_legend(t("pk_legend_resources"), pl.resource_legend_entries(), position="bottomleft").add_to(m)
+    build_legend(t("pk_legend_resources"), pl.resource_legend_entries(network=bool(view["network"])),
+                 position="bottomleft").add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
     st_folium(m, key="pk_map", height=MAP_HEIGHT, use_container_width=True, returned_objects=[])
 

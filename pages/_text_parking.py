@@ -44,6 +44,7 @@ TEXT = {
                     "{n} more night road bays are already approved."),
     "pk_layer_compounds": ("缺口小区", "Compounds short of spaces"),
     "pk_layer_lines": ("车辆安排连线", "Assignments"),
+    "pk_layer_network": ("路网（步行距离按此计算）", "Road network (walks measured along it)"),
     "pk_layer_resources": ("共享停车资源", "Shared parking"),
     "pk_legend_shortage": ("停车缺口（辆）", "Cars short"),
     "pk_legend_resources": ("共享停车资源（圆越大车位越多）", "Shared parking (size = spaces)"),

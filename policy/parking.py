@@ -20,6 +20,9 @@ The rule, solved exactly (:func:`plan`):
   total walking (cars × metres) — a min-cost maximum flow
   (``networkx.max_flow_min_cost``) on integer decimetres.
 
+:func:`walking_routes` gives the route along the network of each assignment,
+so the map draws the walk that was measured, not a straight line.
+
 Planner controls: exclude resources, lock resources (keep their current
 assignment, add nothing), cap the share of one resource any single compound
 may take. Proposal states (草稿 → 已提交 → 已批准 / 退回) are at the end.
@@ -36,13 +39,14 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
+import shapely.ops
 
-from geo.projection import metric_crs, require_geographic
+from geo.projection import WGS84, metric_crs, require_geographic
 
 __all__ = [
     "plan", "PlanResult", "window_covers", "minutes", "hours_label", "NIGHT_DEFAULT", "ROAD_KIND",
     "STATES", "DRAFT", "SUBMITTED", "APPROVED", "RETURNED", "TRANSITIONS", "EDITABLE",
-    "check_transition", "StateError", "ASSIGNMENT_COLUMNS",
+    "check_transition", "StateError", "ASSIGNMENT_COLUMNS", "walking_routes",
 ]
 
 NIGHT_DEFAULT = ("19:00", "07:30")
@@ -216,39 +220,99 @@ def _share(value) -> Fraction | None:
     return share
 
 
-def _network_walks(points: np.ndarray, targets: np.ndarray, network: gpd.GeoSeries,
-                   limit_m: float, detour: float) -> np.ndarray:
-    """Walking metres along ``network`` (metric lines); legs to the nearest node are straight × detour."""
-    graph = nx.Graph()
-    for line in shapely.get_parts(network.to_numpy()):
-        if line is None or line.is_empty or line.geom_type != "LineString":
-            continue
-        xy = np.round(shapely.get_coordinates(line), 1)  # 0.1 m: shared vertices join lines
-        for a, b in zip(map(tuple, xy[:-1]), map(tuple, xy[1:])):
-            if a != b:
-                length = math.dist(a, b)
-                if not graph.has_edge(a, b) or graph.edges[a, b]["length"] > length:
-                    graph.add_edge(a, b, length=length)
-    out = np.full((len(points), len(targets)), np.inf)
-    if graph.number_of_nodes() == 0:
+class _WalkNetwork:
+    """Footways/roads as a graph in metres: vertices within 0.1 m are one node (shared vertices join lines).
+
+    A place (a compound's centroid, a resource) joins the network at its nearest
+    node; that short leg is straight × the detour factor.
+    """
+
+    def __init__(self, lines: np.ndarray, detour: float):
+        self.detour = detour
+        self.graph = nx.Graph()
+        for line in shapely.get_parts(lines):
+            if line is None or line.is_empty or line.geom_type != "LineString":
+                continue
+            xy = np.round(shapely.get_coordinates(line), 1)
+            for a, b in zip(map(tuple, xy[:-1]), map(tuple, xy[1:])):
+                if a != b:
+                    length = math.dist(a, b)
+                    if not self.graph.has_edge(a, b) or self.graph.edges[a, b]["length"] > length:
+                        self.graph.add_edge(a, b, length=length)
+        self.nodes = list(self.graph.nodes)
+        self._points = shapely.points(np.array(self.nodes)) if self.nodes else np.array([])
+        self._tree = shapely.STRtree(self._points) if self.nodes else None
+
+    def join(self, places: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For each place: the index of its nearest node, and the leg's walking metres."""
+        nearest = self._tree.nearest(places)
+        return nearest, shapely.distance(places, self._points[nearest]) * self.detour
+
+    def walks(self, points: np.ndarray, targets: np.ndarray, limit_m: float) -> np.ndarray:
+        """Walking metres from every point to every target, ``inf`` beyond ``limit_m``."""
+        out = np.full((len(points), len(targets)), np.inf)
+        if not self.nodes:
+            return out
+        c_node, c_leg = self.join(points)
+        r_node, r_leg = self.join(targets)
+        for i, ni in enumerate(c_node):
+            budget = limit_m - c_leg[i]
+            if budget < 0:
+                continue
+            reach = nx.single_source_dijkstra_path_length(self.graph, self.nodes[ni], cutoff=budget,
+                                                          weight="length")
+            for j, nj in enumerate(r_node):
+                d = reach.get(self.nodes[nj])
+                if d is not None:
+                    out[i, j] = c_leg[i] + d + r_leg[j]
         return out
-    nodes = list(graph.nodes)
-    node_pts = shapely.points(np.array(nodes))
-    tree = shapely.STRtree(node_pts)
-    c_node = tree.nearest(points)
-    r_node = tree.nearest(targets)
-    c_leg = shapely.distance(points, node_pts[c_node]) * detour
-    r_leg = shapely.distance(targets, node_pts[r_node]) * detour
-    for i, ni in enumerate(c_node):
-        budget = limit_m - c_leg[i]
-        if budget < 0:
+
+    def route(self, start, target) -> shapely.LineString:
+        """The walk drawn: start → its node → shortest path → the target's node → the target's nearest point."""
+        (ni,), _ = self.join(np.array([start]))
+        (nj,), _ = self.join(np.array([target]))
+        path = nx.shortest_path(self.graph, self.nodes[ni], self.nodes[nj], weight="length")
+        end = shapely.ops.nearest_points(self._points[nj], target)[1]
+        coords = [(start.x, start.y), *path, (end.x, end.y)]
+        return shapely.LineString([c for k, c in enumerate(coords) if k == 0 or c != coords[k - 1]] or coords)
+
+
+def _metric_crs(*frames):
+    bounds = [f.total_bounds for f in frames if len(f) and np.isfinite(f.total_bounds).all()]
+    return metric_crs(float(np.mean([(b[0] + b[2]) / 2 for b in bounds]))) if bounds else None
+
+
+def walking_routes(compounds: gpd.GeoDataFrame, resources: gpd.GeoDataFrame, assignments: pd.DataFrame,
+                   network: gpd.GeoDataFrame | gpd.GeoSeries, *, detour: float = 1.3) -> gpd.GeoSeries:
+    """The route along ``network`` of each assignment, as :func:`plan` measured it (WGS-84 lines).
+
+    ``compounds``/``resources`` as for :func:`plan` (``compound_id``/``resource_id``);
+    indexed by ``(compound_id, resource_id)``. Pairs the network does not connect
+    are left out (the map then draws them straight).
+    """
+    require_geographic(compounds, what="小区")
+    lines = network.geometry if isinstance(network, gpd.GeoDataFrame) else network
+    require_geographic(lines, what="路网")
+    index = pd.MultiIndex.from_arrays([[], []], names=["compound_id", "resource_id"])
+    crs = _metric_crs(compounds, resources)
+    if crs is None or assignments.empty:
+        return gpd.GeoSeries([], index=index, crs=WGS84)
+    graph = _WalkNetwork(lines.to_crs(crs).to_numpy(), detour)
+    if not graph.nodes:
+        return gpd.GeoSeries([], index=index, crs=WGS84)
+    comp = gpd.GeoSeries(compounds.geometry.to_numpy(), index=compounds["compound_id"], crs=compounds.crs).to_crs(crs)
+    res = gpd.GeoSeries(resources.geometry.to_numpy(), index=resources["resource_id"], crs=resources.crs).to_crs(crs)
+    keys, routes = [], []
+    for c, r in zip(assignments["compound_id"], assignments["resource_id"]):
+        if c not in comp.index or r not in res.index:
             continue
-        reach = nx.single_source_dijkstra_path_length(graph, nodes[ni], cutoff=budget, weight="length")
-        for j, nj in enumerate(r_node):
-            d = reach.get(nodes[nj])
-            if d is not None:
-                out[i, j] = c_leg[i] + d + r_leg[j]
-    return out
+        try:
+            routes.append(graph.route(comp.loc[c].centroid, res.loc[r]))
+        except nx.NetworkXNoPath:
+            continue
+        keys.append((c, r))
+    index = pd.MultiIndex.from_tuples(keys, names=["compound_id", "resource_id"]) if keys else index
+    return gpd.GeoSeries(routes, index=index, crs=crs).to_crs(WGS84)
 
 
 def plan(compounds: gpd.GeoDataFrame, resources: gpd.GeoDataFrame, *, walk_limit_m: float = 500,
@@ -316,8 +380,7 @@ def plan(compounds: gpd.GeoDataFrame, resources: gpd.GeoDataFrame, *, walk_limit
 
     # --- distances in metres, in one Gauss–Krüger zone for both layers
     both = pd.concat([compounds.geometry, resources.geometry], ignore_index=True)
-    lons = [b for b in (compounds.total_bounds, resources.total_bounds) if np.isfinite(b).all()]
-    crs = metric_crs(float(np.mean([(b[0] + b[2]) / 2 for b in lons]))) if lons else None
+    crs = _metric_crs(compounds, resources)
     n_c, n_r = len(c_ids), len(r_ids)
     walks = np.full((n_c, n_r), np.inf)
     if n_c and n_r and crs is not None:
@@ -327,7 +390,8 @@ def plan(compounds: gpd.GeoDataFrame, resources: gpd.GeoDataFrame, *, walk_limit
         if network is not None:
             lines = network.geometry if isinstance(network, gpd.GeoDataFrame) else network
             require_geographic(lines, what="路网")
-            walks = _network_walks(points, targets, lines.to_crs(crs), float(walk_limit_m), float(detour))
+            walks = _WalkNetwork(lines.to_crs(crs).to_numpy(), float(detour)).walks(points, targets,
+                                                                                  float(walk_limit_m))
         else:
             walks = shapely.distance(points[:, None], targets[None, :]) * float(detour)
         walks = np.where(np.isnan(walks), np.inf, walks)

@@ -118,6 +118,34 @@ def test_assignment_lines_weighted_by_cars():
     assert pl.line_weight(1, 1) == 10.0 and pl.line_weight(0, 0) == 2.0
 
 
+def test_with_a_network_the_lines_follow_the_roads_and_the_roads_are_drawn():
+    compounds, resources, _ = _frames("幸福小区")
+    start = compounds.geometry.iloc[0].centroid
+    bend = (start.x + 0.003, start.y)  # east along one street, then north up another to the car park
+    park = Point(bend[0], start.y + 0.003)
+    streets = gpd.GeoSeries([LineString([(start.x, start.y), bend]), LineString([bend, (park.x, park.y)])],
+                            crs="EPSG:4326")
+    resources = resources.iloc[:1].assign(geometry=[park])
+    plan_in = gpd.GeoDataFrame({"compound_id": [1], "shortage": [10]}, geometry=compounds.geometry[:1].to_numpy(),
+                               crs="EPSG:4326")
+    offers = gpd.GeoDataFrame({"resource_id": [10], "capacity": [40], "opens": ["18:00"], "closes": ["07:30"]},
+                              geometry=[park], crs="EPSG:4326")
+    result = rules.plan(plan_in, offers, network=streets, walk_limit_m=1000)
+    routes = rules.walking_routes(plan_in, offers, result.assignments, streets)
+    straight, = _features(pl.assignment_lines_geojson(compounds, resources, result))
+    along, = _features(pl.assignment_lines_geojson(compounds, resources, result, routes))
+    assert len(straight["geometry"]["coordinates"]) == 2
+    assert len(along["geometry"]["coordinates"]) >= 3
+    assert any(abs(x - bend[0]) < 1e-5 and abs(y - bend[1]) < 1e-5 for x, y in along["geometry"]["coordinates"])
+    drawn = _features(pl.network_geojson(streets))
+    assert len(drawn) == 2 and all(f["geometry"]["type"] == "LineString" for f in drawn)
+    m = make_map(pl.plan_bounds(compounds, resources, result))
+    pl.build_network_layer(pl.network_geojson(streets)).add_to(m)
+    html = m.get_root().render()
+    assert pl.NETWORK_STYLE["color"] in html and html.count('"type":"LineString"') + html.count(
+        '"type": "LineString"') >= 2
+
+
 def test_empty_plan_draws_no_lines():
     compounds, resources, _ = _frames("幸福小区")
     far = gpd.GeoDataFrame({"compound_id": [1], "shortage": [5]}, geometry=[Point(X0 + 1, Y0 + 1)], crs="EPSG:4326")

@@ -108,6 +108,49 @@ def test_plan_summary_map_and_tables_for_the_demo_township(demo_url):
     assert sum(b.label == "下载 Excel" for b in at.get("download_button")) >= 3
 
 
+def _street_grid(bounds, step_deg: float = 0.001) -> bytes:
+    """A GeoJSON street grid over ``bounds`` (~100 m blocks), every crossing a shared vertex."""
+    import numpy as np
+
+    minx, miny, maxx, maxy = bounds
+    xs = np.arange(minx - step_deg, maxx + 2 * step_deg, step_deg)
+    ys = np.arange(miny - step_deg, maxy + 2 * step_deg, step_deg)
+    lines = [[[float(x), float(y)] for x in xs] for y in ys] + [[[float(x), float(y)] for y in ys] for x in xs]
+    return json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": f"路{i}"}, "geometry": {"type": "LineString", "coordinates": c}}
+        for i, c in enumerate(lines)]}).encode()
+
+
+def test_with_a_road_network_the_map_draws_walks_along_the_streets(demo_url):
+    engine = db.make_engine(demo_url)
+    demand = q.demand(engine, Scope(TOWNSHIP))
+    at = open_page()
+    straight = _number(_metrics(at)["平均步行距离（米）"])
+    at.file_uploader(key="pk_network").set_value(("街道路网.geojson", _street_grid(demand.total_bounds),
+                                                  "application/geo+json")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("已按路网计算步行距离" in c.value for c in at.caption), [c.value for c in at.caption]
+    along = _number(_metrics(at)["平均步行距离（米）"])
+    assert along > straight / 1.3  # city blocks are longer than the crow flies (detour factor aside)
+    script = json.loads(next(el.proto.json_args for el in at.main
+                             if getattr(el, "type", "") == "component_instance"))["script"]
+    assert "#9e9e9e" in script  # the network layer
+    lines = [f for f in apptest.packed_features(script) + _plain_features(script)
+             if f["geometry"]["type"] == "LineString" and "cars" in f["properties"]]
+    turning = [f for f in lines if len(f["geometry"]["coordinates"]) > 2]  # straight: only along one street
+    assert lines and len(turning) >= len(lines) * 2 / 3, [len(f["geometry"]["coordinates"]) for f in lines]
+
+
+def _plain_features(script: str) -> list[dict]:
+    """GeoJSON features written into the map script as plain FeatureCollections."""
+    decoder, out, at = json.JSONDecoder(), [], 0
+    script = script.replace("<\\/", "</")
+    while (start := script.find('{"type":"FeatureCollection"', at)) >= 0:
+        collection, at = decoder.raw_decode(script, start)
+        out += collection["features"]
+    return out
+
+
 def test_township_user_cannot_pick_another_township(demo_url):
     at = open_page(pk_township=2)  # 鱼山街道 preset: refused, back to the user's own
     box = at.selectbox(key="pk_township")

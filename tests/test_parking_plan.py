@@ -289,6 +289,42 @@ def test_walking_along_a_network():
     assert wide.assignments["walk_m"].iloc[0] == pytest.approx(600, abs=0.5)
 
 
+def _l_street():
+    return gpd.GeoSeries([LineString([TO_WGS.transform(X0, Y0), TO_WGS.transform(X0 + 300, Y0)]),
+                          LineString([TO_WGS.transform(X0 + 300, Y0), TO_WGS.transform(X0 + 300, Y0 + 300)])],
+                         crs="EPSG:4326")
+
+
+def _metres(line) -> float:
+    return gpd.GeoSeries([line], crs="EPSG:4326").to_crs("EPSG:4548").length.iloc[0]
+
+
+def test_the_route_drawn_is_the_walk_measured():
+    c = compounds([(1, 5, (0, 0)), (2, 2, (300, 0))])
+    r = resources([("corner", 9, (300, 300))])
+    street = _l_street()
+    result = P.plan(c, r, detour=1.0, walk_limit_m=650, network=street)
+    routes = P.walking_routes(c, r, result.assignments, street, detour=1.0)
+    assert set(routes.index) == {(1, "corner"), (2, "corner")}
+    assert routes.crs == "EPSG:4326"
+    for (cid, rid), line in routes.items():  # along the L, not the 424 m diagonal
+        walk = result.assignments.set_index(["compound_id", "resource_id"]).loc[(cid, rid), "walk_m"]
+        assert _metres(line) == pytest.approx(walk, abs=0.5)
+    corner = Point(TO_WGS.transform(X0 + 300, Y0))
+    assert routes.loc[(1, "corner")].distance(corner) < 2e-6  # it turns at the street corner (0.1 m nodes)
+
+
+def test_a_pair_the_network_does_not_connect_has_no_route():
+    c = compounds([(1, 5, (0, 0))])
+    r = resources([("far", 5, (2000, 2000))])
+    island = gpd.GeoSeries([LineString([TO_WGS.transform(X0, Y0), TO_WGS.transform(X0 + 100, Y0)]),
+                            LineString([TO_WGS.transform(X0 + 2000, Y0 + 2000),
+                                        TO_WGS.transform(X0 + 2100, Y0 + 2000)])], crs="EPSG:4326")
+    assigned = pd.DataFrame({"compound_id": [1], "resource_id": ["far"], "cars": [5], "walk_m": [0.0]})
+    assert P.walking_routes(c, r, assigned, island).empty
+    assert P.walking_routes(c, r, assigned.iloc[:0], island).empty
+
+
 # --------------------------------------------------------------------------- states
 @pytest.mark.parametrize("current, target, ok", [
     ("草稿", "已提交", True), ("已提交", "已批准", True), ("已提交", "退回", True), ("退回", "已提交", True),

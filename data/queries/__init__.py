@@ -18,8 +18,7 @@ from data.schema import (
     PropertyCompany, Township,
 )
 from data.scope import Period, Scope
-
-WGS84 = "EPSG:4326"
+from geo.projection import WGS84
 
 
 def _frame(rows, columns: list[str], *, geometry: bool) -> pd.DataFrame | gpd.GeoDataFrame:

@@ -31,11 +31,11 @@ from data.schema import (
     Community, Compound, ParkingProposal, ParkingProposalStep, ParkingResource, Township,
 )
 from data.scope import Scope, ScopeError
+from geo.projection import WGS84
 from policy import parking as rules
 
 PLANNABLE = ("可用", "待审批")  # 暂停 resources are left out; 待审批 road bays are what a proposal asks for
 RESOURCE_STATUSES = ("可用", "待审批", "暂停")
-WGS84 = "EPSG:4326"
 
 DEMAND_COLUMNS = ["id", "code", "name", "township_id", "township", "community", "households",
                   "parking_spaces", "cars", "cars_estimated", "demand", "shortage", "geometry"]

@@ -2,9 +2,15 @@
 lines weighted by cars — with the summary in Chinese."""
 from __future__ import annotations
 
+import json
 import re
 
-from helpers import save_screenshot
+import numpy as np
+from helpers import save_screenshot, wait_for_text
+
+from data import db
+from data.queries import parking as q
+from data.scope import Scope
 
 # what Leaflet drew, told apart by the properties each layer's features carry
 _DRAWN_JS = """() => {
@@ -73,3 +79,46 @@ def test_parking_plan_is_drawn_for_a_demo_township(page, open_app, wait_for_map,
     save_screenshot(page, "parking-zoom")
     assert not failed, failed
     assert not [e for e in console_errors if "Failed to load resource" not in e], console_errors
+
+
+# the assignment lines (not their casings) and whether the road network is drawn
+_ROUTES_JS = """() => {
+    const out = {lines: 0, turning: 0, network: 0};
+    for (const key of Object.getOwnPropertyNames(window)) {
+        let v; try { v = window[key]; } catch (e) { continue; }
+        if (!(v instanceof window.L.Map)) continue;
+        v.eachLayer(l => {
+            if (!l._latlngs) return;
+            const p = l.feature && l.feature.properties;
+            if (l.options.color === '#9e9e9e') out.network += 1;
+            else if (p && p.resource !== undefined && l.options.color !== '#ffffff') {
+                out.lines += 1; if (l._latlngs.length > 2) out.turning += 1;
+            }
+        });
+        break;
+    }
+    return out;
+}"""
+
+
+def test_a_road_network_upload_draws_the_walks_along_the_streets(page, open_app, wait_for_map, demo_db_url,
+                                                                tmp_path):
+    minx, miny, maxx, maxy = q.demand(db.make_engine(demo_db_url), Scope(1)).total_bounds  # 金乡街道
+    xs, ys = np.arange(minx - 0.001, maxx + 0.002, 0.001), np.arange(miny - 0.001, maxy + 0.002, 0.001)
+    lines = [[[x, y] for x in xs] for y in ys] + [[[x, y] for y in ys] for x in xs]  # ~100 m blocks
+    grid = tmp_path / "街道路网.geojson"
+    grid.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {}, "geometry": {"type": "LineString", "coordinates": c}} for c in lines]}))
+    open_app("parking", user="jinxiang_jd", timeout_s=90)
+    wait_for_map(page, min_paths=100, timeout_s=90)
+    uploader = page.locator('[data-testid="stFileUploader"]', has_text="路网文件")
+    uploader.locator('input[type="file"]').set_input_files(str(grid))
+    wait_for_text(page, "已按路网计算步行距离", timeout_s=90)
+    state = wait_for_map(page, min_paths=100, timeout_s=90)
+    drawn = state.frame.evaluate(_ROUTES_JS)
+    assert drawn["network"] >= len(lines) * 0.9, drawn
+    assert drawn["lines"] >= 5 and drawn["turning"] >= drawn["lines"] * 2 / 3, drawn
+    state.frame.frame_element().scroll_into_view_if_needed()
+    state.frame.evaluate(_ZOOM_JS)
+    page.wait_for_timeout(800)
+    save_screenshot(page, "parking-network")
