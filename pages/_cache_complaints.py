@@ -17,7 +17,7 @@ from data import db, settings
 from data.queries import complaint_stats as cs
 from data.queries.duties import duty_matrix
 from data.scope import Period, Scope
-from pages._cache import PeriodKey, ScopeKey, period_key
+from pages._cache import PeriodKey, ScopeKey, load_county_ladder, period_key
 from pages import _tables
 from pages._text import t
 from policy import ladders, targets
@@ -52,7 +52,7 @@ def load_options(url: str, scope: ScopeKey, period: PeriodKey) -> dict[str, list
 
 @st.cache_data(show_spinner=False)
 def load_ranking(url: str, scope: ScopeKey, month: str):
-    return cs.complaint_ranking(_engine(url), Scope(*scope), month)
+    return cs.complaint_ranking(_engine(url), Scope(*scope), month, ladder=load_county_ladder(url, month))
 
 
 @st.cache_data(show_spinner=False)
@@ -112,8 +112,9 @@ def load_duties(url: str) -> pd.DataFrame:
 
 
 def clear() -> None:
-    for loader in (load_settings, load_options, load_ranking, load_township_ladder, load_quarter_ladder,
-                   load_month_target, load_trend, load_breakdown, load_records, load_unmatched, load_duties):
+    for loader in (load_settings, load_options, load_county_ladder, load_ranking, load_township_ladder,
+                   load_quarter_ladder, load_month_target, load_trend, load_breakdown, load_records,
+                   load_unmatched, load_duties):
         loader.clear()
 
 

@@ -146,6 +146,17 @@ def test_ranking_place_and_ladder_state(world):
     assert r["rank"] is None and not r["listed"] and r["action_label"] == "未上榜"
 
 
+@pytest.mark.parametrize("month", ["2026-08", "2026-09", "2026-10"])
+@pytest.mark.parametrize("which", ["a", "b"])
+def test_a_kept_county_ladder_gives_the_same_place(world, month, which):
+    """Pages keep the month's county ladder and hand it to every record: same answer, no 36-month read."""
+    from data.queries.complaint_stats import county_ladder
+
+    engine, ids = world
+    kept = county_ladder(engine, month)
+    assert ranking_place(engine, ids[which], month, ladder=kept) == ranking_place(engine, ids[which], month)
+
+
 def test_rank_outside_the_top_list_counts_the_whole_county(world):
     engine, ids = world
     from data import settings

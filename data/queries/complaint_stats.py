@@ -29,7 +29,7 @@ from policy import ladders, targets
 
 __all__ = [
     "ComplaintFilter", "filter_options", "monthly_counts", "trend", "breakdown", "point_counts",
-    "ranking_counts", "township_month_counts", "complaint_ranking", "township_ranking",
+    "ranking_counts", "township_month_counts", "county_ladder", "complaint_ranking", "township_ranking",
     "township_quarter_ranking",
     "target_progress", "complaint_records", "unmatched", "assign_compound", "RECORD_COLUMNS",
 ]
@@ -177,17 +177,31 @@ def _compound_names(engine: Engine, scope: Scope, ids) -> pd.DataFrame:
                         columns=["project_id", "compound", "township", "community", "company", "manager"])
 
 
-def complaint_ranking(engine: Engine, scope: Scope, month: str, *, top_n: int | None = None) -> pd.DataFrame:
-    """This month's top list (county ranking) with the ladder action, rows of ``scope`` only.
+def county_ladder(engine: Engine, month: str, *, top_n: int | None = None) -> pd.DataFrame:
+    """The county's published top list of ``month`` with its ladder (``policy.ladders.complaint_ladder``).
 
-    Columns: rank, project_id, compound, township, community, company, manager,
-    complaints, consecutive_months, action, action_label.
+    Ids and numbers only (project_id, rank, complaints, consecutive_months,
+    action), the same for every user: the list ranks the whole county. It reads
+    36 months of county complaints (1.5 s at 500,000), so pages compute it once
+    per month and hand it to :func:`complaint_ranking` and to the compound record.
     """
     top_n = int(settings.get(engine, "ranking_top_n")) if top_n is None else int(top_n)
-    ladder = ladders.complaint_ladder(
+    return ladders.complaint_ladder(
         ranking_counts(engine, COUNTY, month), month, top_n,
         replace_manager_months=int(settings.get(engine, "ranking_months_replace_manager")),
         replace_company_months=int(settings.get(engine, "ranking_months_replace_company")))
+
+
+def complaint_ranking(engine: Engine, scope: Scope, month: str, *, top_n: int | None = None,
+                      ladder: pd.DataFrame | None = None) -> pd.DataFrame:
+    """This month's top list (county ranking) with the ladder action, rows of ``scope`` only.
+
+    ``ladder``: :func:`county_ladder` of ``month`` when the caller has it already.
+    Columns: rank, project_id, compound, township, community, company, manager,
+    complaints, consecutive_months, action, action_label.
+    """
+    if ladder is None:
+        ladder = county_ladder(engine, month, top_n=top_n)
     names = _compound_names(engine, scope, ladder["project_id"])
     out = ladder.merge(names, on="project_id", how="inner")  # inner: drops rows outside the scope
     out["action_label"] = out["action"].map(ladders.ACTION_LABELS)

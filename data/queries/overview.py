@@ -129,8 +129,11 @@ def township_table(engine: Engine, scope: Scope, period: Period, month: str | No
     return out[TOWNSHIP_COLUMNS].reset_index(drop=True)
 
 
-def overview(engine: Engine, scope: Scope, period: Period) -> Overview:
-    """Every figure of the overview page for ``scope`` and ``period``."""
+def overview(engine: Engine, scope: Scope, period: Period, *, ladder: pd.DataFrame | None = None) -> Overview:
+    """Every figure of the overview page for ``scope`` and ``period``.
+
+    ``ladder``: the last month's ``complaint_stats.county_ladder``, if the caller keeps it.
+    """
     month = period.last_month().label()
     table = cs.target_progress(engine, scope, period)
     last = table.iloc[-1]
@@ -147,6 +150,6 @@ def overview(engine: Engine, scope: Scope, period: Period) -> Overview:
     by_quarter = by_quarter[by_quarter["action"].isin(QUARTER_ORDER)].reset_index(drop=True)
     return Overview(month=month, month_complaints=int(last["complaints"]),
                     month_last_year=int(last["last_year"]), target=target, target_table=table,
-                    top_list=cs.complaint_ranking(engine, scope, month), quarter=quarter,
+                    top_list=cs.complaint_ranking(engine, scope, month, ladder=ladder), quarter=quarter,
                     black_list=black, townships=township_table(engine, scope, period, month),
                     ladder_quarter=ladder_quarter, quarter_alerts=by_quarter)

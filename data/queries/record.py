@@ -23,7 +23,7 @@ from data.schema import (
     Complaint, Compound, CreditGrade, EnforcementCase, Evaluation, FeeAdjustment, FeeRecord, SpotCheckDraw,
     SpotCheckResult,
 )
-from data.scope import COUNTY, Period, Scope, ScopeError
+from data.scope import Period, Scope, ScopeError
 from policy import ladders, ratings
 
 
@@ -88,14 +88,16 @@ def _month_counts(engine: Engine, month: str) -> pd.DataFrame:
     return df.astype({"project_id": "int64", "complaints": "int64"})[["project_id", "month", "complaints"]]
 
 
-def ranking_place(engine: Engine, compound_id: int, month: str, *, months_back: int = 36) -> dict:
+def ranking_place(engine: Engine, compound_id: int, month: str, *,
+                  ladder: pd.DataFrame | None = None) -> dict:
     """Where the compound stands in ``month``'s county complaint ranking (rule 1).
 
     The rank counts every compound of the county (ties share the best rank, as
     the published list does), so a project outside the top list still learns
     its place. Most compounds are not listed, and for them one month is read;
-    for a listed one the ``months_back`` months before are read too, so the
-    ladder (``policy.ladders.complaint_ladder``) can count the run.
+    for a listed one the 36 months before are read too, so the
+    ladder (``policy.ladders.complaint_ladder``) can count the run — unless
+    ``ladder``, the month's ``complaint_stats.county_ladder``, is given.
 
     Keys: ``month``, ``complaints``, ``rank`` (None without complaints),
     ``ranked`` (compounds with complaints that month), ``top_n``, ``listed`` (in
@@ -104,14 +106,12 @@ def ranking_place(engine: Engine, compound_id: int, month: str, *, months_back: 
     """
     top_n = int(settings.get(engine, "ranking_top_n"))
     current = _month_counts(engine, month)  # ids and numbers only: nothing else leaves here
-    ladder = ladders.complaint_ladder(current, month, top_n)
-    if compound_id in set(ladder["project_id"]):  # listed: the run needs the months before
-        from data.queries.complaint_stats import ranking_counts
+    if ladder is None:
+        ladder = ladders.complaint_ladder(current, month, top_n)
+        if compound_id in set(ladder["project_id"]):  # listed: the run needs the months before
+            from data.queries.complaint_stats import county_ladder
 
-        ladder = ladders.complaint_ladder(
-            ranking_counts(engine, COUNTY, month, months=months_back), month, top_n,
-            replace_manager_months=int(settings.get(engine, "ranking_months_replace_manager")),
-            replace_company_months=int(settings.get(engine, "ranking_months_replace_company")))
+            ladder = county_ladder(engine, month, top_n=top_n)
     this = current[current["complaints"] > 0]
     mine = int(this.loc[this["project_id"] == compound_id, "complaints"].sum())
     row = ladder[ladder["project_id"] == compound_id]
@@ -160,8 +160,12 @@ def _rows(engine: Engine, stmt, columns: list[str]) -> pd.DataFrame:
 
 
 def compound_record(engine: Engine, scope: Scope, compound_id: int, period: Period,
-                    *, month: str | None = None) -> CompoundRecord:
-    """The record of ``compound_id`` as seen from ``scope``; ``month`` ends the 24-month trend."""
+                    *, month: str | None = None, ladder: pd.DataFrame | None = None) -> CompoundRecord:
+    """The record of ``compound_id`` as seen from ``scope``; ``month`` ends the 24-month trend.
+
+    ``ladder``: that month's ``complaint_stats.county_ladder``, if the caller keeps it
+    (see :func:`ranking_place`).
+    """
     rows = compounds(engine, scope, ids=[compound_id])
     if rows.empty:
         raise ScopeError("该小区不存在或不在您的管辖范围内")
@@ -238,7 +242,7 @@ def compound_record(engine: Engine, scope: Scope, compound_id: int, period: Peri
     return CompoundRecord(profile=profile, credit=credit, trend=trend, categories=cats,
                           evaluations=evaluations, fees=fees, fee_changes=fee_changes,
                           parking=parking, spot_checks=spot_checks, cases=cases,
-                          ranking=ranking_place(engine, compound_id, last), lists=lists)
+                          ranking=ranking_place(engine, compound_id, last, ladder=ladder), lists=lists)
 
 
 def find_compounds(engine: Engine, scope: Scope, text: str, *, limit: int = 20) -> pd.DataFrame:

@@ -21,7 +21,9 @@ page (the real ``pages/home.py`` through ``streamlit.testing.v1.AppTest``, signe
            script on every run otherwise);
   payload  bytes of the map component's arguments (what st_folium sends to the browser).
 The figures of ``data.queries.overview.overview`` (KPIs, ladders, lists) are timed on
-their own too, as they are most of a cold page.
+their own too, as they are most of a cold page. ``record, listed``: the compound record
+of a top-list compound with the month's county ladder kept, against each record
+reading 36 months of county complaints itself.
 
 Not a test: no thresholds asserted (shared, noisy machines); each target is marked
 ok/MISSED. Run ``make bench`` or
@@ -189,6 +191,22 @@ def page_figures(url: str, repeat: int = 3) -> dict:
             "outlines": script.count('"type":"Feature"')}
 
 
+def record_figures(engine, period: Period, n: int = 5) -> dict:
+    """Median seconds of the record of a compound in the month's top list: with the county ladder
+    computed once and kept (as ``pages._cache.load_county_ladder`` does), and with each record
+    reading its own 36 months (``ladder=None``)."""
+    from data.queries.complaint_stats import county_ladder
+    from data.queries.record import compound_record
+
+    month = period.last_month().label()
+    kept = county_ladder(engine, month)
+    ids = [int(i) for i in kept["project_id"].head(n)]
+    with_kept = statistics.median(timed(lambda i=i: compound_record(engine, Scope(), i, period, ladder=kept))[0]
+                                  for i in ids)
+    own = statistics.median(timed(lambda i=i: compound_record(engine, Scope(), i, period))[0] for i in ids)
+    return {"kept": with_kept, "own": own, "n": len(ids)}
+
+
 def _mark(ok: bool) -> str:
     return "ok" if ok else "MISSED"
 
@@ -221,6 +239,9 @@ def run(url: str, label: str) -> None:
     print(f"{'page warm rerun (s)':30}{page['warm']:10.3f}{'':10}{naive_warm / page['warm']:12.1f}")
     print(f"{'page map payload (MB)':30}{page_mb:10.2f}{'':10}{naive_mb / page_mb:12.1f}"
           f"   ({page['compounds']:,} compounds packed, {page['outlines']:,} outline features)")
+    rec = record_figures(engine, period)
+    print(f"{'record, listed (s)':30}{rec['kept']:10.3f}{rec['own']:10.3f}{rec['own'] / rec['kept']:12.1f}"
+          f"   (next {rec['n']} listed compounds; county ladder kept vs each record reading 36 months)")
     worst_warm, worst_mb = max(warm, page["warm"]), max(ours_mb, page_mb)
     print(f"targets: warm ≤ {TARGET_WARM_S} s [{_mark(worst_warm <= TARGET_WARM_S)}], "
           f"payload ≤ {TARGET_MB} MB [{_mark(worst_mb <= TARGET_MB)}], "
