@@ -90,7 +90,8 @@ def _normalise(counts: pd.DataFrame, key: str) -> pd.DataFrame:
     if missing:
         raise ValueError(f"counts lacks columns {sorted(missing)}")
     df = counts[[key, "month", "complaints"]].copy()
-    df["month"] = [shift_month(m, 0) for m in df["month"]]  # validates and zero-pads
+    padded = {m: shift_month(m, 0) for m in df["month"].unique()}  # validates and zero-pads, once a month
+    df["month"] = df["month"].map(padded)
     df["complaints"] = pd.to_numeric(df["complaints"]).fillna(0).astype("int64")
     return df.groupby([key, "month"], as_index=False, sort=False)["complaints"].sum()
 

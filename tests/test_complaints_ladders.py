@@ -33,6 +33,15 @@ def test_month_range_and_bad_month():
         shift_month("2026-13", 0)
 
 
+def test_counts_months_are_padded_and_checked():
+    counts = pd.DataFrame({"project_id": [1, 1, 2], "month": ["2026-9", "2026-10", "2026-10"],
+                           "complaints": [4, 5, 3]})
+    ladder = complaint_ladder(counts, "2026-10", 1)
+    assert ladder[["project_id", "consecutive_months"]].values.tolist() == [[1, 2]]  # "2026-9" is September
+    with pytest.raises(ValueError, match="YYYY-MM"):
+        complaint_ladder(counts.assign(month=["2026-13", "2026-10", "2026-10"]), "2026-10", 1)
+
+
 # --------------------------------------------------------------------------- top list
 @pytest.mark.parametrize("per, top_n, listed, ranks", [
     # plain order
