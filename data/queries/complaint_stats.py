@@ -56,9 +56,10 @@ class ComplaintFilter:
 ALL = ComplaintFilter()
 
 
-def _rows(engine: Engine, stmt) -> list:
+def _rows(engine: Engine, stmt) -> list[tuple]:
+    """Plain tuples: pandas builds frames from SQLAlchemy ``Row`` objects ten times slower."""
     with Session(engine) as s:
-        return s.execute(stmt).all()
+        return [tuple(r) for r in s.execute(stmt)]
 
 
 def filter_options(engine: Engine, scope: Scope, period: Period) -> dict[str, list[str]]:
