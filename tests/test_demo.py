@@ -378,3 +378,14 @@ def test_postgres_build_matches_sqlite(pg_url, small):
         assert canonical_hash(engine) == canonical_hash(small[0])
     finally:
         engine.dispose()
+
+
+def test_demo_departments_are_named_as_the_duty_matrix_names_them():
+    """One name per department: what the demo's complaints were handled by is what the matrix routes to."""
+    from data.demo.complaints import ROUTING
+    from policy.duties import DEFAULT_DUTIES
+
+    assert {c: r[0][0] for c, r in ROUTING.items()} == {c: DEFAULT_DUTIES[c] for c in ROUTING}
+    matrix_names = set(DEFAULT_DUTIES.values())
+    others = {d for r in ROUTING.values() for d, _ in r} - matrix_names
+    assert others <= {"环卫中心"}, others  # 12345 also sends some to the sanitation centre

@@ -44,15 +44,17 @@ SEASON = {
     "电动车充电": {6: 1.3, 7: 1.4, 8: 1.3},
 }
 
+# Who handled each category, with the departments named as the duty matrix names them
+# (policy.duties.DEFAULT_DUTIES): the matrix's department first, then what 12345 also sends.
 ROUTING = {
-    "物业服务": (("镇街", 85), ("住建局", 15)),
-    "物业收费": (("镇街", 40), ("发改局", 30), ("市场监管局", 30)),
+    "物业服务": (("镇街", 85), ("住房和城乡建设局", 15)),
+    "物业收费": (("市场监督管理局", 40), ("镇街", 30), ("发展和改革局", 30)),
     "停车管理": (("镇街", 60), ("综合行政执法局", 25), ("公安局", 15)),
-    "电梯": (("市场监管局", 100),),
-    "供水": (("供水公司", 100),),
-    "供暖": (("热力公司", 100),),
+    "电梯": (("市场监督管理局", 100),),
+    "供水": (("供水企业", 100),),
+    "供暖": (("供热企业", 100),),
     "供电": (("供电公司", 100),),
-    "燃气": (("燃气公司", 100),),
+    "燃气": (("燃气企业", 100),),
     "违法建设": (("综合行政执法局", 85), ("自然资源和规划局", 15)),
     "占用绿地": (("综合行政执法局", 100),),
     "消防通道": (("消防救援大队", 70), ("公安局", 30)),
@@ -60,11 +62,11 @@ ROUTING = {
     "噪音扰民": (("公安局", 100),),
     "饲养宠物": (("公安局", 100),),
     "治安": (("公安局", 100),),
-    "垃圾清运": (("环卫中心", 60), ("综合行政执法局", 40)),
-    "房屋质量": (("住建局", 100),),
-    "维修资金": (("住建局", 100),),
-    "装修": (("住建局", 60), ("综合行政执法局", 40)),
-    "人防工程": (("人防事务服务中心", 100),),
+    "垃圾清运": (("综合行政执法局", 60), ("环卫中心", 40)),
+    "房屋质量": (("住房和城乡建设局", 100),),
+    "维修资金": (("住房和城乡建设局", 100),),
+    "装修": (("住房和城乡建设局", 60), ("综合行政执法局", 40)),
+    "人防工程": (("人防办", 100),),
 }
 
 TEMPLATES = {
@@ -313,7 +315,7 @@ def _departments(rng, cat: np.ndarray, t_of: np.ndarray, pl: Places) -> list[str
         cum = np.cumsum([wt for _, wt in ROUTING[c]], dtype=float)
         out[sel] = np.array(opts, dtype=object)[np.searchsorted(cum / cum[-1], u[sel], side="right")]
     local = out == "镇街"
-    town_names = np.array(pl.township_names + ["住建局"], dtype=object)  # index −1: no township
+    town_names = np.array(pl.township_names + ["住房和城乡建设局"], dtype=object)  # index −1: no township
     out[local] = town_names[t_of[local]]
     return out.tolist()
 
