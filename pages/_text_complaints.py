@@ -64,14 +64,20 @@ TEXT = {
     "cp_records_cap": ("只显示最新 {limit} 件；导出同样只含这些。", "Only the newest {limit} are shown and exported."),
     "cp_open311": ("导出 Open311 JSON", "Export Open311 JSON"),
     "cp_duties_help": (
-        "诉求类型 → 责任部门。导入诉求时按此表确定承办单位（文件中已有承办单位的以文件为准）；修改只影响此后导入的诉求。",
+        "诉求类型 → 责任部门。导入诉求时按此表确定承办单位（文件中已有承办单位的以文件为准）；修改后，此后导入的诉求按新分工，"
+        "已有诉求只在保存时勾选“同时改派”才会改派。",
         "Category → department, used when importing complaints without a 承办单位; changes apply to "
-        "later imports."),
+        "later imports, and to open complaints only when saved with “reassign”."),
     "cp_duties_edit_help": ("可直接修改责任部门，或在表格末尾添加新类别；保存后记入审计日志。",
                             "Edit departments or add a category at the end; saving is audited."),
     "cp_duties_readonly": ("只有管理员可以修改职责分工。", "Only administrators can edit the duty matrix."),
     "cp_duties_save": ("保存职责分工", "Save the duty matrix"),
     "cp_duties_saved": ("已保存 {n} 项修改。", "{n} changes saved."),
+    "cp_duties_reassign": ("同时改派未办结的诉求（原按旧分工分派给原责任部门的）",
+                           "Also reassign open complaints the old duty gave to the old department"),
+    "cp_duties_reassign_help": ("已办结的诉求不动；由文件指定、联席会议、专班或无物业企业规则分派到其他单位的也不动。",
+                                "Closed complaints stay; so do those a file or a special rule sent elsewhere."),
+    "cp_duties_reassigned": ("已改派 {n} 件未办结诉求。", "{n} open complaints reassigned."),
     "cp_duties_nochange": ("没有修改。", "Nothing changed."),
     # data page: complaints and parking imports, the unmatched queue
     "dp_tab_import": ("导入", "Import"),

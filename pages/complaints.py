@@ -137,16 +137,24 @@ with tabs[3]:
         st.caption(t("cp_duties_edit_help"))
         edited = st.data_editor(cc.labelled(duties, ["category", "duty_department"]), key="cp_duty_editor",
                                 num_rows="add", hide_index=True, width="stretch", height=420)
+        reassign = st.checkbox(t("cp_duties_reassign"), key="cp_duties_reassign", help=t("cp_duties_reassign_help"))
         if st.button(t("cp_duties_save"), type="primary", key="cp_duties_save"):
+            moved = 0
             try:
                 changes = cc.duty_changes(duties, edited)
                 for category, department in changes:
-                    set_duty(state.engine(), category, department, actor=state.current_user())
+                    moved += set_duty(state.engine(), category, department, actor=state.current_user(),
+                                      reassign_open=reassign)
             except ValueError as exc:
                 st.error(str(exc))
             else:
                 st.success(t("cp_duties_saved").format(n=len(changes)) if changes else t("cp_duties_nochange"))
-            cc.load_duties.clear()
+                if reassign and changes:
+                    st.info(t("cp_duties_reassigned").format(n=moved))
+            if moved:  # moved complaints change the department breakdowns and records
+                cc.clear()
+            else:
+                cc.load_duties.clear()
         state.download_xlsx(t("download_xlsx"), edited, file_name="职责分工.xlsx", key="dl_cp_duties_edit")
 
 with tabs[4]:  # last: Leaflet in a tab hidden at load starts with no size, so a user opens it first

@@ -238,6 +238,28 @@ def test_admin_duty_edit_is_stored_and_audited(write_url):
     assert len(entry) == 1 and "县水务局" in str(entry["detail"].iloc[0])
 
 
+def test_admin_duty_edit_with_reassign_moves_the_open_complaints(write_url):
+    engine = _engine(write_url)
+    with Session(engine) as s:
+        open_before = s.scalar(select(func.count()).select_from(Complaint).where(
+            Complaint.category == "供水", Complaint.department == "供水企业", Complaint.status != "已办结"))
+        closed_before = s.scalar(select(func.count()).select_from(Complaint).where(
+            Complaint.category == "供水", Complaint.department == "供水企业", Complaint.status == "已办结"))
+    assert open_before and closed_before  # the demo has both
+    at = apptest.open_page("pages/complaints.py", user="admin", timeout=180)
+    row = at.data_editor[0].value["诉求类型"].tolist().index("供水")
+    at.session_state["cp_duty_editor"] = {"edited_rows": {row: {"责任部门": "县水务局"}}, "added_rows": [],
+                                          "deleted_rows": []}
+    at.checkbox(key="cp_duties_reassign").check().run()
+    at.button(key="cp_duties_save").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(f"已改派 {open_before} 件未办结诉求" in i.value for i in at.info), [i.value for i in at.info]
+    with Session(engine) as s:
+        rows = s.execute(select(Complaint.department, Complaint.status).where(Complaint.category == "供水")).all()
+    assert sum(d == "县水务局" for d, _ in rows) == open_before
+    assert sum(d == "供水企业" and st == "已办结" for d, st in rows) == closed_before  # closed ones stay
+
+
 def test_township_user_sees_only_its_own_rows(open_page, demo_url):
     at = open_page(user="jinxiang_jd")
     town = queries.townships(_engine(demo_url), Scope(township_id=1))["name"].iloc[0]

@@ -144,3 +144,66 @@ def test_duty_matrix_edit_changes_routing(engine):
     assert report.ok
     with Session(engine) as s:
         assert s.scalar(select(Complaint.department).where(Complaint.order_no == "S1")) == "县水务局"
+
+
+def _add(engine, order_no: str, category: str, department: str, status: str = "办理中") -> None:
+    town = queries_townships(engine)
+    with Session(engine) as s:
+        s.add(Complaint(order_no=order_no, received_at=pd.Timestamp("2026-10-08 09:00").to_pydatetime(),
+                        category=category, department=department, status=status, township_id=town[0][0]))
+        s.commit()
+
+
+def queries_townships(engine) -> list[tuple[int, str]]:
+    from data.schema import Township
+
+    with Session(engine) as s:
+        return [tuple(r) for r in s.execute(select(Township.id, Township.name).order_by(Township.id))]
+
+
+def _department(engine, order_no: str) -> str:
+    with Session(engine) as s:
+        return s.scalar(select(Complaint.department).where(Complaint.order_no == order_no))
+
+
+@pytest.mark.parametrize("reassign", [False, True])
+def test_a_duty_change_can_move_the_open_complaints_it_routed(engine, reassign):
+    from data import audit
+    from data.queries.duties import set_duty
+
+    _add(engine, "R-open", "供水", "供水企业")               # routed by the old duty, open → moves
+    _add(engine, "R-back", "供水", "供水企业", "退回")        # returned is still open → moves
+    _add(engine, "R-done", "供水", "供水企业", "已办结")      # closed → stays
+    _add(engine, "R-file", "供水", "镇街联席会议")            # given elsewhere → stays
+    _add(engine, "R-other", "供电", "供水企业")              # another category → stays
+    moved = set_duty(engine, "供水", "县水务局", actor="cli:test", reassign_open=reassign)
+    expected = {"R-open": "县水务局", "R-back": "县水务局"} if reassign else {}
+    for order, before in [("R-open", "供水企业"), ("R-back", "供水企业"), ("R-done", "供水企业"),
+                          ("R-file", "镇街联席会议"), ("R-other", "供水企业")]:
+        assert _department(engine, order) == expected.get(order, before), order
+    assert moved == len(expected) + (_moved_demo(engine) if reassign else 0)
+    entry = audit.entries(engine, username="cli:test").iloc[0]
+    assert entry["target"] == "职责分工：供水"
+    assert (f"reassigned_open={moved}" in entry["detail"]) == reassign, entry["detail"]
+
+
+def _moved_demo(engine) -> int:
+    """Open demo complaints of 供水 that the old duty had given to 供水企业 (moved with the test rows)."""
+    with Session(engine) as s:
+        return s.scalar(select(func.count()).select_from(Complaint).where(
+            Complaint.category == "供水", Complaint.department == "县水务局",
+            ~Complaint.order_no.like("R-%"))) or 0
+
+
+def test_township_duties_mean_each_complaints_own_township(engine):
+    from data.queries.duties import set_duty
+
+    (tid, tname), = queries_townships(engine)[:1]
+    _add(engine, "T-open", "物业服务", tname)          # the township handled it (default duty 镇街)
+    _add(engine, "T-nocompany", "物业服务", "住房和城乡建设局")  # the no-company rule → stays
+    set_duty(engine, "物业服务", "县物业管理专班", reassign_open=True)
+    assert _department(engine, "T-open") == "县物业管理专班"
+    assert _department(engine, "T-nocompany") == "住房和城乡建设局"
+    _add(engine, "T-back", "物业服务", "县物业管理专班")
+    set_duty(engine, "物业服务", "镇街", reassign_open=True)  # and back: each to its own township's name
+    assert _department(engine, "T-back") == tname

@@ -20,7 +20,7 @@ import pandas as pd
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
-from data import settings
+from data import settings, vocab
 from data.privacy import mask_name, mask_phone
 from data.queries import _complaint_window, _month, _scoped
 from data.schema import Community, Complaint, Compound, ProjectManager, PropertyCompany, Township
@@ -100,7 +100,7 @@ def breakdown(engine: Engine, scope: Scope, period: Period, by: str, flt: Compla
     ``closed`` (已办结), ``dissatisfied`` (不满意), most complaints first."""
     column = {"category": Complaint.category, "department": Complaint.department,
               "status": Complaint.status}[by]
-    closed = func.sum(func.cast(Complaint.status == "已办结", _int()))
+    closed = func.sum(func.cast(Complaint.status == vocab.COMPLAINT_CLOSED, _int()))
     bad = func.sum(func.cast(Complaint.satisfaction == "不满意", _int()))
     stmt = flt.apply(_complaint_window(select(column, func.count(), closed, bad), scope, period))
     stmt = stmt.group_by(column).order_by(func.count().desc(), column)
