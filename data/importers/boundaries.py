@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from data import permissions
 from data.importers.geometry import Extent
 from data.importers.pipeline import Job, Row
-from data.importers.places import CodeMaker, Matcher, Registry, apply_values
+from data.importers.places import CodeMaker, Matcher, Registry, apply_values, named_parents
 from data.importers.report import ImportReport
 from data.schema import Community, County, Grid, Township
 
@@ -95,6 +95,19 @@ def _count(job: Job, created: bool, changed: bool) -> None:
         job.report.updated += 1
     else:
         job.report.unchanged += 1
+
+
+def _store(job: Job, reg: Registry, row: Row, obj, model, values: dict, new_code, prefix: str,
+           code_word: str = "编码") -> None:
+    """Update ``obj`` with ``values``, or add a new ``model`` (with a generated code when the row has none)."""
+    if obj is not None:
+        _count(job, False, apply_values(obj, values))
+        return
+    if "code" not in values:
+        values["code"] = new_code(prefix)
+        job.note(row, "code", f"未填写{code_word}，已生成 {values['code']}")
+    reg.add(model(**values))
+    _count(job, True, False)
 
 
 def _require_name(job: Job, rows: list[Row]) -> list[Row]:
@@ -191,13 +204,7 @@ def _townships(job: Job, session: Session, rows: list[Row]) -> None:
                 values[key] = row.values[key]
         if obj is None:
             values.setdefault("kind", _kind_from_name(values["name"]))
-            if "code" not in values:
-                values["code"] = new_code(f"{county.adcode if county else 'T'}-")
-                job.note(row, "code", f"未填写代码，已生成 {values['code']}")
-            reg.add(Township(**values))
-            _count(job, True, False)
-        else:
-            _count(job, False, apply_values(obj, values))
+        _store(job, reg, row, obj, Township, values, new_code, f"{county.adcode if county else 'T'}-", "代码")
 
 
 # --------------------------------------------------------------------------- communities
@@ -245,14 +252,7 @@ def _communities(job: Job, session: Session, rows: list[Row]) -> None:
         values = {"name": row.values["name"], "township_id": township.id, "geometry": row.geometry}
         if "code" in row.values:
             values["code"] = row.values["code"]
-        if obj is None:
-            if "code" not in values:
-                values["code"] = new_code(f"{township.code}-")
-                job.note(row, "code", f"未填写编码，已生成 {values['code']}")
-            reg.add(Community(**values))
-            _count(job, True, False)
-        else:
-            _count(job, False, apply_values(obj, values))
+        _store(job, reg, row, obj, Community, values, new_code, f"{township.code}-")
 
 
 # --------------------------------------------------------------------------- grids
@@ -262,18 +262,10 @@ def _grids(job: Job, session: Session, rows: list[Row]) -> None:
     parents: dict[int, tuple[Township | None, Community | None]] = {}
     need_place = []
     for row in rows:
-        township = community = None
-        if "township" in row.values:
-            township = reg.township(row.values["township"])
-            if township is None:
-                job.error(row, "township", "不存在" + reg.township_hint(row.values["township"]))
-                continue
-        if "community" in row.values:
-            community, why = reg.resolve_community(row.values["community"], township)
-            if community is None:
-                job.error(row, "community", why)
-                continue
-            township = township or reg.township_of(community)
+        named = named_parents(job, reg, row)
+        if named is None:
+            continue
+        township, community = named
         parents[id(row)] = (township, community)
         if community is None:
             need_place.append(row)
@@ -311,11 +303,4 @@ def _grids(job: Job, session: Session, rows: list[Row]) -> None:
         for key in ("code", "worker", "worker_phone"):
             if key in row.values:
                 values[key] = row.values[key]
-        if obj is None:
-            if "code" not in values:
-                values["code"] = new_code(f"{(community or township).code}-")
-                job.note(row, "code", f"未填写编码，已生成 {values['code']}")
-            reg.add(Grid(**values))
-            _count(job, True, False)
-        else:
-            _count(job, False, apply_values(obj, values))
+        _store(job, reg, row, obj, Grid, values, new_code, f"{(community or township).code}-")

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from data import permissions, vocab
 from data.importers.pipeline import Job, Row
-from data.importers.places import CodeMaker, Matcher, Registry, anchor_point, apply_values, hint
+from data.importers.places import (CodeMaker, Matcher, Registry, anchor_point, apply_values, hint,
+                                   named_parents)
 from data.importers.report import ImportReport
 from data.schema import Community, Compound, Grid, ProjectManager, PropertyCompany
 
@@ -128,22 +129,14 @@ def _places(job: Job, reg: Registry, rows: list[Row], stored_by_code: dict[str, 
     found: dict[int, list] = {}
     need_community = []
     for row in rows:
-        township = community = None
-        if "township" in row.values:
-            township = reg.township(row.values["township"])
-            if township is None:
-                job.error(row, "township", "不存在" + reg.township_hint(row.values["township"]))
-                continue
-        if "community" in row.values:
-            community, why = reg.resolve_community(row.values["community"], township)
-            if community is None:
-                job.error(row, "community", why)
-                continue
-            township = township or reg.township_of(community)
-            if row.geometry is not None and community.geometry is not None:
-                lon, lat = anchor_point(row.geometry)
-                if not shapely.dwithin(community.geometry, shapely.Point(lon, lat), 1e-4):
-                    job.note(row, "community", f"坐标不在“{community.name}”范围内，请核对")
+        named = named_parents(job, reg, row)
+        if named is None:
+            continue
+        township, community = named
+        if community is not None and row.geometry is not None and community.geometry is not None:
+            lon, lat = anchor_point(row.geometry)
+            if not shapely.dwithin(community.geometry, shapely.Point(lon, lat), 1e-4):
+                job.note(row, "community", f"坐标不在“{community.name}”范围内，请核对")
         stored = stored_by_code.get(row.values.get("code"))
         if community is None and row.geometry is None and stored is not None \
                 and (township is None or township.id == stored.township_id):

@@ -179,6 +179,24 @@ class Registry:
         return out
 
 
+def named_parents(job, reg: Registry, row) -> tuple[Township | None, Community | None] | None:
+    """The township and community ``row`` names (either may be absent, the township then
+    follows from the community); None once the row's error is recorded on ``job``."""
+    township = community = None
+    if "township" in row.values:
+        township = reg.township(row.values["township"])
+        if township is None:
+            job.error(row, "township", "不存在" + reg.township_hint(row.values["township"]))
+            return None
+    if "community" in row.values:
+        community, why = reg.resolve_community(row.values["community"], township)
+        if community is None:
+            job.error(row, "community", why)
+            return None
+        township = township or reg.township_of(community)
+    return township, community
+
+
 class Matcher:
     """Natural-key matching of file rows to stored records (by code, else by key).
 
