@@ -17,9 +17,9 @@ from data import db
 from data.importers.evaluations import import_evaluations, parse_quarter_cell
 from data.importers.values import Bad
 from data.queries import evaluation as ev
-from data.schema import (AuditLog, Community, Compound, CreditGrade, Evaluation, PropertyCompany,
-                         Township)
+from data.schema import AuditLog, Compound, CreditGrade, Evaluation, PropertyCompany
 from data.scope import Scope, ScopeError
+from tests.places import two_townships
 
 # company A manages a1..a3 (town 1); company B manages b1..b6 (town 2, b6 in town 1)
 SCORES = {  # compound code → {quarter: score}
@@ -37,15 +37,7 @@ def world(db_url):
     engine = db.make_engine(db_url)
     db.migrate(engine)
     with Session(engine) as s:
-        towns = []
-        for i in (1, 2):
-            t = Township(code=f"T{i}", name=f"镇{i}", kind="镇", geometry=box(116 + i, 35, 116.1 + i, 35.1))
-            s.add(t)
-            s.flush()
-            c = Community(code=f"C{i}", township_id=t.id, name=f"社区{i}", geometry=t.geometry)
-            s.add(c)
-            s.flush()
-            towns.append((t.id, c.id))
+        towns = two_townships(s)
         a, b = PropertyCompany(name="甲物业"), PropertyCompany(name="乙物业")
         s.add_all([a, b])
         s.flush()

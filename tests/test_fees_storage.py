@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 
 from data import db
 from data.queries import fees
-from data.schema import AuditLog, Community, Complaint, Compound, Evaluation, FeeAdjustment, Township
+from data.schema import AuditLog, Complaint, Compound, Evaluation, FeeAdjustment
 from data.scope import Scope, ScopeError
 from policy.fees import TransitionError
+from tests.places import two_townships
 
 
 @pytest.fixture
@@ -24,15 +25,9 @@ def world(db_url):
     db.migrate(engine)
     with Session(engine) as s:
         ids, towns = [], []
-        for i in (1, 2):
-            t = Township(code=f"T{i}", name=f"镇{i}", kind="镇", geometry=box(116 + i, 35, 116.1 + i, 35.1))
-            s.add(t)
-            s.flush()
-            c = Community(code=f"C{i}", township_id=t.id, name=f"社区{i}", geometry=t.geometry)
-            s.add(c)
-            s.flush()
-            towns.append(t.id)
-            comp = Compound(code=f"X{i}", name=f"家园{i}", township_id=t.id, community_id=c.id, households=100,
+        for i, (town, community) in enumerate(two_townships(s), start=1):
+            towns.append(town)
+            comp = Compound(code=f"X{i}", name=f"家园{i}", township_id=town, community_id=community, households=100,
                             compound_class="商品房", management_mode="专业化物业", fee_level=2,
                             fee_price=Decimal("1.30"), geometry=box(116.01 + i, 35.01, 116.02 + i, 35.02))
             s.add(comp)

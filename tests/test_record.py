@@ -13,10 +13,11 @@ from data import db
 from data.queries.record import (compound_record, find_compounds, list_entries, list_of, months_back,
                                ranking_place)
 from data.schema import (
-    Community, Complaint, Compound, CreditGrade, EnforcementCase, Evaluation, FeeAdjustment,
-    PropertyCompany, Township,
+    Complaint, Compound, CreditGrade, EnforcementCase, Evaluation, FeeAdjustment,
+    PropertyCompany,
 )
 from data.scope import Period, Scope, ScopeError
+from tests.places import two_townships
 
 
 @pytest.fixture
@@ -24,15 +25,7 @@ def world(db_url):
     engine = db.make_engine(db_url)
     db.migrate(engine)
     with Session(engine) as s:
-        towns = []
-        for i in (1, 2):
-            t = Township(code=f"T{i}", name=f"镇{i}", kind="镇", geometry=box(116 + i, 35, 116.1 + i, 35.1))
-            s.add(t)
-            s.flush()
-            c = Community(code=f"C{i}", township_id=t.id, name=f"社区{i}", geometry=t.geometry)
-            s.add(c)
-            s.flush()
-            towns.append((t.id, c.id))
+        towns = two_townships(s)
         co = PropertyCompany(name="金乡物业<b>")
         s.add(co)
         s.flush()
