@@ -25,6 +25,12 @@ SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 
 
 # --------------------------------------------------------------------------- the app server
+def db_path(url: str) -> str:
+    """The file of a ``sqlite:///`` URL (the demo database the test server uses)."""
+    assert url.startswith("sqlite:///"), url
+    return url[len("sqlite:///"):]
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -186,6 +192,21 @@ class MapState:
     @property
     def count(self) -> int:
         return max(self.svg_paths, self.layers)
+
+
+# Fill colours of the compounds (features with an ``id``) and the legend text of the first map.
+FILLS_JS = """() => {
+    const fills = [];
+    for (const key of Object.getOwnPropertyNames(window)) {
+        let v; try { v = window[key]; } catch (e) { continue; }
+        if (!(v instanceof window.L.Map)) continue;
+        v.eachLayer(l => { if (l.feature && l.feature.properties && l.feature.properties.id !== undefined
+                              && l.options && l.options.fillColor) fills.push(l.options.fillColor); });
+        break;
+    }
+    const legend = [...document.querySelectorAll('.governance-legend')].map(e => e.innerText).join('|');
+    return {fills, legend};
+}"""
 
 
 def map_frames(page) -> list:

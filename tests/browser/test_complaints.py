@@ -6,7 +6,7 @@ import re
 import sqlite3
 
 import openpyxl
-from helpers import save_screenshot, wait_for_app, wait_for_text
+from helpers import db_path, save_screenshot, wait_for_app, wait_for_text
 
 PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 
@@ -83,8 +83,8 @@ def test_an_excel_download_is_made_at_the_click_stamped_and_audited(page, open_a
     """Workbooks are written only when their button is clicked (a deferred download)."""
     open_app("complaints")
     wait_for_text(page, "排名与问责", "下载 Excel", timeout_s=90)
-    db_path = demo_db_url[len("sqlite:///"):]
-    with sqlite3.connect(db_path) as con:
+    demo_db = db_path(demo_db_url)
+    with sqlite3.connect(demo_db) as con:
         before = con.execute("select count(*) from audit_log where action = 'export'").fetchone()[0]
     with page.expect_download(timeout=60_000) as info:
         page.get_by_role("button", name="下载 Excel").first.click()
@@ -94,6 +94,6 @@ def test_an_excel_download_is_made_at_the_click_stamped_and_audited(page, open_a
     cells = [str(c) for sheet in book for row in sheet.iter_rows(values_only=True) for c in row if c is not None]
     assert "排名" in cells and any("导出人" in c and "leader" in c for c in cells)
     wait_for_app(page)
-    with sqlite3.connect(db_path) as con:
+    with sqlite3.connect(demo_db) as con:
         rows = con.execute("select username, target from audit_log where action = 'export' order by id").fetchall()
     assert len(rows) == before + 1 and rows[-1] == ("leader", download.suggested_filename)

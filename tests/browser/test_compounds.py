@@ -6,26 +6,8 @@ import subprocess
 import sys
 
 import pytest
-from helpers import ROOT, StreamlitServer, open_as, save_screenshot, wait_for_app, wait_for_map, wait_for_text
-
-# fill colours and legend text of the first map, read from Leaflet itself
-_FILLS_JS = """() => {
-    const fills = [];
-    for (const key of Object.getOwnPropertyNames(window)) {
-        let v; try { v = window[key]; } catch (e) { continue; }
-        if (!(v instanceof window.L.Map)) continue;
-        v.eachLayer(l => { if (l.feature && l.feature.properties && l.feature.properties.id !== undefined
-                              && l.options && l.options.fillColor) fills.push(l.options.fillColor); });
-        break;
-    }
-    const legend = [...document.querySelectorAll('.governance-legend')].map(e => e.innerText).join('|');
-    return {fills, legend};
-}"""
-
-
-def _db_path(url: str) -> str:
-    assert url.startswith("sqlite:///"), url
-    return url[len("sqlite:///"):]
+from helpers import (FILLS_JS, ROOT, StreamlitServer, db_path, open_as, save_screenshot, wait_for_app,
+                     wait_for_map, wait_for_text)
 
 
 def _choose(page, label: str, option: str) -> None:
@@ -38,11 +20,11 @@ def _choose(page, label: str, option: str) -> None:
 def test_colour_mode_changes_fills_and_legend(page, open_app):
     open_app()  # the entry page first, as a user arriving at the dashboard
     open_app("compounds")
-    before = wait_for_map(page, min_paths=300, timeout_s=90).frame.evaluate(_FILLS_JS)
+    before = wait_for_map(page, min_paths=300, timeout_s=90).frame.evaluate(FILLS_JS)
     assert "投诉密度" in before["legend"] and len(before["fills"]) >= 300
     _choose(page, "着色方式", "小区类型")
     for _ in range(60):
-        after = wait_for_map(page, min_paths=300, timeout_s=60).frame.evaluate(_FILLS_JS)
+        after = wait_for_map(page, min_paths=300, timeout_s=60).frame.evaluate(FILLS_JS)
         if "小区类型" in after["legend"]:
             break
         page.wait_for_timeout(500)
@@ -53,7 +35,7 @@ def test_colour_mode_changes_fills_and_legend(page, open_app):
 
 
 def test_a_shared_url_reopens_the_same_compound(page, open_app, demo_db_url):
-    with sqlite3.connect(_db_path(demo_db_url)) as con:
+    with sqlite3.connect(db_path(demo_db_url)) as con:
         cid, name = con.execute("select id, name from compound order by id limit 1 offset 41").fetchone()
     open_app()
     open_app(f"compounds?compound={cid}&mode=governance")

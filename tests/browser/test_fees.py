@@ -2,21 +2,8 @@
 its legend, and the red/black list map."""
 from __future__ import annotations
 
-from helpers import save_screenshot
+from helpers import FILLS_JS, save_screenshot
 
-# fill colours of the compounds and the legend text, read from Leaflet and the page itself
-_FILLS_JS = """() => {
-    const fills = [];
-    for (const key of Object.getOwnPropertyNames(window)) {
-        let v; try { v = window[key]; } catch (e) { continue; }
-        if (!(v instanceof window.L.Map)) continue;
-        v.eachLayer(l => { if (l.feature && l.feature.properties && l.feature.properties.id !== undefined
-                              && l.options && l.options.fillColor) fills.push(l.options.fillColor); });
-        break;
-    }
-    const legend = [...document.querySelectorAll('.governance-legend')].map(e => e.innerText).join('|');
-    return {fills, legend};
-}"""
 
 STATUS_COLOURS = {"无": "#e0e0e0", "成本已公开": "#9ecae1", "表决中": "#3182bd", "已通过": "#31a354",
                   "未通过": "#de2d26", "降费评估中": "#fd8d3c", "已降费": "#756bb1"}
@@ -29,7 +16,7 @@ def test_fee_map_is_coloured_by_adjustment_status_with_a_legend(page, open_app, 
     open_app()
     open_app("fees")
     state = wait_for_map(page, min_paths=600, timeout_s=90)
-    seen = state.frame.evaluate(_FILLS_JS)
+    seen = state.frame.evaluate(FILLS_JS)
     legend = seen["legend"]
     assert "物业费调价状态" in legend
     for status in STATUS_COLOURS:
@@ -50,7 +37,7 @@ def test_evaluation_page_shows_red_and_black_lists(page, open_app, wait_for_map)
     open_app()
     open_app("evaluation")
     state = wait_for_map(page, min_paths=600, timeout_s=90)
-    seen = state.frame.evaluate(_FILLS_JS)
+    seen = state.frame.evaluate(FILLS_JS)
     assert "红黑榜" in seen["legend"] and "红榜" in seen["legend"] and "黑榜" in seen["legend"]
     assert {"#e31a1c", "#252525"} <= {f.lower() for f in seen["fills"]}
     body = page.inner_text("body")

@@ -4,12 +4,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from helpers import ROOT, StreamlitServer, open_as, save_screenshot, sign_in, wait_for_app, wait_for_text
-
-
-def _db_path(url: str) -> str:
-    assert url.startswith("sqlite:///"), url
-    return url[len("sqlite:///"):]
+from helpers import ROOT, StreamlitServer, db_path, open_as, save_screenshot, sign_in, wait_for_app, wait_for_text
 
 
 def _nav_labels(page) -> list[str]:
@@ -40,7 +35,7 @@ def test_the_first_visit_after_a_start_cannot_skip_sign_in(page, fresh_app, path
 
 
 def test_a_shared_link_opens_its_page_after_sign_in(page, app_url, demo_db_url):
-    with sqlite3.connect(_db_path(demo_db_url)) as con:
+    with sqlite3.connect(db_path(demo_db_url)) as con:
         cid, name = con.execute("select id, name from compound order by id limit 1 offset 7").fetchone()
     page.goto(f"{app_url}/compounds?compound={cid}", wait_until="domcontentloaded")
     wait_for_app(page, timeout_s=90)
@@ -64,7 +59,7 @@ def test_navigation_shows_each_role_only_its_pages(page, app_url):
 
 
 def test_a_township_user_cannot_open_another_townships_compound_by_url(page, app_url, demo_db_url):
-    with sqlite3.connect(_db_path(demo_db_url)) as con:
+    with sqlite3.connect(db_path(demo_db_url)) as con:
         own = con.execute("select township_id from app_user where username = 'jinxiang_jd'").fetchone()[0]
         cid, name = con.execute("select id, name from compound where township_id != ? order by id limit 1",
                                 (own,)).fetchone()
@@ -77,7 +72,7 @@ def test_a_township_user_cannot_open_another_townships_compound_by_url(page, app
     assert "全县" not in sidebar
     save_screenshot(page, "access_township_url")
     # their own compounds are there
-    with sqlite3.connect(_db_path(demo_db_url)) as con:
+    with sqlite3.connect(db_path(demo_db_url)) as con:
         own_id = con.execute("select id from compound where name = ? and township_id = ?", (mine, own)).fetchone()[0]
     open_as(page, app_url, f"compounds?compound={own_id}", user="jinxiang_jd", timeout_s=90)
     page.wait_for_function("name => document.body.innerText.includes(name)", arg=mine, timeout=60_000)
@@ -103,7 +98,7 @@ def test_a_reload_keeps_the_user_signed_in_until_they_sign_out(page, app_url, de
     wait_for_text(page, "诉求分析", "金乡街道")
     cookie = _session_cookie(page)
     assert cookie and cookie["sameSite"] == "Strict" and cookie["expires"] > 0, page.context.cookies()
-    with sqlite3.connect(_db_path(demo_db_url)) as con:  # the database has only the token's hash
+    with sqlite3.connect(db_path(demo_db_url)) as con:  # the database has only the token's hash
         assert not con.execute("select 1 from login_session where token_hash = ?", (cookie["value"],)).fetchone()
 
     page.reload(wait_until="domcontentloaded")  # F5: still signed in, same page, own township
