@@ -44,9 +44,8 @@ def test_home_map_draws_offline_with_compounds(page, open_app, wait_for_map, con
     assert not [e for e in console_errors if "favicon" not in e], console_errors
 
 
-def test_clicking_a_compound_opens_its_record(page, open_app, wait_for_map):
-    open_app()
-    state = wait_for_map(page, min_paths=600, timeout_s=90)
+def _click_first_compound(page, state) -> dict:
+    """Click the first compound drawn on the map, as a person would; its name and where it was."""
     iframe = page.query_selector('iframe[src*="streamlit_folium"], iframe[title*="streamlit_folium"]')
     # A click into a half-visible component iframe scrolls the page before the
     # mouseup lands; a user scrolls the map into view first, and so do we.
@@ -56,7 +55,13 @@ def test_clicking_a_compound_opens_its_record(page, open_app, wait_for_map):
     page.wait_for_timeout(500)
     box = iframe.bounding_box()
     page.mouse.click(box["x"] + target["x"], box["y"] + target["y"])
-    body = wait_for_text(page, target["name"], "小区类型", "管理模式", "本期诉求", timeout_s=30)
+    return target
+
+
+def test_clicking_a_compound_opens_its_record(page, open_app, wait_for_map):
+    open_app()
+    target = _click_first_compound(page, wait_for_map(page, min_paths=600, timeout_s=90))
+    wait_for_text(page, target["name"], "小区类型", "管理模式", "本期诉求", timeout_s=30)
     save_screenshot(page, "home_record")
 
 
@@ -99,14 +104,7 @@ def test_compound_record_shows_ranking_and_lists(page, open_app, wait_for_map):
     page.wait_for_function("() => document.body.innerText.includes('按名称、别名或地址搜索小区')",
                            timeout=60_000)
     page.wait_for_timeout(1000)  # the old page's map frame goes away
-    state = wait_for_map(page, min_paths=300, timeout_s=90)
-    iframe = page.query_selector('iframe[src*="streamlit_folium"], iframe[title*="streamlit_folium"]')
-    iframe.scroll_into_view_if_needed()
-    target = state.frame.evaluate(_FIRST_COMPOUND_JS)
-    assert target, "no compound layer found"
-    page.wait_for_timeout(500)
-    box = iframe.bounding_box()
-    page.mouse.click(box["x"] + target["x"], box["y"] + target["y"])
+    target = _click_first_compound(page, wait_for_map(page, min_paths=300, timeout_s=90))
     body = wait_for_text(page, "全县投诉排名", "全县投诉量前")  # "全县投诉量前": the ladder state in words
     assert target["name"] in body
     assert "连续上榜" in body and "红黑榜（最近季度）" in body
