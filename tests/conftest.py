@@ -104,6 +104,20 @@ def db_url(request, tmp_path):
         yield request.getfixturevalue("pg_url")
 
 
+@pytest.fixture
+def engine(db_url):
+    """An engine on a fresh database of each backend, migrated to the current schema.
+
+    Modules that need more (rows, settings) override it, asking for this one by name.
+    """
+    from data import db
+
+    e = db.make_engine(db_url)
+    db.migrate(e)
+    yield e
+    e.dispose()
+
+
 # --------------------------------------------------------------------------- the page tests' demo county
 @pytest.fixture(scope="session")
 def page_demo(tmp_path_factory):

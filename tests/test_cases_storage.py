@@ -9,7 +9,6 @@ from docx import Document
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data import db
 from data.documents.case_form import case_form_docx
 from data.photos import PhotoError
 from data.queries import cases as cq
@@ -23,12 +22,9 @@ T0 = datetime(2026, 9, 1, 9, 0)
 
 
 @pytest.fixture
-def engine(db_url, tmp_path, monkeypatch):
+def engine(engine, tmp_path, monkeypatch):
     monkeypatch.setenv("PHOTOS_DIR", str(tmp_path / "photos"))
-    e = db.make_engine(db_url)
-    db.migrate(e)
-    yield e
-    e.dispose()
+    return engine
 
 
 @pytest.fixture

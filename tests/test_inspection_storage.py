@@ -9,7 +9,6 @@ from shapely.geometry import box
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from data import db
 from data.queries import inspection as iq
 from data.schema import (
     Community, Complaint, Compound, Evaluation, Inspector, PropertyCompany, SpotCheckDraw, SpotCheckResult,
@@ -22,12 +21,9 @@ NOW = datetime(2026, 10, 20, 9, 0)
 
 
 @pytest.fixture
-def engine(db_url):
-    e = db.make_engine(db_url)
-    db.migrate(e)
-    iq.ensure_check_items(e)
-    yield e
-    e.dispose()
+def engine(engine):
+    iq.ensure_check_items(engine)
+    return engine
 
 
 def small_register(engine, *, towns=3, per_town=8, inspectors=None) -> dict:

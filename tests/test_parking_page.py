@@ -251,14 +251,6 @@ def test_community_user_sees_the_page_read_only(demo_url):
 
 
 # --------------------------------------------------------------------------- the register edit
-@pytest.fixture
-def engine(db_url):
-    e = db.make_engine(db_url)
-    db.migrate(e)
-    yield e
-    e.dispose()
-
-
 def test_update_resource_is_validated_and_scoped(engine):
     with Session(engine) as s, s.begin():
         towns = [Township(code=f"T{k}", name=name, kind="街道") for k, name in enumerate(("金乡街道", "鱼山街道"))]

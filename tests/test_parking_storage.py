@@ -10,7 +10,7 @@ from docx import Document
 from shapely.geometry import LineString, Point
 from sqlalchemy.orm import Session
 
-from data import db, settings
+from data import settings
 from data.documents.parking import proposal_docx, proposal_xlsx
 from data.queries import parking as q
 from data.schema import Community, Compound, ParkingResource, Township
@@ -19,14 +19,6 @@ from policy import parking as rules
 from tests.test_parking_plan import TO_WGS, X0, Y0, at
 
 T0 = datetime(2026, 9, 1, 9, 0)
-
-
-@pytest.fixture
-def engine(db_url):
-    e = db.make_engine(db_url)
-    db.migrate(e)
-    yield e
-    e.dispose()
 
 
 @pytest.fixture

@@ -15,14 +15,6 @@ from data.schema import Base, Community, Complaint, Compound, Township
 from data.scope import COUNTY, Period, Scope
 
 
-@pytest.fixture
-def engine(db_url):
-    e = db.make_engine(db_url)
-    db.migrate(e)
-    yield e
-    e.dispose()
-
-
 def _places(s: Session) -> dict:
     """Two townships, one community each, two compounds each, complaints in two months."""
     ids = {}
