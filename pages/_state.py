@@ -93,8 +93,9 @@ def _browser_session_token() -> str | None:
 def sync_session_cookie() -> None:
     """Write (or clear) the login-session cookie in the browser when sign-in or sign-out asked for it.
 
-    Called by ``dashboard.py`` on every run before the page; the cookie is
-    written by a script in the page, since Streamlit sets no cookies itself.
+    Called by ``dashboard.py`` at the end of every run (after the page, so its empty
+    element adds no gap; a run that stops early leaves it for the next). The cookie
+    is written by a script in the page, since Streamlit sets no cookies itself.
     """
     pending = st.session_state.pop("session_cookie", None)
     if pending is None:
