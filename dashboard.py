@@ -13,9 +13,9 @@ import streamlit as st
 
 from data import db
 from layers import offline
-from pages import _state as state
-from pages._nav import LOGIN, PAGES, available
-from pages._text import t
+from ui import state as state
+from ui.nav import LOGIN, PAGES, available
+from ui.text import t
 
 
 def _favicon():

@@ -1,7 +1,7 @@
 """Roles and what they may do (权限): capabilities per role and the page access matrix.
 
 Deny by default: a role not listed here, or a capability or page not granted
-to it, is refused. The matrix is data so that navigation (``pages/_nav.py``),
+to it, is refused. The matrix is data so that navigation (``ui/nav.py``),
 the query layer and the tests all read the same table.
 
 Roles (``data.vocab.ROLES``):

@@ -2,7 +2,7 @@
 
 NOTES.md: passing a ready string to ``folium.GeoJson`` avoids converting the
 frame twice, and simplifying (~20 m) plus rounding to 1e-5° (~1 m) more than
-halves the payload. Callers cache the result (pages/_cache.py).
+halves the payload. Callers cache the result (ui/cache.py).
 """
 from __future__ import annotations
 

@@ -6,9 +6,9 @@ import streamlit as st
 
 from data import auth, db, settings
 from data.vocab import ROLES
-from pages import _state as state
-from pages._cache import load_communities, load_townships
-from pages._text import t
+from ui import state as state
+from ui.cache import load_communities, load_townships
+from ui.text import t
 
 if not state.can("manage_users"):  # hidden from other roles by the page matrix; refuse a forced visit
     st.error(t("acc_no_right"))

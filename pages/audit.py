@@ -7,9 +7,9 @@ import streamlit as st
 
 from data import audit
 from data import db
-from pages import _state as state
-from pages._cache import load_communities, load_townships
-from pages._text import headers, t
+from ui import state as state
+from ui.cache import load_communities, load_townships
+from ui.text import headers, t
 
 SIGN_IN_SOURCES = {"local": "本地账号", "oidc": "统一身份认证"}
 

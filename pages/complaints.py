@@ -10,10 +10,10 @@ from data.importers.open311 import dumps_open311
 from data.queries.duties import set_duty
 from data.queries.reveal import RevealRefused, reveal_complainant
 from data.scope import Period
-from pages import _cache as cache
-from pages import _cache_complaints as cc
-from pages import _state as state
-from pages._text import t
+from ui import cache as cache
+from ui import cache_complaints as cc
+from ui import state as state
+from ui.text import t
 from policy import ladders
 
 url = db.default_url()

@@ -16,10 +16,10 @@ from layers.colours import MODES
 from layers.compounds import build_compound_layer, build_point_layer, build_selection_layer
 from layers.legend import build_legend
 from layers.maps import make_map
-from pages import _cache as cache
-from pages import _state as state
-from pages._record import record_sheets, show_full_record, show_record_summary
-from pages._text import t
+from ui import cache as cache
+from ui import state as state
+from ui.record import record_sheets, show_full_record, show_record_summary
+from ui.text import t
 
 
 

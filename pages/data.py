@@ -13,11 +13,11 @@ from data.importers.complaints import import_complaints
 from data.importers.parking import import_parking
 from data.queries import complaint_stats
 from data.scope import ScopeError
-from pages import _cache as cache
-from pages import _cache_complaints as cc
-from pages import _state as state
-from pages._imports import show_report
-from pages._text import headers, t
+from ui import cache as cache
+from ui import cache_complaints as cc
+from ui import state as state
+from ui.imports import show_report
+from ui.text import headers, t
 
 KINDS = {"compounds": "小区名册", "boundaries": "行政边界", "complaints": "12345 诉求", "parking": "停车资源"}
 LEVELS = {"township": "镇街", "community": "社区", "grid": "网格", "county": "县界"}

@@ -16,12 +16,12 @@ from layers.boundaries import build_boundary_layer
 from layers.cases import build_case_layer, legend_entries
 from layers.legend import build_legend
 from layers.maps import make_map
-from pages import _cache as base_cache
-from pages import _cache_inspection as cache
-from pages import _state as state
-from pages._cache import scope_key
-from pages import _tables
-from pages._text import t
+from ui import cache as base_cache
+from ui import cache_inspection as cache
+from ui import state as state
+from ui.cache import scope_key
+from ui import tables as _tables
+from ui.text import t
 from policy.cases import REPORT, STEPS, StepError
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

@@ -8,11 +8,11 @@ import streamlit as st
 from data import db
 from data.importers.evaluations import import_evaluations
 from data.queries.evaluation import rules, save_evaluation
-from pages import _cache as cache
-from pages import _cache_evaluation as ec
-from pages import _state as state
-from pages._imports import show_report
-from pages._text import t
+from ui import cache as cache
+from ui import cache_evaluation as ec
+from ui import state as state
+from ui.imports import show_report
+from ui.text import t
 from policy import ratings
 
 url = db.default_url()

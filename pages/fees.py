@@ -8,10 +8,10 @@ import streamlit as st
 
 from data import db, settings
 from data.queries.fees import record_fee_status, status_counts
-from pages import _cache as cache
-from pages import _cache_evaluation as ec
-from pages import _state as state
-from pages._text import t
+from ui import cache as cache
+from ui import cache_evaluation as ec
+from ui import state as state
+from ui.text import t
 from policy import fees as machine
 from policy import votes
 

@@ -1,7 +1,7 @@
 """总览: KPI tiles, township alerts in words, the county map, and the tables behind them.
 
 Figures come from ``data.queries.overview`` (cached per scope and period in
-``pages/_cache.py``); the tiles, alerts and tables are drawn by ``pages/_overview.py``.
+``ui/cache.py``); the tiles, alerts and tables are drawn by ``ui/overview.py``.
 """
 from __future__ import annotations
 
@@ -17,11 +17,11 @@ from layers.compounds import build_compound_layer
 from layers.heat import build_heat_layer
 from layers.legend import build_legend
 from layers.maps import make_map
-from pages import _cache as cache
-from pages import _overview as panels
-from pages import _state as state
-from pages._record import show_record_summary
-from pages._text import t
+from ui import cache as cache
+from ui import overview as panels
+from ui import state as state
+from ui.record import show_record_summary
+from ui.text import t
 
 url = db.default_url()
 scope, period = state.scope(), state.period()

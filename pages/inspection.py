@@ -10,11 +10,11 @@ import streamlit as st
 from data import db, settings
 from data.photos import PhotoError
 from data.queries import inspection as iq
-from pages import _cache_inspection as cache
-from pages import _state as state
-from pages._cache import scope_key
-from pages import _tables
-from pages._text import headers, t
+from ui import cache_inspection as cache
+from ui import state as state
+from ui.cache import scope_key
+from ui import tables as _tables
+from ui.text import headers, t
 from policy.inspection import VERDICTS
 
 url, engine = db.default_url(), state.engine()

@@ -6,8 +6,8 @@ import streamlit as st
 
 from data import auth
 from data.demo.users import DEMO_PASSWORD
-from pages import _state as state
-from pages._text import t
+from ui import state as state
+from ui.text import t
 
 st.title(t("acc_login_title"))
 engine = state.engine()

@@ -13,11 +13,11 @@ import streamlit as st
 
 from data import db, settings
 from data.queries.parking import PLANNABLE
-from pages import _cache_parking as cache
-from pages import _parking_panels as panels
-from pages import _state as state
-from pages._cache import load_townships, scope_key
-from pages._text import t
+from ui import cache_parking as cache
+from ui import parking_panels as panels
+from ui import state as state
+from ui.cache import load_townships, scope_key
+from ui.text import t
 
 SHARES = ("", "3/4", "2/3", "1/2", "1/3", "1/4")
 

@@ -1,7 +1,7 @@
 """Opening the dashboard under ``streamlit.testing.v1.AppTest`` as a signed-in user.
 
 The entry script shows only the sign-in page until somebody signs in, so every
-page test names its user; ``pages/_state.py`` accepts a username preset in
+page test names its user; ``ui/state.py`` accepts a username preset in
 ``session_state["user"]`` and looks the account up in the user table, the
 same check a sign-in ends with. Set ``DATABASE_URL`` first (``monkeypatch``).
 

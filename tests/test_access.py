@@ -454,7 +454,7 @@ EXPECTED_PAGES = {
 def test_each_role_sees_only_its_pages(role):
     from pathlib import Path
 
-    from pages._nav import PAGES, available
+    from ui.nav import PAGES, available
 
     pages = {Path(p.path).stem for p in available(role)}
     built = {Path(p.path).stem for p in PAGES if Path(p.path).exists()}

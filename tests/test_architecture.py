@@ -1,10 +1,10 @@
 """Import rules of DESIGN.md, checked by parsing every module with ``ast``.
 
-    pages, dashboard.py  →  layers, policy, data  →  geo
+    pages, dashboard.py  →  ui  →  layers, policy, data  →  geo
 
 - ``geo`` imports no project package; ``data`` and ``policy`` import only ``geo``;
-  ``layers`` imports ``geo``, ``data``, ``policy``; ``pages``/``dashboard.py`` anything.
-- Only ``pages/`` and ``dashboard.py`` import streamlit (or a ``streamlit_*`` component).
+  ``layers`` imports ``geo``, ``data``, ``policy``; ``ui`` those four; ``pages``/``dashboard.py`` anything.
+- Only ``pages/``, ``ui/`` and ``dashboard.py`` import streamlit (or a ``streamlit_*`` component).
 - ``policy`` does no I/O: no file, database, network or process modules, no ``open()``,
   no ``read_*``/``to_*`` file methods.
 - ``tests/`` and ``scripts/`` are unrestricted.
@@ -21,16 +21,17 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
-PROJECT = {"geo", "data", "policy", "layers", "pages", "dashboard"}
+PROJECT = {"geo", "data", "policy", "layers", "ui", "pages", "dashboard"}
 ALLOWED = {  # package → project packages it may import (besides itself)
     "geo": set(),
     "data": {"geo", "policy"},  # storing applies pure rules (routing at import); policy never imports data
     "policy": {"geo"},
     "layers": {"geo", "data", "policy"},
+    "ui": {"geo", "data", "policy", "layers"},  # shared page helpers never import a page
     "pages": PROJECT,
     "dashboard": PROJECT,
 }
-UI_PACKAGES = {"pages", "dashboard"}  # the only places streamlit may be imported
+UI_PACKAGES = {"pages", "ui", "dashboard"}  # the only places streamlit may be imported
 UNRESTRICTED = {"tests", "scripts"}
 SKIP_DIRS = {".venv", "venv", ".git", "var", "artifacts", "static", "node_modules", "build", "dist", "__pycache__"}
 
@@ -108,7 +109,7 @@ def check_source(source: str, relpath: str) -> list[Violation]:
     for line, module in imported_modules(tree, relpath):
         top = module.split(".")[0]
         if _is_streamlit(top) and package not in UI_PACKAGES:
-            found.append(Violation(relpath, line, f"imports {module}: only pages/ and dashboard.py may use streamlit"))
+            found.append(Violation(relpath, line, f"imports {module}: only pages/, ui/ and dashboard.py may use streamlit"))
         if package in ALLOWED and top in PROJECT and top != package and top not in ALLOWED[package]:
             allowed = ", ".join(sorted(ALLOWED[package])) or "no project package"
             found.append(Violation(relpath, line, f"{package} imports {module}: {package} may import {allowed}"))
@@ -169,7 +170,7 @@ def test_scan_sees_the_project_packages():
     ("policy/ranking.py", "from data import vocab\n", "policy/ranking.py:1: policy imports data"),
     ("policy/ranking.py", "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from layers.x import y\n",
      "policy/ranking.py:3: policy imports layers.x"),
-    ("layers/heat.py", "import pages._cache\n", "layers/heat.py:1: layers imports pages._cache"),
+    ("layers/heat.py", "import ui.cache\n", "layers/heat.py:1: layers imports ui.cache"),
     ("data/io/shp.py", "from ...layers import base\n", "data/io/shp.py:1: data imports layers"),
     ("geo/crs.py", "from ..data import db\n", "geo/crs.py:1: geo imports data"),
     ("geo/crs.py", "import importlib\nm = importlib.import_module('data.db')\n", "geo/crs.py:2: geo imports data.db"),
@@ -185,7 +186,7 @@ def test_checker_catches(relpath, source, expected):
 
 
 @pytest.mark.parametrize("relpath, source", [
-    ("dashboard.py", "import streamlit as st\nfrom pages import _cache\nfrom layers import x\nimport data, policy, geo\n"),
+    ("dashboard.py", "import streamlit as st\nfrom ui import cache\nfrom layers import x\nimport data, policy, geo\n"),
     ("pages/map.py", "import streamlit as st\nfrom streamlit_folium import st_folium\nfrom data.db import q\n"),
     ("layers/compounds.py", "import folium\nfrom geo import crs\nfrom data import vocab\nfrom policy import ladders\n"),
     ("policy/ladders.py", "from dataclasses import dataclass\nimport math\nfrom geo.crs import to_gcj02\nfrom . import votes\n"),
@@ -196,3 +197,13 @@ def test_checker_catches(relpath, source, expected):
 ])
 def test_checker_accepts(relpath, source):
     assert check_source(source, relpath) == []
+
+
+def test_pages_folder_holds_only_pages():
+    """Streamlit lists every ``.py`` in ``pages/`` as a page on the first load:
+    helpers there flash in the sidebar under their file names. They live in ``ui/``."""
+    from ui.nav import LOGIN, PAGES
+
+    page_files = {Path(spec.path).name for spec in (*PAGES, LOGIN)}
+    present = {p.name for p in (ROOT / "pages").glob("*.py")} - {"__init__.py"}
+    assert present <= page_files, f"not pages, move to ui/: {sorted(present - page_files)}"

@@ -239,7 +239,7 @@ def test_record_lists_its_red_and_black_entries(open_app, demo):
 
 
 def test_ui_words_for_actions_are_the_policy_words():
-    from pages._text import TEXT
+    from ui.text import TEXT
     from policy import ratings
 
     for action, words in ladders.ACTION_LABELS.items():

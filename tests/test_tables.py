@@ -1,4 +1,4 @@
-"""pages/_tables.py: one way to show a table and export it (headers, blanks, Arrow-safe display)."""
+"""ui/tables.py: one way to show a table and export it (headers, blanks, Arrow-safe display)."""
 from __future__ import annotations
 
 import io
@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 
 from data.exporters import to_xlsx_bytes
-from pages._tables import for_display, labelled
+from ui.tables import for_display, labelled
 
 
 def _results() -> pd.DataFrame:

@@ -1,5 +1,5 @@
 """All UI text in one place: no key defined twice with different words, every key bilingual."""
-import pages._text as text
+import ui.text as text
 
 
 def test_no_conflicting_definitions():

@@ -2,7 +2,7 @@
 
 Every table on the dashboard has a "下载 Excel" button. Written eagerly, each
 rerun of a page (any widget change) writes every workbook with openpyxl, though
-the user downloads one now and then; ``pages._state.download_xlsx`` hands
+the user downloads one now and then; ``ui.state.download_xlsx`` hands
 Streamlit a callable instead, run only when the button is clicked.
 
 For each table-heavy page, signed in as the role that uses it, on the demo
@@ -71,7 +71,7 @@ def main() -> None:
 
     import streamlit as st
 
-    from pages import _state
+    from ui import state as _state
 
     lazy_download = _state.download
 

@@ -63,7 +63,7 @@ from layers.maps import make_map  # noqa: E402
 from layers.packed import PACKED_MARK, pack_features  # noqa: E402
 
 TARGET_WARM_S, TARGET_MB, TARGET_RATIO = 0.3, 1.5, 5.0
-# the simplification tolerances of pages/_cache.py (metres)
+# the simplification tolerances of ui/cache.py (metres)
 TOLERANCE = {"county": 30, "township": 20, "community": 10, "grid": 5, "compound": 2}
 
 
@@ -193,7 +193,7 @@ def page_figures(url: str, repeat: int = 3) -> dict:
 
 def record_figures(engine, period: Period, n: int = 5) -> dict:
     """Median seconds of the record of a compound in the month's top list: with the county ladder
-    computed once and kept (as ``pages._cache.load_county_ladder`` does), and with each record
+    computed once and kept (as ``ui.cache.load_county_ladder`` does), and with each record
     reading its own 36 months (``ladder=None``)."""
     from data.queries.complaint_stats import county_ladder
     from data.queries.record import compound_record

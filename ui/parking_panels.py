@@ -1,7 +1,7 @@
 """Panels of the 错时停车 page: summary, map, tables, register editing and the proposal's procedure.
 
 Layout and widgets only; the plan comes from ``policy.parking`` through
-``pages._cache_parking``, every write goes through ``data.queries.parking``.
+``ui.cache_parking``, every write goes through ``data.queries.parking``.
 """
 from __future__ import annotations
 
@@ -19,12 +19,12 @@ from layers import parking as pl
 from layers.boundaries import build_boundary_layer
 from layers.legend import build_legend
 from layers.maps import make_map
-from pages import _cache_parking as cache
-from pages import _state as state
-from pages._cache import load_outline_geojson
-from pages._cache_evaluation import basemap
-from pages import _tables
-from pages._text import t
+from ui import cache_parking as cache
+from ui import state as state
+from ui.cache import load_outline_geojson
+from ui.cache_evaluation import basemap
+from ui import tables as _tables
+from ui.text import t
 from policy import parking as rules
 
 MAP_HEIGHT = 600
@@ -200,7 +200,7 @@ def edit_registers(engine, scope, demand: pd.DataFrame, resources: pd.DataFrame)
 def import_resources(engine, scope) -> None:
     """Resources from a file (Excel/CSV/GeoJSON, 名称 as the key): check first, then write all or nothing."""
     from data.importers.parking import import_parking
-    from pages._imports import show_report
+    from ui.imports import show_report
 
     st.markdown(f"**{t('pk_import')}**")
     st.caption(t("pk_import_help"))

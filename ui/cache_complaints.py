@@ -17,9 +17,9 @@ from data import db, settings
 from data.queries import complaint_stats as cs
 from data.queries.duties import duty_matrix
 from data.scope import Period, Scope
-from pages._cache import PeriodKey, ScopeKey, load_county_ladder, period_key
-from pages import _tables
-from pages._text import t
+from ui.cache import PeriodKey, ScopeKey, load_county_ladder, period_key
+from ui import tables as _tables
+from ui.text import t
 from policy import ladders, targets
 
 Filters = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]  # categories, departments, statuses
@@ -191,7 +191,7 @@ def heat_map(url: str, scope: ScopeKey, period: PeriodKey, categories: tuple[str
     from layers.heat import build_heat_layer
     from layers.legend import build_legend
     from layers.maps import make_map
-    from pages._cache import load_heat_cells, load_outline
+    from ui.cache import load_heat_cells, load_outline
 
     towns = load_outline(url, "township", scope, "none")
     m = make_map(towns.bounds, height_px=560)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from data.importers.report import ImportReport
-from pages._text import t
+from ui.text import t
 
 
 def show_report(report: ImportReport, name: str, *, key: str = "dl_import_errors") -> None:

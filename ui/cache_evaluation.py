@@ -15,9 +15,9 @@ from data.scope import Scope
 from layers import geojson as gj
 from layers.basemaps import for_basemap
 from layers.colours import colour_compounds
-from pages._cache import ScopeKey, load_compounds
-from pages import _tables
-from pages._text import t
+from ui.cache import ScopeKey, load_compounds
+from ui import tables as _tables
+from ui.text import t
 
 
 def _engine(url: str):
@@ -140,8 +140,8 @@ def show_map(url: str, scope: ScopeKey, mode: str, *, key: str, quarter: str | N
     from layers.compounds import build_compound_layer
     from layers.legend import build_legend
     from layers.maps import make_map
-    from pages._cache import load_outline_geojson
-    from pages._state import engine
+    from ui.cache import load_outline_geojson
+    from ui.state import engine
 
     base, tile_key = basemap(engine())
     text, entries, title, bounds = load_coloured_geojson(url, scope, mode, base, quarter, company_id)

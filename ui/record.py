@@ -6,18 +6,18 @@ import streamlit as st
 
 from data import vocab
 from policy import ratings
-from pages._text import md_escape
+from ui.text import md_escape
 
 
 def _yes(value) -> str:
-    from pages._text import t
+    from ui.text import t
 
     return t("cmp_has") if bool(value) else t("cmp_has_not")
 
 
 def show_record_summary(compounds: pd.DataFrame, compound_id: int) -> None:
     """Show the key facts of one compound from the (already scoped) frame."""
-    from pages._text import t
+    from ui.text import t
 
     rows = compounds[compounds["id"] == compound_id]
     if rows.empty:
@@ -51,7 +51,7 @@ def show_record_summary(compounds: pd.DataFrame, compound_id: int) -> None:
 
 def show_ranking_state(record) -> None:
     """Its place in the month's county complaint ranking, the ladder state and the latest list, in words."""
-    from pages._text import action_text, t
+    from ui.text import action_text, t
 
     r, lists = record.ranking, record.lists
     c1, c2, c3 = st.columns(3)
@@ -84,7 +84,7 @@ def show_ranking_state(record) -> None:
 
 def _table(frame: pd.DataFrame, name: str, key: str) -> None:
     """A record table with Chinese headers, or a 'no records' line."""
-    from pages._text import headers, t
+    from ui.text import headers, t
 
     if frame.empty:
         st.caption(t("cmp_none"))
@@ -95,7 +95,7 @@ def _table(frame: pd.DataFrame, name: str, key: str) -> None:
 
 def record_sheets(record) -> dict[str, pd.DataFrame]:
     """The record as Excel sheets (Chinese headers), for the one-click download."""
-    from pages._text import headers
+    from ui.text import headers
 
     r = record.profile
     profile = pd.DataFrame({"项目": ["名称", "编码", "镇街", "社区", "地址", "小区类型", "管理模式",
@@ -117,7 +117,7 @@ def record_sheets(record) -> dict[str, pd.DataFrame]:
 
 def show_full_record(record) -> None:
     """The whole compound record in tabs: complaints, evaluation, fees, parking, checks."""
-    from pages._text import t
+    from ui.text import t
 
     show_ranking_state(record)
     tabs = st.tabs([t("cmp_tab_complaints"), t("cmp_tab_evaluation"), t("cmp_tab_fees"),

@@ -9,8 +9,8 @@ import pandas as pd
 import streamlit as st
 
 from data.queries.overview import ALERT_ORDER, QUARTER_ORDER
-from pages import _state as state
-from pages._text import action_text, headers, md_escape, t, yes_no
+from ui import state as state
+from ui.text import action_text, headers, md_escape, t, yes_no
 from policy.coverage import coverage
 
 OFF = {"delta_color": "off", "delta_arrow": "off"}

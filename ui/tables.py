@@ -3,7 +3,7 @@
 Headers in the current language (a page's own ``<prefix><column>`` key first,
 then the shared one), times as ``YYYY-MM-DD HH:MM``, 是/否 for yes-no columns,
 blanks rather than ``None``; the download names who exported it and is audited
-(``pages._state.download_xlsx``).
+(``ui.state.download_xlsx``).
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from datetime import date, datetime
 import pandas as pd
 import streamlit as st
 
-from pages._text import COLUMNS, lang, t
+from ui.text import COLUMNS, lang, t
 
 
 def labelled(frame: pd.DataFrame, columns: list[str] | None = None, *, prefix: str = "") -> pd.DataFrame:
@@ -52,7 +52,7 @@ def for_display(shown: pd.DataFrame) -> pd.DataFrame:
 def table(frame: pd.DataFrame, columns: list[str] | None = None, *, name: str, key: str, prefix: str = "",
           empty: str | None = None, height: int | None = None, title: str | None = None) -> pd.DataFrame:
     """Show ``frame`` with :func:`labelled` and an Excel download (``dl_<key>``); returns what was shown."""
-    from pages._state import download_xlsx
+    from ui.state import download_xlsx
 
     shown = labelled(frame, columns, prefix=prefix)
     if shown.empty and empty:

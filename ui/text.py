@@ -176,7 +176,7 @@ CONFLICTS: list[str] = []
 
 
 def _merge_topic_texts() -> None:
-    """Fold in ``pages/_text_<topic>.py`` (each with ``TEXT`` and optionally ``COLUMNS``).
+    """Fold in ``ui/text_<topic>.py`` (each with ``TEXT`` and optionally ``COLUMNS``).
 
     Still one place for all UI text, split per topic so each page's words sit
     together. A key defined twice with different words keeps its first words and
@@ -186,8 +186,8 @@ def _merge_topic_texts() -> None:
     import importlib
     from pathlib import Path
 
-    for path in sorted(Path(__file__).parent.glob("_text_*.py")):
-        module = importlib.import_module(f"pages.{path.stem}")
+    for path in sorted(Path(__file__).parent.glob("text_*.py")):
+        module = importlib.import_module(f"ui.{path.stem}")
         for target, extra in ((TEXT, getattr(module, "TEXT", {})),
                               (COLUMNS, getattr(module, "COLUMNS", {}))):
             for key, value in extra.items():

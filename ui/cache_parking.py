@@ -20,7 +20,7 @@ from data.queries import parking as q
 from data.scope import Scope
 from layers import parking as layers
 from layers.basemaps import for_basemap
-from pages._cache import ScopeKey
+from ui.cache import ScopeKey
 from policy import parking as rules
 
 

@@ -18,8 +18,8 @@ import streamlit as st
 
 from data import audit, auth, db, queries
 from data.scope import COUNTY, Period, Scope
-from pages._cache import load_communities, load_months, load_townships
-from pages._text import LANGUAGES, t
+from ui.cache import load_communities, load_months, load_townships
+from ui.text import LANGUAGES, t
 
 # Sign-in is required by default. DASHBOARD_LOGIN=off (environment) gives the
 # single-user mode of a laptop demo: nobody signs in, read-only, whole county.

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @dataclass(frozen=True)
 class PageSpec:
     path: str            # relative to the project root
-    title_key: str       # key in pages/_text*.py
+    title_key: str       # key in ui/text*.py
     icon: str            # Material Symbols name, bundled with Streamlit (no CDN)
     roles: tuple[str, ...] | None = None
     default: bool = False
