@@ -29,33 +29,11 @@ def build_boundary_layer(geojson: str, *, level: str, name: str, show: bool = Tr
     return group
 
 
-class _ZoomRange(MacroElement):
-    """Show a map pane only between two zoom levels (labels that would crowd or vanish)."""
+def zoom_range(pane: str, min_zoom: float, max_zoom: float, *, z_index: int = 650) -> MacroElement:
+    """Create map pane ``pane`` and show it only from ``min_zoom`` to ``max_zoom`` (add it to the map)."""
+    from layers.panes import ZoomPane
 
-    _template = Template("""
-        {% macro script(this, kwargs) %}
-        (function (map) {
-            function apply() {
-                var z = map.getZoom(), pane = map.getPane({{ this.pane|tojson }});
-                if (pane) {
-                    pane.style.display = (z >= {{ this.min_zoom }} && z <= {{ this.max_zoom }}) ? '' : 'none';
-                }
-            }
-            map.on('zoomend', apply);
-            map.whenReady(apply);
-        })({{ this._parent.get_name() }});
-        {% endmacro %}
-    """)
-
-    def __init__(self, pane: str, min_zoom: float, max_zoom: float):
-        super().__init__()
-        self._name = "ZoomRange"
-        self.pane, self.min_zoom, self.max_zoom = pane, float(min_zoom), float(max_zoom)
-
-
-def zoom_range(pane: str, min_zoom: float, max_zoom: float) -> MacroElement:
-    """Show map pane ``pane`` only from ``min_zoom`` to ``max_zoom`` (add it to the map)."""
-    return _ZoomRange(pane, min_zoom, max_zoom)
+    return ZoomPane(pane, min_zoom=min_zoom, max_zoom=max_zoom, z_index=z_index)
 
 
 LABEL_ZOOMS = {"township": (9, 14), "community": (13, 18), "grid": (15, 19)}
@@ -113,8 +91,7 @@ def build_label_layer(gdf: gpd.GeoDataFrame | list, *, name: str, column: str = 
     pane = None
     if m is not None:
         pane = f"labels_{level}"
-        folium.map.CustomPane(pane, z_index=650).add_to(m)
-        _ZoomRange(pane, *LABEL_ZOOMS[level]).add_to(m)
+        zoom_range(pane, *LABEL_ZOOMS[level]).add_to(m)
     rows = gdf if isinstance(gdf, list) else label_rows(gdf, column)
     _Labels(rows, size_px=size_px, pane=pane).add_to(group)
     return group

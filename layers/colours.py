@@ -18,6 +18,8 @@ from policy.coverage import governance_gaps
 NO_DATA = "#bdbdbd"
 # ColorBrewer YlOrRd 5 (light → dark red): more complaints, darker
 SEQUENTIAL = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
+# ColorBrewer Purples 5: complaint heat, a view of its own, never confused with the fills above
+HEAT_RAMP = ("#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f")
 CATEGORICAL = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d")
 
 Entries = list[tuple[str, str]]
@@ -50,7 +52,8 @@ def edge_labels(edges) -> list[str]:
     return labels
 
 
-def quantile_classes(values: pd.Series, *, k: int = 5) -> tuple[pd.Series, Entries]:
+def quantile_classes(values: pd.Series, *, k: int = 5, ramp: tuple[str, ...] = SEQUENTIAL
+                     ) -> tuple[pd.Series, Entries]:
     """Class ``values`` into ``k`` quantile bins of the positive values; 0 gets its own class.
 
     Bin edges are de-duplicated, so a skewed distribution can give fewer classes.
@@ -68,7 +71,7 @@ def quantile_classes(values: pd.Series, *, k: int = 5) -> tuple[pd.Series, Entri
     edges = np.unique(np.quantile(positive, np.linspace(0, 1, k + 1)))
     if len(edges) == 1:
         edges = np.array([edges[0], edges[0]])
-    colours = SEQUENTIAL[-(len(edges) - 1):] if len(edges) - 1 < len(SEQUENTIAL) else SEQUENTIAL
+    colours = ramp[-(len(edges) - 1):] if len(edges) - 1 < len(ramp) else ramp
     bins = np.clip(np.searchsorted(edges, positive, side="right") - 1, 0, len(edges) - 2)
     fills[positive.index] = [colours[b] for b in bins]
     labels = edge_labels(edges)
@@ -178,3 +181,87 @@ def colour_compounds(df: pd.DataFrame, mode: str) -> tuple[pd.Series, Entries, s
     m = MODES[mode]
     fills, entries = m.colour(df)
     return fills, entries, m.label
+
+
+# --- places at coarse zoom: a township (or community) choropleth of the mode's indicator
+# Single-hue ramps for amounts (ColorBrewer Blues 5 for shares; densities keep the compounds'
+# YlOrRd so "darker = more complaints" reads the same at every zoom). Heat has its own ramp.
+SHARE_RAMP = ("#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c")
+
+
+@dataclass(frozen=True)
+class AreaIndicator:
+    """What a place's colour means at coarse zoom for one colour mode."""
+
+    title: str
+    flagged: Callable[[pd.DataFrame], pd.Series] | None  # True / False / NaN (unknown) per compound
+
+    @property
+    def is_share(self) -> bool:
+        return self.flagged is not None
+
+
+def _flag(column: str, flagged_values) -> Callable[[pd.DataFrame], pd.Series]:
+    def flag(df: pd.DataFrame) -> pd.Series:
+        if column not in df.columns:
+            return pd.Series(np.nan, index=df.index)
+        values = df[column]
+        return values.isin(list(flagged_values)).astype(float).where(values.notna())
+    return flag
+
+
+def _governance_flag(df: pd.DataFrame) -> pd.Series:
+    if df.empty:
+        return pd.Series(dtype=float)
+    return df.apply(lambda r: float(len(governance_gaps(r)) > 0), axis=1)
+
+
+AREA_INDICATORS = {
+    "complaints": AreaIndicator("投诉密度（件/百户·月，按户数加权）", None),
+    "class": AreaIndicator("老旧小区、三无小区占比", _flag("compound_class", ("老旧小区", "三无小区"))),
+    "management": AreaIndicator("无专业化物业小区占比",
+                                _flag("management_mode", tuple(m for m in vocab.MANAGEMENT_MODES
+                                                              if m != "专业化物业"))),
+    "governance": AreaIndicator("有治理短板的小区占比", _governance_flag),
+    "evaluation": AreaIndicator("黑榜小区占比（已考评小区中）", _flag("eval_list", ("黑榜",))),
+    "fee_status": AreaIndicator("调价或降费程序中的小区占比",
+                                _flag("fee_status", tuple(s for s in FEE_STATUS_COLOURS if s != "无"))),
+    "credit": AreaIndicator("企业信用 A 级以下的小区占比（已评级中）", _flag("credit_grade", ("B", "C"))),
+}
+
+
+def area_values(df: pd.DataFrame, mode: str, *, by: str) -> pd.DataFrame:
+    """Per place (``by``: ``township_id`` or ``community_id``): ``value`` and ``known`` (compounds counted).
+
+    Unknowns stay out: a share counts only compounds whose state is known, the
+    density only compounds whose households are known; a place with none is NaN.
+    """
+    indicator = AREA_INDICATORS[mode]
+    if indicator.is_share:
+        flag = indicator.flagged(df)
+        grouped = pd.DataFrame({by: df[by], "flag": flag}).groupby(by)["flag"]
+        out = pd.DataFrame({"value": grouped.mean() * 100, "known": grouped.count()})
+    else:
+        known = df["complaint_density"].notna() & (df["households"] > 0)
+        w = df["households"].where(known)
+        frame = pd.DataFrame({by: df[by], "num": (df["complaint_density"] * w).where(known), "w": w})
+        sums = frame.groupby(by)[["num", "w"]].sum(min_count=1)
+        out = pd.DataFrame({"value": sums["num"] / sums["w"], "known": frame.groupby(by)["w"].count()})
+    return out.reset_index()
+
+
+def area_classes(values: pd.Series, mode: str) -> tuple[pd.Series, Entries]:
+    """Fill colours and legend entries for place values of ``mode`` (unknown: grey)."""
+    v = pd.to_numeric(values, errors="coerce")
+    if not AREA_INDICATORS[mode].is_share:
+        fills, entries = quantile_classes(v)
+    else:
+        edges = [0, 10, 20, 40, 60, 100.0001]
+        bins = np.clip(np.searchsorted(edges, v.fillna(0), side="right") - 1, 0, len(SHARE_RAMP) - 1)
+        fills = pd.Series([SHARE_RAMP[b] for b in bins], index=v.index, dtype=object)
+        labels = ["< 10 %", "10–20 %", "20–40 %", "40–60 %", "≥ 60 %"]
+        entries = list(zip(SHARE_RAMP, labels))
+    fills = fills.where(v.notna(), NO_DATA)
+    if v.isna().any():
+        entries = [*entries, (NO_DATA, "无已知数据")]
+    return fills, entries

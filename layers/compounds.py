@@ -12,14 +12,28 @@ HIGHLIGHT = {"weight": 3, "color": "#0d47a1"}
 
 def build_compound_layer(geojson: str, *, name: str = "住宅小区",
                          tooltip_fields: tuple[str, ...] = ("name",),
-                         tooltip_aliases: tuple[str, ...] = ("小区",)) -> folium.FeatureGroup:
+                         tooltip_aliases: tuple[str, ...] = ("小区",),
+                         min_zoom: float | None = None, legend: tuple[str, list] | None = None
+                         ) -> folium.FeatureGroup:
     """``geojson`` must carry ``id``, the tooltip fields (already escaped) and ``_fill``.
 
-    Compounds registered only by location (points) draw as small circles.
+    Compounds registered only by location (points) draw as small circles. With
+    ``min_zoom`` they show only from that zoom (below it a compound is a few pixels
+    and the place choropleth of ``layers.areas`` stands in); ``legend`` (title,
+    entries) then shows and hides with them.
     """
+    from layers.legend import Legend
+    from layers.panes import ZoomPane
+
     group = folium.FeatureGroup(name=name)
-    VectorLayer(geojson, style=STYLE, fill_property=FILL, highlight=HIGHLIGHT,
+    pane = None
+    if min_zoom is not None:
+        pane = "compounds"
+        ZoomPane(pane, min_zoom=min_zoom).add_to(group)
+    VectorLayer(geojson, style=STYLE, fill_property=FILL, highlight=HIGHLIGHT, pane=pane,
                 tooltip=tuple(zip(tooltip_fields, tooltip_aliases))).add_to(group)
+    if legend is not None:
+        Legend(*legend, pane=pane).add_to(group)
     return group
 
 
@@ -27,8 +41,11 @@ def build_selection_layer(selected, *, name: str) -> folium.FeatureGroup:
     """A thick outline around the selected compound(s) (a GeoDataFrame, WGS-84 or shifted)."""
     from layers.geojson import to_geojson
 
+    from layers.panes import ZoomPane
+
     group = folium.FeatureGroup(name=name)
-    VectorLayer(to_geojson(selected, properties=[]),
+    ZoomPane("selection").add_to(group)  # above the compounds and places, at every zoom
+    VectorLayer(to_geojson(selected, properties=[]), pane="selection",
                 style={"color": "#0d47a1", "weight": 4, "fill": False}, interactive=False).add_to(group)
     return group
 

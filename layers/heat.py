@@ -12,14 +12,13 @@ from __future__ import annotations
 import json
 
 import folium
-import folium.map
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 from jinja2 import Template
 
 from geo.binning import hex_bins
-from layers.colours import quantile_classes
+from layers.colours import HEAT_RAMP, quantile_classes
 from layers.vector import ScriptElement
 
 OPACITY = 0.6
@@ -36,7 +35,7 @@ def heat_frame(points: pd.DataFrame, *, radius_m: float = 250) -> gpd.GeoDataFra
 
 def heat_cells(hexes: gpd.GeoDataFrame) -> tuple[str, list[tuple[str, str]]]:
     """The compact JSON the heat layer draws (offsets, colours, cells) and the legend entries."""
-    fills, entries = quantile_classes(hexes["count"])
+    fills, entries = quantile_classes(hexes["count"], ramp=HEAT_RAMP)
     colours = [c for c, label in entries if label != "0"]
     if hexes.empty:
         return json.dumps({"offsets": [], "colours": [], "cells": []}), []
@@ -75,21 +74,20 @@ class HexLayer(ScriptElement):
         self.opacity = float(opacity)
 
 
-def build_heat_layer(cells_json: str, *, name: str, show: bool = True, m: folium.Map | None = None,
-                     max_zoom: float = 13.5) -> folium.FeatureGroup:
+def build_heat_layer(cells_json: str, *, name: str, show: bool = True,
+                     max_zoom: float | None = 13.5) -> folium.FeatureGroup:
     """The hexagons as one layer; clicks fall through to the compounds beneath.
 
-    With the map ``m`` given, the cells sit in their own pane under the compounds
-    and show only up to ``max_zoom``: heat is for seeing where complaints gather
-    across the county; zoomed in to compounds it would only veil their colours.
+    With ``max_zoom``, the cells sit in their own pane under the compounds and
+    show only up to that zoom: heat is for seeing where complaints gather across
+    the county; zoomed in to compounds it would only veil their colours.
     """
     group = folium.FeatureGroup(name=name, show=show)
     pane = None
-    if m is not None:
-        from layers.boundaries import zoom_range
+    if max_zoom is not None:
+        from layers.panes import ZoomPane
 
         pane = "heat"
-        folium.map.CustomPane(pane, z_index=390).add_to(m)  # below overlayPane (400): compounds on top
-        zoom_range(pane, 0, max_zoom).add_to(m)
+        ZoomPane(pane, max_zoom=max_zoom).add_to(group)  # z 390, below the compounds
     HexLayer(cells_json, pane=pane).add_to(group)
     return group

@@ -10,7 +10,12 @@ from layers.escape import escape_text
 
 
 class Legend(MacroElement):
-    """A legend box in a map corner; title and labels are escaped."""
+    """A legend box in a map corner; title and labels are escaped.
+
+    Added to a feature group, it shows only while that group is on the map (the
+    layer control or a swap by ``st_folium`` removes both); with ``pane``, only
+    while that zoom-ranged pane is shown (``layers.panes``).
+    """
 
     _template = Template("""
         {% macro script(this, kwargs) %}
@@ -22,17 +27,32 @@ class Legend(MacroElement):
                     + 'border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);font:12px/1.5 sans-serif;'
                     + 'max-height:45vh;overflow:auto';
                 div.innerHTML = {{ this.html_json }};
+                {%- if this.pane %}
+                div.setAttribute('data-pane', {{ this.pane|tojson }});
+                {%- endif %}
                 return div;
             };
-            legend.addTo({{ this._parent.get_name() }});
+            var owner = {{ this._parent.get_name() }};
+            if (owner instanceof L.Map) {
+                legend.addTo(owner);
+            } else {
+                owner.on('add', function () {
+                    legend.addTo(owner._map);
+                    if (owner._map._applyRangedPanes) { owner._map._applyRangedPanes(); }
+                });
+                owner.on('remove', function () { legend.remove(); });
+                if (owner._map) { legend.addTo(owner._map); }
+            }
         })();
         {% endmacro %}
     """)
 
-    def __init__(self, title: str, entries: list[tuple[str, str]], *, position: str = "bottomright"):
+    def __init__(self, title: str, entries: list[tuple[str, str]], *, position: str = "bottomright",
+                 pane: str | None = None):
         super().__init__()
         self._name = "Legend"
         self.position = position
+        self.pane = pane
         rows = "".join(
             f'<div><i style="display:inline-block;width:14px;height:10px;margin-right:6px;'
             f'background:{escape_text(colour)};border:1px solid #555"></i>{escape_text(label)}</div>'

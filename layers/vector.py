@@ -66,6 +66,9 @@ class VectorLayer(ScriptElement):
         {% macro script(this, kwargs) %}
         var {{ this.get_name() }} = L.geoJson(null, {
             interactive: {{ this.interactive }},
+            {%- if this.pane %}
+            pane: {{ this.pane_js }},
+            {%- endif %}
             style: function (f) {
                 var s = Object.assign({}, {{ this.style_js }}, (f.properties || {})._style || {});
                 if (s.dashArray === null) { delete s.dashArray; }
@@ -81,7 +84,7 @@ class VectorLayer(ScriptElement):
             },
             pointToLayer: function (f, latlng) {
                 var r = ((f.properties || {})._style || {}).radius || {{ this.point_radius }};
-                return L.circleMarker(latlng, {radius: r});
+                return L.circleMarker(latlng, {radius: r{% if this.pane %}, pane: {{ this.pane_js }}{% endif %}});
             },
             onEachFeature: function (f, layer) {
                 var p = f.properties || {};
@@ -113,9 +116,10 @@ class VectorLayer(ScriptElement):
     def __init__(self, geojson: str, *, style: dict, fill_property: str | None = None,
                  interactive: bool = True, tooltip: tuple[tuple[str, str], ...] = (),
                  highlight: dict | None = None, point_radius: float = 5, label_property: str | None = None,
-                 casing: bool = False):
+                 casing: bool = False, pane: str | None = None):
         super().__init__()
         self._name = "VectorLayer"
+        self.pane, self.pane_js = pane, _js(pane)
         self.label_js = _js(label_property) if label_property else ""
         self.casing = casing  # a white halo under each line, so it reads on dark fills
         text = geojson.strip()

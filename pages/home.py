@@ -7,17 +7,18 @@ from __future__ import annotations
 
 import folium
 import streamlit as st
-from streamlit_folium import st_folium
 
 from data import db, settings
 from layers.basemaps import BASEMAPS
 from layers.boundaries import build_boundary_layer, build_label_layer
 from layers.colours import MODES
-from layers.compounds import build_compound_layer
+from layers.areas import build_area_layer
+from layers.compounds import build_compound_layer, build_selection_layer
 from layers.heat import build_heat_layer
 from layers.legend import build_legend
 from layers.maps import make_map
 from ui import cache as cache
+from ui import mapview
 from ui import overview as panels
 from ui import state as state
 from ui.record import show_record_summary
@@ -38,10 +39,24 @@ panels.show_tiles(compounds, ov, period, top_n=int(settings.get(state.engine(), 
 if ov is not None:
     panels.show_alerts(ov)
 
+PAGE = "home"
+mapview.restore(PAGE, modes=MODES)
+pick = panels.take_pick(ov)
+if pick is not None:  # a table row: zoom the map to it, open its record
+    kind, picked_id = pick
+    if kind == "compound":
+        mapview.select(PAGE, picked_id)
+    bounds = (cache.compound_bounds(url, skey, picked_id, st.session_state.get("basemap", "none"))
+              if kind == "compound" else
+              cache.place_bounds(url, skey, "township", picked_id, st.session_state.get("basemap", "none")))
+    if bounds is not None:
+        mapview.move_to_bounds(PAGE, bounds)
+
 left, right = st.columns([3, 1])
 with right:
     mode = st.selectbox(t("colour_mode"), list(MODES), format_func=lambda k: MODES[k].label,
-                        key="colour_mode")
+                        key="home_mode")
+    heat = st.toggle(t("heat_view"), key="home_heat", help=t("heat_view_help"), disabled=period is None)
     basemap = st.selectbox(t("basemap"), list(BASEMAPS), format_func=lambda k: BASEMAPS[k].label,
                            key="basemap")
     key = settings.get(state.engine(), "tianditu_key") or st.secrets.get("tianditu_key", "") \
@@ -54,8 +69,8 @@ with left:
     county = cache.load_outline(url, "county", (None, None), basemap)
     towns, comms, grids = (cache.load_outline(url, level, skey, basemap)
                            for level in ("township", "community", "grid"))
-    comp_json, entries, legend_title = cache.load_compound_geojson(url, skey, pkey, mode, basemap)
     in_town = scope.township_id is not None
+    # the base map: frame, outlines, labels; the same script whatever the mode, heat or selection
     m = make_map(towns.bounds if in_town or county.bounds is None else county.bounds, basemap=basemap,
                  tianditu_key=key, custom_url=settings.get(state.engine(), "custom_tile_url"), height_px=620)
     if not in_town:
@@ -65,27 +80,55 @@ with left:
     build_boundary_layer(comms.geojson, level="community", name=t("layer_communities"),
                          show=in_town).add_to(m)
     build_boundary_layer(grids.geojson, level="grid", name=t("layer_grids"), show=False).add_to(m)
-    if period:
-        heat_json, heat_entries = cache.load_heat_cells(url, skey, pkey, basemap)
-        build_heat_layer(heat_json, name=t("cmp_heat"), m=m).add_to(m)
-        build_legend(f"{t('cmp_heat')}（件/六边形）", heat_entries, position="bottomleft").add_to(m)
-    build_compound_layer(comp_json, name=t("layer_compounds")).add_to(m)
     build_label_layer(towns.labels, name=t("layer_township_labels"), m=m).add_to(m)
     build_label_layer(comms.labels, name=t("layer_community_labels"), level="community", size_px=11,
                       m=m).add_to(m)
-    build_legend(legend_title, entries).add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
-    out = st_folium(m, key="home_map", height=620, use_container_width=True,
-                    returned_objects=["last_active_drawing"])
+
+    # what changes: places (coarse zoom) or compounds (once big enough to see), or heat; the selection
+    comp_json, entries, legend_title = cache.load_compound_geojson(url, skey, pkey, mode, basemap)
+    places = cache.load_places(url, skey, pkey, mode, basemap)
+    layers = []
+    if heat and period:
+        heat_json, heat_entries = cache.load_heat_cells(url, skey, pkey, basemap)
+        heat_layer = build_heat_layer(heat_json, name=t("cmp_heat"), max_zoom=places.visible_zoom - 0.25)
+        build_legend(t("heat_legend"), heat_entries, position="bottomleft", pane="heat").add_to(heat_layer)
+        layers.append(heat_layer)
+    else:
+        layers.append(build_area_layer(places.geojson, name=t("layer_places"), legend_title=places.title,
+                                       entries=places.entries, max_zoom=places.visible_zoom - 0.25))
+    layers.append(build_compound_layer(comp_json, name=t("layer_compounds"), min_zoom=places.visible_zoom,
+                                       legend=(legend_title, entries)))
+    chosen = mapview.selected(PAGE)
+    if chosen is not None:
+        outline = cache.load_compound_outline(url, skey, chosen, basemap)
+        if outline is not None:
+            layers.append(build_selection_layer(outline, name=t("cmp_selected")))
+    out = mapview.show(m, PAGE, layers=layers, height=620, base_signature=(basemap, skey))
+    st.caption(t("zoom_hint").format(zoom=places.visible_zoom))
+
+props = mapview.clicked_properties(out, PAGE)
+if props.get("id") is not None:
+    mapview.select(PAGE, int(props["id"]))
+    st.rerun()
+if props.get("place_id") is not None:  # a place at coarse zoom: zoom into it
+    bounds = cache.place_bounds(url, skey, "community" if in_town else "township", int(props["place_id"]),
+                                basemap)
+    if bounds is not None:
+        mapview.move_to_bounds(PAGE, bounds)
+        st.rerun()
+mapview.write_url(PAGE, mode=mode, heat=heat)
 
 with right:
     st.subheader(t("record"))
-    clicked = (out or {}).get("last_active_drawing") or {}
-    compound_id = (clicked.get("properties") or {}).get("id")
-    if compound_id is None:
+    chosen = mapview.selected(PAGE)
+    if chosen is None:
         st.caption(t("click_hint"))
     else:
-        show_record_summary(compounds, int(compound_id))
+        show_record_summary(compounds, int(chosen))
+        st.page_link("pages/compounds.py", label=t("open_full_record"), icon=":material/apartment:",
+                     query_params={"compound": str(chosen), "mode": mode})
+    mapview.share_button(PAGE)
 
 st.subheader(t("overview_tables"))
 if ov is None:

@@ -42,12 +42,20 @@ def open_page(path: str | None = None, *, user: str | None = "leader", timeout: 
 
 
 def map_args(at: AppTest, nth: int = 0) -> dict:
-    """The ``nth`` folium map of the page as st_folium sends it: ``script``, ``js_links``, ``css_links``."""
+    """The ``nth`` folium map of the page as st_folium sends it: ``script``, ``js_links``, ``css_links``.
+
+    ``script`` here is everything the map draws: the base map's script and the
+    layers swapped in with ``feature_group_to_add`` (``feature_group``);
+    ``base_script`` is the base map's alone.
+    """
     import json
 
     maps = [el for el in at.main if getattr(el, "type", "") == "component_instance"]
     assert len(maps) > nth, f"{len(maps)} map(s) on the page"
-    return json.loads(maps[nth].proto.json_args)
+    args = json.loads(maps[nth].proto.json_args)
+    args["base_script"] = args["script"]
+    args["script"] = args["script"] + (args.get("feature_group") or "")
+    return args
 
 
 def packed_features(script: str) -> list[dict]:

@@ -48,6 +48,7 @@ def _metric(at, label_start: str):
 
 
 def _script(at) -> str:
+    """The base map's script and the swappable layers (mode, heat, selection) together."""
     return apptest.map_args(at)["script"]
 
 
@@ -175,11 +176,29 @@ def test_township_user_sees_only_its_own_rows(open_app, demo):
 
 
 # --------------------------------------------------------------------------- the map
+def _named(name: str, script: str) -> bool:
+    return f'"{name}"' in script or f"'{name}'" in script or json.dumps(name) in script
+
+
 def test_every_boundary_level_is_switchable_at_county_scope(open_app):
-    script = _script(open_app())
-    for name in ("县界", "镇街边界", "社区边界", "网格边界", "镇街名称", "社区名称", "住宅小区", "诉求热力"):
-        assert f'"{name}"' in script or f"'{name}'" in script or json.dumps(name) in script, name
-    assert "labels_community" in script and "labels_township" in script  # zoom-ranged label panes
+    base = apptest.map_args(open_app())["base_script"]
+    for name in ("县界", "镇街边界", "社区边界", "网格边界", "镇街名称", "社区名称"):
+        assert _named(name, base), name
+    assert "labels_community" in base and "labels_township" in base  # zoom-ranged label panes
+
+
+def test_mode_heat_and_selection_are_swapped_in_without_changing_the_base_map(open_app, demo):
+    """The base map's script is the same whatever the mode, heat or selection: st_folium keeps the
+    map (and the user's zoom) and swaps only ``feature_group``."""
+    _, engine, _ = demo
+    first = apptest.map_args(open_app())
+    compound = int(queries.compounds(engine, COUNTY)["id"].iloc[0])
+    other = apptest.map_args(open_app(home_mode="evaluation", home_heat=True, home_selected=compound))
+    assert first["base_script"] == other["base_script"]
+    assert first["feature_group"] != other["feature_group"]
+    assert apptest.packed_features(first["feature_group"])  # the compounds
+    assert '"heat"' in other["feature_group"] and '"heat"' not in first["feature_group"]
+    assert '"areas"' in first["feature_group"] and '"compounds"' in first["feature_group"]
 
 
 def test_the_map_carries_every_compound_packed(open_app, demo):
@@ -193,7 +212,7 @@ def test_the_map_carries_every_compound_packed(open_app, demo):
 
 @pytest.mark.parametrize("mode, words", [("evaluation", "黑榜"), ("credit", "级"), ("fee_status", "表决中")])
 def test_evaluation_colour_modes_have_their_data_on_the_overview(open_app, mode, words):
-    at = open_app(colour_mode=mode)
+    at = open_app(home_mode=mode)
     script = _script(at)
     assert "无数据" not in script
     assert json.dumps(words, ensure_ascii=False)[1:-1] in script

@@ -70,7 +70,7 @@ def test_home_metrics_and_township_table(app):
 
 @pytest.mark.parametrize("mode", ["complaints", "class", "management"])
 def test_colour_modes_change_the_legend(app, mode):
-    app.selectbox(key="colour_mode").set_value(mode).run()
+    app.selectbox(key="home_mode").set_value(mode).run()
     assert not app.exception
     script = _map_args(app)["script"]
     from layers.colours import MODES

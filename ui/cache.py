@@ -169,6 +169,70 @@ def load_compound_geojson(url: str, scope: ScopeKey, period: PeriodKey | None, m
     return text, entries, title
 
 
+class Places(NamedTuple):
+    """The coarse-zoom map: places filled by the mode's indicator, ready to draw."""
+
+    geojson: str
+    entries: list
+    title: str
+    visible_zoom: float  # from here on the compounds are big enough to see
+
+
+@st.cache_data(show_spinner=False)
+def load_places(url: str, scope: ScopeKey, period: PeriodKey | None, mode: str, basemap: str) -> Places:
+    """Townships (communities, within one township) filled by ``mode``'s indicator over their compounds."""
+    from layers.colours import AREA_INDICATORS, area_classes, area_values
+    from geo.projection import to_metric
+    from layers.panes import visible_zoom
+
+    frame = compound_frame(url, scope, period)
+    if mode in INDICATOR_MODES:
+        frame = frame.merge(load_indicators(url, scope, period), on="id", how="left")
+    level, by = ("community", "community_id") if scope[0] is not None else ("township", "township_id")
+    _, places = load_outline_geojson(url, level, scope, "none")
+    values = area_values(frame, mode, by=by).set_index(by)
+    indicator = AREA_INDICATORS[mode]
+    places = places.assign(place_id=places["id"], value=places["id"].map(values["value"]),
+                           known=places["id"].map(values["known"]).fillna(0).astype(int))
+    fills, entries = area_classes(places["value"], mode)
+    unit = " %" if indicator.is_share else " 件/百户·月"
+    text = [("无已知数据" if v != v else f"{v:.1f}{unit}") + f"（{k} 个小区）"
+            for v, k in zip(places["value"], places["known"])]
+    places = for_basemap(places.assign(_fill=fills, value_text=text), basemap)
+    geojson = gj.to_geojson(places, properties=["place_id", "name", "value_text", "_fill"],
+                            text=("name", "value_text"), simplify_tolerance_m=20)
+    drawn = frame[frame.geometry.notna() & ~frame.geometry.is_empty]
+    widths = to_metric(drawn).geometry.area.pow(0.5) if len(drawn) else []
+    lat = float((drawn.total_bounds[1] + drawn.total_bounds[3]) / 2) if len(drawn) else 35.0
+    return Places(geojson, entries, indicator.title, visible_zoom(widths, lat=lat))
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def load_compound_outline(url: str, scope: ScopeKey, compound_id: int, basemap: str):
+    """One compound of the scope as a GeoDataFrame in the basemap's datum, or None (not in scope)."""
+    frame = load_compounds(url, scope)
+    chosen = frame[(frame["id"] == compound_id) & frame.geometry.notna()][["id", "geometry"]]
+    return for_basemap(chosen, basemap) if len(chosen) else None
+
+
+def compound_bounds(url: str, scope: ScopeKey, compound_id: int, basemap: str, *, margin_m: float = 150):
+    """The compound's bounds with a margin, in the basemap's datum (None: not in scope)."""
+    outline = load_compound_outline(url, scope, compound_id, basemap)
+    if outline is None:
+        return None
+    from geo.projection import to_metric
+
+    metric = to_metric(outline)
+    return tuple(metric.buffer(margin_m).to_crs(outline.crs).total_bounds)
+
+
+def place_bounds(url: str, scope: ScopeKey, level: str, place_id: int, basemap: str):
+    """A township's or community's bounds in the basemap's datum (None: not in scope or no outline)."""
+    _, frame = load_outline_geojson(url, level, scope, basemap)
+    chosen = frame[(frame["id"] == place_id) & frame.geometry.notna()]
+    return tuple(chosen.total_bounds) if len(chosen) else None
+
+
 @st.cache_data(show_spinner=False)
 def load_heat_cells(url: str, scope: ScopeKey, period: PeriodKey, basemap: str,
                       categories: tuple[str, ...] | None = None,

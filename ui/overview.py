@@ -79,8 +79,44 @@ def show_alerts(ov) -> None:
     st.caption(t("alert_rule"))
 
 
+# The tables whose rows select on the map: tab → (what a row is, the id column of its frame)
+PICKABLE = {"tab_township_ladder": ("township", "township_id"), "tab_top_list": ("compound", "project_id"),
+            "tab_black_list": ("compound", "compound_id")}
+
+
+def _frames(ov) -> dict:
+    return {"tab_township_ladder": ov.townships, "tab_top_list": ov.top_list, "tab_black_list": ov.black_list}
+
+
+def take_pick(ov) -> tuple[str, int] | None:
+    """A row selected in one of the tables since the last run: ``("compound"|"township", id)``.
+
+    Read before the map is drawn (the selection is in session state already), so
+    the same run zooms the map to the row and opens its record.
+    """
+    if ov is None:
+        return None
+    frames = _frames(ov)
+    for name, (kind, column) in PICKABLE.items():
+        rows = ((st.session_state.get(f"pick_{name}") or {}).get("selection") or {}).get("rows") or []
+        marker = (name, tuple(rows))
+        if not rows or st.session_state.get(f"picked_{name}") == marker:
+            continue
+        st.session_state[f"picked_{name}"] = marker
+        frame = frames[name]
+        if column in frame.columns and rows[0] < len(frame):
+            value = frame.iloc[rows[0]][column]
+            if pd.notna(value):
+                return kind, int(value)
+    return None
+
+
 def show_tables(ov) -> None:
-    """Township ladder, top list, black list and target progress, each with its Excel download."""
+    """Township ladder, top list, black list and target progress, each with its Excel download.
+
+    A row of the first three is selectable: it zooms the map to the township or
+    compound and opens the compound's record (:func:`take_pick`).
+    """
     target = ov.target_table.assign(met=ov.target_table["met"].map(yes_no),
                                     ytd_met=ov.target_table["ytd_met"].map(yes_no))
     tables = [("tab_township_ladder", ov.townships.drop(columns=["township_id", "households", "action"])),
@@ -91,12 +127,16 @@ def show_tables(ov) -> None:
         with tab:
             if name == "tab_township_ladder":
                 st.caption(t("township_table_note").format(month=ov.month))
+            if name in PICKABLE:
+                st.caption(t("pick_row_hint"))
             shown = frame.rename(columns=headers(frame.columns))
             config = {headers([c])[c]: st.column_config.NumberColumn(format="percent")
                       for c in ("yoy_pct", "change", "ytd_change") if c in frame.columns}
             config |= {headers([c])[c]: st.column_config.TextColumn(width="medium")
                        for c in ("ladder_action", "consequence") if c in frame.columns}
-            st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
+            pick = {"on_select": "rerun", "selection_mode": "single-row", "key": f"pick_{name}"} \
+                if name in PICKABLE else {}
+            st.dataframe(shown, hide_index=True, width="stretch", column_config=config, **pick)
             label = t(name) if name != "tab_black_list" else f"{t(name)} {ov.quarter or ''}"
             state.download_xlsx(t("download_xlsx"), shown, key=f"dl_{name}", sheet_name=t(name)[:31],
                                 file_name=f"{label.strip()}_{ov.month}.xlsx".replace(" ", "_"))

@@ -53,6 +53,21 @@ TEXT: dict[str, tuple[str, str]] = {
     "layer_grids": ("网格边界", "Grids"),
     "layer_community_labels": ("社区名称", "Community names"),
     "layer_compounds": ("住宅小区", "Compounds"),
+    "layer_places": ("镇街（社区）着色", "Townships (communities) by indicator"),
+    "heat_view": ("诉求热力视图", "Complaint heat view"),
+    "heat_view_help": ("按六边形汇总本期诉求的位置，替代镇街着色；放大到小区级别后显示小区颜色。",
+                       "Complaints of the period binned into hexagons, instead of the township colours; "
+                       "zoomed in, the compounds show their colours."),
+    "heat_legend": ("诉求热力（件/六边形）", "Complaint heat (per hexagon)"),
+    "zoom_hint": ("全县视图按镇街（镇街内按社区）着色；放大到第 {zoom:g} 级以上显示各小区。点击镇街可放大。",
+                  "At county zoom the townships (communities within a township) are coloured; from zoom "
+                  "{zoom:g} on, each compound shows. Click a township to zoom in."),
+    "open_full_record": ("打开完整小区档案", "Open the full compound record"),
+    "share_view": ("分享当前视图", "Share this view"),
+    "share_view_hint": ("复制下面的链接发给同事：打开后（登录后）显示同样的位置、着色方式和小区。",
+                        "Copy this link for a colleague: it opens (after sign-in) the same place, colours "
+                        "and compound."),
+    "pick_row_hint": ("点击一行，地图将定位到该镇街或小区。", "Select a row to show it on the map."),
     "click_hint": ("点击地图上的小区查看档案。", "Click a compound on the map to see its record."),
     "record": ("小区档案", "Compound record"),
     "township_table": ("镇街统计", "Townships"),

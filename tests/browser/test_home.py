@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
-from helpers import save_screenshot, wait_for_text
+from helpers import FILLS_JS, open_as, save_screenshot, wait_for_app, wait_for_map, wait_for_text
 
 # Centre of the first compound in container pixels, plus its name, computed by Leaflet itself.
 _FIRST_COMPOUND_JS = """() => {
@@ -79,7 +79,7 @@ def test_overview_kpis_alerts_and_switchable_outlines(page, open_app, wait_for_m
         assert words in body, words
     assert any(w in body for w in ("工作提醒", "党（工）委书记公开承诺", "县专班集中谈话", "没有诉求同比上升的镇街"))
     overlays = {o["name"]: o["on"] for o in state.frame.evaluate(_OVERLAYS_JS)}
-    for name in ("县界", "镇街边界", "社区边界", "网格边界", "镇街名称", "社区名称", "住宅小区"):
+    for name in ("县界", "镇街边界", "社区边界", "网格边界", "镇街名称", "社区名称"):
         assert name in overlays, overlays
     assert overlays["镇街边界"] and not overlays["社区边界"] and not overlays["网格边界"]
     # switching the community outlines on draws them
@@ -90,9 +90,11 @@ def test_overview_kpis_alerts_and_switchable_outlines(page, open_app, wait_for_m
     after = wait_for_map(page, min_paths=before + 10, timeout_s=30)
     assert after.layers > before
     page.mouse.move(5, 5)
-    assert _heat_display(state.frame, None) == ""  # the heat shows at the county view …
-    assert _heat_display(state.frame, 15) == "none"  # … and gives way to the compounds zoomed in
-    _heat_display(state.frame, "home")
+    # at county zoom the townships are coloured and the compounds (a few pixels) wait …
+    assert _pane_display(state.frame, None) == {"areas": "", "compounds": "none", "heat": None}
+    # … zoomed in, the compounds take over
+    assert _pane_display(state.frame, 15) == {"areas": "none", "compounds": "", "heat": None}
+    _pane_display(state.frame, "home")
     save_screenshot(page, "overview")
     _save_whole_page(page, "overview_full")
 
@@ -114,21 +116,107 @@ def test_compound_record_shows_ranking_and_lists(page, open_app, wait_for_map):
     _save_whole_page(page, "compound_record_full")
 
 
-def _heat_display(frame, zoom) -> str:
-    """Zoom the map (None: leave it, "home": back to where it opened) and read the heat pane's display."""
+_MAP_JS = """(() => {
+    for (const key of Object.getOwnPropertyNames(window)) {
+        let v; try { v = window[key]; } catch (e) { continue; }
+        if (v instanceof window.L.Map) return v;
+    }
+    return null;
+})()"""
+
+
+def _pane_display(frame, zoom) -> dict:
+    """Zoom the map (None: leave it, "home": back to where it opened); the display of each ranged pane."""
     return frame.evaluate("""async zoom => {
-        for (const key of Object.getOwnPropertyNames(window)) {
-            let v; try { v = window[key]; } catch (e) { continue; }
-            if (!(v instanceof window.L.Map)) continue;
-            if (zoom === "home") { zoom = v.options.zoom; }
-            if (zoom !== null && zoom !== undefined) {
-                await new Promise(done => { v.once('zoomend', done); v.setZoom(zoom, {animate: false}); });
-            }
-            const pane = v.getPane('heat');
-            return pane ? pane.style.display : 'no heat pane';
+        const v = MAP;
+        if (zoom === "home") { zoom = v.options.zoom; }
+        if (zoom !== null && zoom !== undefined) {
+            await new Promise(done => { v.once('zoomend', done); v.setZoom(zoom, {animate: false}); });
         }
-        return 'no map';
-    }""", zoom)
+        const out = {};
+        for (const name of ["areas", "compounds", "heat"]) {
+            const pane = v.getPane(name);
+            out[name] = pane ? pane.style.display : null;
+        }
+        return out;
+    }""".replace("MAP", _MAP_JS), zoom)
+
+
+def _zoom(page) -> float:
+    frame = wait_for_map(page, min_paths=1, timeout_s=60).frame
+    return frame.evaluate("() => MAP.getZoom()".replace("MAP", _MAP_JS))
+
+
+def _choose(page, label: str, option: str) -> None:
+    """Pick ``option`` in the selectbox ``label`` (a rerun may close the list once: open it again)."""
+    for _ in range(3):
+        page.locator("[data-testid=stSelectbox]").filter(has_text=label).first.click()
+        try:
+            page.get_by_role("option", name=option).click(timeout=5_000)
+            return
+        except Exception:  # noqa: BLE001 - the list closed under a rerun
+            wait_for_app(page)
+    raise AssertionError(f"could not choose {option} in {label}")
+
+
+def test_zoom_and_place_are_kept_across_a_mode_change(page, open_app, wait_for_map):
+    open_app()
+    state = wait_for_map(page, min_paths=600, timeout_s=90)
+    county_zoom = _pane_display(state.frame, None) and state.frame.evaluate("() => MAP.getZoom()"
+                                                                             .replace("MAP", _MAP_JS))
+    _pane_display(state.frame, 15)
+    page.wait_for_function("() => window.location.search.includes('z=15')", timeout=30_000)
+    page.wait_for_timeout(1000)
+    wait_for_app(page)
+    _choose(page, "着色方式", "管理模式")
+    page.wait_for_function("() => window.location.search.includes('mode=management')", timeout=60_000)
+    wait_for_app(page)
+    page.wait_for_timeout(1500)  # the swapped layers are drawn
+    assert _zoom(page) == 15 != county_zoom
+    assert "z=15" in page.url and "mode=management" in page.url
+    fills = wait_for_map(page, min_paths=600, timeout_s=60).frame.evaluate(FILLS_JS)
+    assert "管理模式" in fills["legend"]
+
+
+def test_a_shared_view_is_restored_after_sign_in(page, app_url, demo_db_url, wait_for_map):
+    from data import db, queries
+    from data.scope import COUNTY
+
+    compounds = queries.compounds(db.make_engine(demo_db_url), COUNTY)
+    chosen = compounds.iloc[5]
+    point = chosen.geometry.representative_point()
+    link = f"?mode=management&lat={point.y:.5f}&lon={point.x:.5f}&z=16&compound={int(chosen['id'])}"
+    open_as(page, app_url, link, user="leader")  # the sign-in page first, then the view
+    body = wait_for_text(page, str(chosen["name"]), "管理模式", timeout_s=90)
+    assert "小区类型" in body  # the record panel of that compound
+    wait_for_map(page, min_paths=600, timeout_s=60)
+    page.wait_for_timeout(1500)
+    assert _zoom(page) == 16
+    assert "mode=management" in page.url and f"compound={int(chosen['id'])}" in page.url
+    save_screenshot(page, "home_shared_view")
+
+
+def test_a_row_of_the_top_list_selects_the_compound_on_the_map(page, open_app, wait_for_map):
+    open_app()
+    wait_for_map(page, min_paths=600, timeout_s=90)
+    county_zoom = _zoom(page)
+    page.get_by_role("tab", name="本月上榜小区").click()
+    grid = page.locator("[data-testid=stDataFrame]").filter(visible=True).first
+    grid.scroll_into_view_if_needed()
+    page.wait_for_timeout(800)
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 12, box["y"] + 35 + 17)  # the first row's selection marker
+    page.wait_for_function("() => window.location.search.includes('compound=')", timeout=60_000)
+    wait_for_app(page)
+    page.wait_for_timeout(1500)
+    assert _zoom(page) > county_zoom + 2  # the map moved to the compound
+    body = page.inner_text("body")
+    assert "小区类型" in body and "打开完整小区档案" in body
+    frame = wait_for_map(page, min_paths=600, timeout_s=60).frame
+    outlined = frame.evaluate("() => Object.values(MAP._layers).filter(l => l.options && "
+                              "l.options.pane === 'selection' && l.feature).length".replace("MAP", _MAP_JS))
+    assert outlined == 1  # the selected compound is outlined
+    save_screenshot(page, "home_row_selected")
 
 
 def _save_whole_page(page, name: str) -> None:
