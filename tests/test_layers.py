@@ -200,3 +200,65 @@ def test_vector_layer_embeds_text_once_and_cannot_close_the_script():
     assert "</script><img" not in html and "onerror=alert(1)>" not in html
     assert html.count("#ff0000") == 1          # no per-feature style switch
     assert "L.geoJson(null" in html
+
+
+# --------------------------------------------------------------------------- scale-aware map
+def test_area_values_leave_unknowns_out_of_shares_and_densities():
+    from layers.colours import area_values
+
+    df = pd.DataFrame({
+        "township_id": [1, 1, 1, 2, 2],
+        "management_mode": ["专业化物业", "无物业", None, None, None],
+        "complaint_density": [1.0, 3.0, float("nan"), 2.0, float("nan")],
+        "households": [100, 300, None, 50, None],
+    })
+    shares = area_values(df, "management", by="township_id").set_index("township_id")
+    assert shares.loc[1, "value"] == pytest.approx(50.0)  # 1 of the 2 known, not 1 of 3
+    assert shares.loc[1, "known"] == 2
+    assert pd.isna(shares.loc[2, "value"]) and shares.loc[2, "known"] == 0  # unknown, not 0 %
+    density = area_values(df, "complaints", by="township_id").set_index("township_id")
+    assert density.loc[1, "value"] == pytest.approx((1 * 100 + 3 * 300) / 400)  # weighted by households
+    assert density.loc[2, "value"] == pytest.approx(2.0)
+
+
+@pytest.mark.parametrize("value, colour", [(0.0, "#eff3ff"), (9.99, "#eff3ff"), (10.0, "#bdd7e7"),
+                                           (39.99, "#6baed6"), (60.0, "#08519c"), (100.0, "#08519c")])
+def test_area_share_classes_at_their_edges(value, colour):
+    from layers.colours import area_classes
+
+    fills, entries = area_classes(pd.Series([value]), "management")
+    assert fills.iloc[0] == colour
+
+
+def test_unknown_place_is_grey_and_said_so():
+    from layers.colours import NO_DATA, area_classes
+
+    fills, entries = area_classes(pd.Series([20.0, float("nan")]), "evaluation")
+    assert fills.iloc[1] == NO_DATA and (NO_DATA, "无已知数据") in entries
+
+
+@pytest.mark.parametrize("width_m, zoom", [(100, 13.5), (50, 14.5), (400, 11.5), (2000, 11.0), (5, 15.0)])
+def test_compounds_show_from_the_zoom_where_the_median_is_eight_pixels_wide(width_m, zoom):
+    from layers.panes import visible_zoom
+
+    assert visible_zoom([width_m] * 3, lat=35.0) == zoom
+
+
+def test_heat_has_its_own_ramp_apart_from_the_compound_colours():
+    from layers.colours import CATEGORICAL, HEAT_RAMP, SEQUENTIAL
+
+    assert not set(HEAT_RAMP) & (set(SEQUENTIAL) | set(CATEGORICAL))
+
+
+def test_a_legend_in_a_swapped_layer_follows_it_on_and_off():
+    import folium
+
+    from layers.compounds import build_compound_layer
+    from layers.maps import make_map
+
+    m = make_map((116.2, 35.0, 116.4, 35.1))
+    fc = '{"type":"FeatureCollection","features":[]}'
+    build_compound_layer(fc, name="住宅小区", min_zoom=13, legend=("图例", [("#fff", "一类")])).add_to(m)
+    html = m.get_root().render()
+    assert "owner.on('remove'" in html and 'data-pane' in html and '"compounds"' in html
+    assert "_rangedPanes" in html

@@ -119,7 +119,7 @@ def build_map(layers: dict) -> str:
     build_boundary_layer(layers["towns"], level="township", name="镇街边界").add_to(m)
     build_boundary_layer(layers["comms"], level="community", name="社区边界", show=False).add_to(m)
     build_boundary_layer(layers["grids"], level="grid", name="网格边界", show=False).add_to(m)
-    build_heat_layer(layers["heat"], name="诉求热力", m=m).add_to(m)
+    build_heat_layer(layers["heat"], name="诉求热力").add_to(m)
     build_legend("诉求热力", layers["heat_legend"], position="bottomleft").add_to(m)
     build_compound_layer(layers["compounds"], name="住宅小区").add_to(m)
     build_label_layer(layers["town_labels"], name="镇街名称", m=m).add_to(m)
