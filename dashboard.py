@@ -14,7 +14,7 @@ import streamlit as st
 from data import db
 from layers import offline
 from ui import state as state
-from ui.nav import LOGIN, PAGES, available
+from ui.nav import LOGIN, PAGES, available, landing
 from ui.text import t
 
 
@@ -62,7 +62,7 @@ if account is None and state.login_required():
 pages = available(account.role if account else None)
 if not pages:  # a role without pages (deny by default) still gets the sign-in page
     pages = [LOGIN]
-default = next((p for p in pages if p.default), pages[0])
+default = landing(account.role if account else None, pages)
 entries = [st.Page(p.path, title=t(p.title_key), icon=p.icon, default=p is default) for p in pages]
 nav = st.navigation(entries)
 destination = state.take_destination()

@@ -115,6 +115,43 @@ class Period:
         return first if first == final else f"{first} 至 {final}"
 
 
+# 统计期 presets, one click each in the sidebar; anchored on the latest month with data
+PERIOD_PRESETS = ("this_month", "last_month", "this_quarter", "last_quarter", "last_12", "year_to_date",
+                  "custom")
+
+
+def _month_add(year: int, month: int, n: int) -> tuple[int, int]:
+    index = year * 12 + (month - 1) + n
+    return index // 12, index % 12 + 1
+
+
+def preset_months(preset: str, latest: str, *, earliest: str | None = None) -> tuple[str, str]:
+    """``(first, last)`` months (``YYYY-MM``) of a preset, anchored on ``latest`` (the newest data month).
+
+    本月 is ``latest``; 上月 the month before; 本季度 its quarter up to ``latest``;
+    上季度 the whole quarter before; 近12个月 the twelve months to ``latest``; 本年累计
+    January to ``latest``. ``earliest`` (the oldest data month) clips the start.
+    ``custom`` has no range of its own (the caller's slider decides).
+    """
+    y, m = _parse_month(latest)
+    quarter_start = (m - 1) // 3 * 3 + 1
+    ranges = {
+        "this_month": ((y, m), (y, m)),
+        "last_month": (_month_add(y, m, -1), _month_add(y, m, -1)),
+        "this_quarter": ((y, quarter_start), (y, m)),
+        "last_quarter": (_month_add(y, quarter_start, -3), _month_add(y, quarter_start, -1)),
+        "last_12": (_month_add(y, m, -11), (y, m)),
+        "year_to_date": ((y, 1), (y, m)),
+    }
+    if preset not in ranges:
+        raise ValueError(f"未知的统计期：{preset!r}")
+    (fy, fm), (ly, lm) = ranges[preset]
+    first, last = f"{fy:04d}-{fm:02d}", f"{ly:04d}-{lm:02d}"
+    if earliest is not None:
+        first, last = max(first, earliest), max(last, earliest)
+    return first, last
+
+
 def _parse_month(text: str) -> tuple[int, int]:
     try:
         y, m = text.strip().split("-")

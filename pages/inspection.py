@@ -35,7 +35,8 @@ st.caption(t("insp_caption"))
 if state.is_demo():
     st.info(t("demo_note"), icon=":material/science:")
 tab_draw, tab_verify, tab_results, tab_public, tab_reg = st.tabs(
-    [t("insp_tab_draw"), t("insp_tab_verify"), t("insp_tab_results"), t("insp_tab_public"), t("insp_tab_registers")])
+    [t("insp_tab_draw"), t("insp_tab_verify"), t("insp_tab_results"), t("insp_tab_public"), t("insp_tab_registers")],
+    default=t("insp_tab_results") if state.role() == "inspector" else None)  # an inspector's own checks first
 
 with tab_draw:
     window = int(settings.get(engine, "inspection_complaint_window_months"))

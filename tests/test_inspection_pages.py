@@ -122,3 +122,12 @@ def test_pages_switch_to_english(open_page):
     assert at.title[0].value == "Random spot checks"
     at = open_page("pages/enforcement.py", lang="en")
     assert at.title[0].value == "Joint enforcement"
+
+
+def test_an_inspector_lands_on_the_checks_not_the_county_overview(open_page):
+    from ui.nav import available, landing
+
+    assert landing("inspector", available("inspector")).path == "pages/inspection.py"
+    assert landing("leader", available("leader")).path == "pages/home.py"
+    at = open_page(None, user="inspector1")
+    assert at.title and at.title[0].value.startswith("双随机"), [x.value for x in at.title]

@@ -77,3 +77,37 @@ def test_mask_phone(phone, masked):
 ])
 def test_mask_name(name, masked):
     assert mask_name(name) == masked
+
+
+# --------------------------------------------------------------------------- period presets
+@pytest.mark.parametrize("preset, latest, expected", [
+    ("this_month", "2026-10", ("2026-10", "2026-10")),
+    ("last_month", "2026-10", ("2026-09", "2026-09")),
+    ("last_month", "2026-01", ("2025-12", "2025-12")),  # across the year end
+    ("this_quarter", "2026-10", ("2026-10", "2026-10")),
+    ("this_quarter", "2026-12", ("2026-10", "2026-12")),
+    ("last_quarter", "2026-10", ("2026-07", "2026-09")),
+    ("last_quarter", "2026-02", ("2025-10", "2025-12")),
+    ("last_12", "2026-10", ("2025-11", "2026-10")),
+    ("last_12", "2026-12", ("2026-01", "2026-12")),
+    ("year_to_date", "2026-10", ("2026-01", "2026-10")),
+    ("year_to_date", "2026-01", ("2026-01", "2026-01")),
+])
+def test_period_presets(preset, latest, expected):
+    from data.scope import preset_months
+
+    assert preset_months(preset, latest) == expected
+
+
+def test_period_presets_start_no_earlier_than_the_data():
+    from data.scope import preset_months
+
+    assert preset_months("last_12", "2024-05", earliest="2024-03") == ("2024-03", "2024-05")
+    assert preset_months("last_month", "2024-03", earliest="2024-03") == ("2024-03", "2024-03")
+
+
+def test_custom_has_no_range_of_its_own():
+    from data.scope import preset_months
+
+    with pytest.raises(ValueError):
+        preset_months("custom", "2026-10")

@@ -40,6 +40,17 @@ PAGES: tuple[PageSpec, ...] = (
 )
 
 
+# Where each role starts: an inspector's day is the checks it was drawn for, not the county overview
+LANDING = {"inspector": "pages/inspection.py"}
+
+
+def landing(role: str | None, pages: list[PageSpec]) -> PageSpec:
+    """The page ``role`` opens on: its own landing page if it may open it, else the default one."""
+    wanted = LANDING.get(role or "")
+    return (next((p for p in pages if p.path == wanted), None)
+            or next((p for p in pages if p.default), pages[0]))
+
+
 LOGIN = PageSpec("pages/login.py", "acc_nav_login", ":material/login:", default=True)
 
 

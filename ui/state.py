@@ -17,7 +17,7 @@ from datetime import datetime
 import streamlit as st
 
 from data import audit, auth, db, queries
-from data.scope import COUNTY, Period, Scope
+from data.scope import COUNTY, PERIOD_PRESETS, Period, Scope, preset_months
 from ui.cache import load_communities, load_months, load_townships
 from ui.text import LANGUAGES, t
 
@@ -249,11 +249,26 @@ def sidebar() -> None:
 
         months = load_months(url)
         if months:
-            default = (months[max(0, len(months) - 12)], months[-1])
-            first, last = st.select_slider(t("period"), options=months, value=default, key="period_range")
+            preset = st.selectbox(t("period"), PERIOD_PRESETS, index=PERIOD_PRESETS.index("last_12"),
+                                  key="period_preset", help=t("period_help"),
+                                  format_func=dict((p, _preset_label(p, months)) for p in PERIOD_PRESETS).get)
+            if preset == "custom":
+                default = (months[max(0, len(months) - 12)], months[-1])
+                first, last = st.select_slider(t("period_custom"), options=months, value=default,
+                                               key="period_range")
+            else:
+                first, last = preset_months(preset, months[-1], earliest=months[0])
             st.session_state["period"] = Period.months(first, last)
         else:
             st.session_state["period"] = None
+
+
+def _preset_label(preset: str, months: list[str]) -> str:
+    """``本月（2026-10）``: the preset's name and the months it means now."""
+    if preset == "custom":
+        return t("period_custom")
+    first, last = preset_months(preset, months[-1], earliest=months[0])
+    return f"{t('period_' + preset)}（{first if first == last else f'{first} 至 {last}'}）"
 
 
 def scope() -> Scope:
