@@ -124,7 +124,9 @@ def show_full_record(record) -> None:
                     t("cmp_tab_parking"), t("cmp_tab_inspection")])
     with tabs[0]:
         st.markdown(f"**{t('cmp_trend')}**")
-        chart = record.trend.set_index("month")[["complaints", "last_year"]].rename(
+        # the last 12 months against the same months a year earlier: over all 24 months the
+        # second line would only repeat the first, shifted by a year
+        chart = record.trend.tail(12).set_index("month")[["complaints", "last_year"]].rename(
             columns={"complaints": t("cmp_this_year"), "last_year": t("cmp_last_year")})
         st.line_chart(chart, height=240)
         st.markdown(f"**{t('cmp_category_mix')}**")

@@ -13,7 +13,7 @@ TEXT = {
     "cmp_tab_fees": ("收费", "Fees"),
     "cmp_tab_parking": ("停车", "Parking"),
     "cmp_tab_inspection": ("抽查与执法", "Checks and cases"),
-    "cmp_trend": ("近 24 个月诉求（与上年同月对比）", "Complaints, last 24 months vs a year earlier"),
+    "cmp_trend": ("近 12 个月诉求（与上年同月对比）", "Complaints, last 12 months vs a year earlier"),
     "cmp_this_year": ("本期", "This year"),
     "cmp_last_year": ("上年同月", "A year earlier"),
     "cmp_category_mix": ("本期诉求类别", "Categories in the period"),

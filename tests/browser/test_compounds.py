@@ -40,7 +40,7 @@ def test_a_shared_url_reopens_the_same_compound(page, open_app, demo_db_url):
     open_app()
     open_app(f"compounds?compound={cid}&mode=governance")
     wait_for_map(page, min_paths=10, timeout_s=90)
-    wait_for_text(page, name, "小区类型", "近 24 个月诉求", timeout_s=30)
+    wait_for_text(page, name, "小区类型", "近 12 个月诉求", timeout_s=30)
     assert "治理短板" in page.get_by_role("combobox", name="着色方式").input_value()
     assert f"compound={cid}" in page.url and "mode=governance" in page.url
     save_screenshot(page, "compounds_shared_url")
