@@ -15,7 +15,7 @@ from data import db
 from layers import offline
 from ui import state as state
 from ui.nav import LOGIN, PAGES, available, landing
-from ui.text import t
+from ui.text import localise_widgets, t
 
 
 def _favicon():
@@ -72,6 +72,7 @@ if destination:  # a shared link opened before sign-in: go where it pointed, if 
     if target is not None and target is not nav:
         st.switch_page(target, query_params=params)
 state.sidebar()
+localise_widgets()
 nav.run()
 # After a sign-in: the login-session cookie, so a reload stays signed in. Last, so its
 # (empty) element adds no gap above the page; a run that stops early leaves it for the next.

@@ -60,7 +60,7 @@ with tab_list:
 
     f1, f2 = st.columns([1, 3])
     open_only = f1.checkbox(t("case_open_only"), True, key="case_open_only")
-    steps = f2.multiselect(t("case_steps_filter"), list(STEPS), key="case_steps")
+    steps = f2.multiselect(t("case_steps_filter"), list(STEPS), key="case_steps", placeholder=t("choose_options"))
     shown = cases[cases["step"] != STEPS[-1]] if open_only else cases
     if steps:
         shown = shown[shown["step"].isin(steps)]

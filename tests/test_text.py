@@ -1,4 +1,6 @@
 """All UI text in one place: no key defined twice with different words, every key bilingual."""
+import pytest
+
 import ui.text as text
 
 
@@ -10,3 +12,28 @@ def test_every_entry_has_chinese_and_english():
     for table in (text.TEXT, text.COLUMNS):
         for key, value in table.items():
             assert isinstance(value, tuple) and len(value) == 2 and all(value), key
+
+
+def test_every_multiselect_and_empty_selectbox_has_a_placeholder_in_our_words():
+    """Without one, Streamlit writes "Choose options" / "Choose an option" on a Chinese page."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    missing = []
+    for path in [*root.glob("pages/*.py"), *root.glob("ui/*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                continue
+            kwargs = {k.arg: k.value for k in node.keywords}
+            empty_select = (node.func.attr == "selectbox" and isinstance(kwargs.get("index"), ast.Constant)
+                            and kwargs["index"].value is None)
+            if (node.func.attr == "multiselect" or empty_select) and "placeholder" not in kwargs:
+                missing.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert not missing, missing
+
+
+def test_the_uploader_speaks_the_chosen_language():
+    css = text.widget_css("zh", max_upload_mb=50)
+    assert "stFileUploaderDropzoneInstructions" in css and '"上传文件"' in css and "50 MB" in css
+    assert text.widget_css("en", max_upload_mb=50) is None  # Streamlit's own English stays

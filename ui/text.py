@@ -56,6 +56,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "period_help": ("各页的图表和地图按此统计期；“本月”指有数据的最新月份。诉求分析、考核评价等页面另有自己的通报月份或季度。",
                     "Charts and maps use this period; 'this month' is the latest month with data. Some pages "
                     "have their own reporting month or quarter."),
+    "choose_options": ("请选择（可多选）", "Choose options"),
+    "upload_button": ("上传文件", "Upload"),
+    "upload_limit": ("拖放文件到此处，或点击“上传文件”；单个文件不超过 {mb} MB",
+                     "Drag a file here or click Upload; up to {mb} MB per file"),
     "period_custom": ("自定义", "Custom"),
     "period_this_month": ("本月", "This month"),
     "period_last_month": ("上月", "Last month"),
@@ -229,3 +233,33 @@ def headers(columns) -> dict[str, str]:
 
 
 _merge_topic_texts()
+
+
+def widget_css(language: str, *, max_upload_mb: int) -> str | None:
+    """Style that puts Streamlit's own widget words (uploader button, size limit) in ``language``.
+
+    Streamlit has no option for them and writes them in English; the rule hides
+    its words and shows ours. ``None`` for English (Streamlit's words stay).
+    """
+    if language == "en":
+        return None
+    import json
+
+    words = {"BUTTON": TEXT["upload_button"][0], "LIMIT": TEXT["upload_limit"][0].format(mb=max_upload_mb)}
+    css = """<style>
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p { font-size: 0; }
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p::after {
+  content: BUTTON; font-size: 0.875rem; }
+[data-testid="stFileUploaderDropzoneInstructions"] span { font-size: 0; }
+[data-testid="stFileUploaderDropzoneInstructions"] span::after { content: LIMIT; font-size: 0.75rem; }
+</style>"""
+    for key, value in words.items():
+        css = css.replace(key, json.dumps(value, ensure_ascii=False))
+    return css
+
+
+def localise_widgets() -> None:
+    """Apply :func:`widget_css` for the current language (once per run, before the page)."""
+    css = widget_css(lang(), max_upload_mb=int(st.get_option("server.maxUploadSize")))
+    if css:
+        st.html(css)
