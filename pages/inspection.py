@@ -11,11 +11,11 @@ from data import db, settings
 from data.photos import PhotoError
 from data.queries import inspection as iq
 from ui import cache_inspection as cache
+from ui.inspection_form import show_checklist_form
 from ui import state as state
 from ui.cache import scope_key
 from ui import tables as _tables
 from ui.text import headers, t
-from policy.inspection import VERDICTS
 
 url, engine = db.default_url(), state.engine()
 scope = state.scope()
@@ -133,25 +133,7 @@ with tab_results:
         if result_id is not None and not state.can("record_checks"):
             st.caption(t("acc_read_only"))
         elif result_id is not None:
-            items = iq.result_items(engine, scope, int(result_id))
-            with st.form("insp_result_form"):
-                edited = st.data_editor(items.assign(passed=items["passed"].fillna(True).astype(bool)),
-                                        disabled=["item_id", "code", "name"], hide_index=True,
-                                        column_config={"item_id": None}, key="insp_items_editor")
-                checked_at = st.date_input(t("insp_checked_at"), today, key="insp_checked_at")
-                verdict = st.selectbox(t("insp_verdict"), [None, *VERDICTS], key="insp_verdict_pick",
-                                       format_func=lambda v: t("insp_auto") if v is None else v)
-                if st.form_submit_button(t("insp_save")):
-                    marks = {int(r.item_id): (bool(r.passed), r.note if isinstance(r.note, str) else None)
-                             for r in edited.itertuples()}
-                    try:
-                        done = iq.record_result(engine, scope, int(result_id), items=marks,
-                                                checked_at=checked_at, actor=actor, verdict=verdict)
-                    except (ValueError, PermissionError) as exc:
-                        st.error(str(exc))
-                    else:
-                        cache.clear()
-                        st.success(t("insp_saved").format(verdict=done))
+            show_checklist_form(engine, scope, int(result_id), results, actor=actor, today=today)
             st.subheader(t("insp_follow_up"))
             f1, f2 = st.columns(2)
             done_flag = f1.checkbox(t("insp_rectified"), key="insp_rectified_flag")

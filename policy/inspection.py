@@ -345,6 +345,32 @@ def overall_verdict(passes) -> str:
     return VERDICTS[0] if all(passes) else VERDICTS[2]
 
 
+# One checklist item's result: explicit, with no default (an unticked box is not a pass)
+ITEM_STATES = ("未检查", "合格", "不合格")
+
+
+def check_item_marks(marks: dict) -> list[str]:
+    """What stops a checklist from being saved, in Chinese; empty when it may be saved.
+
+    ``marks``: item → ``(state, note)`` with ``state`` one of :data:`ITEM_STATES`
+    (``None`` counts as 未检查). Every item must be checked, and every 不合格 needs
+    a note saying what was found (it becomes the finding and the rectification task).
+    """
+    problems = []
+    unchecked = [k for k, (state, _) in marks.items() if state in (None, "未检查")]
+    unknown = [k for k, (state, _) in marks.items() if state not in (None, *ITEM_STATES)]
+    if not marks:
+        problems.append("至少需要一个检查事项")
+    if unknown:
+        problems.append(f"结果应为{'、'.join(ITEM_STATES)}之一：{'、'.join(map(str, unknown))}")
+    if unchecked:
+        problems.append(f"尚有 {len(unchecked)} 项未检查：{'、'.join(map(str, unchecked))}")
+    silent = [k for k, (state, note) in marks.items() if state == "不合格" and not (note or "").strip()]
+    if silent:
+        problems.append(f"不合格的事项须写明情况：{'、'.join(map(str, silent))}")
+    return problems
+
+
 def rectification_overdue(due, rectified, today) -> bool:
     """整改逾期 on ``today``: the due date has passed and nothing was rectified by ``today``."""
     if due is None or today <= due:

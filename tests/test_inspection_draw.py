@@ -186,3 +186,19 @@ def test_rectification_overdue(due, rectified, today, overdue):
 
     d = lambda s: None if s is None else date.fromisoformat(s)  # noqa: E731
     assert rules.rectification_overdue(d(due), d(rectified), d(today)) is overdue
+
+
+@pytest.mark.parametrize("marks, problems", [
+    ({"a": ("合格", None), "b": ("不合格", "堆物")}, []),
+    ({"a": ("合格", "备注")}, []),
+    ({"a": (None, None)}, ["尚有 1 项未检查：a"]),
+    ({"a": ("未检查", None), "b": ("未检查", "")}, ["尚有 2 项未检查：a、b"]),
+    ({"a": ("不合格", None)}, ["不合格的事项须写明情况：a"]),
+    ({"a": ("不合格", "   ")}, ["不合格的事项须写明情况：a"]),
+    ({"a": ("通过", None)}, ["结果应为未检查、合格、不合格之一：a"]),
+    ({}, ["至少需要一个检查事项"]),
+])
+def test_checklist_marks_are_explicit(marks, problems):
+    from policy.inspection import check_item_marks
+
+    assert check_item_marks(marks) == problems

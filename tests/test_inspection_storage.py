@@ -208,3 +208,39 @@ def test_cli_verify_draw(engine, capsys):
     assert main(["verify-draw", str(rec.draw_id), "--db", url]) == 0
     assert "验证通过" in capsys.readouterr().out
     assert main(["verify-draw", "9999", "--db", url]) == 2
+
+
+def test_a_checklist_needs_every_item_checked_and_a_note_for_each_failure(engine):
+    small_register(engine)
+    rec = iq.run_draw(engine, COUNTY, n=2, actor="专班", seed=5, now=NOW)
+    rid = int(iq.draw_results(engine, COUNTY, rec.draw_id)["result_id"].iloc[0])
+    ids = [int(i) for i in iq.result_items(engine, COUNTY, rid)["item_id"]]
+    marks = {i: ("合格", None) for i in ids}
+    marks[ids[0]] = ("未检查", None)
+    with pytest.raises(ValueError, match="尚有 1 项未检查"):
+        iq.record_result(engine, COUNTY, rid, items=marks, checked_at=date(2026, 10, 22), actor="x")
+    marks[ids[0]] = ("不合格", "  ")
+    with pytest.raises(ValueError, match="不合格的事项须写明情况"):
+        iq.record_result(engine, COUNTY, rid, items=marks, checked_at=date(2026, 10, 22), actor="x")
+    assert iq.result_items(engine, COUNTY, rid)["passed"].isna().all()  # nothing written
+    marks[ids[0]] = ("不合格", "楼道堆物")
+    marks[ids[1]] = ("合格", "公示栏已更新，但字迹褪色")  # a remark on a passed item is kept
+    assert iq.record_result(engine, COUNTY, rid, items=marks, checked_at=date(2026, 10, 22), actor="x",
+                            rectification_due=date(2026, 11, 5)) == "不合格"
+    items = iq.result_items(engine, COUNTY, rid).set_index("item_id")
+    assert items.loc[ids[1], "note"] == "公示栏已更新，但字迹褪色" and bool(items.loc[ids[1], "passed"])
+    row = iq.draw_results(engine, COUNTY, rec.draw_id, today=date(2026, 10, 25)).iloc[0]
+    assert row["rectification_due"] == date(2026, 11, 5)
+    assert "楼道堆物" in row["findings"] and "字迹褪色" in row["findings"]
+
+
+def test_a_passed_checklist_with_remarks_does_not_claim_nothing_was_found(engine):
+    small_register(engine)
+    rec = iq.run_draw(engine, COUNTY, n=2, actor="专班", seed=6, now=NOW)
+    rid = int(iq.draw_results(engine, COUNTY, rec.draw_id)["result_id"].iloc[0])
+    ids = [int(i) for i in iq.result_items(engine, COUNTY, rid)["item_id"]]
+    marks = {i: ("合格", None) for i in ids}
+    marks[ids[2]] = ("合格", "电梯年检标志将到期")
+    assert iq.record_result(engine, COUNTY, rid, items=marks, checked_at=date(2026, 10, 22), actor="x") == "合格"
+    findings = iq.draw_results(engine, COUNTY, rec.draw_id).iloc[0]["findings"]
+    assert "电梯年检标志将到期" in findings and "未发现明显问题" not in findings

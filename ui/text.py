@@ -180,6 +180,7 @@ def md_escape(text) -> str:
 # Column headers for tables and Excel exports (internal name → 中文, English)
 COLUMNS: dict[str, tuple[str, str]] = {
     "code": ("编码", "Code"), "name": ("名称", "Name"), "township": ("镇街", "Township"),
+    "compound_id": ("小区编号", "Compound no."),
     "community": ("社区", "Community"), "compounds": ("小区数", "Compounds"),
     "households": ("户数", "Households"), "complaints": ("诉求数", "Complaints"),
     "per_100": ("每百户诉求", "Per 100 households"), "compound_class": ("小区类型", "Class"),

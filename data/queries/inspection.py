@@ -434,37 +434,58 @@ def result_items(engine: Engine, scope: Scope, result_id: int) -> pd.DataFrame:
     return _frame(rows, ["item_id", "code", "name", "passed", "note"], geometry=False)
 
 
-def record_result(engine: Engine, scope: Scope, result_id: int, *, items: dict[int, tuple[bool, str | None]],
+def _item_state(passed) -> str | None:
+    """An item's mark as a state of ``rules.ITEM_STATES`` (True/False accepted for 合格/不合格)."""
+    if passed is True:
+        return "合格"
+    if passed is False:
+        return "不合格"
+    return passed
+
+
+def record_result(engine: Engine, scope: Scope, result_id: int, *, items: dict[int, tuple],
                   checked_at: date, actor, verdict: str | None = None, findings: str | None = None,
                   score=None, rectification_due: date | None = None) -> str:
     """Record a spot check's per-item results and overall verdict; returns the verdict.
 
-    Failed items get a rectification deadline (default: setting ``inspection_rectification_days``).
+    ``items``: item id → ``(state, note)``, state 合格 / 不合格 (or True / False) —
+    every item checked, and a note for every 不合格 (``rules.check_item_marks``);
+    a note on a passed item is kept as a remark, never dropped. Failed items get a
+    rectification deadline (given, or the setting ``inspection_rectification_days``).
     A signed-in ``actor`` needs ``record_checks``; an inspector only for checks assigned to them.
     """
     who = permissions.authorize(actor, permissions.RECORD_CHECKS, scope)
-    verdict = verdict or rules.overall_verdict(p for p, _ in items.values())
+    marks = {k: (_item_state(p), (n or "").strip() or None) for k, (p, n) in items.items()}
+    with Session(engine) as s:
+        known = {i.id: i.name for i in s.scalars(select(CheckItem))}
+    unknown = [k for k in marks if k not in known]
+    if unknown:
+        raise ValueError(f"未知的检查事项：{unknown}")
+    problems = rules.check_item_marks({known[k]: v for k, v in marks.items()})
+    if problems:
+        raise ValueError("；".join(problems))
+    failed = [k for k, (state, _) in marks.items() if state == "不合格"]
+    verdict = verdict or rules.overall_verdict(state == "合格" for state, _ in marks.values())
     if verdict not in rules.VERDICTS:
         raise ValueError(f"结论应为 {'、'.join(rules.VERDICTS)} 之一")
-    failed = [k for k, (p, _) in items.items() if not p]
     if failed and rectification_due is None:
         rectification_due = checked_at + timedelta(days=int(settings.get(engine, "inspection_rectification_days")))
+    if rectification_due is not None and rectification_due < checked_at:
+        raise ValueError("整改期限不能早于检查日期")
     with Session(engine) as s, s.begin():
         res = _result_in_scope(s, scope, result_id, actor)
-        known = {i.id: i.name for i in s.scalars(select(CheckItem))}
-        unknown = [k for k in items if k not in known]
-        if unknown:
-            raise ValueError(f"未知的检查事项：{unknown}")
         old = {x.item_id: x for x in s.scalars(
             select(SpotCheckItemResult).where(SpotCheckItemResult.result_id == res.id))}
-        for item_id, (passed, note) in items.items():
+        for item_id, (state, note) in marks.items():
             row = old.get(item_id) or SpotCheckItemResult(result_id=res.id, item_id=item_id)
-            row.passed, row.note = bool(passed), (note or None)
+            row.passed, row.note = state == "合格", note
             s.add(row)
         res.checked_at, res.verdict = checked_at, verdict
         res.score = None if score is None else Decimal(str(score))
+        found = [f"{known[k]}：{marks[k][1]}" for k in failed]
+        remarks = [f"{known[k]}：{n}" for k, (state, n) in marks.items() if state == "合格" and n]
         res.findings = findings or "；".join(
-            f"{known[k]}：{items[k][1]}" if items[k][1] else known[k] for k in failed) or "未发现明显问题"
+            [*found, *(["备注：" + "；".join(remarks)] if remarks else [])]) or "未发现明显问题"
         res.rectification_due = rectification_due if failed or verdict != "合格" else None
         _audit(s, who.username, "spot_check_result", f"spot_check_result:{res.id}", scope.key(),
                {"verdict": verdict, "failed": failed}, datetime.now().replace(microsecond=0))
