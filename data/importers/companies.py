@@ -61,6 +61,9 @@ def _ownership(value) -> bool:
     raise V.Bad("不是企业性质（可填 国有、民营、其他）")
 
 
+_ownership.allowed = ("国有", "民营", "其他")  # the template's drop-down
+
+
 COMPANY_NAME_ALIASES = ("企业名称", "物业企业名称", "物业服务企业名称", "物业企业", "物业公司", "物业服务企业",
                         "企业", "单位名称", "公司名称", "名称", "name")
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data import permissions
+from data import permissions, vocab
 from data.importers import columns as C
 from data.importers import values as V
 from data.importers.companies import COMPANY_NAME_ALIASES, CompanyResolver, _setting, credit_code
@@ -97,6 +97,9 @@ def _score(value) -> Decimal:
 def _grade_text(value) -> str:
     s = V.text(value, max_len=10).replace(" ", "").upper()
     return s.removesuffix("级")
+
+
+_grade_text.allowed = vocab.CREDIT_GRADES_DEFAULT  # the template's drop-down (the setting may differ)
 
 
 def _register_fields() -> None:

@@ -44,6 +44,9 @@ def _state(value) -> bool:
     raise V.Bad("不是允许的状态（可选：在岗、停用）")
 
 
+_state.allowed = STATES  # the template's drop-down
+
+
 def _register_fields() -> None:
     if LEVEL in C.FIELDS:
         return
