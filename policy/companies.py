@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-__all__ = ["company_key", "match_company", "CompanyMatch", "KnownCompany", "DEFAULT_THRESHOLD",
+__all__ = ["clean_name", "company_key", "company_region", "match_company", "CompanyMatch", "KnownCompany", "DEFAULT_THRESHOLD",
            "REGION_PREFIXES", "split_names"]
 
 DEFAULT_THRESHOLD = 90  # rapidfuzz ratio (0–100) of two keys that counts as the same company
@@ -60,9 +60,42 @@ def split_names(text) -> list[str]:
     return list(dict.fromkeys(p for p in parts if p and p not in ("无", "-", "—", "/")))
 
 
+_CJK_SPACE = re.compile(r"(?<=[\u3400-\u9fff）)])\s+|\s+(?=[\u3400-\u9fff（(])")
+
+
+def clean_name(name: str) -> str:
+    """A name fit to store: full-width letters/digits half-width, no spaces around Chinese characters."""
+    s = unicodedata.normalize("NFKC", str(name or "")).strip()
+    return _CJK_SPACE.sub("", s)
+
+
 def _fold(name: str) -> str:
     s = unicodedata.normalize("NFKC", str(name or ""))
     return _PUNCT.sub("", s).lower()
+
+
+def _split(name: str, regions: Iterable[str] = ()) -> tuple[str, str]:
+    """``(region prefix, key)``: "山东省嘉祥县鸿运物业服务有限公司" → ("山东省嘉祥县", "鸿运")."""
+    s = _fold(name)
+    if not s:
+        return "", ""
+    prefixes = sorted({_fold(r) for r in (*REGION_PREFIXES, *regions) if r}, key=len, reverse=True)
+    region = ""
+    changed = True
+    while changed:  # 山东省济宁市嘉祥县…: strip one prefix after another, never the whole name
+        changed = False
+        for p in prefixes:
+            if s.startswith(p) and len(s) > len(p) + 1:
+                s, region, changed = s[len(p):], region + p, True
+                break
+    changed = True
+    while changed:
+        changed = False
+        for suffix in SUFFIXES:
+            if s.endswith(suffix) and len(s) > len(suffix) + 1:
+                s, changed = s[:-len(suffix)], True
+                break
+    return region, s
 
 
 def company_key(name: str, *, regions: Iterable[str] = ()) -> str:
@@ -80,25 +113,20 @@ def company_key(name: str, *, regions: Iterable[str] = ()) -> str:
     >>> company_key("嘉祥县鸿运物业服务有限公司"), company_key("鸿运物业")
     ('鸿运', '鸿运')
     """
-    s = _fold(name)
-    if not s:
-        return ""
-    prefixes = sorted({_fold(r) for r in (*REGION_PREFIXES, *regions) if r}, key=len, reverse=True)
-    changed = True
-    while changed:  # 山东省济宁市嘉祥县…: strip one prefix after another, never the whole name
-        changed = False
-        for p in prefixes:
-            if s.startswith(p) and len(s) > len(p) + 1:
-                s, changed = s[len(p):], True
-                break
-    changed = True
-    while changed:
-        changed = False
-        for suffix in SUFFIXES:
-            if s.endswith(suffix) and len(s) > len(suffix) + 1:
-                s, changed = s[:-len(suffix)], True
-                break
-    return s
+    return _split(name, regions)[1]
+
+
+def company_region(name: str, *, regions: Iterable[str] = ()) -> str:
+    """The region prefix a name states ("" when none)."""
+    return _split(name, regions)[0]
+
+
+def _same_region(a: str, b: str) -> bool:
+    """Two region prefixes that do not contradict each other (one missing, or one inside the other)."""
+    if not a or not b:
+        return True
+    tail = lambda r: r[-3:]  # noqa: E731 - the county-level part: 嘉祥县 in 山东省济宁市嘉祥县
+    return tail(a) == tail(b) or a in b or b in a
 
 
 @dataclass(frozen=True)
@@ -136,10 +164,15 @@ def match_company(name: str, known: Iterable[KnownCompany], *, regions: Iterable
     by_alias = [k for k in known if folded in {_fold(a) for a in k.aliases}]
     if len(by_alias) == 1:
         return CompanyMatch(by_alias[0], "别名")
-    key = company_key(name, regions=regions)
+    region, key = _split(name, regions)
     if not key:
         return CompanyMatch(None, "新企业", 0.0)
-    keys = {k.id: {company_key(n, regions=regions) for n in (k.name, *k.aliases)} for k in known}
+    # 金乡县鸿运… and 嘉祥县鸿运… are two companies: a stated region must not contradict
+    keys = {}
+    for k in known:
+        parts = [_split(n, regions) for n in (k.name, *k.aliases)]
+        home = next((r for r, _ in parts if r), "")  # the company's region: its first name that states one
+        keys[k.id] = {kk for _, kk in parts} if _same_region(region, home) else set()
     same = [k for k in known if key in keys[k.id]]
     if len(same) == 1:
         return CompanyMatch(same[0], "简称")

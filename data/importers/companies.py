@@ -28,7 +28,7 @@ from data.importers.pipeline import Job, Row
 from data.importers.places import apply_values
 from data.importers.report import ImportReport
 from data.schema import County, PropertyCompany, Setting, Township
-from policy.companies import KnownCompany, match_company, split_names
+from policy.companies import KnownCompany, clean_name, match_company, split_names
 
 __all__ = ["import_companies", "CompanyResolver", "resolve_companies", "credit_code", "LEVEL",
            "add_alias"]
@@ -145,7 +145,7 @@ class CompanyResolver:
         """
         out: dict[str, PropertyCompany] = {}
         ok = True
-        for name in sorted(wanted, key=lambda n: (-len(n), n)):  # full names first: short ones then find them
+        for name in sorted(wanted, key=lambda n: (-len(clean_name(n)), n)):  # full names first: short ones find them
             rows = wanted[name]
             company, m = self.find(name)
             if m.ambiguous:
@@ -160,12 +160,12 @@ class CompanyResolver:
                         self.job.error(row, key, "企业名录中没有该企业" + missing_hint, value=name)
                     ok = False
                     continue
-                company = PropertyCompany(name=name[:100], state_owned=False)
+                company = PropertyCompany(name=clean_name(name)[:100], state_owned=False)
                 self.session.add(company)
                 self.created.append(company)
                 self.job.report.count("新建物业企业")
-            elif m.how in ("简称", "近似"):
-                how = "简称" if m.how == "简称" else f"近似名称（相似度 {m.score:g}）"
+            elif m.how in ("简称", "近似", "别名"):
+                how = {"简称": "简称", "别名": "别名", "近似": f"近似名称（相似度 {m.score:g}）"}[m.how]
                 self.job.note(rows[0], key, f"按{how}匹配为已有企业“{company.name}”", value=name)
                 if company in self.stored:
                     self.job.report.note(f"企业“{name}”按{how}视为“{company.name}”")
@@ -226,8 +226,9 @@ def _import(job: Job, session: Session, rows: list[Row]) -> None:
         return
     claimed: dict[int, int] = {}
     matched: list[tuple[Row, PropertyCompany | None]] = []
-    for row in sorted(plans, key=lambda r: (-len(r.values["name"]), r.number)):
-        name, code = row.values["name"], row.values.get("credit_code")
+    for row in sorted(plans, key=lambda r: (-len(clean_name(r.values["name"])), r.number)):
+        name, code = clean_name(row.values["name"]), row.values.get("credit_code")
+        row.values["name"] = name
         obj = by_code.get(code) if code else None
         if obj is None:
             obj, m = resolver.find(name)
@@ -235,8 +236,9 @@ def _import(job: Job, session: Session, rows: list[Row]) -> None:
                 both = "、".join(f"“{c.name}”" for c in m.candidates[:4])
                 job.error(row, "name", f"可能是 {both} 中的任一家，无法确定，请填写企业全称或统一社会信用代码")
                 continue
-            if obj is not None and m.how in ("简称", "近似"):
-                job.note(row, "name", f"按{'简称' if m.how == '简称' else '近似名称'}匹配为已有企业“{obj.name}”")
+            if obj is not None and m.how in ("简称", "近似", "别名"):
+                how = {"简称": "简称", "别名": "别名", "近似": f"近似名称（相似度 {m.score:g}）"}[m.how]
+                job.note(row, "name", f"按{how}匹配为已有企业“{obj.name}”")
             if obj is not None and code and obj.credit_code and obj.credit_code != code:
                 job.error(row, "credit_code", f"与名称匹配的企业“{obj.name}”的统一社会信用代码（{obj.credit_code}）不同")
                 continue

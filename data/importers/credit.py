@@ -36,7 +36,7 @@ __all__ = ["import_credit", "parse_period", "find_period", "title_text", "LEVEL"
 
 LEVEL = "credit"
 _CN = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
-_QUARTER = re.compile(r"(\d{4})\s*(?:年|[-_/.])?\s*(?:第\s*([一二三四1-4])\s*季度?|[Qq]\s*([1-4]))")
+_QUARTER = re.compile(r"(\d{4})\s*(?:年|[-_/.])?\s*(?:第\s*([一二三四1-4])\s*季度?|([一二三四1-4])\s*季度|[Qq]\s*([1-4]))")
 _HALF = re.compile(r"(\d{4})\s*年?\s*度?\s*(上|下)\s*半\s*年")
 _YEAR = re.compile(r"(\d{4})\s*(?:年度|年)")
 _YEAR_ONLY = re.compile(r"^\s*(\d{4})\s*$")
@@ -54,7 +54,7 @@ def find_period(text: str) -> tuple[tuple[str, ...], str] | None:
     s = str(text or "")
     m = _QUARTER.search(s)
     if m:
-        y, q = _year(m.group(1)), _CN[m.group(2) or m.group(3)]
+        y, q = _year(m.group(1)), _CN[m.group(2) or m.group(3) or m.group(4)]
         return (f"{y}-Q{q}",), f"{y}年第{q}季度"
     m = _HALF.search(s)
     if m:

@@ -13,6 +13,7 @@ All rows are validated first; nothing is written when any row is wrong.
 """
 from __future__ import annotations
 
+import re
 from functools import partial
 
 from sqlalchemy import select
@@ -47,6 +48,11 @@ def _state(value) -> bool:
 _state.allowed = STATES  # the template's drop-down
 
 
+def _names_cell(value) -> str:
+    """A cell listing companies; line breaks (Alt+Enter in Excel) kept as separators."""
+    return V.text(re.sub(r"[\r\n]+", "、", str(value)), max_len=1000)
+
+
 def _register_fields() -> None:
     if LEVEL in C.FIELDS:
         return
@@ -62,7 +68,7 @@ def _register_fields() -> None:
         f("township", "所属镇街", ("所属镇街", "所属乡镇", "所属街道", "镇街", "乡镇", "街道", "township"),
           partial(V.text, max_len=50)),
         f("recusal", "回避企业", ("回避企业", "需回避企业", "回避单位", "关联企业", "利害关系企业", "回避物业企业"),
-          partial(V.text, max_len=1000)),
+          _names_cell),
         f("phone", "联系电话", ("联系电话", "电话", "手机", "手机号", "手机号码", "联系方式", "phone"), V.phone),
         f("active", "状态", ("状态", "在岗状态", "人员状态"), _state),
     )
