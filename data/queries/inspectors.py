@@ -17,7 +17,7 @@ from data.importers import values as V
 from data.privacy import mask_phone
 from data.schema import Inspector, PropertyCompany, Township
 
-__all__ = ["save_inspector", "set_inspector_active", "inspector_by_cert"]
+__all__ = ["save_inspector", "set_inspector_active", "inspector_by_cert", "stored_phone"]
 
 _FIELDS = ("name", "unit", "cert_no", "township_id", "linked_company_ids", "phone", "active")
 
@@ -115,3 +115,9 @@ def inspector_by_cert(engine: Engine, cert_no: str) -> int:
         raise ValueError(f"没有执法证号为 {cert_no} 的检查人员：先在“双随机抽查 → 名录”中添加，"
                          "或用 python -m data import inspectors 文件 导入")
     return int(found)
+
+
+def stored_phone(engine: Engine, inspector_id: int) -> str | None:
+    """The phone kept for an edit where the form leaves it blank (never shown: the page shows it masked)."""
+    with Session(engine) as s:
+        return s.scalar(select(Inspector.phone).where(Inspector.id == int(inspector_id)))
