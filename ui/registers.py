@@ -84,16 +84,19 @@ def inspector_editor(engine, staff: pd.DataFrame, townships: dict[int, str], on_
     towns = {None: t("rg_county_level")} | townships
     with st.form(f"rg_inspector_form_{pick}"):
         a, b, c = st.columns(3)
-        name = a.text_input(t("rg_name"), "" if row is None else row["name"])
-        unit = b.text_input(t("rg_unit"), "" if row is None else row["unit"])
-        cert = c.text_input(t("rg_cert_no"), "" if row is None or pd.isna(row["cert_no"]) else row["cert_no"])
+        name = a.text_input(t("rg_name"), "" if row is None else row["name"], key=f"rg_name_{pick}")
+        unit = b.text_input(t("rg_unit"), "" if row is None else row["unit"], key=f"rg_unit_{pick}")
+        cert = c.text_input(t("rg_cert_no"), "" if row is None or pd.isna(row["cert_no"]) else row["cert_no"],
+                            key=f"rg_cert_{pick}")
         current_town = None if row is None or pd.isna(row["township_id"]) else int(row["township_id"])
         town = a.selectbox(t("rg_township"), list(towns), format_func=towns.get,
-                           index=list(towns).index(current_town) if current_town in towns else 0)
+                           index=list(towns).index(current_town) if current_town in towns else 0,
+                           key=f"rg_town_{pick}")
         links = [] if row is None else [i for i in row["linked_company_ids"] if i in company_names]
-        recusal = b.multiselect(t("rg_recusal"), list(company_names), default=links, format_func=company_names.get)
-        phone = c.text_input(t("rg_phone"), "")
-        active = st.checkbox(t("rg_active"), True if row is None else bool(row["active"]))
+        recusal = b.multiselect(t("rg_recusal"), list(company_names), default=links, format_func=company_names.get,
+                                key=f"rg_recusal_{pick}")
+        phone = c.text_input(t("rg_phone"), "", key=f"rg_phone_{pick}")
+        active = st.checkbox(t("rg_active"), True if row is None else bool(row["active"]), key=f"rg_active_{pick}")
         if st.form_submit_button(t("rg_save"), type="primary"):
             try:
                 kept_phone = phone.strip() or None
