@@ -180,6 +180,12 @@ def test_credit_grades_with_period_in_title_and_short_names(county, tmp_path):
             select(CreditGrade, PropertyCompany).join(PropertyCompany, PropertyCompany.id == CreditGrade.company_id))}
     assert got[(FULL, "2025-Q4")] == ("AA", Decimal("91.50"))
     assert got[("嘉祥县安居物业管理有限公司", "2025-Q4")] == ("B", None)  # blank score stays unknown
+    # the map's credit colours read them although the county has no quarterly evaluations (no 未评级)
+    from data.queries.evaluation import compound_indicators
+    from data.scope import COUNTY
+
+    shown = compound_indicators(county, COUNTY)
+    assert sorted(shown["credit_grade"].dropna()) == ["AA", "AA", "AA", "B"]
 
 
 def test_credit_without_period_anywhere_is_refused(county, tmp_path):

@@ -278,10 +278,15 @@ def compound_indicators(engine: Engine, scope: Scope, quarter: str | None = None
     if quarter:
         ev = evaluations(engine, scope, quarters=[quarter]).set_index("compound_id")["score"]
         out["eval_score"] = out["id"].map(ev)
-        grades = _grades(engine, out["company_id"].dropna().unique(), quarter).set_index("company_id")["grade"]
-        out["credit_grade"] = out["company_id"].map(grades)
     else:
-        out["eval_score"], out["credit_grade"] = None, None
+        out["eval_score"] = None
+    # A credit grade stands until the next one (动态评级): the latest up to the quarter, or the latest
+    # of all when no evaluation was imported (a county with credit grades and no quarterly results).
+    grades = _grades(engine, out["company_id"].dropna().unique())
+    if quarter and len(grades):
+        grades = grades[grades["quarter"].map(ratings.quarter_index) <= ratings.quarter_index(quarter)]
+    latest = grades.groupby("company_id")["grade"].last() if len(grades) else pd.Series(dtype=object)
+    out["credit_grade"] = out["company_id"].map(latest) if len(latest) else None
     out["eval_list"] = [ratings.list_label(s, red_min=r.red_min, black_below=r.black_below)
                         if s is not None and not pd.isna(s) else None for s in out["eval_score"]]
     out["eval_score"] = pd.to_numeric(out["eval_score"], errors="coerce")
