@@ -11,6 +11,7 @@ import streamlit as st
 
 from data import db, importers
 from data.importers.complaints import import_complaints
+from data.importers.kinds import REGISTERS, register_importer
 from data.importers.parking import import_parking
 from data.queries import complaint_stats
 from data.scope import ScopeError
@@ -21,9 +22,8 @@ from ui.imports import show_report
 from ui.registers import company_panel, template_buttons
 from ui.text import headers, t
 
-KINDS = ("compounds", "boundaries", "complaints", "parking", "evaluations", "credit", "fees", "inspectors",
-         "companies")
-TABLE_ONLY = ("evaluations", "credit", "fees", "inspectors", "companies")  # no geometry, no 坐标系
+KINDS = ("compounds", "boundaries", "complaints", "parking", *REGISTERS)
+TABLE_ONLY = tuple(REGISTERS)  # no geometry, no 坐标系
 LEVELS = {"township": "镇街", "community": "社区", "grid": "网格", "county": "县界"}
 CRS = {None: "自动识别", "wgs84": "WGS-84（GPS）", "cgcs2000": "CGCS2000（国家 2000）",
        "gcj02": "GCJ-02（高德/腾讯）", "bd09": "BD-09（百度）"}
@@ -51,16 +51,6 @@ def run_import(kind: str, path: Path, options: dict, level: str) -> importers.Im
         report = importers.import_compounds(engine, path, **options, actor=account)
     st.write("校验完成" if report.ok else "校验未通过")
     return report
-
-
-def register_importer(kind: str):
-    """The importer of a table-only register (the same functions ``python -m data import KIND`` calls)."""
-    import importlib
-
-    from data.__main__ import REGISTER_KINDS
-
-    module, func = REGISTER_KINDS.get(kind, ("data.importers.evaluations", "import_evaluations"))
-    return getattr(importlib.import_module(module), func)
 
 
 def may_write() -> bool:

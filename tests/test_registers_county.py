@@ -188,3 +188,12 @@ def test_filled_templates_import_cleanly(db_url, tmp_path):
         assert report.ok, (kind, report.error_lines())
         assert report.created >= 1, kind
     engine.dispose()
+
+
+def test_cli_and_page_offer_the_same_kinds():
+    from data.__main__ import IMPORT_KINDS, REGISTER_KINDS
+    from data.importers.kinds import KINDS, REGISTERS
+    from data.importers.templates import KINDS as TEMPLATE_KINDS
+
+    assert set(IMPORT_KINDS) == set(KINDS) == set(TEMPLATE_KINDS)
+    assert set(REGISTER_KINDS) <= set(REGISTERS)
