@@ -157,7 +157,22 @@ credit_cases = [
     ("2025年第四季度", ("2025-Q4",)), ("2025-Q1", ("2025-Q1",)), ("2025年上半年", ("2025-Q1", "2025-Q2")),
     ("2025年度", ("2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4")), (2024, ("2024-Q1", "2024-Q2", "2024-Q3", "2024-Q4")),
     ("2025年4季度", ("2025-Q4",)),
+    ("2025年", ("2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4")),
 ]
+
+
+@pytest.mark.parametrize("title,found", [
+    ("嘉祥县2025年第四季度物业服务企业信用评价结果", ("2025-Q4",)),
+    ("填报日期：2026年1月5日", None),                                  # a date is no period
+    ("2025年度物业服务企业信用评价结果 填报日期：2026年1月5日", ("2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4")),
+    ("2025年下半年信用评价", ("2025-Q3", "2025-Q4")),
+    ("信用评价结果.xlsx", None),
+])
+def test_period_in_a_title(title, found):
+    from data.importers.credit import find_period
+
+    got = find_period(title)
+    assert (got[0] if got else None) == found
 
 
 @pytest.mark.parametrize("cell,quarters", credit_cases)
@@ -379,3 +394,17 @@ def test_credit_code_check():
     assert credit_code(code) == code
     with pytest.raises(ValueError):
         credit_code(code[:-1] + ("0" if code[-1] != "0" else "1"))
+
+
+def test_cli_report_and_dry_run_for_a_register(county, tmp_path, db_url, capsys):
+    from data.__main__ import main as cli
+
+    bad = xlsx(tmp_path / "企业.xlsx", ["企业名称", "统一社会信用代码"], [["新华物业", "123"], ["新城物业", None]])
+    out = tmp_path / "错误.xlsx"
+    assert cli(["import", "companies", str(bad), "--report", str(out), "--db", db_url]) == 1
+    errors = openpyxl.load_workbook(out)["错误"]
+    assert [c.value for c in errors[2]][:2] == [2, "统一社会信用代码"]
+    good = xlsx(tmp_path / "企业2.xlsx", ["企业名称"], [["新城物业"]])
+    assert cli(["import", "companies", str(good), "--dry-run", "--db", db_url]) == 0
+    assert "仅校验" in capsys.readouterr().out
+    assert "新城物业" not in _companies(county)

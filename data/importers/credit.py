@@ -38,7 +38,7 @@ LEVEL = "credit"
 _CN = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 _QUARTER = re.compile(r"(\d{4})\s*(?:年|[-_/.])?\s*(?:第\s*([一二三四1-4])\s*季度?|([一二三四1-4])\s*季度|[Qq]\s*([1-4]))")
 _HALF = re.compile(r"(\d{4})\s*年?\s*度?\s*(上|下)\s*半\s*年")
-_YEAR = re.compile(r"(\d{4})\s*(?:年度|年)")
+_YEAR = re.compile(r"(\d{4})\s*(?:年度|年(?!\s*\d{1,2}\s*月))")  # not a date: 填报日期 2026年1月5日
 _YEAR_ONLY = re.compile(r"^\s*(\d{4})\s*$")
 
 
