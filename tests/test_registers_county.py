@@ -197,3 +197,23 @@ def test_cli_and_page_offer_the_same_kinds():
 
     assert set(IMPORT_KINDS) == set(KINDS) == set(TEMPLATE_KINDS)
     assert set(REGISTER_KINDS) <= set(REGISTERS)
+
+
+@pytest.mark.parametrize("staff,team_size,needed", [
+    ([], 2, 2),                                                        # empty register: a whole team
+    ([{"id": 1, "township_id": 2}], 2, 1),                             # one usable: one more
+    ([{"id": 1, "township_id": 1}, {"id": 2, "township_id": 2}], 2, 1),  # own township recused
+    ([{"id": 1, "township_id": 2}], 3, 2),
+    ([{"id": 1, "township_id": 2, "linked_company_ids": [9]}, {"id": 2, "township_id": 3}], 3, 2),
+])
+def test_shortage_says_exactly_how_many(staff, team_size, needed):
+    from policy.inspection import RecusalError, draw
+
+    comps = [{"id": 1, "township_id": 1, "company_id": 9}, {"id": 2, "township_id": 1, "company_id": 8}]
+    with pytest.raises(RecusalError) as err:
+        draw(comps, staff, n=2, seed=1, team_size=team_size)
+    assert err.value.needed == needed
+    assert f"请增加至少 {needed} 名检查人员" in str(err.value)
+    # adding exactly that many county-level inspectors makes the draw possible
+    more = [{"id": 100 + k, "township_id": None} for k in range(needed)]
+    assert len(draw(comps, staff + more, n=2, seed=1, team_size=team_size).picks) == 2
