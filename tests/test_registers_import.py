@@ -385,8 +385,22 @@ def test_merge_keeps_every_link(county):
         assert entry.detail["dropped_grades"][0]["quarter"] == "2025-Q2"
     with pytest.raises(ValueError):
         merge_companies(county, keep_id, keep_id, actor="县住建局")
-    # a later file with the merged-away name finds the kept company
-    assert import_credit  # noqa: B018
+
+def test_a_merged_away_name_finds_the_kept_company(county, tmp_path):
+    from data.queries.companies import merge_companies
+
+    with Session(county) as s:
+        keep = s.scalar(select(PropertyCompany).where(PropertyCompany.name == FULL)).id
+        dup = PropertyCompany(name="鸿运物业服务部", state_owned=False)
+        s.add(dup)
+        s.commit()
+        dup_id = dup.id
+    merge_companies(county, keep, dup_id, actor="县住建局")
+    path = xlsx(tmp_path / "信用.xlsx", ["企业名称", "信用等级", "季度"], [["鸿运物业服务部", "A", "2025-Q3"]])
+    report = import_credit(county, path)
+    assert report.ok and not report.related, report.error_lines()
+    with Session(county) as s:
+        assert s.scalar(select(CreditGrade.company_id).where(CreditGrade.quarter == "2025-Q3")) == keep
 
 
 def test_credit_code_check():
