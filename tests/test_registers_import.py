@@ -201,6 +201,11 @@ def test_credit_grades_with_period_in_title_and_short_names(county, tmp_path):
 
     shown = compound_indicators(county, COUNTY)
     assert sorted(shown["credit_grade"].dropna()) == ["AA", "AA", "AA", "B"]
+    from data.queries.evaluation import company_status
+
+    later = company_status(county, COUNTY, "2026-Q1").set_index("company")  # a grade stands until the next
+    assert later.loc[FULL, "grade"] == "AA" and later.loc[FULL, "tier"] != "未评级"
+    assert company_status(county, COUNTY, "2025-Q3").set_index("company").loc[FULL, "tier"] == "未评级"
 
 
 def test_credit_without_period_anywhere_is_refused(county, tmp_path):
