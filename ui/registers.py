@@ -79,6 +79,8 @@ def inspector_editor(engine, staff: pd.DataFrame, townships: dict[int, str], on_
     people = {None: t("rg_inspector_new")} | {
         int(r.id): f"{r.cert_no or '—'} · {r.name} · {r.unit}" for r in staff.itertuples()}
     st.subheader(t("rg_inspector_edit"))
+    if "rg_saved" in st.session_state:
+        st.success(st.session_state.pop("rg_saved"))
     pick = st.selectbox(t("rg_inspector_pick"), list(people), format_func=people.get, key="rg_pick")
     row = staff.set_index("id").loc[pick] if pick is not None else None
     towns = {None: t("rg_county_level")} | townships
@@ -108,5 +110,6 @@ def inspector_editor(engine, staff: pd.DataFrame, townships: dict[int, str], on_
                 st.error(str(exc))
             else:
                 on_saved()
-                st.success(t("rg_saved").format(name=name.strip()))
+                st.session_state["rg_saved"] = t("rg_saved").format(name=name.strip())
+                st.rerun()  # the register above shows the change at once
 
