@@ -13,6 +13,10 @@ Examples::
     python -m data backup var/备份.sqlite      # consistent online backup + integrity check
     python -m data restore var/备份.sqlite --yes
     python -m data user add zhangsan --role township --township-id 3
+    python -m data places                     # township / community ids for user add
+    python -m data import inspectors 执法检查人员名录.xlsx   # also: companies, credit, fees
+    python -m data template inspectors -o 检查人员模板.xlsx
+    python -m data user add li --role inspector --inspector 鲁JX2024001
 """
 from __future__ import annotations
 
@@ -22,7 +26,10 @@ import sys
 from data import db
 
 CRS_CHOICES = ("wgs84", "cgcs2000", "gcj02", "bd09")
-
+# as data.importers.kinds.KINDS (a test keeps them equal); spelled out so the CLI starts without the importers
+IMPORT_KINDS = ("boundaries", "compounds", "complaints", "evaluations", "credit", "fees", "parking", "inspectors",
+                "companies")
+REGISTER_KINDS = ("credit", "fees", "inspectors", "companies")  # table-only, through kinds.register_importer
 
 def _progress(done: int, total: int, message: str = "") -> None:
     pct = 100 * done / total if total else 100
@@ -98,6 +105,11 @@ def cmd_import(args) -> int:
 
         report = import_parking(engine, args.file, crs=args.crs, encoding=args.encoding, dry_run=args.dry_run,
                                 layer=args.layer, actor=actor)
+    elif args.kind in REGISTER_KINDS:
+        from data.importers.kinds import register_importer
+
+        report = register_importer(args.kind)(engine, args.file, encoding=args.encoding, dry_run=args.dry_run,
+                                              actor=actor)
     else:
         report = importers.import_compounds(
             engine, args.file, crs=args.crs, encoding=args.encoding, dry_run=args.dry_run,
@@ -178,9 +190,17 @@ def cmd_user(args) -> int:
             return 0
         password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("密码：")
         if args.action == "add":
+            inspector_id = None
+            if args.inspector:
+                from data.queries.inspectors import inspector_by_cert
+
+                inspector_id = inspector_by_cert(engine, args.inspector)
+            if args.role is None:
+                raise ValueError("请用 --role 指定角色（leader、housing、township、community、inspector、admin）")
             auth.create_user(engine, args.username, args.name or args.username, args.role,
                              password=password, township_id=args.township_id,
-                             community_id=args.community_id, email=args.email, actor=_cli_actor())
+                             community_id=args.community_id, email=args.email, inspector_id=inspector_id,
+                             actor=_cli_actor())
             print(f"已创建用户 {args.username}")
         else:
             auth.set_password(engine, args.username, password, actor=_cli_actor())
@@ -188,6 +208,50 @@ def cmd_user(args) -> int:
     except (ValueError, PermissionError) as exc:
         print(str(exc), file=sys.stderr)
         return 1
+    return 0
+
+
+def cmd_template(args) -> int:
+    from data.importers.templates import write_template
+
+    path = write_template(args.kind, args.output)
+    print(f"模板已写入 {path}")
+    return 0
+
+
+def cmd_places(args) -> int:
+    """Townships, communities and grids with their ids, for ``user add --township-id/--community-id``."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from data.schema import Community, Grid, Township
+
+    engine = db.make_engine(args.db)
+    db.migrate(engine)
+    with Session(engine) as s:
+        towns = s.execute(select(Township.id, Township.code, Township.name).order_by(Township.id)).all()
+        comms = s.execute(select(Community.id, Community.code, Community.name, Community.township_id)
+                          .order_by(Community.township_id, Community.id)).all()
+        grids = s.execute(select(Grid.id, Grid.code, Grid.name, Grid.community_id)
+                          .order_by(Grid.community_id, Grid.id)).all() if args.grids else []
+    if not towns:
+        print("数据库中还没有镇街：先导入镇街边界（python -m data import boundaries 文件 --level township）")
+        return 0
+    by_town: dict = {}
+    for c in comms:
+        by_town.setdefault(c.township_id, []).append(c)
+    by_comm: dict = {}
+    for g in grids:
+        by_comm.setdefault(g.community_id, []).append(g)
+    print("类型\t编号\t代码\t名称\t所属")
+    for t in towns:
+        print(f"镇街\t{t.id}\t{t.code}\t{t.name}\t")
+        for c in by_town.get(t.id, []):
+            print(f"社区\t{c.id}\t{c.code}\t{c.name}\t{t.name}")
+            for g in by_comm.get(c.id, []):
+                print(f"网格\t{g.id}\t{g.code}\t{g.name}\t{t.name} {c.name}")
+    print(f"共 {len(towns)} 个镇街、{len(comms)} 个社区" + (f"、{len(grids)} 个网格" if args.grids else "")
+          + "。创建账号：python -m data user add 用户名 --role township --township-id 编号", file=sys.stderr)
     return 0
 
 
@@ -212,7 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     imp = sub.add_parser("import", parents=[common], help="导入本县数据")
-    imp.add_argument("kind", choices=("boundaries", "compounds", "evaluations", "complaints", "parking"))
+    imp.add_argument("kind", choices=IMPORT_KINDS)
     imp.add_argument("file")
     imp.add_argument("--level", choices=("county", "township", "community", "grid"))
     imp.add_argument("--crs", default=None,
@@ -224,6 +288,15 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--dry-run", action="store_true", help="只校验，不写入")
     imp.add_argument("--report", default=None, help="校验失败时把错误报告写入此 Excel 文件")
     imp.set_defaults(func=cmd_import)
+
+    tpl = sub.add_parser("template", parents=[common], help="生成导入模板（Excel：表头、示例行、说明、下拉选项）")
+    tpl.add_argument("kind", choices=IMPORT_KINDS)
+    tpl.add_argument("-o", "--output", default=None, help="输出文件（默认“<名称>模板.xlsx”）")
+    tpl.set_defaults(func=cmd_template)
+
+    plc = sub.add_parser("places", parents=[common], help="列出镇街、社区（及网格）的编号，供 user add 使用")
+    plc.add_argument("--grids", action="store_true", help="同时列出网格")
+    plc.set_defaults(func=cmd_places)
 
     ver = sub.add_parser("verify-draw", parents=[common], help="按记录重新抽取，验证双随机抽查批次")
     ver.add_argument("draw_id", type=int, help="抽查批次编号")
@@ -246,6 +319,8 @@ def build_parser() -> argparse.ArgumentParser:
     usr.add_argument("--township-id", type=int, default=None)
     usr.add_argument("--community-id", type=int, default=None)
     usr.add_argument("--email", default=None, help="统一身份认证（OpenID Connect）邮箱")
+    usr.add_argument("--inspector", default=None, metavar="执法证号",
+                     help="检查人员账号对应的检查人员（执法证号），登录后只看本人的抽查任务")
     usr.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码")
     usr.set_defaults(func=cmd_user)
     return p

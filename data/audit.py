@@ -41,6 +41,8 @@ ACTIONS = {
     "settings": "修改设置",
     "backup": "备份",
     "restore": "恢复",
+    "inspector": "检查人员名录",
+    "merge_company": "合并企业",
 }
 
 COLUMNS = ["id", "at", "username", "action", "action_label", "target", "scope", "detail"]

@@ -209,12 +209,49 @@ def create_user(engine: Engine, username: str, display_name: str, role: str, *,
                 password_hash=hash_password(password) if password is not None else None,
                 active=True, failed_logins=0)
     with write_session(engine) as s:
+        check_links(s, township_id=township_id, community_id=community_id, inspector_id=inspector_id)
+        if s.scalar(select(User.id).where(User.username == user.username)) is not None:
+            raise ValueError(f"用户名 {user.username} 已存在")
+        if user.email and s.scalar(select(User.id).where(func.lower(User.email) == user.email)) is not None:
+            raise ValueError(f"邮箱 {user.email} 已被其他账号使用")
         s.add(user)
         s.flush()
         account = account_of(user)
         audit.record(s, actor, "user", f"app_user:{username}", None, op="create", role=role,
                      township_id=township_id, community_id=community_id)
     return account
+
+
+PLACES_HINT = "（用 python -m data places 查看镇街和社区编号）"
+
+
+def check_links(s: Session, *, township_id=None, community_id=None, inspector_id=None) -> None:
+    """Raise ValueError (Chinese, naming the command that lists the ids) for an id that does not exist."""
+    from data.schema import Community, Inspector, Township
+
+    if township_id is not None and s.get(Township, int(township_id)) is None:
+        raise ValueError(f"镇街编号 {township_id} 不存在{PLACES_HINT}")
+    if community_id is not None:
+        community = s.get(Community, int(community_id))
+        if community is None:
+            raise ValueError(f"社区编号 {community_id} 不存在{PLACES_HINT}")
+        if township_id is not None and community.township_id != int(township_id):
+            raise ValueError(f"社区编号 {community_id}（{community.name}）不属于镇街编号 {township_id}{PLACES_HINT}")
+    if inspector_id is not None and s.get(Inspector, int(inspector_id)) is None:
+        raise ValueError(f"检查人员编号 {inspector_id} 不存在（检查人员名录见“双随机抽查 → 名录”）")
+
+
+def set_inspector(engine: Engine, username: str, inspector_id: int | None, *, actor=None) -> None:
+    """Link a login to its inspector (an ``inspector`` user then sees their own assignments), or unlink."""
+    permissions.authorize(actor, permissions.MANAGE_USERS)
+    with write_session(engine) as s:
+        check_links(s, inspector_id=inspector_id)
+        changed = s.execute(update(User).where(User.username == username)
+                            .values(inspector_id=None if inspector_id is None else int(inspector_id))).rowcount
+        if not changed:
+            raise LoginError(f"用户不存在：{username}")
+        audit.record(s, actor, "user", f"app_user:{username}", None, op="set_inspector",
+                     inspector_id=inspector_id)
 
 
 def set_password(engine: Engine, username: str, password: str, *, actor=None,
@@ -322,5 +359,6 @@ def users(engine: Engine) -> list[dict]:
         return [{"username": u.username, "display_name": u.display_name, "role": u.role,
                  "role_label": ROLES.get(u.role, u.role), "township_id": u.township_id,
                  "community_id": u.community_id, "email": u.email, "active": u.active,
+                 "inspector_id": u.inspector_id,
                  "locked_until": u.locked_until, "has_password": u.password_hash is not None}
                 for u in rows]

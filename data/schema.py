@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
-    JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary,
+    JSON, true, Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary,
     MetaData, Numeric, String, Text, UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -96,6 +96,9 @@ class PropertyCompany(Base):
     contact: Mapped[str | None] = mapped_column(String(30))
     phone: Mapped[str | None] = mapped_column(String(20))
     state_owned: Mapped[bool] = mapped_column(Boolean, default=False)
+    legal_rep: Mapped[str | None] = mapped_column(String(30))  # 法定代表人
+    qualification: Mapped[str | None] = mapped_column(String(50))  # 资质
+    aliases: Mapped[str | None] = mapped_column(String(300))  # 、-separated short and merged-in names
 
 
 class ProjectManager(Base):
@@ -220,6 +223,7 @@ class FeeRecord(Base):
     fee_level: Mapped[int | None] = mapped_column(Integer)
     fee_price: Mapped[Decimal] = mapped_column(Numeric(6, 2))
     note: Mapped[str | None] = mapped_column(String(200))
+    change_kind: Mapped[str | None] = mapped_column(String(10))  # 调整类型: 首次核定 / 上调 / 下调 / 降费
 
 
 class FeeAdjustment(Base):
@@ -265,6 +269,9 @@ class Inspector(Base):
     unit: Mapped[str] = mapped_column(String(50))
     township_id: Mapped[int | None] = mapped_column(ForeignKey("township.id"))
     linked_company_ids: Mapped[list] = mapped_column(JSON, default=list)  # recusal
+    cert_no: Mapped[str | None] = mapped_column(String(30), unique=True)  # 执法证号, the natural key
+    phone: Mapped[str | None] = mapped_column(String(20))  # personal data: masked when shown
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class SpotCheckDraw(Base):

@@ -39,6 +39,8 @@ DEFINITIONS: tuple[SettingDef, ...] = (
     SettingDef("excellent_company_share", "0.05", "年度优秀企业比例上限",
                "半年考核评为优秀的企业不超过此比例（向下取整）。"),
     SettingDef("credit_grades", ["AAA", "AA", "A", "B", "C"], "信用等级", "由高到低。"),
+    SettingDef("company_match_threshold", 90, "企业名称近似匹配阈值",
+               "去掉地区前缀和“物业服务有限公司”等后缀后，名称相似度（0–100）达到此值视为同一企业。"),
     # 考核评价与物业费 (issue 5)
     SettingDef("black_list_window_quarters", 8, "黑榜累计统计季度数",
                "最近 N 个季度内第 2 次列入黑榜的项目启动更换物业企业程序。"),

@@ -8,6 +8,7 @@ from data import auth, db, settings
 from data.vocab import ROLES
 from ui import state as state
 from ui.cache import load_communities, load_townships
+from ui.cache_inspection import load_inspectors
 from ui.text import t
 
 if not state.can("manage_users"):  # hidden from other roles by the page matrix; refuse a forced visit
@@ -50,6 +51,11 @@ with users_tab:
     comm_names = dict(zip(comms["id"], comms["name"]))
     community_id = c3.selectbox(t("adm_community"), [None, *comm_names], key="adm_comm",
                                 format_func=lambda i: "—" if i is None else comm_names[i])
+    staff = load_inspectors(url)
+    staff_names = {None: t("rg_user_inspector_none")} | {
+        int(r.id): f"{r.cert_no or '—'} · {r.name} · {r.unit}" for r in staff.itertuples()}
+    inspector_id = (st.selectbox(t("rg_user_inspector"), list(staff_names), format_func=staff_names.get,
+                                 key="adm_inspector") if role == "inspector" else None)
     with st.form("adm_new_user_form", clear_on_submit=True):
         a, b = st.columns(2)
         username = a.text_input(t("acc_username"), key="adm_username")
@@ -60,7 +66,7 @@ with users_tab:
             try:
                 auth.create_user(engine, username, name.strip() or username, role, password=password,
                                  township_id=township_id, community_id=community_id,
-                                 email=email.strip() or None, actor=me)
+                                 email=email.strip() or None, inspector_id=inspector_id, actor=me)
             except (ValueError, PermissionError) as exc:  # LoginError is a PermissionError
                 st.error(str(exc))
             else:
@@ -83,6 +89,16 @@ with users_tab:
                 auth.set_active(engine, pick, not row["active"], actor=me)
                 _done(t("adm_active_changed").format(username=pick))
                 st.rerun()
+            if row["role"] == "inspector":
+                current = None if pd.isna(row["inspector_id"]) else int(row["inspector_id"])
+                d, e = st.columns([3, 1], vertical_alignment="bottom")
+                link = d.selectbox(t("rg_user_inspector"), list(staff_names), format_func=staff_names.get,
+                                   index=list(staff_names).index(current) if current in staff_names else 0,
+                                   key=f"adm_link_{pick}")
+                if e.button(t("rg_link_inspector"), key="adm_link_go"):
+                    auth.set_inspector(engine, pick, link, actor=me)
+                    _done(t("rg_linked").format(username=pick))
+                    st.rerun()
             if pd.notna(row["locked_until"]) and st.button(t("adm_unlock"), key="adm_unlock"):
                 auth.unlock(engine, pick, actor=me)
                 _done(t("adm_unlocked").format(username=pick))

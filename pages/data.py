@@ -1,6 +1,7 @@
-"""数据管理: imports (compounds, boundaries, 12345 complaints, parking resources; validated,
-all-or-nothing, with progress and a row-by-row error report), the compound register and the queue
-of complaints matched to no compound, with manual matching."""
+"""数据管理: imports (every register: boundaries, compounds, complaints, evaluations, credit, fees, parking,
+inspectors, companies; validated, all-or-nothing, with progress and a row-by-row error report) and their
+templates, the compound register, the companies (and merging), and the queue of complaints matched to no
+compound, with manual matching."""
 from __future__ import annotations
 
 import tempfile
@@ -10,6 +11,7 @@ import streamlit as st
 
 from data import db, importers
 from data.importers.complaints import import_complaints
+from data.importers.kinds import REGISTERS, register_importer
 from data.importers.parking import import_parking
 from data.queries import complaint_stats
 from data.scope import ScopeError
@@ -17,14 +19,16 @@ from ui import cache as cache
 from ui import cache_complaints as cc
 from ui import state as state
 from ui.imports import show_report
+from ui.registers import company_panel, template_buttons
 from ui.text import headers, t
 
-KINDS = {"compounds": "小区名册", "boundaries": "行政边界", "complaints": "12345 诉求", "parking": "停车资源"}
+KINDS = ("compounds", "boundaries", "complaints", "parking", *REGISTERS)
+TABLE_ONLY = tuple(REGISTERS)  # no geometry, no 坐标系
 LEVELS = {"township": "镇街", "community": "社区", "grid": "网格", "county": "县界"}
 CRS = {None: "自动识别", "wgs84": "WGS-84（GPS）", "cgcs2000": "CGCS2000（国家 2000）",
        "gcj02": "GCJ-02（高德/腾讯）", "bd09": "BD-09（百度）"}
 ENCODINGS = {None: "自动识别", "utf-8": "UTF-8", "gb18030": "GBK / GB18030"}
-TYPES = {"complaints": ["xlsx", "csv", "txt", "json"]}
+TYPES = {"complaints": ["xlsx", "csv", "txt", "json", "xml"]} | {k: ["xlsx", "csv", "txt"] for k in TABLE_ONLY}
 GEO_TYPES = ["geojson", "json", "gpkg", "zip", "xlsx", "csv"]
 
 
@@ -40,6 +44,9 @@ def run_import(kind: str, path: Path, options: dict, level: str) -> importers.Im
         report = importers.import_boundaries(engine, path, level=level, **options, actor=account)
     elif kind == "parking":
         report = import_parking(engine, path, **options, scope=state.user_scope(), actor=account)
+    elif kind in TABLE_ONLY:
+        report = register_importer(kind)(engine, path, encoding=options["encoding"], dry_run=options["dry_run"],
+                                         actor=account)
     else:
         report = importers.import_compounds(engine, path, **options, actor=account)
     st.write("校验完成" if report.ok else "校验未通过")
@@ -53,17 +60,19 @@ def may_write() -> bool:
 
 st.title(t("nav_data"))
 url = db.default_url()
-imp_tab, reg_tab, queue_tab = st.tabs([t("dp_tab_import"), t("dp_tab_register"), t("dp_tab_unmatched")])
+imp_tab, reg_tab, co_tab, queue_tab = st.tabs([t("dp_tab_import"), t("dp_tab_register"), t("rg_tab_companies"),
+                                               t("dp_tab_unmatched")])
 
 with imp_tab:
-    kind = st.radio(t("dp_kind"), list(KINDS), horizontal=True, key="import_kind", format_func=KINDS.get)
+    kind = st.radio(t("dp_kind"), list(KINDS), horizontal=True, key="import_kind",
+                    format_func=lambda k: t(f"rg_kind_{k}"))
     cols = st.columns(3)
     level = cols[0].selectbox("边界层级", list(LEVELS), format_func=LEVELS.get, key="import_level",
                       disabled=kind != "boundaries")
-    crs = cols[1].selectbox("源坐标系", list(CRS), format_func=CRS.get, key="import_crs")
+    crs = cols[1].selectbox("源坐标系", list(CRS), format_func=CRS.get, key="import_crs", disabled=kind in TABLE_ONLY)
     encoding = cols[2].selectbox("文本编码", list(ENCODINGS), format_func=ENCODINGS.get, key="import_encoding")
     hint = ("Excel、CSV（UTF-8 / GBK）、Open311 JSON" if kind == "complaints"
-            else "GeoJSON、GeoPackage、压缩 Shapefile、Excel、CSV")
+            else t("rg_table_hint") if kind in TABLE_ONLY else "GeoJSON、GeoPackage、压缩 Shapefile、Excel、CSV")
     upload = st.file_uploader(f"选择文件（{hint}）", type=TYPES.get(kind, GEO_TYPES), key="import_file")
     dry_run = st.checkbox("只校验，不写入", value=True, key="import_dry_run")
     if not may_write():
@@ -73,12 +82,17 @@ with imp_tab:
             path = Path(tmp) / Path(upload.name).name
             path.write_bytes(upload.getvalue())
             st.write(f"已接收 {upload.name}（{upload.size / 1024:.0f} KB）")
-            report = run_import(kind, path, dict(crs=crs, encoding=encoding, dry_run=dry_run), level)
+            try:
+                report = run_import(kind, path, dict(crs=crs, encoding=encoding, dry_run=dry_run), level)
+            except PermissionError as exc:  # e.g. 季度考评 is the housing bureau's (edit_evaluations)
+                status.update(label=str(exc), state="error")
+                st.stop()
             status.update(label=t("dp_status_ok") if report.ok else t("dp_status_bad"),
                           state="complete" if report.ok else "error", expanded=False)
         if report.ok and not dry_run:
             st.cache_data.clear()
         show_report(report, upload.name)
+    template_buttons()
 
 with reg_tab:
     frame = cache.load_compounds(url, cache.scope_key(state.scope()))
@@ -94,6 +108,9 @@ with reg_tab:
     st.dataframe(table, hide_index=True, width="stretch", height=480)
     state.download_xlsx(t("download_xlsx"), table, file_name="小区名册.xlsx", key="dl_register",
                         sheet_name="小区名册")
+
+with co_tab:
+    company_panel(state.engine())
 
 with queue_tab:
     scope = state.scope()

@@ -15,6 +15,8 @@ from ui.inspection_form import show_checklist_form
 from ui import state as state
 from ui.cache import scope_key
 from ui import tables as _tables
+from ui.registers import inspector_editor
+from ui import cache as cache_places
 from ui.text import headers, t
 
 url, engine = db.default_url(), state.engine()
@@ -65,8 +67,10 @@ with tab_draw:
     with right:
         c1, c2, c3 = st.columns(3)
         c1.metric(t("insp_candidates"), eligible)
-        c2.metric(t("insp_inspectors"), len(staff))
+        c2.metric(t("insp_inspectors"), int(staff["active"].sum()) if len(staff) else 0)
         c3.metric(t("insp_excluded"), len(excluded))
+        if staff.empty:
+            st.warning(t("rg_inspectors_empty"))
         fresh_id = None
         if go:
             if seed_text and not (seed_text.isdigit() and int(seed_text) > 0):
@@ -177,8 +181,11 @@ with tab_public:
     table(overdue, t("insp_overdue"), "overdue")
 
 with tab_reg:
-    table(cache.load_inspectors(url).drop(columns=["township_id", "linked_company_ids"]),
-          t("insp_inspectors"), "inspectors")
+    staff = cache.load_inspectors(url)
+    table(staff.drop(columns=["id", "township_id", "linked_company_ids"]), t("insp_inspectors"), "inspectors")
+    places = cache_places.load_townships(url, (None, None))
+    towns = dict(zip(places["id"].astype(int), places["name"]))
+    inspector_editor(engine, staff, towns, on_saved=cache.clear)
     st.subheader(t("insp_items"))
     items = cache.load_check_items(url, False).drop(columns=["id"])
     if not state.can("run_draws"):

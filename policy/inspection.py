@@ -67,16 +67,26 @@ class DrawResult:
 
 
 class RecusalError(ValueError):
-    """回避后检查人员不足: the draw cannot be made without breaking recusal."""
+    """回避后检查人员不足: the draw cannot be made without breaking recusal.
 
-    def __init__(self, shortfalls: list[tuple[int, int]], team_size: int):
+    ``needed`` is exactly how many more inspectors it takes: inspectors from no
+    drawn compound's township and linked to none of their companies (a
+    county-level unit qualifies everywhere), so each new one counts for every
+    short compound. ``names`` (compound id → name) and ``where`` (how to add
+    inspectors) make the message a person can act on.
+    """
+
+    def __init__(self, shortfalls: list[tuple[int, int]], team_size: int, *, names=None, where: str = ""):
         self.shortfalls = shortfalls  # (compound_id, inspectors available)
         self.team_size = team_size
-        worst = ", ".join(f"小区 {c}（可用 {k} 人）" for c, k in shortfalls[:5])
+        self.needed = team_size - min((k for _, k in shortfalls), default=team_size)
+        names = names or {}
+        worst = "，".join(f"{names.get(c) or f'小区 {c}'}（可用 {k} 人）" for c, k in shortfalls[:5])
         more = f" 等 {len(shortfalls)} 个小区" if len(shortfalls) > 5 else ""
         super().__init__(
             f"回避规则下检查人员不足：{worst}{more}，每组需要 {team_size} 人。"
-            "请增加其他镇街或县直单位的检查人员，或减少每组人数（不少于 2 人）后重新抽取。")
+            f"请增加至少 {self.needed} 名检查人员（不属于这些小区所在镇街、且与其物业企业无关联，"
+            f"如县直单位人员）{where}，或减少每组人数（不少于 2 人）后重新抽取。")
 
 
 # --- inputs ----------------------------------------------------------------------

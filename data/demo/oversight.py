@@ -48,6 +48,8 @@ def build_oversight(conn, seed: int, pl: Places, co: Companies, cs: Compounds,
                          "township_id": pl.township_ids[t], "linked_company_ids": []})
     for j in r.sample(range(len(ins_rows)), 4):  # e.g. a former employer: recusal
         ins_rows[j]["linked_company_ids"] = sorted(r.sample(co.ids, r.randint(1, 2)))
+    for k, row in enumerate(ins_rows, start=1):  # 执法证号, the register's natural key (no draw from the RNG)
+        row["cert_no"] = f"鲁JX{k:04d}"
     ins_ids = insert_ids(conn, Inspector, ins_rows)
     ins_town = [row["township_id"] for row in ins_rows]
     counts["检查人员"] = len(ins_ids)

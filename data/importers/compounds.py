@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data import permissions, vocab
+from data.importers.companies import resolve_companies
 from data.importers.pipeline import Job, Row
 from data.importers.places import (CodeMaker, Matcher, Registry, anchor_point, apply_values, hint,
                                    named_parents)
@@ -91,7 +92,7 @@ def _import(job: Job, session: Session, rows: list[Row]) -> None:
             plans.append((row, obj, township, community, grid))
     if job.report.errors:
         return
-    companies = _companies(job, session, plans)
+    companies = resolve_companies(job, session, plans)  # normalised names: 鸿运物业 = 嘉祥县鸿运物业服务有限公司
     managers = _managers(job, session, plans, companies) if companies is not None else None
     if managers is None:
         return

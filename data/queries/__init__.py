@@ -117,13 +117,15 @@ def compounds(engine: Engine, scope: Scope, *, ids=None) -> gpd.GeoDataFrame:
 
 
 def latest_fee_status(engine: Engine, scope: Scope) -> pd.DataFrame:
-    """Each compound's current fee-adjustment status (the latest change), 无 if none."""
-    latest = (
-        select(FeeAdjustment.compound_id, func.max(FeeAdjustment.id).label("last_id"))
-        .group_by(FeeAdjustment.compound_id).subquery()
-    )
+    """Each compound's current fee-adjustment status (the latest change by date), 无 if none.
+
+    By date, then id: imported history (past adjustments) may be written after later changes.
+    """
+    ranked = select(FeeAdjustment.id, func.row_number().over(
+        partition_by=FeeAdjustment.compound_id,
+        order_by=(FeeAdjustment.changed_at.desc(), FeeAdjustment.id.desc())).label("rank")).subquery()
     stmt = (select(FeeAdjustment.compound_id, FeeAdjustment.status, FeeAdjustment.changed_at)
-            .join(latest, FeeAdjustment.id == latest.c.last_id)
+            .join(ranked, (FeeAdjustment.id == ranked.c.id) & (ranked.c.rank == 1))
             .join(Compound, Compound.id == FeeAdjustment.compound_id))
     stmt = _scoped(stmt, Compound, scope)
     with Session(engine) as s:

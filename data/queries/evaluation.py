@@ -151,6 +151,14 @@ def _grades(engine: Engine, company_ids, quarter: str | None = None) -> pd.DataF
     return df.sort_values("quarter", key=lambda q: q.map(ratings.quarter_index)) if len(df) else df
 
 
+def _latest_grades(engine: Engine, company_ids, quarter: str | None) -> pd.DataFrame:
+    """Each company's grade as it stands in ``quarter``: the latest up to it (a grade stands until the next)."""
+    df = _grades(engine, company_ids)
+    if quarter and len(df):
+        df = df[df["quarter"].map(ratings.quarter_index) <= ratings.quarter_index(quarter)]
+    return df.groupby("company_id").tail(1).reset_index(drop=True) if len(df) else df  # tail: keeps a blank score
+
+
 def _tier_columns(df: pd.DataFrame, r: Rules) -> pd.DataFrame:
     tiers = [ratings.supervision_tier(g, r.grades, floor=r.incentive_floor) if g in r.grades else None
              for g in df["grade"]]
@@ -175,7 +183,7 @@ def company_status(engine: Engine, scope: Scope, quarter: str) -> pd.DataFrame:
     companies["black_share"] = (companies["black_projects"] / companies["projects"].where(companies["projects"] > 0)
                                 ).round(4)
     companies["blacklisted"] = companies["company_id"].map(lambda c: int(c) in listed)
-    grades = _grades(engine, companies["company_id"], quarter)[["company_id", "grade", "score"]]
+    grades = _latest_grades(engine, companies["company_id"], quarter)[["company_id", "grade", "score"]]
     out = companies.merge(grades.rename(columns={"score": "credit_score"}), on="company_id", how="left")
     out["grade"] = out["grade"].where(out["grade"].notna(), None)
     out = _tier_columns(out, r)
@@ -278,10 +286,12 @@ def compound_indicators(engine: Engine, scope: Scope, quarter: str | None = None
     if quarter:
         ev = evaluations(engine, scope, quarters=[quarter]).set_index("compound_id")["score"]
         out["eval_score"] = out["id"].map(ev)
-        grades = _grades(engine, out["company_id"].dropna().unique(), quarter).set_index("company_id")["grade"]
-        out["credit_grade"] = out["company_id"].map(grades)
     else:
-        out["eval_score"], out["credit_grade"] = None, None
+        out["eval_score"] = None
+    # A credit grade stands until the next one (动态评级): the latest up to the quarter, or the latest
+    # of all when no evaluation was imported (a county with credit grades and no quarterly results).
+    latest = _latest_grades(engine, out["company_id"].dropna().unique(), quarter)
+    out["credit_grade"] = out["company_id"].map(latest.set_index("company_id")["grade"]) if len(latest) else None
     out["eval_list"] = [ratings.list_label(s, red_min=r.red_min, black_below=r.black_below)
                         if s is not None and not pd.isna(s) else None for s in out["eval_score"]]
     out["eval_score"] = pd.to_numeric(out["eval_score"], errors="coerce")

@@ -103,7 +103,8 @@ def record_fee_status(engine: Engine, scope: Scope, compound_id: int, status: st
         if comp is None:
             raise ScopeError("该小区不存在或不在您的管辖范围内")
         last = s.execute(select(FeeAdjustment).where(FeeAdjustment.compound_id == comp.id)
-                         .order_by(FeeAdjustment.id.desc()).limit(1)).scalar_one_or_none()
+                         .order_by(FeeAdjustment.changed_at.desc(), FeeAdjustment.id.desc())
+                         .limit(1)).scalar_one_or_none()
         current = last.status if last is not None else machine.NONE
         machine.check_transition(current, status)
         if last is not None and when < last.changed_at:

@@ -22,6 +22,7 @@ from sqlalchemy import Engine, false, func, select
 from sqlalchemy.orm import Session
 
 from data import permissions, settings
+from data.privacy import mask_phone
 from data.queries import _frame, _scoped
 from data.schema import (
     AuditLog, CheckItem, Complaint, Compound, CreditGrade, Evaluation, Inspector, PropertyCompany,
@@ -40,6 +41,10 @@ DEFAULT_CHECK_ITEMS = (
     ("SY", "公共收益公开", "公共收益收支情况定期公示"),
     ("TS", "投诉处理", "投诉登记、办理、回访台账完整，按时办结"),
 )
+
+
+WHERE_TO_ADD = ("：在本页“名录”标签中添加，或导入执法检查人员名录"
+                "（python -m data import inspectors 文件；模板：python -m data template inspectors）")
 
 
 # --- registers ----------------------------------------------------------------------
@@ -99,16 +104,20 @@ def save_check_items(engine: Engine, frame: pd.DataFrame, *, actor=None) -> list
     return []
 
 
-def inspectors(engine: Engine) -> pd.DataFrame:
-    """检查人员名录 (the county-wide pool): name, unit, own township, linked companies."""
+def inspectors(engine: Engine, *, active_only: bool = False) -> pd.DataFrame:
+    """检查人员名录 (the county-wide pool): name, unit, 执法证号, own township, linked companies,
+    phone (masked: personal data) and whether still active (a draw takes active ones only)."""
+    stmt = (select(Inspector.id, Inspector.name, Inspector.unit, Inspector.cert_no, Inspector.township_id,
+                   Township.name, Inspector.linked_company_ids, Inspector.phone, Inspector.active)
+            .outerjoin(Township, Township.id == Inspector.township_id).order_by(Inspector.id))
+    if active_only:
+        stmt = stmt.where(Inspector.active.is_(True))
     with Session(engine) as s:
-        rows = s.execute(select(Inspector.id, Inspector.name, Inspector.unit, Inspector.township_id,
-                                Township.name, Inspector.linked_company_ids)
-                         .outerjoin(Township, Township.id == Inspector.township_id)
-                         .order_by(Inspector.id)).all()
+        rows = s.execute(stmt).all()
         companies = dict(s.execute(select(PropertyCompany.id, PropertyCompany.name)).all())
-    df = _frame(rows, ["id", "name", "unit", "township_id", "own_township", "linked_company_ids"],
-                geometry=False)
+    rows = [[*r[:7], mask_phone(r[7]), bool(r[8]) if r[8] is not None else True] for r in rows]
+    df = _frame(rows, ["id", "name", "unit", "cert_no", "township_id", "own_township", "linked_company_ids",
+                       "phone", "active"], geometry=False)
     df["linked_company_ids"] = df["linked_company_ids"].map(lambda v: sorted(v or []))
     df["linked_companies"] = df["linked_company_ids"].map(
         lambda ids: "、".join(companies.get(i, str(i)) for i in ids))
@@ -234,7 +243,8 @@ def build_inputs(engine: Engine, scope: Scope, *, as_of: datetime, n, stratify: 
         "scope": scope.key(),
         "as_of": as_of.isoformat(timespec="seconds"),
     }
-    inputs = rules.canonical_inputs(cands, inspectors(engine), params=params, weights=weights)
+    inputs = rules.canonical_inputs(cands, inspectors(engine, active_only=True)[
+        ["id", "township_id", "linked_company_ids"]], params=params, weights=weights)
     return inputs, cands
 
 
@@ -273,7 +283,13 @@ def run_draw(engine: Engine, scope: Scope, *, n, actor, seed: int | None = None,
                              coefficients=weight_coefficients(engine) if use_weights else None,
                              window_months=int(settings.get(engine, "inspection_complaint_window_months")),
                              exclude_months=exclude_months, team_size=team_size)
-    result = rules.redraw(inputs, seed)  # the draw *is* a re-run of the record: verification can't drift
+    try:
+        result = rules.redraw(inputs, seed)  # the draw *is* a re-run of the record: verification can't drift
+    except rules.RecusalError as exc:
+        short = [c for c, _ in exc.shortfalls]
+        with Session(engine) as s:
+            names = dict(s.execute(select(Compound.id, Compound.name).where(Compound.id.in_(short))).all())
+        raise rules.RecusalError(exc.shortfalls, exc.team_size, names=names, where=WHERE_TO_ADD) from None
     digest = rules.input_hash(inputs)
     with Session(engine) as s, s.begin():
         draw = SpotCheckDraw(drawn_at=now, actor=who.name or None, seed=seed, scope=scope.key(),
