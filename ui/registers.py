@@ -96,7 +96,7 @@ def inspector_editor(engine, staff: pd.DataFrame, townships: dict[int, str], on_
                            key=f"rg_town_{pick}")
         links = [] if row is None else [i for i in row["linked_company_ids"] if i in company_names]
         recusal = b.multiselect(t("rg_recusal"), list(company_names), default=links, format_func=company_names.get,
-                                key=f"rg_recusal_{pick}")
+                                key=f"rg_recusal_{pick}", placeholder=t("choose_options"))
         phone = c.text_input(t("rg_phone"), "", key=f"rg_phone_{pick}")
         active = st.checkbox(t("rg_active"), True if row is None else bool(row["active"]), key=f"rg_active_{pick}")
         if st.form_submit_button(t("rg_save"), type="primary"):
