@@ -11,7 +11,7 @@ from data import db, settings
 from data.photos import PhotoError
 from data.queries import inspection as iq
 from ui import cache_inspection as cache
-from ui.inspection_form import show_checklist_form
+from ui.inspection_form import draw_preview, show_checklist_form
 from ui import state as state
 from ui.cache import scope_key
 from ui import tables as _tables
@@ -60,7 +60,9 @@ with tab_draw:
         team_size = st.number_input(t("insp_team_size"), 2, 6,
                                     max(2, int(settings.get(engine, "inspection_team_size"))), key="insp_team")
         seed_text = st.text_input(t("insp_seed"), key="insp_seed").strip()
-        go = st.button(t("insp_draw_button"), type="primary", key="insp_go",
+        params = {"n": str(n), "mode": mode, "stratify": stratify, "weighted": weighted,
+                  "team_size": int(team_size), "months": int(months), "seed": seed_text}
+        go = st.button(t("insp_preview_button"), key="insp_go",
                        disabled=eligible < 1 or not state.can("run_draws"))
         if not state.can("run_draws"):
             st.caption(t("acc_read_only"))
@@ -71,11 +73,15 @@ with tab_draw:
         c3.metric(t("insp_excluded"), len(excluded))
         if staff.empty:
             st.warning(t("rg_inspectors_empty"))
-        fresh_id = None
         if go:
             if seed_text and not (seed_text.isdigit() and int(seed_text) > 0):
                 st.error(t("insp_seed_bad"))
             else:
+                st.session_state["insp_preview"] = params
+        if st.session_state.get("insp_preview") == params:
+            draw_preview(cands[~cands["id"].isin(excluded)], n, stratify=stratify, team_size=int(team_size),
+                         staff=staff)
+            if st.button(t("insp_confirm_button"), type="primary", key="insp_confirm"):
                 try:
                     with st.spinner(t("insp_draw_button")):
                         rec = iq.run_draw(engine, scope, n=int(n) if mode == "count" else n, actor=actor,
@@ -83,19 +89,26 @@ with tab_draw:
                                           use_weights=weighted, exclude_months=int(months),
                                           team_size=int(team_size))
                     cache.clear()
-                    st.session_state["insp_draw_id"] = fresh_id = rec.draw_id
-                    st.success(t("insp_drawn").format(id=rec.draw_id, n=len(rec.result.picks), seed=rec.seed,
-                                                      hash=rec.input_hash[:16]))
+                    st.session_state.pop("insp_preview", None)
+                    st.session_state["insp_draw_id"] = rec.draw_id
+                    st.session_state["insp_flash_draw"] = t("insp_drawn").format(
+                        id=rec.draw_id, n=len(rec.result.picks), seed=rec.seed, hash=rec.input_hash[:16])
+                    st.rerun()
                 except (ValueError, PermissionError) as exc:  # RecusalError too: the rule is never bent
                     st.error(str(exc))
+        flash = st.session_state.pop("insp_flash_draw", None)
+        if flash:
+            st.success(flash)
         draws = cache.load_draws(url, skey)
         if draws.empty:
             st.info(t("insp_no_draws"))
         else:
             table(draws, t("insp_draw"), "draws")
-        if fresh_id is not None:
-            st.subheader(t("insp_this_draw"))
-            fresh = cache.load_draw_results(url, skey, fresh_id, today.isoformat())
+            # the batch just drawn (or the latest): its list stays here across reloads
+            shown_id = st.session_state.get("insp_draw_id")
+            shown_id = shown_id if shown_id in set(draws["draw_id"]) else int(draws["draw_id"].max())
+            st.subheader(t("insp_batch_list").format(id=shown_id))
+            fresh = cache.load_draw_results(url, skey, int(shown_id), today.isoformat())
             table(fresh[["compound", "township", "company", "team", "team_units"]], t("insp_this_draw"), "fresh")
     with st.expander(t("insp_candidate_table")):
         shown = cands.drop(columns=["township_id", "company_id"]).assign(

@@ -42,16 +42,32 @@ def open_page(demo_url, monkeypatch):
     return _open
 
 
+def cache_draws(at):
+    """The draws table of the 抽取 tab (the one with a 批次 column first)."""
+    for frame in at.dataframe:
+        if "随机种子" in frame.value.columns:
+            return frame.value
+    raise AssertionError([list(f.value.columns) for f in at.dataframe])
+
+
 def test_inspection_page_draws_and_verifies(open_page):
     at = open_page("pages/inspection.py", user="housing")
     assert at.title[0].value == "双随机抽查"
     assert any("演示数据" in i.value for i in at.info)
-    before = len(at.dataframe[0].value)  # the draws table
+    before = len(cache_draws(at))  # the draws table
     at.number_input(key="insp_n").set_value(15)
-    at.button(key="insp_go").click().run()
+    at.button(key="insp_go").click().run()  # the preview records nothing and shows no picks
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("将从" in i.value and "抽取 15 个" in i.value for i in at.info), [i.value for i in at.info]
+    assert len(at.dataframe[0].value) >= 1 and not any("已抽取批次" in s.value for s in at.success)
+    assert len(cache_draws(at)) == before
+    at.button(key="insp_confirm").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("已抽取批次" in s.value for s in at.success), [e.value for e in at.error]
-    assert len(at.dataframe[0].value) == before + 1
+    assert len(cache_draws(at)) == before + 1
+    # the batch's list is on the tab, and stays there on the next run (a reload keeps it too)
+    at.run()
+    assert any(h.value.startswith("批次") for h in at.subheader), [h.value for h in at.subheader]
     at.button(key="insp_verify").click().run()
     assert any("验证通过" in s.value for s in at.success)
     assert "python -m data verify-draw" in at.code[0].value

@@ -78,3 +78,27 @@ def show_checklist_form(engine, scope, result_id: int, results: pd.DataFrame, *,
                 cache.clear()
                 st.session_state["insp_flash"] = t("insp_saved").format(verdict=done)
                 st.rerun()  # the table above shows the new verdict now, not after a reload
+
+
+def draw_preview(eligible: pd.DataFrame, n, *, stratify: bool, team_size: int, staff: pd.DataFrame) -> None:
+    """What the draw will do, before it is recorded: how many, from where, with whom.
+
+    The picks themselves are not previewed: a draw is made once, when confirmed,
+    and recorded with its seed, so nobody can preview until the list suits them.
+    """
+    from fractions import Fraction
+
+    from policy.inspection import count_for_share, largest_remainder
+
+    total = len(eligible)
+    count = count_for_share(total, n) if isinstance(n, Fraction) else min(int(n), total)
+    active = int(staff["active"].sum()) if len(staff) else 0
+    st.info(t("insp_preview").format(n=count, total=total, teams=count, size=team_size, staff=active),
+            icon=":material/preview:")
+    if stratify and total and "township" in eligible.columns:
+        sizes = eligible.groupby("township").size().to_dict()
+        alloc = largest_remainder(sizes, count)
+        st.dataframe(pd.DataFrame({t("insp_preview_town"): list(sizes), t("insp_preview_eligible"): list(sizes.values()),
+                                   t("insp_preview_drawn"): [alloc[k] for k in sizes]}),
+                     hide_index=True, width="stretch")
+    st.caption(t("insp_preview_note"))

@@ -27,6 +27,18 @@ TEXT = {
     "insp_seed": ("随机种子（留空则随机生成）", "Seed (blank: random)"),
     "insp_seed_bad": ("随机种子应为正整数。", "The seed must be a positive integer."),
     "insp_draw_button": ("抽取", "Draw"),
+    "insp_preview_button": ("预览抽取", "Preview the draw"),
+    "insp_confirm_button": ("确认抽取并记录", "Draw and record"),
+    "insp_preview": ("将从 {total} 个可抽取小区中抽取 {n} 个，每个小区派 {size} 人的检查组（名录中在岗检查人员 {staff} 人，"
+                     "按回避规则分组）。", "{n} of {total} eligible compounds will be drawn, each with a team of "
+                     "{size} ({staff} active inspectors, recusal rules applied)."),
+    "insp_preview_town": ("镇街", "Township"),
+    "insp_preview_eligible": ("可抽取", "Eligible"),
+    "insp_preview_drawn": ("抽取", "To draw"),
+    "insp_preview_note": ("确认后才进行抽取，并记录随机种子、候选名单和校验码，记录后不可撤销、可复核；预览不显示抽中名单。",
+                          "The draw happens only on confirmation and is recorded with its seed, candidates and "
+                          "check code: it cannot be undone and can be verified. The preview shows no picks."),
+    "insp_batch_list": ("批次 {id} 抽查名单（小区与检查组）", "Draw {id}: compounds and teams"),
     "insp_drawn": ("已抽取批次 {id}：{n} 个小区，随机种子 {seed}，校验码 {hash}。",
                    "Draw {id}: {n} compounds, seed {seed}, fingerprint {hash}."),
     "insp_draw": ("抽查批次", "Draw"),
