@@ -22,13 +22,13 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Cm
 from PIL import Image
 
-from data.documents.official import _fixed_zip, load_template, page_numbers, setup_page
+from data.documents.official import _fixed_zip, load_template, page_numbers, set_widths, setup_page
 
 TITLE_SUFFIX = "住宅小区违法违规案件呈报表"
 FOOTNOTE = "本表一式叁份，县物业管理领导小组办公室、呈报单位、接收单位各一份。"
 SIGNATURE = "负责人（签章）："
 CELL = "公文-说明"  # 仿宋 小四 in the form's cells
-WIDTHS = (Cm(3.0), Cm(5.0), Cm(3.8), Cm(3.8))  # the 15.6 cm text block
+WIDTHS = [3.0, 5.2, 3.7, 3.7]  # the 15.6 cm text block
 
 
 def _write(doc, cell, text: str, *, bold: bool = False, align=None) -> None:
@@ -101,9 +101,7 @@ def case_form_docx(fields: dict, *, exported_by: str | None = None, when: dateti
     table = doc.add_table(rows=7, cols=4)
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for row in table.rows:
-        for cell, width in zip(row.cells, WIDTHS):
-            cell.width = width
+    set_widths(table, WIDTHS)  # before the merges, so every cell of a row gets its width
     center = WD_ALIGN_PARAGRAPH.CENTER
     r = table.rows
     _write(doc, r[0].cells[0], "呈报单位", bold=True, align=center)

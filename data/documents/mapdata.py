@@ -91,14 +91,18 @@ def parking_map(engine: Engine, proposal: dict, *, routes: gpd.GeoSeries | None 
                 label="步行路线")
     else:
         centres = compounds.set_index("id").geometry.representative_point()
-        spots = res.set_index("id").geometry
+        located = res[res.geometry.notna()]
+        spots = located.set_index("id").geometry.representative_point()  # road bays are lines, car parks areas
         lines = [LineString([centres[a.compound_id], spots[a.resource_id]]) for a in assignments.itertuples()
-                 if a.compound_id in centres.index and a.resource_id in spots.index
-                 and spots[a.resource_id] is not None]
+                 if a.compound_id in centres.index and a.resource_id in spots.index]
         m.lines(gpd.GeoDataFrame(geometry=lines, crs=WGS84), colour="#2171b5", width=0.9, label="车辆安排（直线）")
     road = res["owner_kind"].astype(str).str.contains("道路")
-    m.points(res[~road], colour="#31a354", size=28, marker="s", label="共享停车场（库）")
-    m.points(res[road], colour="#756bb1", size=28, marker="D", label="道路夜间临时泊位")
+    m.polygons(res[~road & res.geom_type.isin(["Polygon", "MultiPolygon"])], face="#a1d99b", edge="#31a354",
+               width=0.6)
+    m.lines(res[road & res.geom_type.isin(["LineString", "MultiLineString"])], colour="#756bb1", width=2.5)
+    spots = res.assign(geometry=res.geometry.representative_point())
+    m.points(spots[~road], colour="#31a354", size=28, marker="s", label="共享停车场（库）", labels="name")
+    m.points(spots[road], colour="#756bb1", size=28, marker="D", label="道路夜间临时泊位")
     return m
 
 

@@ -235,6 +235,7 @@ class OfficialDocument:
     addressees: list[str] = field(default_factory=list)
     copies_to: list[str] = field(default_factory=list)
     masthead: bool = True
+    subtitle: str | None = None    # under the title, e.g. （草稿）
     attachments: list[Attachment] = field(default_factory=list)
     figures: int = 0
 
@@ -269,6 +270,8 @@ class OfficialDocument:
 
     def _title(self) -> None:
         self.para(self.title, "公文-标题")
+        if self.subtitle:
+            self.para(self.subtitle, "公文-发文字号")
         self.para("", "公文-正文")
         if self.addressees:
             self.para("、".join(self.addressees) + "：", "公文-主送机关")
@@ -421,11 +424,53 @@ def _table(doc, frame: pd.DataFrame, widths_cm: list[float] | None = None):
             if number:
                 p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
             p.add_run(text)
-    if widths_cm:
-        for row in table.rows:
-            for cell, w in zip(row.cells, widths_cm):
-                cell.width = Cm(w)
+    set_widths(table, widths_cm or _auto_widths(frame))
     return table
+
+
+CHAR_CM = 0.38  # one CJK character in 五号 (10.5 pt), with a little air
+CELL_PAD_CM = 0.3
+
+
+def _auto_widths(frame: pd.DataFrame, total_cm: float = TEXT_WIDTH_CM) -> list[float]:
+    """Column widths (cm) filling the text block: numbers and short codes never wrap; long
+    text columns give up room first."""
+    if not len(frame.columns):
+        return []
+
+    def width(text) -> float:
+        return sum(1 if ord(ch) > 0x2E80 else 0.55 for ch in str(text))
+
+    natural, least = [], []
+    for name in frame.columns:
+        values = [_shown(v) for v in frame[name].head(300)]
+        longest = max([width(t) for t, _ in values] + [0])
+        numeric = bool(values) and all(is_num or not t for t, is_num in values)
+        head = min(width(name), 2.5) if numeric or longest <= 4 else 2
+        nat = max(longest, head, 1.5)
+        natural.append(min(nat, 20) * CHAR_CM + CELL_PAD_CM)
+        short = numeric or longest <= 6
+        least.append((nat if short else max(head, min(longest, 6.5))) * CHAR_CM + CELL_PAD_CM)
+    if sum(natural) <= total_cm:
+        return [w * total_cm / sum(natural) for w in natural]
+    spare = total_cm - sum(least)
+    give = [n - m for n, m in zip(natural, least)]
+    if spare <= 0 or not sum(give):
+        return [m * total_cm / sum(least) for m in least]
+    return [m + spare * g / sum(give) for m, g in zip(least, give)]
+
+
+def set_widths(table, widths_cm: list[float]) -> None:
+    """Fixed column widths Word and LibreOffice both honour (the grid and every cell)."""
+    if not widths_cm:
+        return
+    table.autofit = False
+    grid = table._tbl.tblGrid
+    for col, w in zip(grid.findall(qn("w:gridCol")), widths_cm):
+        col.set(qn("w:w"), str(int(Cm(w).twips)))
+    for row in table.rows:
+        for cell, w in zip(row.cells, widths_cm):
+            cell.width = Cm(w)
 
 
 # --------------------------------------------------------------------------- determinism
