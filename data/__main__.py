@@ -13,6 +13,7 @@ Examples::
     python -m data backup var/备份.sqlite      # consistent online backup + integrity check
     python -m data restore var/备份.sqlite --yes
     python -m data user add zhangsan --role township --township-id 3
+    python -m data briefing 2026-10 -o 月度通报      # 月度通报.docx and 月度通报.pdf
 """
 from __future__ import annotations
 
@@ -191,6 +192,41 @@ def cmd_user(args) -> int:
     return 0
 
 
+def cmd_briefing(args) -> int:
+    """月度通报 as .docx and .pdf (``-o 文件``: the suffix is replaced by both)."""
+    from pathlib import Path
+
+    from data.documents.briefing import briefing_docx
+    from data.documents.pdf import PdfUnavailable, docx_to_pdf
+    from data.scope import Scope
+
+    engine = db.make_engine(args.db)
+    db.migrate(engine)
+    out = Path(args.output or f"月度通报_{args.month}")
+    base = out.with_suffix("") if out.suffix.lower() in (".docx", ".pdf") else out
+    try:
+        made = briefing_docx(engine, Scope(args.township), args.month, actor=_cli_actor())
+    except ValueError as exc:
+        print(f"无法生成月度通报：{exc}", file=sys.stderr)
+        return 1
+    docx = base.with_name(base.name + ".docx")
+    docx.write_bytes(made.docx)
+    print(f"{made.number or '（未编号）'}　{made.title}")
+    print(docx)
+    if made.gaps:
+        print(f"注意：上年同期缺少 {len(made.gaps)} 个月的数据，通报中已说明", file=sys.stderr)
+    if args.no_pdf:
+        return 0
+    try:
+        pdf = base.with_name(base.name + ".pdf")
+        pdf.write_bytes(docx_to_pdf(made.docx))
+        print(pdf)
+    except (PdfUnavailable, RuntimeError) as exc:
+        print(str(exc), file=sys.stderr)
+        return 3
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--db", default=argparse.SUPPRESS,
@@ -248,6 +284,12 @@ def build_parser() -> argparse.ArgumentParser:
     usr.add_argument("--email", default=None, help="统一身份认证（OpenID Connect）邮箱")
     usr.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码")
     usr.set_defaults(func=cmd_user)
+    brf = sub.add_parser("briefing", parents=[common], help="生成月度通报（Word 和 PDF）")
+    brf.add_argument("month", help="月份 YYYY-MM")
+    brf.add_argument("--township", type=int, default=None, help="只通报一个镇街（镇街编号）")
+    brf.add_argument("-o", "--output", default=None, help="输出文件（不含或含 .docx/.pdf 后缀，两种都会生成）")
+    brf.add_argument("--no-pdf", action="store_true", help="只生成 Word")
+    brf.set_defaults(func=cmd_briefing)
     return p
 
 

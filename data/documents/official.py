@@ -428,8 +428,8 @@ def _table(doc, frame: pd.DataFrame, widths_cm: list[float] | None = None):
     return table
 
 
-CHAR_CM = 0.38  # one CJK character in 五号 (10.5 pt), with a little air
-CELL_PAD_CM = 0.3
+CHAR_CM = 0.39  # one CJK character in 五号 (10.5 pt), with a little air
+CELL_PAD_CM = 0.5  # LibreOffice and Word keep ~0.19 cm inside each cell edge
 
 
 def _auto_widths(frame: pd.DataFrame, total_cm: float = TEXT_WIDTH_CM) -> list[float]:
