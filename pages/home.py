@@ -37,6 +37,7 @@ ov = cache.load_overview(url, skey, pkey) if period else None
 panels.show_tiles(compounds, ov, period, top_n=int(settings.get(state.engine(), "ranking_top_n")))
 if ov is not None:
     panels.show_alerts(ov)
+    panels.show_briefing(state.engine(), scope, ov.month)
 
 left, right = st.columns([3, 1])
 with right:
