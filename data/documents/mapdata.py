@@ -22,9 +22,10 @@ from data.documents.maps import StaticMap, classify
 from data.schema import Township
 from data.scope import COUNTY, Period, Scope
 from geo.binning import hex_bins
-from geo.projection import WGS84
+from geo.projection import WGS84, to_metric
 
 HEX_RADIUS_M = 250  # the overview page's heat cells
+NEAR_M = 600  # the 呈报表's map shows compounds this close to the case
 
 
 def is_synthetic(engine: Engine) -> bool:
@@ -51,7 +52,10 @@ def case_map(engine: Engine, fields: dict, *, synthetic: bool | None = None) -> 
         centre = target.geometry.iloc[0].centroid
     if centre is None:
         return m
-    near = compounds[compounds.geometry.notna() & (compounds.geometry.distance(centre) < 0.006)]
+    located = compounds[compounds.geometry.notna()]
+    metric = to_metric(located) if len(located) else located
+    here = gpd.GeoSeries([centre], crs=WGS84).to_crs(metric.crs).iloc[0] if len(located) else None
+    near = located[(metric.distance(here) < NEAR_M).to_numpy()] if len(located) else located
     m.outline(queries.communities(engine, scope).clip(near.total_bounds) if len(near) else None,
               colour="#9e9ac8", width=0.8, label="社区界")
     m.polygons(near[near["id"] != fields.get("compound_id")], face="#e0e0e0", edge="#9e9e9e", width=0.4,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 UNKNOWN = "未填报"
@@ -34,8 +34,9 @@ def num(x, unit: str = "", *, decimals: int = 1, unknown: str = UNKNOWN, signed:
     v = _value(x)
     if v is None:
         return unknown
-    rounded = round(v, decimals)
-    if float(rounded).is_integer():
+    # half up, as people round (1.25 → 1.3), not Python's half to even
+    rounded = float(Decimal(repr(v)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP))
+    if rounded.is_integer():
         text = f"{int(rounded):,}"
     else:
         text = f"{rounded:,.{decimals}f}".rstrip("0").rstrip(".")
