@@ -115,7 +115,7 @@ def heat_map(engine: Engine, scope: Scope, period: Period, *, synthetic: bool | 
     """Complaints of the period binned in 250 m hexagons over the township outlines."""
     synthetic = is_synthetic(engine) if synthetic is None else synthetic
     points = queries.complaint_point_counts(engine, scope, period)
-    m = StaticMap(title=title, synthetic=synthetic, height_cm=10.5, legend_title="诉求（件/六边形）")
+    m = StaticMap(title=title, synthetic=synthetic, height_cm=9.5, legend_title="诉求（件/六边形）")
     if scope.township_id is None:
         m.outline(queries.county(engine), colour="#252525", width=1.4)
     if len(points):
@@ -137,7 +137,7 @@ def yoy_map(engine: Engine, scope: Scope, townships: pd.DataFrame, *, synthetic:
     shapes = queries.townships(engine, scope)
     frame = shapes.merge(townships[["township_id", "yoy_pct"]], left_on="id", right_on="township_id", how="left")
     colours, entries = classify(frame["yoy_pct"], diverging=True, percent=True)
-    m = StaticMap(title=title, synthetic=synthetic, height_cm=10.5, legend_title="诉求同比变化")
+    m = StaticMap(title=title, synthetic=synthetic, height_cm=9.5, legend_title="诉求同比变化")
     m.polygons(frame, face=colours, edge="#525252", width=0.6, labels="name")
     m.legend(entries)
     return m
