@@ -76,9 +76,10 @@ def all_text(doc) -> str:
 
 
 def assert_filed_layout(doc) -> None:
-    """A4, GB/T 9704 margins, and a PAGE field in the odd and the even footer."""
-    for section in doc.sections:
-        assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)
+    """A4, GB/T 9704 margins, and a PAGE field in the odd and the even footer of every section."""
+    for section in doc.sections:  # portrait, or landscape for a wide attachment table: A4 either way
+        assert sorted((round(section.page_width.mm), round(section.page_height.mm))) == [210, 297]
+        assert (section.orientation == 1) == (section.page_width > section.page_height)
         assert [round(getattr(section, f"{side}_margin").mm) for side in ("top", "bottom", "left", "right")] \
             == [37, 35, 28, 26]
         for footer in (section.footer, section.even_page_footer):

@@ -27,14 +27,15 @@ import io
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
 from docx import Document
-from docx.enum.section import WD_ORIENT
+from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_LINE_SPACING
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt, RGBColor
@@ -46,6 +47,7 @@ KINDS = ("briefing", "parking", "case_form")
 A4_W, A4_H = Mm(210), Mm(297)
 MARGINS = {"top": Mm(37), "bottom": Mm(35), "left": Mm(28), "right": Mm(26)}
 TEXT_WIDTH_CM = 15.6  # 210 − 28 − 26 mm
+LANDSCAPE_WIDTH_CM = 24.3  # 297 − 28 − 26 mm
 LINE = Pt(28.95)      # 22 lines in the 225 mm text block
 RED = RGBColor(0xFF, 0x00, 0x00)
 
@@ -338,17 +340,34 @@ class OfficialDocument:
         self.para(self.issuer, "公文-署名").paragraph_format.right_indent = Pt(16 * name_in)
         self.para(signed, "公文-署名").paragraph_format.right_indent = Pt(16 * date_in)
 
+    def _orient(self, landscape: bool) -> None:
+        """A new section (new page) in portrait or landscape: wide attachment tables lie down."""
+        section = self.doc.add_section(WD_SECTION.NEW_PAGE)
+        setup_page(section)
+        if landscape:
+            section.orientation = WD_ORIENT.LANDSCAPE
+            section.page_width, section.page_height = A4_H, A4_W
+        self._landscape = landscape
+
     def _attachments(self) -> None:
+        self._landscape = False
         for k, a in enumerate(self.attachments, start=1):
-            self.doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
-            self.para(f"附件{k}" if len(self.attachments) > 1 else "附件", "公文-附件标识")
+            wide = a.landscape or (a.table is not None and a.widths_cm is None and wants_landscape(a.table))
+            new_section = wide != self._landscape
+            if new_section:
+                self._orient(wide)
+            mark = self.para(f"附件{k}" if len(self.attachments) > 1 else "附件", "公文-附件标识")
+            # each attachment on a page of its own (a section break already starts one)
+            mark.paragraph_format.page_break_before = not new_section
             self.para("")
             self.para(a.title, "公文-标题")
             self.para("")
             if a.note:
                 self.note(a.note)
             if a.table is not None:
-                _table(self.doc, a.table, a.widths_cm)
+                _table(self.doc, a.table, a.widths_cm, LANDSCAPE_WIDTH_CM if wide else TEXT_WIDTH_CM)
+        if self._landscape:
+            self._orient(False)  # the 版记 closes the document on an upright page
 
     def _record(self) -> None:
         """版记: 抄送 and 印发机关/印发日期 between rules (§7.4)."""
@@ -387,7 +406,7 @@ def _shown(value) -> tuple[str, bool]:
         return "", False
     if isinstance(value, bool):
         return ("是" if value else "否"), False
-    if isinstance(value, (int, float)) or hasattr(value, "item"):
+    if isinstance(value, (int, float, Decimal)) or hasattr(value, "item"):
         try:
             return num(value), True
         except (TypeError, ValueError):
@@ -406,7 +425,7 @@ def _repeat_header(row) -> None:
     trpr.append(el)
 
 
-def _table(doc, frame: pd.DataFrame, widths_cm: list[float] | None = None):
+def _table(doc, frame: pd.DataFrame, widths_cm: list[float] | None = None, total_cm: float = TEXT_WIDTH_CM):
     table = doc.add_table(rows=1, cols=max(len(frame.columns), 1))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -424,7 +443,7 @@ def _table(doc, frame: pd.DataFrame, widths_cm: list[float] | None = None):
             if number:
                 p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
             p.add_run(text)
-    set_widths(table, widths_cm or _auto_widths(frame))
+    set_widths(table, widths_cm or _auto_widths(frame, total_cm))
     return table
 
 
@@ -432,12 +451,8 @@ CHAR_CM = 0.39  # one CJK character in 五号 (10.5 pt), with a little air
 CELL_PAD_CM = 0.5  # LibreOffice and Word keep ~0.19 cm inside each cell edge
 
 
-def _auto_widths(frame: pd.DataFrame, total_cm: float = TEXT_WIDTH_CM) -> list[float]:
-    """Column widths (cm) filling the text block: numbers and short codes never wrap; long
-    text columns give up room first."""
-    if not len(frame.columns):
-        return []
-
+def _column_needs(frame: pd.DataFrame) -> tuple[list[float], list[float]]:
+    """Natural and least widths (cm) per column: numbers and short codes never wrap."""
     def width(text) -> float:
         return sum(1 if ord(ch) > 0x2E80 else 0.55 for ch in str(text))
 
@@ -451,6 +466,22 @@ def _auto_widths(frame: pd.DataFrame, total_cm: float = TEXT_WIDTH_CM) -> list[f
         natural.append(min(nat, 20) * CHAR_CM + CELL_PAD_CM)
         short = numeric or longest <= 6
         least.append((nat if short else max(head, min(longest, 6.5))) * CHAR_CM + CELL_PAD_CM)
+    return natural, least
+
+
+def wants_landscape(frame: pd.DataFrame) -> bool:
+    """A table that cannot fit the portrait text block without squeezing is set landscape."""
+    if not len(frame.columns):
+        return False
+    natural, least = _column_needs(frame)
+    return sum(least) > TEXT_WIDTH_CM * 1.05 or sum(natural) > TEXT_WIDTH_CM * 1.2
+
+
+def _auto_widths(frame: pd.DataFrame, total_cm: float = TEXT_WIDTH_CM) -> list[float]:
+    """Column widths (cm) filling the text block; long text columns give up room first."""
+    if not len(frame.columns):
+        return []
+    natural, least = _column_needs(frame)
     if sum(natural) <= total_cm:
         return [w * total_cm / sum(natural) for w in natural]
     spare = total_cm - sum(least)
