@@ -112,6 +112,8 @@ def build_template(kind: str = "briefing") -> Document:
         fmt.alignment = align
         fmt.space_before = fmt.space_after = Pt(0)
         fmt.first_line_indent = Pt(size * indent) if indent else Pt(0)
+        if name in ("公文-一级标题", "公文-二级标题", "公文-附件标识", "公文-标题"):
+            fmt.keep_with_next = True  # a heading never ends a page alone
         if name in FIXED_LINE:
             fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
             fmt.line_spacing = LINE
