@@ -24,6 +24,7 @@ The result is deterministic: core properties carry the document's own date, and 
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -427,6 +428,38 @@ def _repeat_header(row) -> None:
     trpr.append(el)
 
 
+_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _el(tag: str, **attrs) -> OxmlElement:
+    el = OxmlElement(tag)
+    for key, value in attrs.items():
+        el.set(qn(f"w:{key}"), str(value))
+    return el
+
+
+def _cell(text: str, style_id: str, width: int, right: bool) -> OxmlElement:
+    """One ``w:tc`` written directly: python-docx's cell access is quadratic in the rows."""
+    tc = _el("w:tc")
+    props = _el("w:tcPr")
+    props.append(_el("w:tcW", w=width, type="dxa"))
+    tc.append(props)
+    p = _el("w:p")
+    ppr = _el("w:pPr")
+    ppr.append(_el("w:pStyle", val=style_id))
+    if right:
+        ppr.append(_el("w:jc", val="right"))
+    p.append(ppr)
+    if text:
+        r, t = _el("w:r"), OxmlElement("w:t")
+        t.text = _XML_ILLEGAL.sub("", text)
+        t.set(qn("xml:space"), "preserve")
+        r.append(t)
+        p.append(r)
+    tc.append(p)
+    return tc
+
+
 def _table(doc, frame: pd.DataFrame, widths_cm: list[float] | None = None, total_cm: float = TEXT_WIDTH_CM):
     table = doc.add_table(rows=1, cols=max(len(frame.columns), 1))
     table.style = "Table Grid"
@@ -435,17 +468,17 @@ def _table(doc, frame: pd.DataFrame, widths_cm: list[float] | None = None, total
     _repeat_header(table.rows[0])  # a table over several pages repeats its header
     for cell, name in zip(table.rows[0].cells, frame.columns):
         cell.paragraphs[0].style = head
-        cell.paragraphs[0].add_run(str(name))
+        cell.paragraphs[0].add_run(_XML_ILLEGAL.sub("", str(name)))
+    widths = widths_cm or _auto_widths(frame, total_cm)
+    set_widths(table, widths)
+    twips = [int(Cm(w).twips) for w in widths] or [int(Cm(total_cm).twips)]
+    tbl = table._tbl
     for values in frame.itertuples(index=False):
-        cells = table.add_row().cells
-        for cell, value in zip(cells, values):
+        tr = _el("w:tr")
+        for value, width in zip(values, twips):
             text, number = _shown(value)
-            p = cell.paragraphs[0]
-            p.style = cell_style
-            if number:
-                p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-            p.add_run(text)
-    set_widths(table, widths_cm or _auto_widths(frame, total_cm))
+            tr.append(_cell(text, cell_style.style_id, width, number))
+        tbl.append(tr)
     return table
 
 
