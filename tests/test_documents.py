@@ -287,6 +287,31 @@ def test_parking_proposal_is_ready_to_file(demo, proposal, role, own, full):
         assert number in again
 
 
+def test_parking_map_draws_walking_routes_when_given(demo, proposal):
+    from shapely.geometry import LineString
+
+    from data.documents.mapdata import parking_map
+
+    pid, tid = proposal
+    p = pq.proposal(demo, Scope(tid), pid)
+    straight = parking_map(demo, p)
+    assert any(label == "车辆安排（直线）" for _, _, label in straight.entries)
+    routes = pd.Series([LineString([(116.30, 35.07), (116.301, 35.071), (116.302, 35.071)])])
+    walked = parking_map(demo, p, routes=routes)
+    assert any(label == "步行路线" for _, _, label in walked.entries)
+    assert walked.key("png", 200) != straight.key("png", 200)
+    assert static_maps.render(walked, "svg")[:5] in (b"<?xml", b"<svg ")
+
+
+def test_hostile_text_is_plain_text_in_the_paper():
+    doc = OfficialDocument(kind="briefing", issuer="金乡县", title="测试", dated=date(2026, 10, 31))
+    doc.para("幸福<script>alert(1)</script>小区\x0b**粗体**[链接](http://x) =cmd|' /C calc'!A0")
+    doc.attach("表", pd.DataFrame({"小区": ["=HYPERLINK(\"http://x\")\x00"]}))
+    text = all_text(read(doc.save()))
+    assert "幸福<script>alert(1)</script>小区**粗体**[链接](http://x)" in text and "\x0b" not in text
+    assert '=HYPERLINK("http://x")' in text  # Word shows text; it runs nothing
+
+
 # --------------------------------------------------------------------------- 月度通报
 def test_briefing_is_complete_deterministic_and_audited(demo):
     month = complaint_months(demo)[-1]

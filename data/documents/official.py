@@ -258,7 +258,7 @@ class OfficialDocument:
     def para(self, text: str = "", style: str = "公文-正文"):
         p = self.doc.add_paragraph(style=self.doc.styles[style])
         if text:
-            p.add_run(str(text))
+            p.add_run(_XML_ILLEGAL.sub("", str(text)))  # a control character from data cannot break the file
         return p
 
     def _masthead(self) -> None:
