@@ -17,7 +17,7 @@ from __future__ import annotations
 import io
 from datetime import date, datetime
 
-from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.table import WD_ROW_HEIGHT_RULE, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Cm
 from PIL import Image
@@ -29,6 +29,7 @@ FOOTNOTE = "本表一式叁份，县物业管理领导小组办公室、呈报�
 SIGNATURE = "负责人（签章）："
 CELL = "公文-说明"  # 仿宋 小四 in the form's cells
 WIDTHS = [3.0, 5.2, 3.7, 3.7]  # the 15.6 cm text block
+ROW_HEIGHTS_CM = (1.4, 1.4, 1.6, 4.0, 4.0, 4.0, 2.0)
 
 
 def _write(doc, cell, text: str, *, bold: bool = False, align=None) -> None:
@@ -102,6 +103,8 @@ def case_form_docx(fields: dict, *, exported_by: str | None = None, when: dateti
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     set_widths(table, WIDTHS)  # before the merges, so every cell of a row gets its width
+    for row, height in zip(table.rows, ROW_HEIGHTS_CM):  # room to write by hand, as the printed form has
+        row.height, row.height_rule = Cm(height), WD_ROW_HEIGHT_RULE.AT_LEAST
     center = WD_ALIGN_PARAGRAPH.CENTER
     r = table.rows
     _write(doc, r[0].cells[0], "呈报单位", bold=True, align=center)

@@ -163,7 +163,7 @@ class StaticMap:
         return h.hexdigest()
 
 
-_VERSION = 3  # bump when the drawing changes, so cached maps are redrawn
+_VERSION = 4  # bump when the drawing changes, so cached maps are redrawn
 
 
 def classify(values: pd.Series, *, k: int = 5, diverging: bool = False, unit: str = "",
@@ -272,7 +272,7 @@ def _draw(m: StaticMap, fmt: str, dpi: int) -> bytes:
                 frame.plot(ax=ax, color=layer.edge, linewidth=layer.width, zorder=layer.zorder)
             else:
                 frame.plot(ax=ax, color=layer.face, markersize=layer.size, marker=layer.marker,
-                           edgecolor="#333333", linewidth=0.4, zorder=layer.zorder)
+                           edgecolor="#333333", linewidth=0.4, zorder=45 + layer.zorder)  # above the labels
             if layer.labels:
                 pts = frame.geometry.representative_point()
                 for p, text in zip(pts, frame[layer.labels]):
