@@ -163,10 +163,6 @@ def briefing_docx(engine: Engine, scope: Scope, month: str, *, actor=None, dated
     doc.para(ytd)
     if gaps:
         doc.note(f"说明：上年同期缺少 {'、'.join(gaps)} 的诉求数据，相关同比和镇街问责连续月数只从有可比数据的月份起算。")
-    heat = render(heat_map(engine, scope, Period.months(month, month), synthetic=synthetic), "png")
-    doc.figure(heat, f"{month_cn(month)}{place}物业诉求热力图（250 米六边形）")
-    choro = render(yoy_map(engine, scope, ov.townships, synthetic=synthetic), "png")
-    doc.figure(choro, f"{month_cn(month)}各镇街诉求同比变化")
     target = ov.target_table.rename(columns={"month": "月份", "complaints": "诉求（件）", "last_year": "上年同月（件）",
                                              "change": "同比", "ytd": "累计（件）", "ytd_last_year": "上年累计（件）",
                                              "ytd_change": "累计同比"})
@@ -174,7 +170,7 @@ def briefing_docx(engine: Engine, scope: Scope, month: str, *, actor=None, dated
         if col in target:
             target[col] = target[col].map(lambda v: pct(v, signed=True, unknown="无可比数据"))
     target = target[[c for c in target.columns if not str(c).isascii() or c == "月份"]]
-    doc.para(f"逐月目标进度见附件{doc.attach('诉求同比目标进度（逐月）', target)}。")
+    doc.para(f"诉求分布见图1，各镇街同比变化见图2，逐月目标进度见附件{doc.attach('诉求同比目标进度（逐月）', target)}。")
 
     # 二、镇街问责阶梯 ------------------------------------------------------------------
     doc.numbered(2, "镇街问责情况")
@@ -195,6 +191,11 @@ def briefing_docx(engine: Engine, scope: Scope, month: str, *, actor=None, dated
                            "连续上升（月）": towns["consecutive_rises"],
                            "问责措施": towns["action"].map(_joined)})
     doc.para(f"各镇街明细见附件{doc.attach('镇街诉求同比及问责措施', ladder)}。")
+    # the two maps together after the words they illustrate: both fit one page, and the text above flows
+    heat = render(heat_map(engine, scope, Period.months(month, month), synthetic=synthetic), "png")
+    doc.figure(heat, f"{month_cn(month)}{place}物业诉求热力图（250 米六边形）")
+    choro = render(yoy_map(engine, scope, ov.townships, synthetic=synthetic), "png")
+    doc.figure(choro, f"{month_cn(month)}各镇街诉求同比变化")
 
     # 三、投诉排名 ----------------------------------------------------------------------
     doc.numbered(3, f"物业项目投诉排名（前 {top_n} 名）")
