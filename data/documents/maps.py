@@ -313,7 +313,7 @@ def _draw(m: StaticMap, fmt: str, dpi: int) -> bytes:
 
 
 def _cache_dir() -> Path | None:
-    value = os.environ.get("MAP_CACHE_DIR", "var/map_cache")
+    value = os.environ.get("MAP_CACHE_DIR") or str(Path(__file__).resolve().parents[2] / "var" / "map_cache")
     return Path(value) if value and value.lower() != "off" else None
 
 
