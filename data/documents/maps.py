@@ -50,6 +50,7 @@ NO_DATA = "#d9d9d9"
 FORMATS = ("png", "svg", "pdf")
 _MEMORY: OrderedDict[str, bytes] = OrderedDict()
 _MEMORY_MAX = 64
+DISK_MAX = 500
 stats = {"hits": 0, "renders": 0}
 
 
@@ -340,6 +341,7 @@ def render(m: StaticMap, fmt: str = "png", *, dpi: int = 200, cache: bool = True
                 tmp = path.with_suffix(f".{os.getpid()}.tmp")
                 tmp.write_bytes(data)
                 tmp.replace(path)  # readers never see half a file
+                _prune(folder)
             except OSError as exc:  # a read-only disk only costs speed
                 log.warning("map cache not written: %s", exc)
     if cache:
@@ -347,6 +349,13 @@ def render(m: StaticMap, fmt: str = "png", *, dpi: int = 200, cache: bool = True
         while len(_MEMORY) > _MEMORY_MAX:
             _MEMORY.popitem(last=False)
     return data
+
+
+def _prune(folder: Path, keep: int = DISK_MAX) -> None:
+    """Keep the newest ``keep`` maps on disk: a month's maps are reused, last year's are not."""
+    files = sorted(folder.glob("*.*"), key=lambda f: f.stat().st_mtime)
+    for old in files[:-keep] if len(files) > keep else []:
+        old.unlink(missing_ok=True)
 
 
 def clear_memory() -> None:
