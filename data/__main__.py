@@ -213,6 +213,22 @@ def cmd_briefing(args) -> int:
     docx.write_bytes(made.docx)
     print(f"{made.number or '（未编号）'}　{made.title}")
     print(docx)
+    if args.maps:  # the briefing's maps as vector files too, for slides or print shops
+        from data.documents.mapdata import heat_map, yoy_map
+        from data.documents.maps import render
+        from data.queries.overview import township_table
+        from data.scope import Period
+
+        folder = Path(args.maps)
+        folder.mkdir(parents=True, exist_ok=True)
+        one = Period.months(args.month, args.month)
+        scope = Scope(args.township)
+        for name, m in (("热力图", heat_map(engine, scope, one)),
+                        ("镇街同比", yoy_map(engine, scope, township_table(engine, scope, one)))):
+            for fmt in ("png", "svg", "pdf"):
+                target = folder / f"{name}_{args.month}.{fmt}"
+                target.write_bytes(render(m, fmt))
+                print(target)
     if made.gaps:
         print(f"注意：上年同期缺少 {len(made.gaps)} 个月的数据，通报中已说明", file=sys.stderr)
     if args.no_pdf:
@@ -289,6 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
     brf.add_argument("--township", type=int, default=None, help="只通报一个镇街（镇街编号）")
     brf.add_argument("-o", "--output", default=None, help="输出文件（不含或含 .docx/.pdf 后缀，两种都会生成）")
     brf.add_argument("--no-pdf", action="store_true", help="只生成 Word")
+    brf.add_argument("--maps", default=None, help="把通报中的地图另存到此文件夹（PNG、SVG、PDF）")
     brf.set_defaults(func=cmd_briefing)
     return p
 

@@ -349,8 +349,9 @@ def test_briefing_for_one_township_and_the_cli(demo, tmp_path):
         tid = s.scalar(select(Township.id).where(Township.name == "金乡街道"))
     out = tmp_path / "通报"
     assert main(["briefing", month, "--township", str(tid), "-o", str(out), "--no-pdf",
-                 "--db", str(demo.url)]) == 0
+                 "--maps", str(tmp_path / "maps"), "--db", str(demo.url)]) == 0
     text = all_text(Document(str(tmp_path / "通报.docx")))
+    assert sorted(p.suffix for p in (tmp_path / "maps").iterdir()) == [".pdf", ".pdf", ".png", ".png", ".svg", ".svg"]
     assert "金乡街道物业管理工作情况" in text
 
 
