@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from data import queries
 from data.documents.maps import StaticMap, classify
 from data.schema import Township
-from data.scope import COUNTY, Period, Scope
+from data.scope import Period, Scope
 from geo.binning import hex_bins
 from geo.projection import WGS84, to_metric
 
@@ -143,4 +143,4 @@ def yoy_map(engine: Engine, scope: Scope, townships: pd.DataFrame, *, synthetic:
     return m
 
 
-__all__ = ["case_map", "parking_map", "heat_map", "yoy_map", "is_synthetic", "COUNTY"]
+__all__ = ["case_map", "parking_map", "heat_map", "yoy_map", "is_synthetic"]
