@@ -17,6 +17,7 @@ Examples::
     python -m data import inspectors 执法检查人员名录.xlsx   # also: companies, credit, fees
     python -m data template inspectors -o 检查人员模板.xlsx
     python -m data user add li --role inspector --inspector 鲁JX2024001
+    python -m data briefing 2026-10 -o 月度通报      # 月度通报.docx and 月度通报.pdf
 """
 from __future__ import annotations
 
@@ -252,6 +253,54 @@ def cmd_places(args) -> int:
                 print(f"网格\t{g.id}\t{g.code}\t{g.name}\t{t.name} {c.name}")
     print(f"共 {len(towns)} 个镇街、{len(comms)} 个社区" + (f"、{len(grids)} 个网格" if args.grids else "")
           + "。创建账号：python -m data user add 用户名 --role township --township-id 编号", file=sys.stderr)
+def cmd_briefing(args) -> int:
+    """月度通报 as .docx and .pdf (``-o 文件``: the suffix is replaced by both)."""
+    from pathlib import Path
+
+    from data.documents.briefing import briefing_docx
+    from data.documents.pdf import PdfUnavailable, docx_to_pdf
+    from data.scope import Scope
+
+    engine = db.make_engine(args.db)
+    db.migrate(engine)
+    out = Path(args.output or f"月度通报_{args.month}")
+    base = out.with_suffix("") if out.suffix.lower() in (".docx", ".pdf") else out
+    try:
+        made = briefing_docx(engine, Scope(args.township), args.month, actor=_cli_actor())
+    except ValueError as exc:
+        print(f"无法生成月度通报：{exc}", file=sys.stderr)
+        return 1
+    docx = base.with_name(base.name + ".docx")
+    docx.write_bytes(made.docx)
+    print(f"{made.number or '（未编号）'}　{made.title}")
+    print(docx)
+    if args.maps:  # the briefing's maps as vector files too, for slides or print shops
+        from data.documents.mapdata import heat_map, yoy_map
+        from data.documents.maps import render
+        from data.queries.overview import township_table
+        from data.scope import Period
+
+        folder = Path(args.maps)
+        folder.mkdir(parents=True, exist_ok=True)
+        one = Period.months(args.month, args.month)
+        scope = Scope(args.township)
+        for name, m in (("热力图", heat_map(engine, scope, one)),
+                        ("镇街同比", yoy_map(engine, scope, township_table(engine, scope, one)))):
+            for fmt in ("png", "svg", "pdf"):
+                target = folder / f"{name}_{args.month}.{fmt}"
+                target.write_bytes(render(m, fmt))
+                print(target)
+    if made.gaps:
+        print(f"注意：上年同期缺少 {len(made.gaps)} 个月的数据，通报中已说明", file=sys.stderr)
+    if args.no_pdf:
+        return 0
+    try:
+        pdf = base.with_name(base.name + ".pdf")
+        pdf.write_bytes(docx_to_pdf(made.docx))
+        print(pdf)
+    except (PdfUnavailable, RuntimeError) as exc:
+        print(str(exc), file=sys.stderr)
+        return 3
     return 0
 
 
@@ -323,6 +372,13 @@ def build_parser() -> argparse.ArgumentParser:
                      help="检查人员账号对应的检查人员（执法证号），登录后只看本人的抽查任务")
     usr.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码")
     usr.set_defaults(func=cmd_user)
+    brf = sub.add_parser("briefing", parents=[common], help="生成月度通报（Word 和 PDF）")
+    brf.add_argument("month", help="月份 YYYY-MM")
+    brf.add_argument("--township", type=int, default=None, help="只通报一个镇街（镇街编号）")
+    brf.add_argument("-o", "--output", default=None, help="输出文件（不含或含 .docx/.pdf 后缀，两种都会生成）")
+    brf.add_argument("--no-pdf", action="store_true", help="只生成 Word")
+    brf.add_argument("--maps", default=None, help="把通报中的地图另存到此文件夹（PNG、SVG、PDF）")
+    brf.set_defaults(func=cmd_briefing)
     return p
 
 

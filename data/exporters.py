@@ -47,6 +47,7 @@ _HEADER_FONT = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 _HEADER_BORDER = Border(bottom=Side(style="thin", color="808080"))
 _TITLE_FONT = Font(bold=True, size=14)
+_INFO_FONT = Font(size=10, color="404040")
 _DATE_FORMAT = "yyyy-mm-dd"
 _DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 
@@ -146,7 +147,7 @@ def _sheet_title(name: Any, taken: set[str]) -> str:
 
 
 def _write_sheet(wb: Workbook, title: str, df: pd.DataFrame, heading: str | None,
-                 footer: str | None = None) -> None:
+                 footer: str | None = None, info: str | None = None) -> None:
     ws = wb.create_sheet(title)
     headers = [str(c) for c in df.columns]
     text_cols = [is_text_column(h, df.iloc[:, i]) for i, h in enumerate(headers)]
@@ -160,7 +161,7 @@ def _write_sheet(wb: Workbook, title: str, df: pd.DataFrame, heading: str | None
         ws.column_dimensions[get_column_letter(j)].width = min(max(w + 2, _WIDTH_MIN), _WIDTH_MAX)
 
     # Write-only sheets emit the sheet view with the first row: freeze before appending.
-    header_row = 2 if heading else 1
+    header_row = 1 + bool(heading) + bool(info)
     ws.freeze_panes = f"A{header_row + 1}"
     if headers:
         ws.auto_filter.ref = f"A{header_row}:{get_column_letter(len(headers))}{header_row + len(rows)}"
@@ -171,6 +172,14 @@ def _write_sheet(wb: Workbook, title: str, df: pd.DataFrame, heading: str | None
         ws.append([cell])
         if len(headers) > 1:
             ws.merged_cells.add(f"A1:{get_column_letter(len(headers))}1")
+    if info:  # 范围、统计期、导出时间 (and a batch's number, seed, check code) under the title
+        cell = WriteOnlyCell(ws, value=_convert(info, True))
+        cell.data_type = "s"
+        cell.font = _INFO_FONT
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        ws.append([cell])
+        if len(headers) > 1:
+            ws.merged_cells.add(f"A{header_row - 1}:{get_column_letter(len(headers))}{header_row - 1}")
 
     header_cells = []
     for h in headers:
@@ -205,6 +214,20 @@ def _write_sheet(wb: Workbook, title: str, df: pd.DataFrame, heading: str | None
         ws.append([cell])
 
 
+def info_line(*, scope: str | None = None, period: str | None = None, exported_at: datetime | None = None,
+              notes: Mapping[str, Any] | None = None) -> str | None:
+    """``范围：金乡县　统计期：2026-01—2026-10　导出时间：2026-12-05 08:30　批次号：4 …`` (None if empty)."""
+    parts = []
+    if scope:
+        parts.append(f"范围：{scope}")
+    if period:
+        parts.append(f"统计期：{period}")
+    if exported_at is not None:
+        parts.append(f"导出时间：{exported_at:%Y-%m-%d %H:%M}")
+    parts += [f"{k}：{v}" for k, v in (notes or {}).items() if v is not None and v != ""]
+    return "　".join(parts) or None
+
+
 def to_xlsx_bytes(
     data: pd.DataFrame | Mapping[str, pd.DataFrame],
     *,
@@ -212,6 +235,9 @@ def to_xlsx_bytes(
     title: str | None = None,
     exported_by: str | None = None,
     exported_at: datetime | None = None,
+    scope: str | None = None,
+    period: str | None = None,
+    notes: Mapping[str, Any] | None = None,
 ) -> bytes:
     """Write one table or several (``{sheet name: table}``) to an .xlsx file in memory.
 
@@ -227,6 +253,11 @@ def to_xlsx_bytes(
     exported_by : str, optional, keyword-only
         Who exported: written below every table with ``exported_at`` (default
         now) as 导出人/导出时间, and as the workbook's author.
+    scope, period, notes : optional, keyword-only
+        The scope's name (金乡县, 金乡街道), the period (2026-01—2026-10) and any
+        further facts (``{"批次号": 4, "随机种子": …, "校验码": …}``): with any of
+        them, row 2 under the title says them with the time of export, and the
+        header is row 3. The title defaults to the sheet name then.
 
     Returns
     -------
@@ -238,13 +269,16 @@ def to_xlsx_bytes(
         tables = {sheet_name: pd.DataFrame()}
     wb = Workbook(write_only=True)
     footer = None
+    when = exported_at or datetime.now()
     if exported_by:
-        when = (exported_at or datetime.now()).strftime("%Y-%m-%d %H:%M")
-        footer = f"导出人：{exported_by}；导出时间：{when}"
+        footer = f"导出人：{exported_by}；导出时间：{when:%Y-%m-%d %H:%M}"
         wb.properties.creator = wb.properties.lastModifiedBy = str(exported_by)[:100]
+    described = bool(scope or period or notes)
+    info = info_line(scope=scope, period=period, exported_at=when, notes=notes) if described else None
     taken: set[str] = set()
     for name, df in tables.items():
-        _write_sheet(wb, _sheet_title(name, taken), _prepare(df), title, footer)
+        heading = title or (str(name) if described else None)
+        _write_sheet(wb, _sheet_title(name, taken), _prepare(df), heading, footer, info)
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()

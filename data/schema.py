@@ -519,3 +519,25 @@ class ParkingProposalStep(Base):
     from_status: Mapped[str | None] = mapped_column(String(10))
     to_status: Mapped[str] = mapped_column(String(10))
     note: Mapped[str | None] = mapped_column(String(300))
+
+
+class DocumentNumber(Base):
+    """发文字号: the serial number given to one document (e.g. 金住建〔2026〕3号).
+
+    Numbers run per issuing office, kind of document and year. ``subject``
+    names what was numbered (``parking:12``, ``briefing:2026-10:county``), so
+    making the same document again keeps its number instead of taking the next.
+    """
+
+    __tablename__ = "document_number"
+    __table_args__ = (UniqueConstraint("office", "kind", "year", "serial"),
+                      UniqueConstraint("kind", "subject"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(30))
+    year: Mapped[int] = mapped_column(Integer)
+    serial: Mapped[int] = mapped_column(Integer)
+    subject: Mapped[str] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(String(100))
+    issued_at: Mapped[datetime] = mapped_column(DateTime)
+    issued_by: Mapped[str | None] = mapped_column(String(100))

@@ -84,6 +84,19 @@ DEFINITIONS: tuple[SettingDef, ...] = (
     SettingDef("session_hours", 10, "登录保持时长（小时）",
                "登录后在同一浏览器中刷新或重新打开页面无需再次登录，直到退出登录或超过此时长；0 表示每次打开都需登录。"),
     SettingDef("password_min_length", 10, "密码最短长度", "新设置的本地账号密码不少于此长度。"),
+    # 公文 (issue 16): issuing offices, addressees and numbering per kind of document
+    SettingDef("doc_briefing_issuer", "金乡县物业管理工作专班办公室", "月度通报：发文机关",
+               "月度通报版头的发文机关（标志为“发文机关 + 文件”）和落款。"),
+    SettingDef("doc_briefing_number", "金物专办〔{year}〕{n}号", "月度通报：发文字号格式",
+               "{year} 为年份，{n} 为当年顺序号（按发文机关和文种逐年递增）。"),
+    SettingDef("doc_briefing_addressees", ["各镇人民政府、街道办事处", "县直有关部门"], "月度通报：主送机关",
+               "逗号分隔，按顺序写在标题下。"),
+    SettingDef("doc_parking_number", "{short}发〔{year}〕{n}号", "错时停车方案：发文字号格式",
+               "{short} 为镇街简称（金乡街道 → 金乡街办，胡集镇 → 胡集政），{year} 年份，{n} 顺序号。"),
+    SettingDef("doc_parking_addressees", ["县住房和城乡建设局", "县综合行政执法局"], "错时停车方案：主送机关",
+               "方案报送的单位（审批方案、审批道路夜间临时泊位）。"),
+    SettingDef("doc_case_addressees", ["县物业管理领导小组办公室"], "案件呈报表：报送单位",
+               "呈报表一式叁份中县级留存单位。"),
 )
 BY_KEY = {d.key: d for d in DEFINITIONS}
 

@@ -9,7 +9,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from data import db
-from data.documents.case_form import case_form_docx
+from data.documents.case_form import case_form_document
 from data.photos import PhotoError, read_photo
 from data.queries import cases as cq
 from layers.boundaries import build_boundary_layer
@@ -156,9 +156,10 @@ with tab_detail:
                 st.error(f"{f.name}：{exc}")
         if saved:
             st.success(t("case_photo_saved").format(n=saved))
-        who, cid = state.exported_by(), int(case_id)  # read now: the form is made at the click
+        # read now: the form is made at the click, in another thread without session state
+        who, cid, account = state.exported_by(), int(case_id), state.current_user()
         state.download(t("case_form_export"),
-                       lambda: case_form_docx(cq.case_form_fields(engine, scope, cid), exported_by=who),
+                       lambda: case_form_document(engine, scope, cid, account=account, exported_by=who),
                        file_name=f"案件呈报表_{c['case_no']}.docx", key="case_form_dl", mime=DOCX)
 
 if editor:  # opening a case: only for roles that handle cases (the data layer checks again)

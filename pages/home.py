@@ -38,6 +38,7 @@ ov = cache.load_overview(url, skey, pkey) if period else None
 panels.show_tiles(compounds, ov, period, top_n=int(settings.get(state.engine(), "ranking_top_n")))
 if ov is not None:
     panels.show_alerts(ov)
+    panels.show_briefing(state.engine(), scope, ov.month)
 
 PAGE = "home"
 mapview.restore(PAGE, modes=MODES)

@@ -28,8 +28,18 @@ own = actor.inspector_id if actor is not None and actor.role == "inspector" else
 today = date.today()
 
 
-def table(frame: pd.DataFrame, name: str, key: str) -> None:
-    _tables.table(frame, name=name, key=key)
+def table(frame: pd.DataFrame, name: str, key: str, notes: dict | None = None) -> None:
+    _tables.table(frame, name=name, key=key, notes=notes)
+
+
+def batch_notes(draw_id) -> dict:
+    """A draw's export says which batch it is and how to check it: number, seed, check code."""
+    row = draws[draws["draw_id"] == draw_id]
+    if row.empty:
+        return {}
+    r = row.iloc[0]
+    return {t("insp_batch_no"): int(r["draw_id"]), t("insp_batch_seed"): str(r["seed"]),
+            t("insp_check_code"): r["input_hash"], t("insp_drawn_at"): f"{r['drawn_at']:%Y-%m-%d %H:%M}"}
 
 
 st.title(t("insp_title"))
@@ -138,13 +148,14 @@ with tab_verify:
             (st.success if result.ok else st.error)(result.message())
         st.caption(t("insp_cli_hint"))
         st.code(f"python -m data verify-draw {draw_id}", language="bash")
-        table(cache.load_draw_results(url, skey, int(draw_id), today.isoformat()), t("insp_draw"), "verify")
+        table(cache.load_draw_results(url, skey, int(draw_id), today.isoformat()),
+              f"{t('insp_draw')}{draw_id}", "verify", batch_notes(draw_id))
 
 with tab_results:
     draw_id = pick_draw("insp_results_draw")
     if draw_id is not None:
         results = cache.load_draw_results(url, skey, int(draw_id), today.isoformat(), own)
-        table(results, t("insp_draw"), "results")
+        table(results, f"{t('insp_draw')}{draw_id}", "results", batch_notes(draw_id))
         names = dict(zip(results["result_id"], results["compound"]))
         result_id = st.selectbox(t("insp_pick_result"), list(names), format_func=names.get, key="insp_result")
         if result_id is not None and not state.can("record_checks"):

@@ -9,6 +9,7 @@ from docx import Document
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from data.auth import Account
 from data.documents.case_form import case_form_docx
 from data.photos import PhotoError
 from data.queries import cases as cq
@@ -19,6 +20,7 @@ from policy.cases import StepError
 from tests.test_inspection_photos import jpeg_with_gps
 
 T0 = datetime(2026, 9, 1, 9, 0)
+HOUSING = Account(id=1, username="housing", display_name="住建局", role="housing")
 
 
 @pytest.fixture
@@ -157,9 +159,10 @@ def test_photos_and_the_case_report_form(engine, places, tmp_path):
     walk(engine, case_id, "处理", start=T0 + timedelta(hours=1), frm="制止")
 
     path = tmp_path / "呈报表.docx"
-    path.write_bytes(case_form_docx(cq.case_form_fields(engine, COUNTY, case_id)))
+    path.write_bytes(case_form_docx(cq.case_form_fields(engine, COUNTY, case_id, account=HOUSING)))
     doc = Document(str(path))
     text = "\n".join(p.text for p in doc.paragraphs)
+    text += "\n".join(c.text for table in doc.tables[1:] for row in table.rows for c in row.cells)
     cells = "\n".join(c.text for row in doc.tables[0].rows for c in row.cells)
     assert "住宅小区违法违规案件呈报表" in text and "本表一式叁份" in text
     for expected in ("呈报单位", "金乡物业", "联系人：王伟", "电话：13812345678", "接收单位", "综合行政执法局",
@@ -169,8 +172,8 @@ def test_photos_and_the_case_report_form(engine, places, tmp_path):
         assert expected in cells, expected
     assert cells.count("负责人（签章）") >= 2
     assert len(doc.inline_shapes) == 1 and "位置 35.071200°N" in text
-    assert not doc.sections[0].footer.paragraphs[0].text  # no stamp unless somebody exported it
+    assert not doc.sections[0].header.paragraphs[0].text  # no stamp unless somebody exported it
     stamped = Document(io.BytesIO(case_form_docx(cq.case_form_fields(engine, COUNTY, case_id),
                                                  exported_by="金乡街道物业办（jinxiang_jd）",
                                                  when=datetime(2026, 9, 2, 8, 30))))
-    assert stamped.sections[0].footer.paragraphs[0].text == "导出：金乡街道物业办（jinxiang_jd）　2026-09-02 08:30"
+    assert stamped.sections[0].header.paragraphs[0].text == "导出：金乡街道物业办（jinxiang_jd）　2026-09-02 08:30"

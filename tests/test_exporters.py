@@ -120,3 +120,21 @@ def test_index_geometry_and_empty_frames(tmp_path):
 )
 def test_is_text_column(name, values, expected):
     assert is_text_column(name, pd.Series(values)) is expected
+
+
+def test_scope_period_and_batch_facts_sit_between_title_and_header():
+    """A spot-check batch export names its batch, seed and check code; the header is frozen under them."""
+    from datetime import datetime
+
+    frame = pd.DataFrame({"小区": ["金城花园"], "得分": [86.5], "检查时间": [datetime(2026, 11, 3, 9, 30)]})
+    data = to_xlsx_bytes(frame, sheet_name="抽查批次4", scope="金乡县", period="2026-10",
+                         notes={"批次号": 4, "随机种子": "20261003", "校验码": "9f2c0a1b3d4e5f60"},
+                         exported_at=datetime(2026, 12, 5, 8, 0), exported_by="住建局（housing）")
+    ws = _load(data).active
+    assert ws["A1"].value == "抽查批次4"
+    assert ws["A2"].value == ("范围：金乡县　统计期：2026-10　导出时间：2026-12-05 08:00　"
+                              "批次号：4　随机种子：20261003　校验码：9f2c0a1b3d4e5f60")
+    assert [c.value for c in ws[3]] == ["小区", "得分", "检查时间"]
+    assert ws.freeze_panes == "A4" and ws.auto_filter.ref == "A3:C4"
+    assert ws["B4"].value == 86.5 and ws["C4"].value == datetime(2026, 11, 3, 9, 30)  # real number and date
+    assert ws["C4"].number_format == "yyyy-mm-dd hh:mm:ss"

@@ -292,3 +292,19 @@ def test_overview_figures_on_both_backends(db_url):
     assert set(ov.alerts["action"]) <= set(ALERT_ORDER)
     assert list(ov.top_list["project_id"]) == list(cs.complaint_ranking(engine, COUNTY, ov.month)["project_id"])
     engine.dispose()
+
+
+def test_briefing_button_makes_the_month_briefing(open_app, demo, media):
+    """总览's 月度通报 button: made at the click for the period's last month, a Word paper on A4."""
+    import io
+
+    from docx import Document
+
+    _, engine, period = demo
+    at = open_app()
+    month = period.last_month().label()
+    files = {k.split("|")[0]: v for k, v in apptest.downloads(at, media).items()}
+    doc = Document(io.BytesIO(files["月度通报（Word）"]))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert f"{int(month[:4])}年{int(month[5:])}月" in text and "镇街问责情况" in text
+    assert round(doc.sections[0].page_width.mm) == 210 and len(doc.inline_shapes) == 2

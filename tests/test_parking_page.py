@@ -220,7 +220,10 @@ def test_save_proposal_change_state_and_download(demo_url, media):
     files = _by_button(at, media)
     doc = Document(io.BytesIO(files["下载方案（Word）"]))
     text = "\n".join(p.text for p in doc.paragraphs)
-    assert doc.paragraphs[0].text.startswith("金乡街道错时停车方案") and "（已提交）" in text
+    title = next(p.text for p in doc.paragraphs if p.style.name == "公文-标题")
+    assert title.startswith("金乡街道错时停车方案") and "（已提交）" in text
+    assert doc.paragraphs[0].text == "金乡街道办事处文件" and "金乡街办发〔" in text  # 版头 and 文号
+    assert len(doc.inline_shapes) == 1  # the assignments map
     assert "五、需报县综合执法局审批的道路夜间临时泊位" in text and "金乡街道办事处" in text
     book = openpyxl.load_workbook(io.BytesIO(files["下载方案（Excel）"]))
     assert {"汇总", "小区缺口", "车辆安排", "共享资源", "道路泊位审批", "流转记录"} <= set(book.sheetnames)
@@ -231,7 +234,8 @@ def test_save_proposal_change_state_and_download(demo_url, media):
     assert total == stored["placed"]
     # the plan's own tables download as Excel with Chinese headers
     xlsx = openpyxl.load_workbook(io.BytesIO(files["下载 Excel"]))
-    first = [c.value for c in next(xlsx.worksheets[0].iter_rows(max_row=1))]
+    title, info, first = list(xlsx.worksheets[0].iter_rows(max_row=3, values_only=True))
+    assert title[0] and "范围：金乡街道" in info[0] and "导出时间：" in info[0]  # what, where, when
     assert "小区" in first and "安排至" in first
 
     # the county approves: the housing bureau sees the township's submitted proposal and its two moves

@@ -11,6 +11,7 @@ from shapely.geometry import LineString, Point
 from sqlalchemy.orm import Session
 
 from data import settings
+from docx.oxml.ns import qn
 from data.documents.parking import proposal_docx, proposal_xlsx
 from data.queries import parking as q
 from data.schema import Community, Compound, ParkingResource, Township
@@ -169,7 +170,8 @@ def test_docx_and_xlsx_read_back(engine, places, tmp_path):
     path.write_bytes(proposal_docx(p, when=datetime(2026, 9, 2)))
     doc = Document(str(path))
     text = "\n".join(par.text for par in doc.paragraphs)
-    assert doc.paragraphs[0].text.startswith("金乡街道错时停车方案")
+    titles = [par.text for par in doc.paragraphs if par.style.name == "公文-标题"]
+    assert titles[0].startswith("金乡街道错时停车方案")
     assert "（已提交）" in text
     for heading in ("一、基本情况", "二、缺口小区", "三、共享停车资源及开放时段", "四、车辆安排",
                     "五、需报县综合执法局审批的道路夜间临时泊位", "六、工作要求"):
@@ -184,7 +186,9 @@ def test_docx_and_xlsx_read_back(engine, places, tmp_path):
     assert "王** 157****1312" in flat and "15770351312" not in flat
     section = doc.sections[0]
     assert round(section.top_margin.cm, 1) == 3.7 and round(section.left_margin.cm, 1) == 2.8
-    assert any(r.font.name == "仿宋_GB2312" for par in doc.paragraphs for r in par.runs)
+    fonts = doc.styles["公文-正文"].element.rPr.rFonts
+    assert fonts.get(qn("w:eastAsia")) == "仿宋_GB2312"  # Latin digits in Times New Roman
+    assert "上限 500 米" in text and "500.0" not in text
     assert "方案流转记录" in text  # the history attachment
 
     xpath = tmp_path / "方案.xlsx"

@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from data import db
-from data.documents.parking import proposal_docx, proposal_xlsx
+from data.documents.parking import proposal_xlsx
 from data.importers.parking import read_road_network
 from data.queries import parking as q
 from data.scope import Scope
@@ -102,18 +102,18 @@ def load_proposal(url: str, scope: ScopeKey, proposal_id: int) -> dict:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def load_proposal_files(url: str, scope: ScopeKey, proposal_id: int, exported_by: str | None,
-                        minute: str) -> tuple[bytes, bytes]:
-    """The proposal as .docx and .xlsx (both read the stored snapshot and history).
+def load_proposal_xlsx(url: str, scope: ScopeKey, proposal_id: int, exported_by: str | None,
+                       minute: str) -> bytes:
+    """The proposal as .xlsx (reads the stored snapshot and history; the Word paper is made at the click).
 
     ``minute`` (YYYY-MM-DD HH:MM) is in the key because the workbook is stamped with 导出时间.
     """
     p = load_proposal(url, scope, proposal_id)
-    return proposal_docx(p), proposal_xlsx(p, exported_by=exported_by)
+    return proposal_xlsx(p, exported_by=exported_by)
 
 
 def clear() -> None:
     """Forget cached results after a write (registers edited, proposal saved or moved)."""
     for loader in (load_demand, load_resources, load_plan, load_plan_layers, load_proposals, load_proposal,
-                   load_proposal_files):
+                   load_proposal_xlsx):
         loader.clear()

@@ -53,6 +53,29 @@ def show_tiles(compounds: pd.DataFrame, ov, period, *, top_n: int) -> None:
         col.metric(t(f"kpi_{key}"), value, note, **OFF)
 
 
+def show_briefing(engine, scope, month: str) -> None:
+    """月度通报 as Word and PDF, made only when clicked (maps and LibreOffice take seconds); audited."""
+    from data.documents.briefing import briefing_docx
+    from data.documents.pdf import docx_to_pdf, soffice
+
+    account = state.current_user()  # read now: the file is made at the click, without session state
+
+    def docx() -> bytes:
+        return briefing_docx(engine, scope, month, actor=account, log=False).docx
+
+    left, right, _ = st.columns([1, 1, 3])
+    with left:
+        state.download(t("briefing_docx"), docx, file_name=f"月度通报_{month}.docx", key="briefing_docx",
+                       mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    if soffice() is None:  # no LibreOffice on this server: Word only
+        right.caption(t("briefing_no_pdf"))
+    else:
+        with right:
+            state.download(t("briefing_pdf"), lambda: docx_to_pdf(docx()), file_name=f"月度通报_{month}.pdf",
+                           key="briefing_pdf", mime="application/pdf")
+    st.caption(t("briefing_help").format(month=month))
+
+
 def show_alerts(ov) -> None:
     """The township ladder of the month in words: one box per action, most severe first."""
     st.markdown(f"##### {t('alerts')} · {ov.month}")

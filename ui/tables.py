@@ -15,15 +15,17 @@ import streamlit as st
 from ui.text import COLUMNS, lang, t
 
 
-def labelled(frame: pd.DataFrame, columns: list[str] | None = None, *, prefix: str = "") -> pd.DataFrame:
-    """``frame[columns]`` (all columns by default) ready to show and export."""
+def labelled(frame: pd.DataFrame, columns: list[str] | None = None, *, prefix: str = "",
+             keep_types: bool = False) -> pd.DataFrame:
+    """``frame[columns]`` (all columns by default) ready to show, or with ``keep_types`` to export:
+    Excel then gets real dates and numbers, not their text."""
     i = 1 if lang() == "en" else 0
     columns = list(frame.columns) if columns is None else columns
     out = frame[columns].copy()
     for c in columns:
         if pd.api.types.is_bool_dtype(out[c]):
             out[c] = out[c].map({True: t("yes"), False: t("no")})
-        elif pd.api.types.is_datetime64_any_dtype(out[c]):
+        elif pd.api.types.is_datetime64_any_dtype(out[c]) and not keep_types:
             out[c] = out[c].dt.strftime("%Y-%m-%d %H:%M").astype(object).where(out[c].notna(), "")
         elif pd.api.types.is_object_dtype(out[c]) or pd.api.types.is_string_dtype(out[c]):
             out[c] = out[c].astype(object).where(out[c].notna(), "")
@@ -50,14 +52,20 @@ def for_display(shown: pd.DataFrame) -> pd.DataFrame:
 
 
 def table(frame: pd.DataFrame, columns: list[str] | None = None, *, name: str, key: str, prefix: str = "",
-          empty: str | None = None, height: int | None = None, title: str | None = None) -> pd.DataFrame:
-    """Show ``frame`` with :func:`labelled` and an Excel download (``dl_<key>``); returns what was shown."""
+          empty: str | None = None, height: int | None = None, title: str | None = None,
+          notes: dict | None = None, dated: bool = True) -> pd.DataFrame:
+    """Show ``frame`` with :func:`labelled` and an Excel download (``dl_<key>``); returns what was shown.
+
+    The workbook has the title, scope, period (``dated``), time of export and ``notes`` above
+    the header, and real dates and numbers in the cells.
+    """
     from ui.state import download_xlsx
 
     shown = labelled(frame, columns, prefix=prefix)
     if shown.empty and empty:
         st.caption(empty)
     st.dataframe(for_display(shown), hide_index=True, width="stretch", **({"height": height} if height else {}))
-    download_xlsx(t("download_xlsx"), shown, file_name=f"{name}.xlsx", key=f"dl_{key}", sheet_name=name[:31],
-                  title=title)
+    download_xlsx(t("download_xlsx"), labelled(frame, columns, prefix=prefix, keep_types=True),
+                  file_name=f"{name}.xlsx", key=f"dl_{key}", sheet_name=name[:31], title=title, notes=notes,
+                  dated=dated)
     return shown

@@ -39,6 +39,10 @@ TEXT = {
                           "The draw happens only on confirmation and is recorded with its seed, candidates and "
                           "check code: it cannot be undone and can be verified. The preview shows no picks."),
     "insp_batch_list": ("批次 {id} 抽查名单（小区与检查组）", "Draw {id}: compounds and teams"),
+    "insp_drawn_at": ("抽取时间", "Drawn at"),
+    "insp_batch_no": ("批次号", "Batch"),
+    "insp_batch_seed": ("随机种子", "Seed"),
+    "insp_check_code": ("校验码", "Check code"),
     "insp_drawn": ("已抽取批次 {id}：{n} 个小区，随机种子 {seed}，校验码 {hash}。",
                    "Draw {id}: {n} compounds, seed {seed}, fingerprint {hash}."),
     "insp_draw": ("抽查批次", "Draw"),

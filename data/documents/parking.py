@@ -1,28 +1,22 @@
-"""错时停车方案 as a Word document laid out like a government paper, and as an Excel workbook.
+"""错时停车方案 as a Word document an office can file, and as an Excel workbook.
 
-Layout after GB/T 9704-2012 (党政机关公文格式) as far as python-docx allows:
-A4, margins 3.7 / 3.5 / 2.8 / 2.6 cm, title in 小标宋 二号 centred, body in
-仿宋 三号 with fixed 28-point lines and two-character first-line indents,
-headings 一、 in 黑体 and （一） in 楷体, tables in 仿宋 五号, the issuing
-township and the date (Arabic numerals) at the bottom right, the state
-history as an attachment. Fonts fall back to what the reader's Word has.
+The paper is laid out by ``data.documents.official`` (GB/T 9704-2012): the
+township's 版头 and 发文字号 (kept per proposal, setting ``doc_parking_number``),
+主送机关 (setting ``doc_parking_addressees``), the body in words with numbers as
+people write them (上限 500 米), the assignments map, and the long tables —
+resources with their contacts, assignments, compounds, the history — as
+attachments. Contacts are full for a role that may reveal them (audited,
+``data.documents.contacts``), masked for others.
 
 Both exports read only the proposal's stored snapshot (``content``) and its
 history, so they say what the proposal said when it was saved.
 """
 from __future__ import annotations
 
-import io
 from datetime import date, datetime
 
 import pandas as pd
-from docx import Document
-from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
-from docx.oxml.ns import qn
-from docx.shared import Cm, Pt
 
-TITLE_FONT, BODY_FONT, H1_FONT, H2_FONT = "方正小标宋简体", "仿宋_GB2312", "黑体", "楷体_GB2312"
 BASIS = ("依据《关于进一步加强物业管理工作的实施意见》“探索建立停车资源共享协调机制”的要求："
          "停车位供需矛盾突出的住宅小区，其周边机关、企业、事业单位和商业配建停车场（库）、"
          "道路具备夜间等时段停车条件的，由镇街提出错时停车方案。")
@@ -57,56 +51,6 @@ def issuer(township: str) -> str:
     if not township:
         return ""
     return f"{township}办事处" if township.endswith("街道") else f"{township}人民政府"
-
-
-def _font(run, name: str = BODY_FONT, size: float = 16, bold: bool = False) -> None:
-    run.font.name = name
-    run.font.size = Pt(size)
-    run.font.bold = bold
-    run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), name)
-
-
-def _para(doc, text: str = "", *, font: str = BODY_FONT, size: float = 16, bold: bool = False,
-          align=None, indent: bool = True, fixed: bool = True):
-    p = doc.add_paragraph()
-    fmt = p.paragraph_format
-    if fixed:
-        fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
-        fmt.line_spacing = Pt(28)
-    fmt.space_before = fmt.space_after = Pt(0)
-    if indent:
-        fmt.first_line_indent = Pt(size * 2)
-    if align is not None:
-        p.alignment = align
-    if text:
-        _font(p.add_run(text), font, size, bold)
-    return p
-
-
-def _table(doc, frame: pd.DataFrame, widths_cm: list[float] | None = None) -> None:
-    table = doc.add_table(rows=1, cols=len(frame.columns))
-    table.style = "Table Grid"
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for cell, name in zip(table.rows[0].cells, frame.columns):
-        cell.text = ""
-        p = cell.paragraphs[0]
-        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        _font(p.add_run(str(name)), H1_FONT, 10.5)
-    for values in frame.itertuples(index=False):
-        cells = table.add_row().cells
-        for cell, value in zip(cells, values):
-            cell.text = ""
-            shown = "" if value is None or (isinstance(value, float) and pd.isna(value)) else value
-            if isinstance(shown, float):
-                shown = f"{shown:.0f}" if shown.is_integer() else f"{shown:.1f}"
-            p = cell.paragraphs[0]
-            if not isinstance(value, str):
-                p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-            _font(p.add_run(str(shown)), BODY_FONT, 10.5)
-    if widths_cm:
-        for row in table.rows:
-            for cell, w in zip(row.cells, widths_cm):
-                cell.width = Cm(w)
 
 
 def _frame(rows: list[dict], headers: dict[str, str], *, number: bool = True) -> pd.DataFrame:
@@ -154,82 +98,141 @@ def proposal_xlsx(proposal: dict, *, exported_by: str | None = None) -> bytes:
     return to_xlsx_bytes(tables(proposal), exported_by=exported_by)
 
 
-def proposal_docx(proposal: dict, *, when: date | datetime | None = None) -> bytes:
-    """The proposal as a .docx government paper (see the module docstring)."""
+BODY_MAX_ROWS = 10  # a table longer than this goes to an attachment (GB/T 9704: body text, tables attached)
+
+
+def _numbers(frame: pd.DataFrame) -> pd.DataFrame:
+    """Whole-number columns as integers (500 not 500.0); the document layer groups thousands."""
+    out = frame.copy()
+    for c in out.columns:
+        if pd.api.types.is_float_dtype(out[c]) and out[c].dropna().map(float.is_integer).all():
+            out[c] = out[c].astype("Int64")
+    return out
+
+
+def proposal_docx(proposal: dict, *, when: date | datetime | None = None, number: str | None = None,
+                  addressees: list[str] | None = None, assignments_map: bytes | None = None,
+                  contacts: dict | None = None, contacts_full: bool = False) -> bytes:
+    """The proposal as a .docx government paper (``data.documents.official``).
+
+    ``number`` 发文字号; ``addressees`` 主送机关 (default: the setting's default);
+    ``assignments_map`` PNG of ``mapdata.parking_map``; ``contacts`` resource id → full
+    contact for a role that may see them (else the snapshot's masked ones are printed).
+    """
+    from data.documents.numbers import num, pct
+    from data.documents.official import OfficialDocument
+    from data.settings import BY_KEY
+
     content = proposal.get("content") or {}
     totals = content.get("totals") or {}
     params = content.get("params") or {}
     township = content.get("township") or proposal.get("township") or ""
     night = params.get("night") or ["19:00", "07:30"]
     t = tables(proposal)
+    if contacts:
+        ids = [r.get("resource_id") for r in content.get("resources", [])]
+        t["共享资源"]["联系方式"] = [contacts.get(i, c) for i, c in zip(ids, t["共享资源"]["联系方式"])]
+    dated = when or proposal.get("updated_at") or date.today()
+    dated = dated.date() if isinstance(dated, datetime) else dated
+    doc = OfficialDocument(kind="parking", issuer=issuer(township), number=number,
+                           title=proposal.get("title") or f"{township}错时停车方案", dated=dated,
+                           addressees=list(addressees if addressees is not None
+                                           else BY_KEY["doc_parking_addressees"].default),
+                           # the state right under the title: a draft must not pass for a filed paper
+                           subtitle=f"（{proposal.get('status') or '草稿'}）")
 
-    doc = Document()
-    section = doc.sections[0]
-    section.page_width, section.page_height = Cm(21), Cm(29.7)
-    section.top_margin, section.bottom_margin = Cm(3.7), Cm(3.5)
-    section.left_margin, section.right_margin = Cm(2.8), Cm(2.6)
-    normal = doc.styles["Normal"]
-    normal.font.name = BODY_FONT
-    normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), BODY_FONT)
-
-    _para(doc, proposal.get("title") or f"{township}错时停车方案", font=TITLE_FONT, size=22,
-          align=WD_ALIGN_PARAGRAPH.CENTER, indent=False, fixed=False)
-    _para(doc, f"（{proposal.get('status') or '草稿'}）", size=16, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
-    _para(doc)
-
-    _para(doc, "一、基本情况", font=H1_FONT)
-    _para(doc, BASIS)
-    share = totals.get("share_met_pct")
-    mean = totals.get("mean_walk_m")
-    _para(doc, f"经摸排，{township}纳入本方案的停车位供需矛盾突出的住宅小区共 {totals.get('compounds', 0)} 个，"
-               f"夜间停车缺口合计 {totals.get('shortage', 0)} 辆。本方案利用周边共享停车资源 "
-               f"{totals.get('resources', 0)} 处，安排车辆 {totals.get('placed', 0)} 辆，"
-               f"缺口满足率 {'—' if share is None else f'{share}%'}，"
-               f"平均步行距离 {'—' if mean is None else f'{mean:.0f}'} 米；仍有 {totals.get('unplaced', 0)} 辆未能安排。")
-
-    _para(doc, "二、缺口小区", font=H1_FONT)
-    _table(doc, t["小区缺口"].drop(columns=["社区"]))
-    _para(doc)
-
-    _para(doc, "三、共享停车资源及开放时段", font=H1_FONT)
-    _para(doc, f"居民夜间停车时段按工作日 {night[0]} 至次日 {night[1]} 计，仅安排开放时段完整覆盖该时段的停车资源。")
-    _table(doc, t["共享资源"].drop(columns=["状态"]))
-    _para(doc)
-
-    _para(doc, "四、车辆安排", font=H1_FONT)
-    _para(doc, f"步行距离按直线距离乘以绕行系数 {params.get('detour', 1.3)} 计算，上限 "
-               f"{params.get('walk_limit_m', 500)} 米；各停车资源安排车辆不超过其可共享车位。"
-               "在安排车辆最多的前提下，使居民步行距离总和最短。")
-    _table(doc, t["车辆安排"].drop(columns=["开放时段（工作日）"]))
-    _para(doc)
-
-    _para(doc, "五、需报县综合执法局审批的道路夜间临时泊位", font=H1_FONT)
+    share, mean = totals.get("share_met_pct"), totals.get("mean_walk_m")
+    limit = params.get("walk_limit_m", 500)
+    compounds, resources = t["小区缺口"].drop(columns=["社区"]), t["共享资源"].drop(columns=["状态"])
+    assignments = t["车辆安排"].drop(columns=["开放时段（工作日）"])
     roads = t["道路泊位审批"]
+    attached = {}
+    for key, title, frame in (("resources", "共享停车资源及联系方式", resources),
+                              ("assignments", "车辆安排明细", assignments),
+                              ("compounds", "停车缺口小区明细", compounds),
+                              ("roads", "需审批的道路夜间临时泊位", roads)):
+        if len(frame) > BODY_MAX_ROWS or key in ("resources", "assignments"):
+            attached[key] = doc.attach(title, _numbers(frame))
+
+    def see(key: str) -> str:
+        return f"（详见附件{attached[key]}）" if key in attached else "："
+
+    doc.numbered(1, "基本情况")
+    doc.para(BASIS)
+    doc.para(f"经摸排，{township}纳入本方案的停车位供需矛盾突出的住宅小区共 {num(totals.get('compounds', 0), '个')}，"
+             f"夜间停车缺口合计 {num(totals.get('shortage', 0), '辆')}。本方案利用周边共享停车资源 "
+             f"{num(totals.get('resources', 0), '处')}，安排车辆 {num(totals.get('placed', 0), '辆')}，"
+             f"缺口满足率 {'—' if share is None else pct(share / 100)}，"
+             f"平均步行距离 {'—' if mean is None else num(mean, '米', decimals=0)}；"
+             f"仍有 {num(totals.get('unplaced', 0), '辆')}未能安排。")
+    doc.numbered(2, "缺口小区")
+    doc.para(f"缺口小区 {num(len(compounds), '个')}{see('compounds')}")
+    if "compounds" not in attached:
+        doc.table(_numbers(compounds))
+    doc.numbered(3, "共享停车资源及开放时段")
+    doc.para(f"居民夜间停车时段按工作日 {night[0]} 至次日 {night[1]} 计，仅安排开放时段完整覆盖该时段的停车资源。"
+             f"本方案使用共享停车资源 {num(len(resources), '处')}，可共享车位合计 "
+             f"{num(pd.to_numeric(resources['可共享车位'], errors='coerce').sum(), '个')}，"
+             f"各资源的开放时段和联系方式{see('resources')}")
+    if not contacts_full:
+        doc.note("注：联系方式已按导出人的角色隐去部分数字；完整联系方式由镇街或县住建局导出。")
+    doc.numbered(4, "车辆安排")
+    doc.para(f"步行距离按直线距离乘以绕行系数 {num(params.get('detour', 1.3), decimals=2)} 计算，上限 "
+             f"{num(limit, '米')}；各停车资源安排车辆不超过其可共享车位。"
+             f"在安排车辆最多的前提下，使居民步行距离总和最短。车辆安排见图1，明细{see('assignments')}")
+    if assignments_map:
+        doc.figure(assignments_map, f"{township}错时停车车辆安排示意图")
+    doc.numbered(5, "需报县综合执法局审批的道路夜间临时泊位")
     if len(roads):
         pending = totals.get("road_pending", 0)
-        _para(doc, f"本方案使用周边道路夜间临时泊位 {len(roads)} 处、{totals.get('road_spaces', 0)} 个，"
-                   f"其中 {pending} 处尚待县综合执法局审批同意后施划。")
-        _table(doc, roads)
+        doc.para(f"本方案使用周边道路夜间临时泊位 {num(len(roads), '处')}、{num(totals.get('road_spaces', 0), '个')}，"
+                 f"其中 {num(pending, '处')}尚待县综合执法局审批同意后施划{see('roads')}")
+        if "roads" not in attached:
+            doc.table(_numbers(roads))
     else:
-        _para(doc, "本方案未使用道路夜间临时泊位。")
-    _para(doc)
-
-    _para(doc, "六、工作要求", font=H1_FONT)
+        doc.para("本方案未使用道路夜间临时泊位。")
+    doc.numbered(6, "工作要求")
     for k, text in enumerate(REQUIREMENTS, start=1):
-        _para(doc, f"（{'一二三四五六七八九十'[k - 1]}）{text}")
-    _para(doc)
-    _para(doc)
-    _para(doc, issuer(township), align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False)
-    _para(doc, date_cn(when or proposal.get("updated_at")), align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False)
+        doc.para(f"（{'一二三四五六七八九十'[k - 1]}）{text}")
 
     history = t["流转记录"]
     if len(history):
-        doc.add_page_break()
-        _para(doc, "附件", font=H1_FONT, indent=False)
-        _para(doc, "方案流转记录", font=TITLE_FONT, size=18, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
         history = history.assign(时间=history["时间"].map(
             lambda v: v.strftime("%Y-%m-%d %H:%M") if hasattr(v, "strftime") else str(v or "")))
-        _table(doc, history)
-    out = io.BytesIO()
-    doc.save(out)
-    return out.getvalue()
+        doc.attach("方案流转记录", history)
+    return doc.save()
+
+
+def proposal_document(engine, scope, proposal_id: int, *, account=None, when: date | datetime | None = None,
+                      routes=None) -> bytes:
+    """The proposal as the user may file it: 文号 (kept per proposal), map, contacts by role (audited)."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from data import settings
+    from data.documents import contacts as rules
+    from data.documents.mapdata import parking_map
+    from data.documents.maps import render
+    from data.documents.numbering import number_for, township_short
+    from data.queries.parking import proposal as read_proposal
+    from data.schema import ParkingResource
+
+    p = read_proposal(engine, scope, proposal_id)
+    township = p.get("township") or ""
+    ids = [r.get("resource_id") for r in (p.get("content") or {}).get("resources", [])]
+    full = rules.reveal(engine, account, township_id=p["township_id"], target=f"parking_proposal:{proposal_id}",
+                        fields=["parking_resource.contact"], reason="导出错时停车方案")
+    contacts = None
+    if full and ids:
+        with Session(engine) as s:
+            contacts = dict(s.execute(select(ParkingResource.id, ParkingResource.contact)
+                                      .where(ParkingResource.id.in_(ids))).all())
+    dated = when or p.get("updated_at")
+    year = dated.year if dated else date.today().year
+    actor = getattr(account, "username", None) if account is not None and account.can("edit_parking") else None
+    number = number_for(engine, kind="parking", office=issuer(township), subject=f"parking:{proposal_id}",
+                        pattern=settings.get(engine, "doc_parking_number"), year=year, actor=actor,
+                        short=township_short(township), township=township)
+    image = render(parking_map(engine, p, routes=routes), "png", dpi=200)
+    return proposal_docx(p, when=dated, number=number, addressees=settings.get(engine, "doc_parking_addressees"),
+                         assignments_map=image, contacts=contacts, contacts_full=full)

@@ -5,8 +5,8 @@ transfer after closing), records the step with time, actor and note, and
 keeps the case row's ``step``/``department``/``closed_at`` in line. The
 responsible department comes from the duty matrix (``data.queries.duties``,
 the same table complaint routing uses). Phones of reporters and receivers
-leave the list and detail reads masked; only the case report form
-(:func:`case_form_fields`) carries them, as the original form requires.
+leave the list and detail reads masked; the case report form
+(:func:`case_form_fields`) carries them in full only for a role that may reveal them (audited).
 """
 from __future__ import annotations
 
@@ -247,8 +247,15 @@ def overdue_summary(engine: Engine, scope: Scope, *, now: datetime | None = None
     return out
 
 
-def case_form_fields(engine: Engine, scope: Scope, case_id: int) -> dict:
-    """Everything the case report form (案件呈报表) needs, contacts unmasked, photos with their files."""
+def case_form_fields(engine: Engine, scope: Scope, case_id: int, *, account=None) -> dict:
+    """Everything the case report form (案件呈报表) needs, photos with their files.
+
+    Contacts follow the page rules (``data.documents.contacts``): full for a role that
+    may reveal them on this case (the township on its own case, the housing bureau),
+    and that reveal is audited; masked for everyone else, an inspector on another
+    township's case and the read-only mode (``account=None``) included.
+    """
+    from data.documents.contacts import reveal
     from data.photos import read_photo
 
     with Session(engine) as s:
@@ -259,6 +266,13 @@ def case_form_fields(engine: Engine, scope: Scope, case_id: int) -> dict:
         when = {st.step: st.at for st in s.scalars(select(CaseStep).where(CaseStep.case_id == c.id))}
         photos = [(p.filename, p.sha256, p.content_type, p.lon, p.lat, p.taken_at, p.content)
                   for p in s.scalars(select(CasePhoto).where(CasePhoto.case_id == c.id).order_by(CasePhoto.id))]
+    contact_fields = ["reporter_phone", "receiver_phone"]  # as on the page: names show, phones are masked
+    full = reveal(engine, account, township_id=fields["township_id"], target=f"enforcement_case:{fields['id']}",
+                  fields=contact_fields, reason="导出案件呈报表")
+    if not full:
+        for key in ("reporter_phone", "receiver_phone"):
+            fields[key] = mask_phone(fields[key])
+    fields["contacts_full"] = full
     fields["reported_at"] = when.get(rules.REPORT)
     fields["handled_at"] = when.get("处理")
     fields["county_name"] = settings.get(engine, "county_name")
