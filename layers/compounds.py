@@ -8,6 +8,7 @@ from layers.vector import VectorLayer
 FILL = "_fill"
 STYLE = {"color": "#424242", "weight": 0.8, "fillOpacity": 0.75, "fillColor": "#bdbdbd"}
 HIGHLIGHT = {"weight": 3, "color": "#0d47a1"}
+POINT_STYLE = {"color": "#b71c1c", "weight": 1, "fillColor": "#e53935", "fillOpacity": 0.9}  # complaint points
 
 
 def build_compound_layer(geojson: str, *, name: str = "住宅小区",
@@ -56,6 +57,6 @@ def build_point_layer(points, *, name: str) -> folium.FeatureGroup:
 
     group = folium.FeatureGroup(name=name)
     VectorLayer(to_geojson(points, properties=["category", "date"], text=("category",)),
-                style={"color": "#b71c1c", "weight": 1, "fillColor": "#e53935", "fillOpacity": 0.9},
+                style=POINT_STYLE,
                 point_radius=4, tooltip=(("category", "类别"), ("date", "日期"))).add_to(group)
     return group

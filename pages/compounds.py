@@ -1,12 +1,12 @@
 """小区地图 / 小区档案: compounds coloured by a mode, search, and the selected compound's record.
 
-The view is shareable: ``?compound=<id>&mode=<colour mode>`` in the URL reopens it.
+The view is shareable: ``?compound=<id>&mode=<colour mode>&lat=…&lon=…&z=…`` in the
+URL reopens it (``ui.mapview``); a mode change keeps the map where it is.
 """
 from __future__ import annotations
 
 import folium
 import streamlit as st
-from streamlit_folium import st_folium
 
 from data import db, settings
 from data.scope import ScopeError
@@ -14,9 +14,9 @@ from layers.basemaps import BASEMAPS, for_basemap
 from layers.boundaries import build_boundary_layer
 from layers.colours import MODES
 from layers.compounds import build_compound_layer, build_point_layer, build_selection_layer
-from layers.legend import build_legend
 from layers.maps import make_map
 from ui import cache as cache
+from ui import mapview
 from ui import state as state
 from ui.record import record_sheets, show_full_record, show_record_summary
 from ui.text import t
@@ -28,14 +28,10 @@ url = db.default_url()
 scope, period = state.scope(), state.period()
 skey = cache.scope_key(scope)
 pkey = cache.period_key(period) if period else None
-params = st.query_params
-
+PAGE = "cmp"
 # the URL is read once per visit, then widgets and clicks own the state
-if "cmp_selected" not in st.session_state:
-    wanted = params.get("compound", "")
-    st.session_state["cmp_selected"] = int(wanted) if wanted.isdigit() else None
-    if params.get("mode") in MODES:
-        st.session_state["cmp_mode"] = params["mode"]
+if mapview.restore(PAGE, modes=MODES) & {"compound", "view"} == {"compound"}:
+    st.session_state["cmp_move"] = True  # a link to a compound without a view: show the compound
 
 st.title(t("cmp_title"))
 compounds = cache.compound_frame(url, skey, pkey)
@@ -54,7 +50,8 @@ with right:
                                 placeholder=t("cmp_pick"), key="cmp_pick")
             if pick is not None and pick != st.session_state.get("cmp_picked"):
                 st.session_state["cmp_picked"] = pick
-                st.session_state["cmp_selected"] = int(pick)
+                mapview.select(PAGE, int(pick))
+                st.session_state["cmp_move"] = True  # a searched compound: the map goes to it
     mode = st.selectbox(t("colour_mode"), list(MODES), format_func=lambda k: MODES[k].label,
                         key="cmp_mode")
     basemap = st.selectbox(t("basemap"), list(BASEMAPS), format_func=lambda k: BASEMAPS[k].label,
@@ -64,48 +61,48 @@ with right:
         st.warning(t("basemap_needs_key"))
         basemap = "none"
 
-selected = st.session_state.get("cmp_selected")
+selected = mapview.selected(PAGE)
 chosen = compounds[compounds["id"] == selected] if selected is not None else compounds.iloc[0:0]
 
 with left:
     comp_json, entries, legend_title = cache.load_compound_geojson(url, skey, pkey, mode, basemap)
     towns_json, towns = cache.load_outline_geojson(url, "township", skey, basemap)
-    shown = for_basemap(chosen, basemap)
-    area = shown.to_crs(3857).buffer(500).to_crs(4326) if len(shown) else towns
-    m = make_map(tuple(area.total_bounds), basemap=basemap, tianditu_key=tile_key,
+    # the base map keeps one script (fitted to the scope); mode and selection are swapped in
+    m = make_map(tuple(towns.total_bounds), basemap=basemap, tianditu_key=tile_key,
                  custom_url=settings.get(state.engine(), "custom_tile_url"), height_px=MAP_PX)
     build_boundary_layer(towns_json, level="township", name=t("layer_townships")).add_to(m)
-    if scope.township_id is not None or len(chosen):
-        comm_json, _ = cache.load_outline_geojson(url, "community", skey, basemap)
-        build_boundary_layer(comm_json, level="community", name=t("layer_communities")).add_to(m)
-    build_compound_layer(comp_json, name=t("layer_compounds")).add_to(m)
-    if len(shown):
-        build_selection_layer(shown, name=t("cmp_selected")).add_to(m)
+    comm_json, _ = cache.load_outline_geojson(url, "community", skey, basemap)
+    build_boundary_layer(comm_json, level="community", name=t("layer_communities"),
+                         show=scope.township_id is not None).add_to(m)
+    folium.LayerControl(collapsed=True).add_to(m)
+    layers = [build_compound_layer(comp_json, name=t("layer_compounds"), legend=(legend_title, entries))]
+    if len(chosen):
+        shown = cache.load_compound_outline(url, skey, int(selected), basemap)
+        if shown is not None:
+            layers.append(build_selection_layer(shown, name=t("cmp_selected")))
+            if st.session_state.pop("cmp_move", False):
+                mapview.move_to_bounds(PAGE, cache.compound_bounds(url, skey, int(selected), basemap,
+                                                                   margin_m=500), height_px=MAP_PX)
         if period and state.can("complaint_points"):  # exact points: the complaint handlers only
             points = for_basemap(cache.load_compound_points(url, skey, int(selected), pkey), basemap)
-            build_point_layer(points, name=t("cmp_points")).add_to(m)
-    build_legend(legend_title, entries).add_to(m)
-    folium.LayerControl(collapsed=True).add_to(m)
-    out = st_folium(m, key="cmp_map", height=MAP_PX, use_container_width=True,
-                    returned_objects=["last_active_drawing"])
+            layers.append(build_point_layer(points, name=t("cmp_points")))
+    out = mapview.show(m, PAGE, layers=layers, height=MAP_PX, base_signature=(basemap, skey))
 
-clicked = ((out or {}).get("last_active_drawing") or {}).get("properties") or {}
-if clicked.get("id") is not None and clicked["id"] != st.session_state.get("cmp_clicked"):
-    st.session_state["cmp_clicked"] = clicked["id"]
-    st.session_state["cmp_selected"] = int(clicked["id"])
+clicked = mapview.clicked_properties(out, PAGE)
+if clicked.get("id") is not None:
+    mapview.select(PAGE, int(clicked["id"]))
     st.rerun()
 
-params["mode"] = mode
+mapview.write_url(PAGE, mode=mode)
 with right:
     st.subheader(t("record"))
     if selected is None:
-        params.pop("compound", None)
         st.caption(t("click_hint"))
     elif chosen.empty:
         st.warning(t("cmp_out_of_scope"))
     else:
-        params["compound"] = str(selected)
         show_record_summary(compounds, int(selected))
+    mapview.share_button(PAGE)
 
 if selected is not None and len(chosen) and period:
     try:

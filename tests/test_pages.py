@@ -173,5 +173,7 @@ def test_exact_complaint_points_only_for_the_handlers(open_app, demo_url, user, 
     app.switch_page("pages/compounds.py").run()
     assert not app.exception, [e.value for e in app.exception]
     script = _map_args(app)["script"]
-    name = "本小区诉求位置"  # the point layer's name in the layer control (JSON-escaped there)
-    assert (name in script or json.dumps(name)[1:-1] in script) is shown
+    from layers.compounds import POINT_STYLE
+
+    # the point layer, swapped in beside the compounds: its style is its mark
+    assert (json.dumps(POINT_STYLE) in script) is shown

@@ -39,25 +39,34 @@ def _number(text, lo: float, hi: float) -> float | None:
     return value if math.isfinite(value) and lo <= value <= hi else None
 
 
-def restore(page: str, *, modes) -> None:
-    """Once per session and page: take centre, zoom, mode, heat and compound from the URL."""
+def restore(page: str, *, modes) -> set[str]:
+    """Once per session and page: take centre, zoom, mode, heat and compound from the URL.
+
+    Returns what the URL gave (``{"view", "mode", "heat", "compound"}``; empty after the first run).
+    """
     done = _key(page, "url_read")
     if st.session_state.get(done):
-        return
+        return set()
     st.session_state[done] = True
+    found = set()
     params = st.query_params
     lat, lon = _number(params.get("lat"), -90, 90), _number(params.get("lon"), -180, 180)
     zoom = _number(params.get("z"), 1, 20)
     if None not in (lat, lon, zoom):
         move_to(page, lat, lon, zoom)
         st.session_state[_key(page, "seen")] = (lat, lon, zoom)
+        found.add("view")
     if params.get("mode") in modes:
         st.session_state[_key(page, "mode")] = params["mode"]
+        found.add("mode")
     if "heat" in params:
         st.session_state[_key(page, "heat")] = params.get("heat") == "1"
+        found.add("heat")
     wanted = params.get("compound", "")
     if wanted.isdigit():
         st.session_state[_key(page, "selected")] = int(wanted)
+        found.add("compound")
+    return found
 
 
 def move_to(page: str, lat: float, lon: float, zoom: float) -> None:
@@ -76,6 +85,11 @@ def move_to_bounds(page: str, bounds, *, max_zoom: float = 17, height_px: int = 
     minx, miny, maxx, maxy = (float(v) for v in bounds)
     move_to(page, (miny + maxy) / 2, (minx + maxx) / 2,
             min(max_zoom, fit_zoom((minx, miny, maxx, maxy), height_px=height_px - 40)))
+
+
+def requested(page: str):
+    """The view the page last asked the map for, or None."""
+    return st.session_state.get(_key(page, "request"))
 
 
 def selected(page: str) -> int | None:
