@@ -23,6 +23,7 @@ skey = scope_key(scope)
 actor = state.current_user()
 # an inspector sees and fills in only the checks their team was drawn for
 own = actor.inspector_id if actor is not None and actor.role == "inspector" else None
+who = cache.viewer_key(actor)  # the data layer shows an unpublished draw to the drawing unit only
 today = date.today()
 
 
@@ -43,7 +44,7 @@ with tab_draw:
     with left:
         months = st.number_input(t("insp_exclude_months"), 0, 36,
                                  int(settings.get(engine, "inspection_exclude_months")), key="insp_exclude")
-        cands, excluded = cache.load_candidates(url, skey, today.isoformat(), window, int(months))
+        cands, excluded = cache.load_candidates(url, skey, today.isoformat(), window, int(months), who)
         staff = cache.load_inspectors(url)
         eligible = len(cands) - len(excluded)
         mode = st.radio(t("insp_count_mode"), ["count", "share"], horizontal=True, key="insp_mode",
@@ -83,21 +84,21 @@ with tab_draw:
                                                       hash=rec.input_hash[:16]))
                 except (ValueError, PermissionError) as exc:  # RecusalError too: the rule is never bent
                     st.error(str(exc))
-        draws = cache.load_draws(url, skey)
+        draws = cache.load_draws(url, skey, who)
         if draws.empty:
             st.info(t("insp_no_draws"))
         else:
             table(draws, t("insp_draw"), "draws")
         if fresh_id is not None:
             st.subheader(t("insp_this_draw"))
-            fresh = cache.load_draw_results(url, skey, fresh_id, today.isoformat())
+            fresh = cache.load_draw_results(url, skey, fresh_id, today.isoformat(), viewer=who)
             table(fresh[["compound", "township", "company", "team", "team_units"]], t("insp_this_draw"), "fresh")
     with st.expander(t("insp_candidate_table")):
         shown = cands.drop(columns=["township_id", "company_id"]).assign(
             excluded=cands["id"].isin(excluded))
         table(shown, t("insp_candidate_table"), "candidates")
 
-draws = cache.load_draws(url, skey)
+draws = cache.load_draws(url, skey, who)
 draw_ids = list(draws["draw_id"])
 labels = {int(r.draw_id): f"{r.draw_id} · {r.drawn_at:%Y-%m-%d}" for r in draws.itertuples()}
 
@@ -120,19 +121,19 @@ with tab_verify:
             (st.success if result.ok else st.error)(result.message())
         st.caption(t("insp_cli_hint"))
         st.code(f"python -m data verify-draw {draw_id}", language="bash")
-        table(cache.load_draw_results(url, skey, int(draw_id), today.isoformat()), t("insp_draw"), "verify")
+        table(cache.load_draw_results(url, skey, int(draw_id), today.isoformat(), viewer=who), t("insp_draw"), "verify")
 
 with tab_results:
     draw_id = pick_draw("insp_results_draw")
     if draw_id is not None:
-        results = cache.load_draw_results(url, skey, int(draw_id), today.isoformat(), own)
+        results = cache.load_draw_results(url, skey, int(draw_id), today.isoformat(), own, who)
         table(results, t("insp_draw"), "results")
         names = dict(zip(results["result_id"], results["compound"]))
         result_id = st.selectbox(t("insp_pick_result"), list(names), format_func=names.get, key="insp_result")
         if result_id is not None and not state.can("record_checks"):
             st.caption(t("acc_read_only"))
         elif result_id is not None:
-            items = iq.result_items(engine, scope, int(result_id))
+            items = iq.result_items(engine, scope, int(result_id), actor=actor)
             with st.form("insp_result_form"):
                 edited = st.data_editor(items.assign(passed=items["passed"].fillna(True).astype(bool)),
                                         disabled=["item_id", "code", "name"], hide_index=True,
@@ -174,7 +175,7 @@ with tab_results:
                     iq.add_result_photo(engine, scope, int(result_id), f.getvalue(), f.name, actor=actor)
                 except (PhotoError, PermissionError) as exc:
                     st.error(f"{f.name}：{exc}")
-            photos = iq.result_photos(engine, scope, int(result_id))
+            photos = iq.result_photos(engine, scope, int(result_id), actor=actor)
             if len(photos):
                 table(photos.drop(columns=["sha256"]), t("insp_photos"), "result_photos")
 
@@ -189,7 +190,7 @@ with tab_public:
             cache.clear()
             st.rerun()
     table(cache.load_published(url, skey), t("insp_tab_public"), "public")
-    overdue = iq.overdue_rectifications(engine, scope, today)
+    overdue = cache.load_overdue_checks(url, skey, today.isoformat(), who)
     st.subheader(t("insp_overdue"))
     table(overdue, t("insp_overdue"), "overdue")
 
