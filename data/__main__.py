@@ -71,10 +71,17 @@ def _cli_actor() -> str:
 
 
 def cmd_import(args) -> int:
-    from data import importers
+    from data.importers.readers import upload_limits
 
     engine = db.make_engine(args.db)
     db.migrate(engine)
+    with upload_limits(engine):  # the same size/row/feature/vertex limits as an upload (settings)
+        return _import(engine, args)
+
+
+def _import(engine, args) -> int:
+    from data import importers
+
     actor = _cli_actor()  # the audit log names who ran it from the shell
     if args.kind == "boundaries":
         if not args.level:
@@ -254,7 +261,39 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)  # --db may come before or after the subcommand
     args.db = getattr(args, "db", None)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("已中断。", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - a Chinese message with an error id; the traceback goes to the log
+        import logging
+
+        from data.errors import user_message
+
+        if not logging.getLogger().handlers:  # the CLI's log is stderr-free: write the details to a file
+            _log_to_file()
+        print(user_message(exc, action=_ACTIONS.get(args.command, "操作")), file=sys.stderr)
+        return 1
+
+
+_ACTIONS = {"import": "导入", "init": "初始化", "demo": "生成演示数据", "backup": "备份", "restore": "恢复",
+            "user": "账号操作", "verify-draw": "验证抽查批次"}
+
+
+def _log_to_file() -> None:
+    """Details of a CLI failure go to ``var/log/cli.log`` (beside the default database), not the terminal."""
+    import logging
+    from pathlib import Path
+
+    folder = Path(db.__file__).resolve().parents[1] / "var" / "log"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(folder / "cli.log", encoding="utf-8")
+    except OSError:
+        return
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    logging.getLogger("wyjg").addHandler(handler)
 
 
 if __name__ == "__main__":

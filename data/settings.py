@@ -82,6 +82,22 @@ DEFINITIONS: tuple[SettingDef, ...] = (
     SettingDef("session_hours", 10, "登录保持时长（小时）",
                "登录后在同一浏览器中刷新或重新打开页面无需再次登录，直到退出登录或超过此时长；0 表示每次打开都需登录。"),
     SettingDef("password_min_length", 10, "密码最短长度", "新设置的本地账号密码不少于此长度。"),
+    # 上传与导入限制 (issue 13): every upload and import is refused beyond these, with a Chinese message
+    SettingDef("upload_max_mb", 50, "上传文件大小上限（MB）",
+               "单个文件或一个压缩包解压后的总大小上限；不超过 .streamlit/config.toml 的 maxUploadSize。"),
+    SettingDef("upload_max_rows", 1_000_000, "导入行数上限", "Excel/CSV 文件的数据行数上限。"),
+    SettingDef("upload_max_features", 200_000, "导入要素数上限", "GeoJSON/Shapefile/GeoPackage 的要素数上限。"),
+    SettingDef("upload_max_vertices", 5_000_000, "导入顶点数上限", "一个空间文件全部几何的顶点总数上限。"),
+    SettingDef("upload_max_field_chars", 32_767, "单个字段字符数上限", "任一单元格/字段的字符数上限（Excel 单元格上限 32767）。"),
+    SettingDef("road_max_segments", 20_000, "路网线段数上限",
+               "错时停车上传的路网（按交叉点打断后）线段数上限，防止路网计算耗尽服务器。"),
+    SettingDef("road_county_margin_km", 5, "路网超出县界容差（公里）",
+               "路网须位于县界（含此外扩距离）以内，否则拒绝。"),
+    # 登录限速 (issue 13): backoff per username and client, never a hard lockout
+    SettingDef("login_backoff_free_failures", 3, "登录失败免等待次数",
+               "同一账号名 + 同一客户端连续失败达到此次数后开始等待。"),
+    SettingDef("login_backoff_base_seconds", 2, "登录失败等待起始秒数", "此后每次失败等待时间加倍。"),
+    SettingDef("login_backoff_max_seconds", 300, "登录失败等待上限（秒）", "等待时间不超过此值。"),
 )
 BY_KEY = {d.key: d for d in DEFINITIONS}
 

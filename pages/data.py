@@ -16,7 +16,7 @@ from data.scope import ScopeError
 from ui import cache as cache
 from ui import cache_complaints as cc
 from ui import state as state
-from ui.imports import show_report
+from ui.imports import run_guarded, show_report
 from ui.text import headers, t
 
 KINDS = {"compounds": "小区名册", "boundaries": "行政边界", "complaints": "12345 诉求", "parking": "停车资源"}
@@ -28,21 +28,25 @@ TYPES = {"complaints": ["xlsx", "csv", "txt", "json"]}
 GEO_TYPES = ["geojson", "json", "gpkg", "zip", "xlsx", "csv"]
 
 
-def run_import(kind: str, path: Path, options: dict, level: str) -> importers.ImportReport:
-    """One import with its progress shown, as the signed-in user (checked and audited by the importer)."""
+def run_import(kind: str, path: Path, options: dict, level: str) -> importers.ImportReport | None:
+    """One import with its progress shown, as the signed-in user (checked and audited by the importer).
+
+    Within the upload limits; any failure is a Chinese message with an error id (``run_guarded``), then None.
+    """
     engine, account = state.engine(), state.current_user()
     if kind == "complaints":
         bar = st.progress(0.0)
-        return import_complaints(engine, path, **options, actor=account,
-                                 progress=lambda done, total, msg: bar.progress(done / total, text=msg))
+        return run_guarded(engine, import_complaints, path, **options, actor=account,
+                           progress=lambda done, total, msg: bar.progress(done / total, text=msg))
     st.write("读取文件、校验每一行…")
     if kind == "boundaries":
-        report = importers.import_boundaries(engine, path, level=level, **options, actor=account)
+        report = run_guarded(engine, importers.import_boundaries, path, level=level, **options, actor=account)
     elif kind == "parking":
-        report = import_parking(engine, path, **options, scope=state.user_scope(), actor=account)
+        report = run_guarded(engine, import_parking, path, **options, scope=state.user_scope(), actor=account)
     else:
-        report = importers.import_compounds(engine, path, **options, actor=account)
-    st.write("校验完成" if report.ok else "校验未通过")
+        report = run_guarded(engine, importers.import_compounds, path, **options, actor=account)
+    if report is not None:
+        st.write("校验完成" if report.ok else "校验未通过")
     return report
 
 
@@ -74,11 +78,13 @@ with imp_tab:
             path.write_bytes(upload.getvalue())
             st.write(f"已接收 {upload.name}（{upload.size / 1024:.0f} KB）")
             report = run_import(kind, path, dict(crs=crs, encoding=encoding, dry_run=dry_run), level)
-            status.update(label=t("dp_status_ok") if report.ok else t("dp_status_bad"),
-                          state="complete" if report.ok else "error", expanded=False)
-        if report.ok and not dry_run:
+            ok = report is not None and report.ok
+            status.update(label=t("dp_status_ok") if ok else t("dp_status_bad"),
+                          state="complete" if ok else "error", expanded=False)
+        if ok and not dry_run:
             st.cache_data.clear()
-        show_report(report, upload.name)
+        if report is not None:
+            show_report(report, upload.name)
 
 with reg_tab:
     frame = cache.load_compounds(url, cache.scope_key(state.scope()))

@@ -3,8 +3,24 @@ from __future__ import annotations
 
 import streamlit as st
 
+from data.errors import user_message
+from data.importers.readers import upload_limits
 from data.importers.report import ImportReport
 from ui.text import t
+
+
+def run_guarded(engine, importer, *args, action: str = "导入", **kwargs) -> ImportReport | None:
+    """Run ``importer(engine, *args, **kwargs)`` within the upload limits of ``engine``'s settings.
+
+    Any exception becomes a Chinese message with an error id (logged with its
+    traceback, no server path) and ``None`` is returned: no traceback reaches a user.
+    """
+    try:
+        with upload_limits(engine):
+            return importer(engine, *args, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - see docstring
+        st.error(user_message(exc, action=action))
+        return None
 
 
 def show_report(report: ImportReport, name: str, *, key: str = "dl_import_errors") -> None:

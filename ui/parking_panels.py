@@ -200,7 +200,7 @@ def edit_registers(engine, scope, demand: pd.DataFrame, resources: pd.DataFrame)
 def import_resources(engine, scope) -> None:
     """Resources from a file (Excel/CSV/GeoJSON, 名称 as the key): check first, then write all or nothing."""
     from data.importers.parking import import_parking
-    from ui.imports import show_report
+    from ui.imports import run_guarded, show_report
 
     st.markdown(f"**{t('pk_import')}**")
     st.caption(t("pk_import_help"))
@@ -213,8 +213,10 @@ def import_resources(engine, scope) -> None:
         t("pk_import_go"), key="pk_import_go", type="primary")
     if check or write:
         with st.spinner(t("pk_import_check")):
-            report = import_parking(engine, upload.getvalue(), filename=upload.name, dry_run=check, scope=scope,
-                                    actor=actor())
+            report = run_guarded(engine, import_parking, upload.getvalue(), filename=upload.name, dry_run=check,
+                                 scope=scope, actor=actor())
+        if report is None:
+            return
         if report.ok and write:
             cache.clear()
         show_report(report, upload.name, key="dl_pk_import")
