@@ -17,7 +17,7 @@ from ui import cache as cache
 from ui import cache_complaints as cc
 from ui import state as state
 from ui.imports import run_guarded, show_report
-from ui.text import headers, t
+from ui.text import headers, md_escape, t
 
 KINDS = {"compounds": "小区名册", "boundaries": "行政边界", "complaints": "12345 诉求", "parking": "停车资源"}
 LEVELS = {"township": "镇街", "community": "社区", "grid": "网格", "county": "县界"}
@@ -76,7 +76,7 @@ with imp_tab:
         with st.status(t("dp_steps"), expanded=True) as status, tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / Path(upload.name).name
             path.write_bytes(upload.getvalue())
-            st.write(f"已接收 {upload.name}（{upload.size / 1024:.0f} KB）")
+            st.write(f"已接收 {md_escape(upload.name)}（{upload.size / 1024:.0f} KB）")
             report = run_import(kind, path, dict(crs=crs, encoding=encoding, dry_run=dry_run), level)
             ok = report is not None and report.ok
             status.update(label=t("dp_status_ok") if ok else t("dp_status_bad"),
@@ -132,7 +132,7 @@ with queue_tab:
                         complaint_stats.assign_compound(state.engine(), scope, order, int(compound),
                                                         actor=state.current_user())
                     except ScopeError as exc:
-                        st.error(str(exc))
+                        st.error(md_escape(str(exc)))
                     else:
                         st.cache_data.clear()
                         st.session_state["assign_done"] = t("dp_assign_done").format(order=order,

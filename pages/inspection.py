@@ -14,7 +14,7 @@ from ui import cache_inspection as cache
 from ui import state as state
 from ui.cache import scope_key
 from ui import tables as _tables
-from ui.text import headers, t
+from ui.text import headers, md_escape, t, tf
 from policy.inspection import VERDICTS
 
 url, engine = db.default_url(), state.engine()
@@ -83,7 +83,7 @@ with tab_draw:
                     st.success(t("insp_drawn").format(id=rec.draw_id, n=len(rec.result.picks), seed=rec.seed,
                                                       hash=rec.input_hash[:16]))
                 except (ValueError, PermissionError) as exc:  # RecusalError too: the rule is never bent
-                    st.error(str(exc))
+                    st.error(md_escape(str(exc)))
         draws = cache.load_draws(url, skey, who)
         if draws.empty:
             st.info(t("insp_no_draws"))
@@ -148,10 +148,10 @@ with tab_results:
                         done = iq.record_result(engine, scope, int(result_id), items=marks,
                                                 checked_at=checked_at, actor=actor, verdict=verdict)
                     except (ValueError, PermissionError) as exc:
-                        st.error(str(exc))
+                        st.error(md_escape(str(exc)))
                     else:
                         cache.clear()
-                        st.success(t("insp_saved").format(verdict=done))
+                        st.success(tf("insp_saved", verdict=done))
             st.subheader(t("insp_follow_up"))
             f1, f2 = st.columns(2)
             done_flag = f1.checkbox(t("insp_rectified"), key="insp_rectified_flag")
@@ -164,7 +164,7 @@ with tab_results:
                     cache.clear()
                     st.success(t("insp_saved").format(verdict=t("insp_follow_up")))
                 except (ValueError, PermissionError) as exc:
-                    st.error(str(exc))
+                    st.error(md_escape(str(exc)))
             files = st.file_uploader(t("insp_upload"), accept_multiple_files=True, key="insp_photos")
             seen = st.session_state.setdefault("insp_seen_files", set())
             for f in files or []:
@@ -174,7 +174,7 @@ with tab_results:
                 try:
                     iq.add_result_photo(engine, scope, int(result_id), f.getvalue(), f.name, actor=actor)
                 except (PhotoError, PermissionError) as exc:
-                    st.error(f"{f.name}：{exc}")
+                    st.error(md_escape(f"{f.name}：{exc}"))
             photos = iq.result_photos(engine, scope, int(result_id), actor=actor)
             if len(photos):
                 table(photos.drop(columns=["sha256"]), t("insp_photos"), "result_photos")
@@ -208,7 +208,7 @@ with tab_reg:
     if state.can("run_draws") and st.button(t("insp_checklist_save"), key="insp_checklist_save"):
         errors = iq.save_check_items(engine, edited, actor=actor)
         for line in errors:
-            st.error(line)
+            st.error(md_escape(line))
         if not errors:
             cache.clear()
             st.success(t("insp_checklist_saved"))

@@ -7,14 +7,14 @@ import streamlit as st
 from data import auth
 from data.demo.users import DEMO_PASSWORD
 from ui import state as state
-from ui.text import t
+from ui.text import md_escape, t
 
 st.title(t("acc_login_title"))
 engine = state.engine()
 
 if state.oidc_available():
     if st.session_state.get("login_error"):
-        st.error(t("acc_oidc_denied") + st.session_state["login_error"])
+        st.error(t("acc_oidc_denied") + md_escape(st.session_state["login_error"]))
         st.button(t("acc_sign_out"), on_click=state.sign_out, key="oidc_sign_out")
     else:
         st.button(t("acc_oidc"), on_click=st.login, type="primary", key="oidc_login",
@@ -47,7 +47,7 @@ with st.form("login_form", enter_to_submit=True, border=True):
     st.form_submit_button(t("acc_sign_in"), type="primary", on_click=_submit)
 
 if st.session_state.get("login_message"):
-    st.error(st.session_state["login_message"])
+    st.error(md_escape(st.session_state["login_message"]))
 if st.session_state.pop("login_done", False):
     st.rerun()  # the entry script now builds this user's navigation (once: no loop if it does not)
 

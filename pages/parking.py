@@ -18,7 +18,7 @@ from ui import cache_parking as cache
 from ui import parking_panels as panels
 from ui import state as state
 from ui.cache import load_townships, scope_key
-from ui.text import t
+from ui.text import t, tf
 
 SHARES = ("", "3/4", "2/3", "1/2", "1/3", "1/4")
 
@@ -93,7 +93,7 @@ try:
     with st.spinner(t("pk_planning")):
         result, content = cache.load_plan(url, skey, key, network)
 except ValueError as exc:  # a locked assignment that no longer fits, a bad time …
-    st.error(t("pk_plan_failed").format(error=exc))
+    st.error(tf("pk_plan_failed", error=str(exc)))
     st.stop()
 st.session_state[f"pk_last_{township_id}"] = result.assignments
 

@@ -24,7 +24,7 @@ from ui import state as state
 from ui.cache import load_outline_geojson
 from ui.cache_evaluation import basemap
 from ui import tables as _tables
-from ui.text import t
+from ui.text import md_escape, t, tf
 from policy import parking as rules
 
 MAP_HEIGHT = 600
@@ -55,7 +55,7 @@ def flash(where: str) -> None:
     if time.monotonic() - pending[2] > FLASH_SECONDS:
         st.session_state.pop("pk_flash", None)
     elif pending[0] == where:
-        st.success(pending[1])
+        st.success(md_escape(pending[1]))
 
 
 def actor():
@@ -77,8 +77,8 @@ def summary(content: dict) -> None:
     roads = content["roads"]
     pending = [r for r in roads if r["approval"] == "待县综合执法局审批"]
     if pending:
-        st.warning(t("pk_roads_pending").format(
-            n=len(pending), cars=sum(r["cars"] for r in pending), names="、".join(r["name"] for r in pending)),
+        st.warning(tf(
+            "pk_roads_pending", n=len(pending), cars=sum(r["cars"] for r in pending), names="、".join(r["name"] for r in pending)),
             icon=":material/gavel:")
     if len(roads) > len(pending):
         st.caption(t("pk_roads_ok").format(n=len(roads) - len(pending)))
@@ -224,7 +224,7 @@ def import_resources(engine, scope) -> None:
 
 def _report(changed: int, errors: list[str]) -> None:
     for line in errors:
-        st.error(line)
+        st.error(md_escape(line))
     if changed and not errors:
         _saved(t("pk_saved_rows").format(n=changed))
     elif changed:
@@ -250,7 +250,7 @@ def proposals(url: str, engine, scope, skey, township_id: int, town: str, conten
         try:
             pid = q.save_proposal(engine, scope, township_id, content, actor=actor(), title=title)
         except (ValueError, PermissionError) as exc:
-            st.error(str(exc))
+            st.error(md_escape(str(exc)))
         else:
             st.session_state["pk_proposal"] = pid
             _saved(t("pk_saved").format(id=pid), "proposal")
@@ -267,7 +267,7 @@ def proposals(url: str, engine, scope, skey, township_id: int, town: str, conten
         st.session_state.pop("pk_proposal", None)
     pid = st.selectbox(t("pk_pick"), list(labels), format_func=labels.get, key="pk_proposal")
     p = cache.load_proposal(url, skey, int(pid))
-    st.markdown(t("pk_current_status").format(status=p["status"]))
+    st.markdown(tf("pk_current_status", status=p["status"]))
     approver = state.can("approve_parking")  # the county approves or returns; the township drafts and submits
     mine = [s for s in rules.TRANSITIONS[p["status"]]
             if (approver if s in (rules.APPROVED, rules.RETURNED) else editable)]
@@ -284,7 +284,7 @@ def proposals(url: str, engine, scope, skey, township_id: int, town: str, conten
             try:
                 q.change_state(engine, scope, int(pid), target, actor=actor(), note=note)
             except (ValueError, PermissionError) as exc:  # StateError: the procedure never bends
-                st.error(str(exc))
+                st.error(md_escape(str(exc)))
             else:
                 _saved(t("pk_changed").format(old=p["status"], new=target), "proposal")
         if editable and p["status"] in rules.EDITABLE and st.button(t("pk_update"), key="pk_update"):

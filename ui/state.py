@@ -19,7 +19,7 @@ import streamlit as st
 from data import audit, auth, db, queries
 from data.scope import COUNTY, Period, Scope
 from ui.cache import load_communities, load_months, load_townships
-from ui.text import LANGUAGES, t
+from ui.text import LANGUAGES, md_escape, t
 
 # Sign-in is required by default. DASHBOARD_LOGIN=off (environment) gives the
 # single-user mode of a laptop demo: nobody signs in, read-only, whole county.
@@ -221,7 +221,7 @@ def sidebar() -> None:
     with st.sidebar:
         account = current_user()
         if account is not None:
-            st.caption(f"{t('acc_signed_in_as')}：{account.display_name}（{account.role_label}）")
+            st.caption(f"{t('acc_signed_in_as')}：{md_escape(account.display_name)}（{account.role_label}）")
             st.button(t("acc_sign_out"), key="sign_out", on_click=sign_out,
                       icon=":material/logout:")
         st.radio(t("language"), list(LANGUAGES), format_func=LANGUAGES.get, key="lang",

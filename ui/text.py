@@ -139,13 +139,38 @@ def yes_no(value) -> str:
     return t("yes") if bool(value) else t("no")
 
 
-# Only what acts mid-line ("#", "-", "1." act at a line start, and data text never starts a line here)
-_MARKDOWN = str.maketrans({c: "\\" + c for c in "\\`*_[]|<>$~:"})
+# The one way data text reaches Markdown (issue 13): every ASCII punctuation mark is
+# backslash-escaped (CommonMark allows it for all of them), so no image, link, emphasis,
+# code, heading, list, table, HTML, LaTeX ($), Streamlit directive (:red[…], :material/x:)
+# or bare-URL autolink ("http\://", "www\.", "a\@b") can come from a name; line breaks
+# become spaces so data cannot start a block of its own. Streamlit renders no raw HTML,
+# and "<", ">" and "&" are escaped too.
+_MD_PUNCTUATION = "\\`*_{}[]()<>#+-.!|~$:@&%=/'\";,?^"
+_MARKDOWN = str.maketrans({**{c: "\\" + c for c in _MD_PUNCTUATION}, "\n": " ", "\r": " ", "\t": " "})
 
 
 def md_escape(text) -> str:
-    """Data text made literal inside Streamlit Markdown (no links, emphasis or LaTeX from names)."""
+    """Data text made literal inside Streamlit Markdown: captions, messages, labels, table links.
+
+    None → "". Use for every value from data (names, codes, addresses, messages
+    that quote them) placed in ``st.markdown``/``caption``/``info``/``warning``/
+    ``error``/``success``/``subheader``/metric/widget labels; :func:`tf` does it for
+    the values of a UI text template.
+    """
+    if text is None:
+        return ""
     return str(text).translate(_MARKDOWN)
+
+
+def tf(key: str, **values) -> str:
+    """``t(key).format(**values)`` with every non-number value passed through :func:`md_escape`."""
+    from decimal import Decimal
+    from fractions import Fraction
+    from numbers import Number
+
+    safe = {k: v if isinstance(v, (Number, Decimal, Fraction)) and not isinstance(v, bool) else md_escape(v)
+            for k, v in values.items()}
+    return t(key).format(**safe)
 
 
 # Column headers for tables and Excel exports (internal name → 中文, English)
