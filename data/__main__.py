@@ -32,29 +32,38 @@ def _progress(done: int, total: int, message: str = "") -> None:
 
 
 def cmd_init(args) -> int:
-    engine = db.make_engine(args.db)
-    db.migrate(engine)
-    if db.is_empty(engine) and not args.no_demo:
-        from data.demo import build_demo
+    """Migrate; an empty (or half-built) database gets the demo, or with --no-demo a first administrator.
 
+    All-or-nothing (``data.build``): a build killed half-way is redone at the next start.
+    """
+    from data import build
+
+    url = args.db or db.default_url()
+    if args.no_demo:
+        password = build.init_without_demo(url)
+        if password is not None:  # printed once, never stored in clear: changed at the first sign-in
+            print("已创建首个管理员账号 admin，一次性密码（仅显示这一次，首次登录时必须修改）：")
+            print(password)
+    elif build.state_of(url) != build.COMPLETE:
         print("数据库为空，正在生成演示数据（金乡县，合成）…", file=sys.stderr)
-        build_demo(engine, seed=args.seed, progress=_progress)
+        build.build_demo_safely(url, seed=args.seed, progress=_progress)
+    engine = db.make_engine(url)
+    db.migrate(engine)
     print(f"数据库已就绪：{engine.url.render_as_string(hide_password=True)}")
+    engine.dispose()
     return 0
 
 
 def cmd_demo(args) -> int:
-    from data.demo import build_demo
+    """The demo county into an empty database, all-or-nothing (``data.build.build_demo_safely``)."""
+    from data import build
 
-    engine = db.make_engine(args.db)
-    db.migrate(engine)
-    if not db.is_empty(engine):
+    url = args.db or db.default_url()
+    if build.state_of(url) == build.COMPLETE:
         print("目标数据库已有数据；演示数据只写入空数据库。", file=sys.stderr)
         return 2
-    summary = build_demo(
-        engine, seed=args.seed, compounds=args.compounds, complaints=args.complaints,
-        end_month=args.end, progress=_progress,
-    )
+    summary = build.build_demo_safely(url, seed=args.seed, compounds=args.compounds,
+                                      complaints=args.complaints, end_month=args.end, progress=_progress)
     for key, value in summary.items():
         print(f"{key}\t{value}")
     return 0

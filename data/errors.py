@@ -54,5 +54,5 @@ def user_message(exc: BaseException, *, action: str = "导入", where: str = "")
         log.warning("%s %s%s: %s", eid, action, f" ({where})" if where else "", exc)
         return f"{action}失败：{scrub_paths(str(exc))}（错误编号 {eid}）"
     log.error("%s %s%s: unexpected error", eid, action, f" ({where})" if where else "", exc_info=exc)
-    return (f"{action}失败：文件无法处理（错误编号 {eid}）。详细信息已记入服务器日志，"
+    return (f"{action}失败：服务器处理时出错（错误编号 {eid}）。详细信息已记入服务器日志，"
             "请将错误编号告知系统管理员。")

@@ -77,8 +77,6 @@ DEFINITIONS: tuple[SettingDef, ...] = (
     SettingDef("case_overdue_days", 30, "执法案件超期天数", "立案后达到此天数（含）仍未结案即为超期。"),
     SettingDef("photo_max_mb", 10, "照片大小上限（MB）", "上传的照片超过此大小将被拒绝。"),
     # 登录与导入安全 (issue 8)
-    SettingDef("login_max_failures", 5, "登录失败锁定次数", "连续输错密码达到此次数（含）即锁定账号。"),
-    SettingDef("login_lockout_minutes", 15, "账号锁定时长（分钟）", "锁定期满后可再次登录；管理员可提前解锁。"),
     SettingDef("session_hours", 10, "登录保持时长（小时）",
                "登录后在同一浏览器中刷新或重新打开页面无需再次登录，直到退出登录或超过此时长；0 表示每次打开都需登录。"),
     SettingDef("password_min_length", 10, "密码最短长度", "新设置的本地账号密码不少于此长度。"),

@@ -83,11 +83,32 @@ def keep_signed_in(account: auth.Account) -> None:
         st.session_state["session_cookie"] = (token, int((expires_at - datetime.now()).total_seconds()))
 
 
+def client_id() -> str:
+    """Where a sign-in attempt comes from, for the per-client backoff (``auth.authenticate``).
+
+    The IP address of the websocket connection; behind the reverse proxy of
+    ``deploy/nginx`` (which connects from 127.0.0.1, so Streamlit reports no IP)
+    the ``X-Real-IP`` header that proxy sets; else this browser session.
+    """
+    try:
+        ip = st.context.ip_address
+        forwarded = st.context.headers.get("X-Real-IP")
+    except Exception:  # noqa: BLE001 - no browser connection (AppTest, bare mode)
+        ip, forwarded = None, None
+    if isinstance(ip, str) and ip:
+        return f"ip:{ip}"
+    forwarded = forwarded.strip() if isinstance(forwarded, str) else ""
+    if forwarded:
+        return f"ip:{forwarded[:64]}"
+    return "session:" + st.session_state.setdefault("client_nonce", os.urandom(8).hex())
+
+
 def _browser_session_token() -> str | None:
     try:
-        return st.context.cookies.get(auth.SESSION_COOKIE) or None
+        token = st.context.cookies.get(auth.SESSION_COOKIE)
     except Exception:  # noqa: BLE001 - no browser connection (AppTest, bare mode)
         return None
+    return token if isinstance(token, str) and token else None
 
 
 def sync_session_cookie() -> None:
@@ -317,6 +338,6 @@ def download_xlsx(label: str, data, *, file_name: str, key: str, sheet_name: str
              file_name=file_name, key=key, rows=rows, mime=XLSX_MIME)
 
 
-__all__ = ["remember_destination", "take_destination", "engine", "sidebar", "scope", "period", "is_demo", "queries", "current_user", "sign_in",
+__all__ = ["client_id", "remember_destination", "take_destination", "engine", "sidebar", "scope", "period", "is_demo", "queries", "current_user", "sign_in",
            "keep_signed_in", "sync_session_cookie", "sign_out", "user_scope", "role", "can", "login_required", "download", "download_xlsx", "exported_by",
            "log_export"]
