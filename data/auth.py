@@ -406,6 +406,19 @@ def resume_session(engine: Engine, token: str | None, *, now: datetime | None = 
     return account
 
 
+def session_is_live(engine: Engine, token: str | None, *, now: datetime | None = None) -> bool:
+    """True when ``token`` is an open, unexpired login session of an active user (no audit: a check only)."""
+    now = now or datetime.now()
+    if not token:
+        return False
+    with Session(engine) as s:
+        row = s.scalar(select(LoginSession).where(LoginSession.token_hash == _digest(token)))
+        if row is None or row.ended_at is not None or row.expires_at <= now:
+            return False
+        user = s.get(User, row.user_id)
+        return user is not None and bool(user.active)
+
+
 def close_session(engine: Engine, token: str | None, *, now: datetime | None = None) -> None:
     """End the login session of ``token`` (sign-out); nothing happens for an unknown token."""
     if not token:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Debian packages the app and its tests need; installs only what is missing.
 #
-#   scripts/install_system.sh          chromium, fonts-noto-cjk, postgresql, postgresql-<major>-postgis-3
+#   scripts/install_system.sh          chromium, fonts-noto-cjk, postgresql, postgresql-<major>-postgis-3, nginx
 #   scripts/install_system.sh --venv   python3-venv (Debian's python3 cannot create a venv without it)
 #
 # Not root or not Debian: prints what is missing and exits 0 (browser and PostgreSQL
@@ -26,7 +26,7 @@ pg_major() {
 }
 
 case "$mode" in
-    all)    packages=(chromium fonts-noto-cjk postgresql "postgresql-$(pg_major)-postgis-3") ;;
+    all)    packages=(chromium fonts-noto-cjk postgresql "postgresql-$(pg_major)-postgis-3" nginx) ;;  # nginx: tests/test_security_cookie.py
     --venv) packages=(python3-venv) ;;
     *)      echo "usage: $0 [--venv]" >&2; exit 2 ;;
 esac

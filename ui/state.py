@@ -118,11 +118,15 @@ def sync_session_cookie() -> None:
     element adds no gap; a run that stops early leaves it for the next). The cookie
     is written by a script in the page, since Streamlit sets no cookies itself.
     """
+    from ui import session_cookie
+
     pending = st.session_state.pop("session_cookie", None)
     if pending is None:
         return
     token, max_age = pending if pending else ("", 0)
-    st.html(_COOKIE_SCRIPT.replace("NAME", auth.SESSION_COOKIE).replace("VALUE", json.dumps(token))
+    # st.App (scripts/serve.py): the server sets it HttpOnly; single-machine default: written by the page
+    script = session_cookie.SCRIPT if session_cookie.enabled() else _COOKIE_SCRIPT
+    st.html(script.replace("NAME", auth.SESSION_COOKIE).replace("VALUE", json.dumps(token))
             .replace("MAX_AGE", str(int(max_age))), unsafe_allow_javascript=True)
 
 
