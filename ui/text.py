@@ -4,6 +4,8 @@ Terms follow the county documents (镇街, 网格, 红黑榜, 降费管理, 错�
 """
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 LANGUAGES = {"zh": "中文", "en": "English"}
@@ -139,14 +141,16 @@ def yes_no(value) -> str:
     return t("yes") if bool(value) else t("no")
 
 
-# The one way data text reaches Markdown (issue 13): every ASCII punctuation mark is
-# backslash-escaped (CommonMark allows it for all of them), so no image, link, emphasis,
-# code, heading, list, table, HTML, LaTeX ($), Streamlit directive (:red[…], :material/x:)
-# or bare-URL autolink ("http\://", "www\.", "a\@b") can come from a name; line breaks
-# become spaces so data cannot start a block of its own. Streamlit renders no raw HTML,
-# and "<", ">" and "&" are escaped too.
-_MD_PUNCTUATION = "\\`*_{}[]()<>#+-.!|~$:@&%=/'\";,?^"
+# The one way data text reaches Markdown (issue 13): every character that can start markup
+# anywhere in a line is backslash-escaped (CommonMark allows it for all ASCII punctuation), so
+# no image, link, emphasis, code, HTML, LaTeX ($), table cell, Streamlit directive (:red[…],
+# :material/x:), heading or bare-URL autolink ("http\://", "www\.", "a\@b") can come from a
+# name; line breaks become spaces so data never starts a block of its own; a leading "-", "+"
+# or "1." (a list) is escaped too. Hyphens and dots inside text (dates, 2026-Q3, 12.5) stay.
+_MD_PUNCTUATION = "\\`*_{}[]()<>#|~$:@&!^\"'"
 _MARKDOWN = str.maketrans({**{c: "\\" + c for c in _MD_PUNCTUATION}, "\n": " ", "\r": " ", "\t": " "})
+_WWW = re.compile(r"(?i)\bwww\.")
+_LIST_START = re.compile(r"^(\s*)([-+]|\d+[.)])(?=\s|$)")
 
 
 def md_escape(text) -> str:
@@ -159,7 +163,9 @@ def md_escape(text) -> str:
     """
     if text is None:
         return ""
-    return str(text).translate(_MARKDOWN)
+    out = _WWW.sub("www\\.", str(text).translate(_MARKDOWN))
+    return _LIST_START.sub(lambda m: m.group(1) + "".join("\\" + c if not c.isdigit() else c
+                                                          for c in m.group(2)), out)
 
 
 def tf(key: str, **values) -> str:
