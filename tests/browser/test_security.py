@@ -15,14 +15,14 @@ def test_records_grid_has_no_csv_download(page, open_app):
     page.get_by_role("tab", name="诉求明细").click()
     page.wait_for_function("document.body.innerText.includes('诉求工单')", timeout=60_000)
     wait_for_app(page, timeout_s=60)
-    grids = page.locator('[data-testid="stDataFrame"]')
-    grid = grids.last
+    grid = page.locator('[data-testid="stDataFrame"]:visible').first  # the records (other tabs' are hidden)
     grid.wait_for(state="visible")
     grid.scroll_into_view_if_needed()
     grid.hover()
-    toolbar = page.locator('[data-testid="stElementToolbar"]').filter(has=page.locator("button")).last
-    toolbar.wait_for(state="visible", timeout=20_000)
+    page.locator('[data-testid="stElementToolbar"]:visible button').first.wait_for(state="visible",
+                                                                                  timeout=20_000)
     labels = page.evaluate("""() => [...document.querySelectorAll('[data-testid="stElementToolbar"] button')]
+        .filter(b => b.offsetParent !== null)
         .map(b => (b.getAttribute('aria-label') || '') + ' ' + (b.getAttribute('title') || '') + ' ' + b.innerText)""")
     save_screenshot(page, "security_grid_toolbar", full_page=False)
     assert labels, "the grid toolbar appeared with its buttons"
