@@ -36,15 +36,14 @@ st.set_page_config(page_title="物业监管地图", page_icon=_favicon(), layout
 def _prepare(url: str) -> None:
     if not offline.is_ready():
         offline.ensure_static()
-    engine = db.shared_engine(url)
-    db.migrate(engine)
-    if db.is_empty(engine):
-        from data.demo import build_demo
+    from data import build
 
+    if build.state_of(url) != build.COMPLETE:  # empty, or a build killed half-way: (re)built all-or-nothing
         bar = st.progress(0.0, text=t("db_building"))
-        build_demo(engine, progress=lambda done, total, msg="": bar.progress(
+        build.build_demo_safely(url, progress=lambda done, total, msg="": bar.progress(
             min(1.0, done / total if total else 1.0), text=f"{t('db_building')} {msg}"))
         bar.empty()
+    db.migrate(db.shared_engine(url))
 
 
 _prepare(db.default_url())

@@ -40,29 +40,38 @@ def _progress(done: int, total: int, message: str = "") -> None:
 
 
 def cmd_init(args) -> int:
-    engine = db.make_engine(args.db)
-    db.migrate(engine)
-    if db.is_empty(engine) and not args.no_demo:
-        from data.demo import build_demo
+    """Migrate; an empty (or half-built) database gets the demo, or with --no-demo a first administrator.
 
+    All-or-nothing (``data.build``): a build killed half-way is redone at the next start.
+    """
+    from data import build
+
+    url = args.db or db.default_url()
+    if args.no_demo:
+        password = build.init_without_demo(url)
+        if password is not None:  # printed once, never stored in clear: changed at the first sign-in
+            print("已创建首个管理员账号 admin，一次性密码（仅显示这一次，首次登录时必须修改）：")
+            print(password)
+    elif build.state_of(url) != build.COMPLETE:
         print("数据库为空，正在生成演示数据（金乡县，合成）…", file=sys.stderr)
-        build_demo(engine, seed=args.seed, progress=_progress)
+        build.build_demo_safely(url, seed=args.seed, progress=_progress)
+    engine = db.make_engine(url)
+    db.migrate(engine)
     print(f"数据库已就绪：{engine.url.render_as_string(hide_password=True)}")
+    engine.dispose()
     return 0
 
 
 def cmd_demo(args) -> int:
-    from data.demo import build_demo
+    """The demo county into an empty database, all-or-nothing (``data.build.build_demo_safely``)."""
+    from data import build
 
-    engine = db.make_engine(args.db)
-    db.migrate(engine)
-    if not db.is_empty(engine):
+    url = args.db or db.default_url()
+    if build.state_of(url) == build.COMPLETE:
         print("目标数据库已有数据；演示数据只写入空数据库。", file=sys.stderr)
         return 2
-    summary = build_demo(
-        engine, seed=args.seed, compounds=args.compounds, complaints=args.complaints,
-        end_month=args.end, progress=_progress,
-    )
+    summary = build.build_demo_safely(url, seed=args.seed, compounds=args.compounds,
+                                      complaints=args.complaints, end_month=args.end, progress=_progress)
     for key, value in summary.items():
         print(f"{key}\t{value}")
     return 0
@@ -79,10 +88,17 @@ def _cli_actor() -> str:
 
 
 def cmd_import(args) -> int:
-    from data import importers
+    from data.importers.readers import upload_limits
 
     engine = db.make_engine(args.db)
     db.migrate(engine)
+    with upload_limits(engine):  # the same size/row/feature/vertex limits as an upload (settings)
+        return _import(engine, args)
+
+
+def _import(engine, args) -> int:
+    from data import importers
+
     actor = _cli_actor()  # the audit log names who ran it from the shell
     if args.kind == "boundaries":
         if not args.level:
@@ -385,7 +401,39 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)  # --db may come before or after the subcommand
     args.db = getattr(args, "db", None)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("已中断。", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - a Chinese message with an error id; the traceback goes to the log
+        import logging
+
+        from data.errors import user_message
+
+        if not logging.getLogger().handlers:  # the CLI's log is stderr-free: write the details to a file
+            _log_to_file()
+        print(user_message(exc, action=_ACTIONS.get(args.command, "操作")), file=sys.stderr)
+        return 1
+
+
+_ACTIONS = {"import": "导入", "init": "初始化", "demo": "生成演示数据", "backup": "备份", "restore": "恢复",
+            "user": "账号操作", "verify-draw": "验证抽查批次"}
+
+
+def _log_to_file() -> None:
+    """Details of a CLI failure go to ``var/log/cli.log`` (beside the default database), not the terminal."""
+    import logging
+    from pathlib import Path
+
+    folder = Path(db.__file__).resolve().parents[1] / "var" / "log"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(folder / "cli.log", encoding="utf-8")
+    except OSError:
+        return
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    logging.getLogger("wyjg").addHandler(handler)
 
 
 if __name__ == "__main__":

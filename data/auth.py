@@ -6,10 +6,16 @@ role needs (a township for 镇街 staff, a township and community for 社区
 staff). Anything else raises :class:`LoginError` with a Chinese message that
 does not tell an attacker which part was wrong.
 
-Passwords are hashed with argon2id (``argon2-cffi``); repeated failures lock
-the account for ``login_lockout_minutes`` after ``login_max_failures``
-failures in a row (settings). Every sign-in, failure and lockout is written
-to the audit log. Identity-provider logins (OpenID Connect through
+Passwords are hashed with argon2id (``argon2-cffi``). Repeated failures are
+slowed, never locked (issue 13): failures are counted per username *and*
+client (``login_throttle``), and past ``login_backoff_free_failures`` each one
+doubles the wait of that pair (``login_backoff_base_seconds`` …
+``login_backoff_max_seconds``), so an attacker cannot lock the real user out
+from another machine. A failed sign-in gets one message whether the user
+exists or not. A database that is not the synthetic demo never accepts the
+demo password, and a one-time password (``init --no-demo``'s first
+administrator) must be changed at the first sign-in. Every sign-in, failure
+and wait is written to the audit log. Identity-provider logins (OpenID Connect through
 ``st.login``) are mapped by email with :func:`account_for_email`; the role
 and jurisdiction always come from this project's user table.
 """
@@ -27,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from data import audit, permissions, settings
 from data.db import write_session
-from data.schema import LoginSession, User
+from data.schema import LoginSession, LoginThrottle, Township, User
 from data.scope import COUNTY, Scope
 from data.vocab import ROLES
 
@@ -37,6 +43,10 @@ _DUMMY_HASH = _HASHER.hash("not-a-real-password")
 BAD_CREDENTIALS = "用户名或密码错误"
 SESSION_ENDED = "登录已失效，请重新登录"
 SESSION_COOKIE = "wyjg_session"  # the browser cookie that holds a login session's token
+DEMO_PASSWORD = "jinxiang2024"  # published (README, login page): valid only on the synthetic demo database
+DEMO_REFUSED = ("此系统不是演示库，演示密码不能登录。请管理员为账号设置新密码"
+                "（python -m data user passwd 用户名），首次登录后再自行修改。")
+THROTTLED = "登录尝试过于频繁，请 {seconds} 秒后再试"
 
 
 class LoginError(PermissionError):
@@ -54,6 +64,7 @@ class Account:
     township_id: int | None = None
     community_id: int | None = None
     inspector_id: int | None = None
+    must_change_password: bool = False  # a one-time password: the sign-in page asks for a new one first
 
     @property
     def scope(self) -> Scope:
@@ -112,7 +123,7 @@ def account_of(user: User) -> Account:
         raise LoginError("账号未配置所属社区，请联系管理员")
     return Account(id=user.id, username=user.username, display_name=user.display_name,
                    role=user.role, township_id=user.township_id, community_id=user.community_id,
-                   inspector_id=user.inspector_id)
+                   inspector_id=user.inspector_id, must_change_password=bool(user.must_change_password))
 
 
 def get_account(engine: Engine, username: str) -> Account:
@@ -124,46 +135,93 @@ def get_account(engine: Engine, username: str) -> Account:
         return account_of(user)
 
 
+def is_demo_database(engine: Engine) -> bool:
+    """True for the synthetic demo county (its townships are marked ``synthetic``), else False."""
+    with Session(engine) as s:
+        return bool(s.scalar(select(func.count()).select_from(Township).where(Township.synthetic.is_(True))))
+
+
+def _throttle_key(username: str, client: str | None) -> str:
+    return hashlib.sha256(f"{(username or '').strip().lower()}|{client or '-'}".encode("utf-8")).hexdigest()
+
+
+def throttle_wait(engine: Engine, username: str, client: str | None, *, now: datetime | None = None) -> int:
+    """Seconds this username must wait before trying again from ``client`` (0: may try now)."""
+    now = now or datetime.now()
+    with Session(engine) as s:
+        row = s.get(LoginThrottle, _throttle_key(username, client))
+    if row is None or row.blocked_until is None or row.blocked_until <= now:
+        return 0
+    return max(1, int((row.blocked_until - now).total_seconds() + 0.999))
+
+
+def backoff_seconds(engine: Engine, failures: int) -> int:
+    """The wait after ``failures`` failures in a row: 0 for the free ones, then base × 2ⁿ up to the cap."""
+    free = int(settings.get(engine, "login_backoff_free_failures"))
+    if failures < free:
+        return 0
+    base = float(settings.get(engine, "login_backoff_base_seconds"))
+    cap = float(settings.get(engine, "login_backoff_max_seconds"))
+    return int(min(cap, base * 2 ** min(failures - free, 30)))
+
+
+def _failed(engine: Engine, username: str, client: str | None, now: datetime, reason: str) -> None:
+    """Count one failure of ``username`` from ``client`` and start its wait; audited."""
+    key = _throttle_key(username, client)
+    for attempt in range(2):  # two clients racing to insert the same new key: the loser updates
+        try:
+            with write_session(engine) as s:
+                row = s.get(LoginThrottle, key)
+                if row is None:
+                    row = LoginThrottle(key=key, failures=0, last_failure_at=now)
+                    s.add(row)
+                row.failures = int(row.failures or 0) + 1
+                row.last_failure_at = now
+                wait = backoff_seconds(engine, row.failures)
+                row.blocked_until = now + timedelta(seconds=wait) if wait else None
+                audit.record(s, username or None, "login_failed", "local", None, reason=reason,
+                             failures=row.failures, wait_seconds=wait, client=client, at=now)
+            return
+        except Exception:  # noqa: BLE001 - IntegrityError on the racing insert
+            if attempt:
+                raise
+
+
 def authenticate(engine: Engine, username: str, password: str, *,
-                 now: datetime | None = None) -> Account:
+                 now: datetime | None = None, client: str | None = None) -> Account:
     """Check a local login; return the :class:`Account` or raise :class:`LoginError`.
 
-    A wrong password counts towards the lockout; a correct one resets the count.
+    ``client`` names where the attempt comes from (IP address, else the browser
+    session): failures slow down that username from that client only
+    (:func:`backoff_seconds`), never the account everywhere. A failure says
+    :data:`BAD_CREDENTIALS` whether or not the user exists; a wait says
+    :data:`THROTTLED` for any username. On a database that is not the demo the
+    demo password is refused (:data:`DEMO_REFUSED`) for every username.
     """
     now = now or datetime.now()
     username = (username or "").strip()
+    wait = throttle_wait(engine, username, client, now=now)
+    if wait:
+        audit.record(engine, username or None, "login_throttled", "local", None, wait_seconds=wait,
+                     client=client, at=now)
+        raise LoginError(THROTTLED.format(seconds=wait))
+    if password == DEMO_PASSWORD and not is_demo_database(engine):
+        verify_password(None, password)  # the same time as any other attempt
+        _failed(engine, username, client, now, "demo password on a real database")
+        raise LoginError(DEMO_REFUSED)
     with Session(engine) as s:
         user = s.scalar(select(User).where(User.username == username)) if username else None
-        stored = None if user is None else (user.id, user.password_hash, user.active, user.locked_until)
+        stored = None if user is None else (user.id, user.password_hash, user.active)
     if stored is None:
         verify_password(None, password or "")
-        audit.record(engine, username or None, "login_failed", "local", None, reason="unknown user")
+        _failed(engine, username, client, now, "unknown user")
         raise LoginError(BAD_CREDENTIALS)
-    user_id, password_hash, active, locked_until = stored
-    if locked_until is not None and locked_until > now:
-        audit.record(engine, username, "login_failed", "local", None, reason="locked")
-        raise LoginError(f"登录失败次数过多，账号已锁定至 {locked_until:%Y-%m-%d %H:%M}，请稍后再试或联系管理员")
-    ok = verify_password(password_hash, password or "")
-    if not ok:
-        maximum = max(1, int(settings.get(engine, "login_max_failures")))
-        minutes = int(settings.get(engine, "login_lockout_minutes"))
-        with write_session(engine) as s:
-            s.execute(update(User).where(User.id == user_id)
-                      .values(failed_logins=User.failed_logins + 1))
-            failures = s.scalar(select(User.failed_logins).where(User.id == user_id))
-            locked = failures >= maximum
-            if locked:
-                s.execute(update(User).where(User.id == user_id)
-                          .values(failed_logins=0, locked_until=now + timedelta(minutes=minutes)))
-                audit.record(s, username, "login_locked", "local", None, failures=failures,
-                             minutes=minutes, at=now)
-            else:
-                audit.record(s, username, "login_failed", "local", None, failures=failures, at=now)
-        if locked:
-            raise LoginError(f"连续 {maximum} 次密码错误，账号已锁定 {minutes} 分钟")
+    user_id, password_hash, active = stored
+    if not verify_password(password_hash, password or ""):
+        _failed(engine, username, client, now, "wrong password")
         raise LoginError(BAD_CREDENTIALS)
     if not active:
-        audit.record(engine, username, "login_failed", "local", None, reason="inactive")
+        audit.record(engine, username, "login_failed", "local", None, reason="inactive", client=client)
         raise LoginError("账号已停用，请联系管理员")
     with write_session(engine) as s:
         user = s.get(User, user_id)
@@ -171,8 +229,57 @@ def authenticate(engine: Engine, username: str, password: str, *,
         user.failed_logins, user.locked_until = 0, None
         if _HASHER.check_needs_rehash(password_hash):
             user.password_hash = hash_password(password)
-        audit.record(s, account, "login", "local", account.scope, role=account.role, at=now)
+        row = s.get(LoginThrottle, _throttle_key(username, client))
+        if row is not None:
+            s.delete(row)
+        audit.record(s, account, "login", "local", account.scope, role=account.role, client=client, at=now)
     return account
+
+
+def one_time_password() -> str:
+    """A random password to hand over once (16 URL-safe characters, letters and digits mixed)."""
+    while True:
+        password = secrets.token_urlsafe(12)
+        if not (password.isdigit() or password.isalpha()):
+            return password
+
+
+def create_first_admin(engine: Engine, username: str = "admin", *, actor: str = "init") -> str | None:
+    """On a database with no user at all: an administrator with a one-time password, returned once.
+
+    The password is random, stored only as its hash, and must be changed at the
+    first sign-in (``must_change_password``). None when any user exists already.
+    """
+    with Session(engine) as s:
+        if s.scalar(select(func.count()).select_from(User)):
+            return None
+    password = one_time_password()
+    with write_session(engine) as s:
+        s.add(User(username=username, display_name="系统管理员", role="admin", active=True, failed_logins=0,
+                   password_hash=hash_password(password), must_change_password=True))
+        audit.record(s, actor, "user", f"app_user:{username}", None, op="create_first_admin", role="admin")
+    return password
+
+
+def change_own_password(engine: Engine, username: str, old: str, new: str, *,
+                        client: str | None = None) -> Account:
+    """A user sets their own new password (after a one-time one): checks the old one like a sign-in.
+
+    The new one must pass :func:`check_new_password`, differ from the old one and
+    not be the demo password; other sessions of the user end. Returns the account.
+    """
+    account = authenticate(engine, username, old, client=client)
+    if new == old:
+        raise ValueError("新密码不能与原密码相同")
+    if new == DEMO_PASSWORD:
+        raise ValueError("不能使用公开的演示密码")
+    check_new_password(engine, new)
+    with write_session(engine) as s:
+        s.execute(update(User).where(User.id == account.id).values(
+            password_hash=hash_password(new), must_change_password=False, failed_logins=0, locked_until=None))
+        _end_sessions_of(s, account.username, datetime.now())
+        audit.record(s, account, "user", f"app_user:{account.username}", None, op="change_own_password")
+    return get_account(engine, account.username)
 
 
 def account_for_email(engine: Engine, email: str | None, *, provider: str = "oidc") -> Account:
@@ -270,7 +377,7 @@ def set_password(engine: Engine, username: str, password: str, *, actor=None,
 
 
 def unlock(engine: Engine, username: str, *, actor=None) -> None:
-    """Clear a lockout before it runs out (a signed-in ``actor`` needs ``manage_users``)."""
+    """Clear an old lockout (accounts are no longer locked; waits per client run out by themselves)."""
     permissions.authorize(actor, permissions.MANAGE_USERS)
     with write_session(engine) as s:
         s.execute(update(User).where(User.username == username)
@@ -334,6 +441,19 @@ def resume_session(engine: Engine, token: str | None, *, now: datetime | None = 
         account = account_of(user)
     audit.record(engine, account, "login", "session", account.scope, role=account.role, at=now)
     return account
+
+
+def session_is_live(engine: Engine, token: str | None, *, now: datetime | None = None) -> bool:
+    """True when ``token`` is an open, unexpired login session of an active user (no audit: a check only)."""
+    now = now or datetime.now()
+    if not token:
+        return False
+    with Session(engine) as s:
+        row = s.scalar(select(LoginSession).where(LoginSession.token_hash == _digest(token)))
+        if row is None or row.ended_at is not None or row.expires_at <= now:
+            return False
+        user = s.get(User, row.user_id)
+        return user is not None and bool(user.active)
 
 
 def close_session(engine: Engine, token: str | None, *, now: datetime | None = None) -> None:

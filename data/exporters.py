@@ -8,8 +8,11 @@ written as text when its name says it holds identifiers (电话, 编码, 代码,
 工单, 身份证, 信用代码, phone, code, id …) or when its values look like long or
 zero-padded digit strings.
 
-Text that starts with '=', '+', '-' or '@' is written as text, never as a
-formula, so a cell from imported data cannot run anything when opened.
+Text that starts with '=', '+', '-', '@', a tab or a carriage return (OWASP
+CSV injection) is neutralised by one helper, :func:`neutralise`, used by every
+export: in Excel it is stored as a text cell with a quote prefix, never a
+formula; in CSV (:func:`to_csv_bytes`) it gets a leading apostrophe, so a cell
+from imported data cannot run anything when opened, nor after a re-save.
 Personal data must be masked before it reaches this module (``data.privacy``).
 """
 from __future__ import annotations
@@ -32,7 +35,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
-__all__ = ["to_xlsx_bytes", "write_xlsx", "is_text_column"]
+__all__ = ["to_xlsx_bytes", "to_csv_bytes", "write_xlsx", "is_text_column", "neutralise", "is_formula_like"]
 
 _TEXT_NAME = re.compile(
     r"(电话|手机|联系方式|编码|编号|代码|身份证|证件|工单|信用代码|账号|帐号|邮编|adcode|phone|mobile|tel|code|(^|_)id$|_no$)",
@@ -50,6 +53,25 @@ _TITLE_FONT = Font(bold=True, size=14)
 _INFO_FONT = Font(size=10, color="404040")
 _DATE_FORMAT = "yyyy-mm-dd"
 _DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
+
+
+def is_formula_like(text: str) -> bool:
+    """Would a spreadsheet read ``text`` as a formula (or DDE)? Leading spaces are skipped, as Excel does."""
+    stripped = text.lstrip(" \u3000")
+    return text[:1] in _FORMULA_START or stripped[:1] in _FORMULA_START
+
+
+def neutralise(value: Any, *, csv: bool = True) -> Any:
+    """The one rule for a data cell in any export (OWASP CSV injection).
+
+    A text that would start a formula gets a leading apostrophe in CSV (``csv``
+    True); in Excel the writer keeps the text but stores it as a quote-prefixed
+    text cell (``csv`` False returns the text unchanged, see :func:`_write_sheet`).
+    Anything that is not text is returned as it is.
+    """
+    if isinstance(value, str) and is_formula_like(value) and csv:
+        return "'" + value
+    return value
 
 
 def _looks_like_id(value: Any) -> bool:
@@ -196,7 +218,8 @@ def _write_sheet(wb: Workbook, title: str, df: pd.DataFrame, heading: str | None
             cell = WriteOnlyCell(ws, value=v)
             if isinstance(v, str):
                 cell.data_type = "s"  # never a formula, whatever the first character
-                if v[:1] in _FORMULA_START:
+                v = neutralise(v, csv=False)
+                if is_formula_like(v):
                     cell.quotePrefix = True  # stays text even after the user edits the cell
                 if text_cols[j]:
                     cell.number_format = "@"
@@ -282,6 +305,25 @@ def to_xlsx_bytes(
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
+
+
+def to_csv_bytes(data: pd.DataFrame, *, encoding: str = "utf-8-sig") -> bytes:
+    """One table as CSV (UTF-8 with BOM, so Excel reads Chinese), every text cell passed through :func:`neutralise`.
+
+    Written with the ``csv`` module, quoting every field that holds a delimiter,
+    quote, CR or LF (pandas' writer leaves a lone CR unquoted).
+    """
+    import csv
+
+    df = _prepare(data)
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    writer.writerow([neutralise(str(c)) for c in df.columns])
+    for row in df.itertuples(index=False, name=None):
+        writer.writerow(["" if (v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and math.isnan(v)))
+                         else neutralise(v if isinstance(v, str) else str(v) if not isinstance(v, (int, float, Decimal))
+                                         else v) for v in row])
+    return out.getvalue().encode(encoding)
 
 
 def write_xlsx(path: str | Path, data, **kwargs) -> Path:

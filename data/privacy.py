@@ -35,3 +35,21 @@ def mask_name(name: str | None) -> str | None:
     if not s:
         return s
     return s[0] + "*" * max(1, len(s) - 1)
+
+
+# Phone numbers written inside free text (complaint content, addresses): mobiles 1[3-9]… with
+# optional "-"/space groups (138-1234-5678), landlines 0 + area code + 7–8 digits (0537-1234567).
+# Digit runs longer than a phone (work-order numbers, IDs) are left alone.
+_PHONE_IN_TEXT = re.compile(
+    r"(?<![\d])(?:1[3-9]\d[- ]?\d{4}[- ]?\d{4}|0\d{2,3}[- ]?\d{7,8})(?![\d])")
+
+
+def mask_phones_in_text(text: str | None) -> str | None:
+    """Every phone number inside ``text`` masked as the phone column is (``138****5678``).
+
+    Used by the query layer on complaint text and addresses, so pages, caches,
+    maps and exports never receive a number that a role may not reveal.
+    """
+    if text is None or not isinstance(text, str):
+        return text
+    return _PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group(0)), text)

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     JSON, true, Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary,
-    MetaData, Numeric, String, Text, UniqueConstraint,
+    MetaData, Numeric, String, Text, UniqueConstraint, false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -390,6 +390,8 @@ class User(Base):
     # issue 8: identity-provider login (OpenID Connect email) and the inspector this login is
     email: Mapped[str | None] = mapped_column(String(200), unique=True)
     inspector_id: Mapped[int | None] = mapped_column(ForeignKey("inspector.id"))
+    # issue 13: a one-time password (first administrator, reset) must be changed at the next sign-in
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class LoginSession(Base):
@@ -406,6 +408,21 @@ class LoginSession(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     expires_at: Mapped[datetime] = mapped_column(DateTime)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime)  # signed out, password changed, disabled
+
+
+class LoginThrottle(Base):
+    """登录限速: failed sign-ins of one username from one client (IP or browser session).
+
+    ``key`` is the SHA-256 of ``username|client``; each failure past the free
+    ones doubles ``blocked_until`` for that pair only, so an attacker elsewhere
+    never locks the real user out (issue 13).
+    """
+
+    __tablename__ = "login_throttle"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    blocked_until: Mapped[datetime | None] = mapped_column(DateTime)
+    last_failure_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class AuditLog(Base):

@@ -79,8 +79,6 @@ DEFINITIONS: tuple[SettingDef, ...] = (
     SettingDef("case_overdue_days", 30, "执法案件超期天数", "立案后达到此天数（含）仍未结案即为超期。"),
     SettingDef("photo_max_mb", 10, "照片大小上限（MB）", "上传的照片超过此大小将被拒绝。"),
     # 登录与导入安全 (issue 8)
-    SettingDef("login_max_failures", 5, "登录失败锁定次数", "连续输错密码达到此次数（含）即锁定账号。"),
-    SettingDef("login_lockout_minutes", 15, "账号锁定时长（分钟）", "锁定期满后可再次登录；管理员可提前解锁。"),
     SettingDef("session_hours", 10, "登录保持时长（小时）",
                "登录后在同一浏览器中刷新或重新打开页面无需再次登录，直到退出登录或超过此时长；0 表示每次打开都需登录。"),
     SettingDef("password_min_length", 10, "密码最短长度", "新设置的本地账号密码不少于此长度。"),
@@ -97,6 +95,22 @@ DEFINITIONS: tuple[SettingDef, ...] = (
                "方案报送的单位（审批方案、审批道路夜间临时泊位）。"),
     SettingDef("doc_case_addressees", ["县物业管理领导小组办公室"], "案件呈报表：报送单位",
                "呈报表一式叁份中县级留存单位。"),
+    # 上传与导入限制 (issue 13): every upload and import is refused beyond these, with a Chinese message
+    SettingDef("upload_max_mb", 50, "上传文件大小上限（MB）",
+               "单个文件或一个压缩包解压后的总大小上限；不超过 .streamlit/config.toml 的 maxUploadSize。"),
+    SettingDef("upload_max_rows", 1_000_000, "导入行数上限", "Excel/CSV 文件的数据行数上限。"),
+    SettingDef("upload_max_features", 200_000, "导入要素数上限", "GeoJSON/Shapefile/GeoPackage 的要素数上限。"),
+    SettingDef("upload_max_vertices", 5_000_000, "导入顶点数上限", "一个空间文件全部几何的顶点总数上限。"),
+    SettingDef("upload_max_field_chars", 32_767, "单个字段字符数上限", "任一单元格/字段的字符数上限（Excel 单元格上限 32767）。"),
+    SettingDef("road_max_segments", 20_000, "路网线段数上限",
+               "错时停车上传的路网（按交叉点打断后）线段数上限，防止路网计算耗尽服务器。"),
+    SettingDef("road_county_margin_km", 5, "路网超出县界容差（公里）",
+               "路网须位于县界（含此外扩距离）以内，否则拒绝。"),
+    # 登录限速 (issue 13): backoff per username and client, never a hard lockout
+    SettingDef("login_backoff_free_failures", 3, "登录失败免等待次数",
+               "同一账号名 + 同一客户端连续失败达到此次数后开始等待。"),
+    SettingDef("login_backoff_base_seconds", 2, "登录失败等待起始秒数", "此后每次失败等待时间加倍。"),
+    SettingDef("login_backoff_max_seconds", 300, "登录失败等待上限（秒）", "等待时间不超过此值。"),
 )
 BY_KEY = {d.key: d for d in DEFINITIONS}
 

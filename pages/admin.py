@@ -9,7 +9,7 @@ from data.vocab import ROLES
 from ui import state as state
 from ui.cache import load_communities, load_townships
 from ui.cache_inspection import load_inspectors
-from ui.text import t
+from ui.text import md_escape, t
 
 if not state.can("manage_users"):  # hidden from other roles by the page matrix; refuse a forced visit
     st.error(t("acc_no_right"))
@@ -68,7 +68,7 @@ with users_tab:
                                  township_id=township_id, community_id=community_id,
                                  email=email.strip() or None, inspector_id=inspector_id, actor=me)
             except (ValueError, PermissionError) as exc:  # LoginError is a PermissionError
-                st.error(str(exc))
+                st.error(md_escape(str(exc)))
             else:
                 _done(t("adm_created").format(username=username.strip()))
                 st.rerun()
@@ -104,7 +104,7 @@ with users_tab:
                 _done(t("adm_unlocked").format(username=pick))
                 st.rerun()
         except (ValueError, PermissionError) as exc:
-            st.error(str(exc))
+            st.error(md_escape(str(exc)))
 
 with settings_tab:
     st.caption(t("adm_settings_help"))
@@ -124,7 +124,7 @@ with settings_tab:
             except ValueError as exc:
                 errors.append(str(exc))
         for line in errors:  # all checked first: one bad value saves nothing
-            st.error(line)
+            st.error(md_escape(line))
         if not errors:
             for row in changed.itertuples(index=False):
                 settings.set_value(engine, row.key, row.value, actor=me)

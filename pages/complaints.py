@@ -13,7 +13,7 @@ from data.scope import Period
 from ui import cache as cache
 from ui import cache_complaints as cc
 from ui import state as state
-from ui.text import t
+from ui.text import md_escape, t, tf
 from policy import ladders
 
 url = db.default_url()
@@ -122,10 +122,10 @@ with tabs[2]:
                 try:
                     who = reveal_complainant(state.engine(), state.current_user(), order, reason)
                 except RevealRefused as exc:
-                    st.error(str(exc))
+                    st.error(md_escape(str(exc)))
                 else:  # shown once, in this run only: never cached, never in session state
-                    st.info(t("cp_revealed").format(order=order, name=who["complainant_name"] or "—",
-                                                    phone=who["complainant_phone"] or "—"))
+                    st.info(tf("cp_revealed", order=order, name=who["complainant_name"] or "—",
+                               phone=who["complainant_phone"] or "—"))
 
 with tabs[3]:
     st.caption(t("cp_duties_help"))
@@ -146,7 +146,7 @@ with tabs[3]:
                     moved += set_duty(state.engine(), category, department, actor=state.current_user(),
                                       reassign_open=reassign)
             except ValueError as exc:
-                st.error(str(exc))
+                st.error(md_escape(str(exc)))
             else:
                 st.success(t("cp_duties_saved").format(n=len(changes)) if changes else t("cp_duties_nochange"))
                 if reassign and changes:

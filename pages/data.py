@@ -18,9 +18,9 @@ from data.scope import ScopeError
 from ui import cache as cache
 from ui import cache_complaints as cc
 from ui import state as state
-from ui.imports import show_report
+from ui.imports import run_guarded, show_report
 from ui.registers import company_panel, template_buttons
-from ui.text import headers, t
+from ui.text import headers, md_escape, t
 
 KINDS = ("compounds", "boundaries", "complaints", "parking", *REGISTERS)
 TABLE_ONLY = tuple(REGISTERS)  # no geometry, no 坐标系
@@ -32,24 +32,28 @@ TYPES = {"complaints": ["xlsx", "csv", "txt", "json", "xml"]} | {k: ["xlsx", "cs
 GEO_TYPES = ["geojson", "json", "gpkg", "zip", "xlsx", "csv"]
 
 
-def run_import(kind: str, path: Path, options: dict, level: str) -> importers.ImportReport:
-    """One import with its progress shown, as the signed-in user (checked and audited by the importer)."""
+def run_import(kind: str, path: Path, options: dict, level: str) -> importers.ImportReport | None:
+    """One import with its progress shown, as the signed-in user (checked and audited by the importer).
+
+    Within the upload limits; any failure is a Chinese message with an error id (``run_guarded``), then None.
+    """
     engine, account = state.engine(), state.current_user()
     if kind == "complaints":
         bar = st.progress(0.0)
-        return import_complaints(engine, path, **options, actor=account,
-                                 progress=lambda done, total, msg: bar.progress(done / total, text=msg))
+        return run_guarded(engine, import_complaints, path, **options, actor=account,
+                           progress=lambda done, total, msg: bar.progress(done / total, text=msg))
     st.write("读取文件、校验每一行…")
     if kind == "boundaries":
-        report = importers.import_boundaries(engine, path, level=level, **options, actor=account)
+        report = run_guarded(engine, importers.import_boundaries, path, level=level, **options, actor=account)
     elif kind == "parking":
-        report = import_parking(engine, path, **options, scope=state.user_scope(), actor=account)
+        report = run_guarded(engine, import_parking, path, **options, scope=state.user_scope(), actor=account)
     elif kind in TABLE_ONLY:
-        report = register_importer(kind)(engine, path, encoding=options["encoding"], dry_run=options["dry_run"],
-                                         actor=account)
+        report = run_guarded(engine, register_importer(kind), path, encoding=options["encoding"],
+                             dry_run=options["dry_run"], actor=account)
     else:
-        report = importers.import_compounds(engine, path, **options, actor=account)
-    st.write("校验完成" if report.ok else "校验未通过")
+        report = run_guarded(engine, importers.import_compounds, path, **options, actor=account)
+    if report is not None:
+        st.write("校验完成" if report.ok else "校验未通过")
     return report
 
 
@@ -81,17 +85,15 @@ with imp_tab:
         with st.status(t("dp_steps"), expanded=True) as status, tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / Path(upload.name).name
             path.write_bytes(upload.getvalue())
-            st.write(f"已接收 {upload.name}（{upload.size / 1024:.0f} KB）")
-            try:
-                report = run_import(kind, path, dict(crs=crs, encoding=encoding, dry_run=dry_run), level)
-            except PermissionError as exc:  # e.g. 季度考评 is the housing bureau's (edit_evaluations)
-                status.update(label=str(exc), state="error")
-                st.stop()
-            status.update(label=t("dp_status_ok") if report.ok else t("dp_status_bad"),
-                          state="complete" if report.ok else "error", expanded=False)
-        if report.ok and not dry_run:
+            st.write(f"已接收 {md_escape(upload.name)}（{upload.size / 1024:.0f} KB）")
+            report = run_import(kind, path, dict(crs=crs, encoding=encoding, dry_run=dry_run), level)
+            ok = report is not None and report.ok
+            status.update(label=t("dp_status_ok") if ok else t("dp_status_bad"),
+                          state="complete" if ok else "error", expanded=False)
+        if ok and not dry_run:
             st.cache_data.clear()
-        show_report(report, upload.name)
+        if report is not None:
+            show_report(report, upload.name)
     template_buttons()
 
 with reg_tab:
@@ -143,7 +145,7 @@ with queue_tab:
                         complaint_stats.assign_compound(state.engine(), scope, order, int(compound),
                                                         actor=state.current_user())
                     except ScopeError as exc:
-                        st.error(str(exc))
+                        st.error(md_escape(str(exc)))
                     else:
                         st.cache_data.clear()
                         st.session_state["assign_done"] = t("dp_assign_done").format(order=order,

@@ -21,7 +21,7 @@ from ui import cache_inspection as cache
 from ui import state as state
 from ui.cache import scope_key
 from ui import tables as _tables
-from ui.text import t
+from ui.text import md_escape, t, tf
 from policy.cases import REPORT, STEPS, StepError
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -89,7 +89,7 @@ with tab_detail:
         st.dataframe(info, hide_index=True, width="stretch",
                      column_config={"field": t("case_f_field"), "value": t("case_f_value")})
         if detail.suggested_department:
-            st.warning(t("case_outside_duties").format(unit=detail.suggested_department))
+            st.warning(tf("case_outside_duties", unit=detail.suggested_department))
         st.subheader(t("case_steps"))
         table(detail.steps.drop(columns=["id"]), t("case_steps"), "steps")
         if detail.next_step is None:
@@ -98,7 +98,7 @@ with tab_detail:
             st.caption(t("acc_read_only"))
         else:
             with st.form("case_step_form"):
-                st.markdown(f"**{t('case_next').format(step=detail.next_step)}**")
+                st.markdown(f"**{tf('case_next', step=detail.next_step)}**")
                 note = st.text_area(t("case_note"), key="case_step_note")
                 form = {}
                 if detail.next_step == REPORT:
@@ -118,10 +118,10 @@ with tab_detail:
                         cq.advance_case(engine, scope, int(case_id), detail.next_step, actor=actor, note=note,
                                         form={k: v for k, v in form.items() if v})
                         cache.clear()
-                        st.success(t("case_recorded").format(step=detail.next_step))
+                        st.success(tf("case_recorded", step=detail.next_step))
                         st.rerun()
                     except (StepError, ValueError, PermissionError) as exc:
-                        st.error(str(exc))
+                        st.error(md_escape(str(exc)))
             with st.expander(t("case_transfer"), expanded=bool(detail.suggested_department)):
                 to = st.text_input(t("case_transfer_to"), detail.suggested_department or "", key="case_to")
                 reason = st.text_input(t("case_transfer_reason"), key="case_reason")
@@ -129,10 +129,10 @@ with tab_detail:
                     try:
                         cq.transfer_case(engine, scope, int(case_id), to, actor=actor, reason=reason)
                         cache.clear()
-                        st.success(t("case_transferred").format(unit=to))
+                        st.success(tf("case_transferred", unit=to))
                         st.rerun()
                     except (StepError, ValueError, PermissionError) as exc:
-                        st.error(str(exc))
+                        st.error(md_escape(str(exc)))
         st.subheader(t("case_photos"))
         cols = st.columns(4)
         for k, p in enumerate(detail.photos.itertuples()):
@@ -153,7 +153,7 @@ with tab_detail:
                                   actor=actor)
                 saved += 1
             except (PhotoError, PermissionError) as exc:
-                st.error(f"{f.name}：{exc}")
+                st.error(md_escape(f"{f.name}：{exc}"))
         if saved:
             st.success(t("case_photo_saved").format(n=saved))
         # read now: the form is made at the click, in another thread without session state
@@ -180,6 +180,6 @@ if editor:  # opening a case: only for roles that handle cases (the data layer c
                                           lon=centre.x if centre else None, lat=centre.y if centre else None)
                     cache.clear()
                     case = cq.case_detail(engine, scope, new_id).case
-                    st.success(t("case_new_done").format(no=case["case_no"], dept=case["department"]))
+                    st.success(tf("case_new_done", no=case["case_no"], dept=case["department"]))
                 except (ValueError, PermissionError) as exc:
-                    st.error(str(exc))
+                    st.error(md_escape(str(exc)))

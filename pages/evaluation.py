@@ -12,7 +12,7 @@ from ui import cache as cache
 from ui import cache_evaluation as ec
 from ui import state as state
 from ui.imports import show_report
-from ui.text import t
+from ui.text import md_escape, t
 from policy import ratings
 
 url = db.default_url()
@@ -67,13 +67,13 @@ if quarter:
             view = ec.load_company_view(url, skey, int(pick), quarter)
             left, right = st.columns([3, 2])
             with left:
-                st.markdown(f"**{t('ev_portfolio')} · {view.name}**")
+                st.markdown(f"**{t('ev_portfolio')} · {md_escape(view.name)}**")
                 ec.show_map(url, skey, "evaluation", key="ev_company_map", quarter=quarter,
                             company_id=int(pick), height=420, tooltip_label="榜单")
             with right:
                 st.markdown(f"**{t('ev_consequences')}**")
                 for line in view.consequences or [t("ev_no_consequence")]:
-                    st.markdown(f"- {line}")
+                    st.markdown(f"- {md_escape(line)}")
                 st.markdown(f"**{t('ev_credit_chart')}**")
                 credit = view.credit.assign(credit_score=pd.to_numeric(view.credit["score"]))
                 st.altair_chart(ec.credit_chart(credit, r.grades), width="stretch")
@@ -110,7 +110,7 @@ if editor:  # entry and import only for roles that may edit evaluations (the dat
                                               satisfaction=str(sat), evaluator=evaluator.strip() or None,
                                               actor=state.current_user())
                 except (ValueError, PermissionError) as exc:  # ScopeError is a PermissionError
-                    st.error(str(exc))
+                    st.error(md_escape(str(exc)))
                 else:
                     ec.clear()
                     st.success(t("ev_saved").format(outcome={"created": "新建", "updated": "已修改",

@@ -11,7 +11,7 @@ from data.queries.fees import record_fee_status, status_counts
 from ui import cache as cache
 from ui import cache_evaluation as ec
 from ui import state as state
-from ui.text import t
+from ui.text import md_escape, t, tf
 from policy import fees as machine
 from policy import votes
 
@@ -25,7 +25,7 @@ overview = ec.load_fee_overview(url, skey)
 counts = status_counts(overview)
 cols = st.columns(len(counts))
 for col, row in zip(cols, counts.itertuples(index=False)):
-    col.metric(row.fee_status, f"{row.compounds:,}")
+    col.metric(md_escape(row.fee_status), f"{row.compounds:,}")
 
 left, right = st.columns([3, 1])
 with left:
@@ -54,12 +54,12 @@ with tabs[0]:
                               participating_area=part_area, participating_owners=part_owners,
                               approving_area=yes_area, approving_owners=yes_owners)
     except ValueError as exc:
-        st.error(str(exc))
+        st.error(md_escape(str(exc)))
     else:
         show = st.success if result.passed else st.warning if result.valid else st.error
-        show(result.verdict)
+        show(md_escape(result.verdict))
         for line in result.reasons:
-            st.markdown(f"- {line}")
+            st.markdown(f"- {md_escape(line)}")
         st.caption(t("fee_use_vote"))
 
 quarters = ec.load_quarters(url)
@@ -83,7 +83,7 @@ with tabs[2]:
         st.success(st.session_state.pop("fee_flash"))
     if pick is not None:
         current = overview.loc[overview["id"] == pick, "fee_status"].iloc[0]
-        st.markdown(t("fee_current").format(status=current))
+        st.markdown(tf("fee_current", status=current))
         if not state.can("edit_fees"):
             st.caption(t("acc_read_only"))
         else:
@@ -99,7 +99,7 @@ with tabs[2]:
                         record_fee_status(engine, scope, int(pick), new, actor=state.current_user(),
                                           reason=reason, at=at)
                     except (ValueError, PermissionError) as exc:  # ScopeError is a PermissionError
-                        st.error(str(exc))
+                        st.error(md_escape(str(exc)))
                     else:
                         ec.clear()
                         st.session_state["fee_flash"] = t("fee_done").format(old=current, new=new)

@@ -17,7 +17,7 @@ from ui.cache import scope_key
 from ui import tables as _tables
 from ui.registers import inspector_editor
 from ui import cache as cache_places
-from ui.text import headers, t
+from ui.text import headers, md_escape, t, tf
 
 url, engine = db.default_url(), state.engine()
 scope = state.scope()
@@ -25,6 +25,7 @@ skey = scope_key(scope)
 actor = state.current_user()
 # an inspector sees and fills in only the checks their team was drawn for
 own = actor.inspector_id if actor is not None and actor.role == "inspector" else None
+who = cache.viewer_key(actor)  # the data layer shows an unpublished draw to the drawing unit only
 today = date.today()
 
 
@@ -56,7 +57,7 @@ with tab_draw:
     with left:
         months = st.number_input(t("insp_exclude_months"), 0, 36,
                                  int(settings.get(engine, "inspection_exclude_months")), key="insp_exclude")
-        cands, excluded = cache.load_candidates(url, skey, today.isoformat(), window, int(months))
+        cands, excluded = cache.load_candidates(url, skey, today.isoformat(), window, int(months), who)
         staff = cache.load_inspectors(url)
         eligible = len(cands) - len(excluded)
         mode = st.radio(t("insp_count_mode"), ["count", "share"], horizontal=True, key="insp_mode",
@@ -105,11 +106,11 @@ with tab_draw:
                         id=rec.draw_id, n=len(rec.result.picks), seed=rec.seed, hash=rec.input_hash[:16])
                     st.rerun()
                 except (ValueError, PermissionError) as exc:  # RecusalError too: the rule is never bent
-                    st.error(str(exc))
+                    st.error(md_escape(str(exc)))
         flash = st.session_state.pop("insp_flash_draw", None)
         if flash:
             st.success(flash)
-        draws = cache.load_draws(url, skey)
+        draws = cache.load_draws(url, skey, who)
         if draws.empty:
             st.info(t("insp_no_draws"))
         else:
@@ -118,14 +119,14 @@ with tab_draw:
             shown_id = st.session_state.get("insp_draw_id")
             shown_id = shown_id if shown_id in set(draws["draw_id"]) else int(draws["draw_id"].max())
             st.subheader(t("insp_batch_list").format(id=shown_id))
-            fresh = cache.load_draw_results(url, skey, int(shown_id), today.isoformat())
+            fresh = cache.load_draw_results(url, skey, int(shown_id), today.isoformat(), viewer=who)
             table(fresh[["compound", "township", "company", "team", "team_units"]], t("insp_this_draw"), "fresh")
     with st.expander(t("insp_candidate_table")):
         shown = cands.drop(columns=["township_id", "company_id"]).assign(
             excluded=cands["id"].isin(excluded))
         table(shown, t("insp_candidate_table"), "candidates")
 
-draws = cache.load_draws(url, skey)
+draws = cache.load_draws(url, skey, who)
 draw_ids = list(draws["draw_id"])
 labels = {int(r.draw_id): f"{r.draw_id} · {r.drawn_at:%Y-%m-%d}" for r in draws.itertuples()}
 
@@ -148,13 +149,13 @@ with tab_verify:
             (st.success if result.ok else st.error)(result.message())
         st.caption(t("insp_cli_hint"))
         st.code(f"python -m data verify-draw {draw_id}", language="bash")
-        table(cache.load_draw_results(url, skey, int(draw_id), today.isoformat()),
+        table(cache.load_draw_results(url, skey, int(draw_id), today.isoformat(), viewer=who),
               f"{t('insp_draw')}{draw_id}", "verify", batch_notes(draw_id))
 
 with tab_results:
     draw_id = pick_draw("insp_results_draw")
     if draw_id is not None:
-        results = cache.load_draw_results(url, skey, int(draw_id), today.isoformat(), own)
+        results = cache.load_draw_results(url, skey, int(draw_id), today.isoformat(), own, who)
         table(results, f"{t('insp_draw')}{draw_id}", "results", batch_notes(draw_id))
         names = dict(zip(results["result_id"], results["compound"]))
         result_id = st.selectbox(t("insp_pick_result"), list(names), format_func=names.get, key="insp_result")
@@ -174,7 +175,7 @@ with tab_results:
                     cache.clear()
                     st.success(t("insp_saved").format(verdict=t("insp_follow_up")))
                 except (ValueError, PermissionError) as exc:
-                    st.error(str(exc))
+                    st.error(md_escape(str(exc)))
             files = st.file_uploader(t("insp_upload"), accept_multiple_files=True, key="insp_photos")
             seen = st.session_state.setdefault("insp_seen_files", set())
             for f in files or []:
@@ -184,8 +185,8 @@ with tab_results:
                 try:
                     iq.add_result_photo(engine, scope, int(result_id), f.getvalue(), f.name, actor=actor)
                 except (PhotoError, PermissionError) as exc:
-                    st.error(f"{f.name}：{exc}")
-            photos = iq.result_photos(engine, scope, int(result_id))
+                    st.error(md_escape(f"{f.name}：{exc}"))
+            photos = iq.result_photos(engine, scope, int(result_id), actor=actor)
             if len(photos):
                 table(photos.drop(columns=["sha256"]), t("insp_photos"), "result_photos")
 
@@ -200,7 +201,7 @@ with tab_public:
             cache.clear()
             st.rerun()
     table(cache.load_published(url, skey), t("insp_tab_public"), "public")
-    overdue = iq.overdue_rectifications(engine, scope, today)
+    overdue = cache.load_overdue_checks(url, skey, today.isoformat(), who)
     st.subheader(t("insp_overdue"))
     table(overdue, t("insp_overdue"), "overdue")
 
@@ -221,7 +222,7 @@ with tab_reg:
     if state.can("run_draws") and st.button(t("insp_checklist_save"), key="insp_checklist_save"):
         errors = iq.save_check_items(engine, edited, actor=actor)
         for line in errors:
-            st.error(line)
+            st.error(md_escape(line))
         if not errors:
             cache.clear()
             st.success(t("insp_checklist_saved"))

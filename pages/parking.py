@@ -12,12 +12,13 @@ from datetime import time
 import streamlit as st
 
 from data import db, settings
+from data.errors import user_message
 from data.queries.parking import PLANNABLE
 from ui import cache_parking as cache
 from ui import parking_panels as panels
 from ui import state as state
 from ui.cache import load_townships, scope_key
-from ui.text import t
+from ui.text import t, tf
 
 SHARES = ("", "3/4", "2/3", "1/2", "1/3", "1/4")
 
@@ -67,18 +68,20 @@ with st.expander(t("pk_adjust"), expanded=False, icon=":material/tune:"):
     lock = b.multiselect(t("pk_lock"), list(offer_names), format_func=offer_names.get, help=t("pk_lock_help"),
                          key=f"pk_lock_{township_id}", placeholder=t("pk_none_chosen"))
     lock = [r for r in lock if r not in exclude]  # excluding wins over keeping
-    upload = st.file_uploader(t("pk_network"), type=["geojson", "json", "gpkg", "zip"], key="pk_network",
-                              help=t("pk_network_help"))
+    upload = None
+    if state.can("edit_parking"):  # only roles that draft proposals upload a network (checked again below)
+        upload = st.file_uploader(t("pk_network"), type=["geojson", "json", "gpkg", "zip"], key="pk_network",
+                                  help=t("pk_network_help"))
 
 network, digest = None, None
 if upload is not None:
     data = upload.getvalue()
     try:
-        network = cache.load_network(data, upload.name)
+        network = cache.load_network(data, upload.name, url, state.role(), state.current_user())
         digest = hashlib.sha256(data).hexdigest()
         st.caption(t("pk_network_used").format(n=len(network)))
-    except ValueError as exc:
-        st.error(t("pk_network_bad").format(error=exc))
+    except Exception as exc:  # noqa: BLE001 - never a traceback: a Chinese message with an error id (logged)
+        st.error(user_message(exc, action=t("pk_network_action")))
 
 last = st.session_state.get(f"pk_last_{township_id}")
 kept = () if last is None else tuple(sorted(
@@ -90,7 +93,7 @@ try:
     with st.spinner(t("pk_planning")):
         result, content = cache.load_plan(url, skey, key, network)
 except ValueError as exc:  # a locked assignment that no longer fits, a bad time …
-    st.error(t("pk_plan_failed").format(error=exc))
+    st.error(tf("pk_plan_failed", error=str(exc)))
     st.stop()
 st.session_state[f"pk_last_{township_id}"] = result.assignments
 

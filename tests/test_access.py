@@ -314,27 +314,26 @@ def test_reveal_needs_the_handler_and_a_reason_and_is_logged(world):
 
 
 # --------------------------------------------------------------------------- sign-in
-def test_lockout_after_repeated_failures_and_reset_by_a_good_password(world):
+def test_failures_slow_one_client_down_and_never_lock_the_account(world):
+    """Issue 13 replaced the lockout (anybody could lock anybody out for 15 minutes) by a backoff
+    per username and client; tests/test_security_auth.py has the thresholds."""
     engine = world.engine
     auth.create_user(engine, f"lock_{world.backend}", "锁定测试", "leader", password="Jinxiang-2026")
     name = f"lock_{world.backend}"
-    limit = int(settings.get(engine, "login_max_failures"))
+    free = int(settings.get(engine, "login_backoff_free_failures"))
     now = datetime(2026, 11, 2, 9, 0)
-    for _ in range(limit - 1):
+    for _ in range(free):
         with pytest.raises(auth.LoginError, match="用户名或密码错误"):
-            auth.authenticate(engine, name, "wrong", now=now)
-    assert auth.authenticate(engine, name, "Jinxiang-2026", now=now).username == name  # resets the count
-    for _ in range(limit - 1):
-        with pytest.raises(auth.LoginError):
-            auth.authenticate(engine, name, "wrong", now=now)
-    with pytest.raises(auth.LoginError, match="锁定"):
-        auth.authenticate(engine, name, "wrong", now=now)
-    with pytest.raises(auth.LoginError, match="锁定"):  # even the right password, while locked
-        auth.authenticate(engine, name, "Jinxiang-2026", now=now + timedelta(minutes=1))
-    minutes = int(settings.get(engine, "login_lockout_minutes"))
-    assert auth.authenticate(engine, name, "Jinxiang-2026", now=now + timedelta(minutes=minutes + 1))
+            auth.authenticate(engine, name, "wrong", now=now, client="10.0.0.66")
+    with pytest.raises(auth.LoginError, match="过于频繁"):  # even the right password, from that client
+        auth.authenticate(engine, name, "Jinxiang-2026", now=now, client="10.0.0.66")
+    # the real user at another machine is never locked out
+    assert auth.authenticate(engine, name, "Jinxiang-2026", now=now, client="10.0.0.7").username == name
+    later = now + timedelta(seconds=int(settings.get(engine, "login_backoff_max_seconds")) + 1)
+    assert auth.authenticate(engine, name, "Jinxiang-2026", now=later, client="10.0.0.66").username == name
     actions = audit.entries(engine, username=name)["action"].tolist()
-    assert {"login", "login_failed", "login_locked"} <= set(actions)
+    assert {"login", "login_failed", "login_throttled"} <= set(actions)
+    assert "login_locked" not in actions
 
 
 def test_unknown_disabled_and_unmapped_identities_are_denied(world):

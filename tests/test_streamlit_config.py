@@ -49,3 +49,42 @@ def test_streamlit_reads_the_same_values(monkeypatch):
     assert config.get_option("server.enableXsrfProtection") is True
     assert config.get_option("server.address") == "127.0.0.1"
     assert 0 < config.get_option("server.maxUploadSize") <= MAX_UPLOAD_MB
+
+
+# --------------------------------------------------------------------------- issue 13
+@pytest.fixture(scope="module")
+def client() -> dict:
+    return tomllib.loads(CONFIG.read_text(encoding="utf-8")).get("client", {})
+
+
+def test_data_grid_toolbar_download_is_off(client):
+    """The grid's "Download as CSV" bypasses the audit and the formula neutralising."""
+    assert client.get("disableDataExport") is True
+
+
+def test_no_traceback_reaches_the_browser(client):
+    assert client.get("showErrorDetails") == "none"
+
+
+def test_streamlit_reads_the_issue13_values(monkeypatch):
+    from streamlit import config
+
+    monkeypatch.chdir(ROOT)
+    config.get_config_options(force_reparse=True)
+    assert config.get_option("client.disableDataExport") is True
+    assert config.get_option("client.showErrorDetails") == "none"
+
+
+def test_table_helper_keeps_the_toolbar_download_off(monkeypatch):
+    """Even under a server started with another config, ui.tables switches the grid download off."""
+    import importlib
+
+    import streamlit as st
+    from streamlit import config
+
+    config.get_config_options(force_reparse=True)
+    st.set_option("client.disableDataExport", False)
+    import ui.tables
+
+    importlib.reload(ui.tables)
+    assert config.get_option("client.disableDataExport") is True

@@ -33,29 +33,47 @@ def load_inspectors(url: str):
     return iq.inspectors(_engine(url))
 
 
+ViewerKey = tuple[str | None, int | None]  # (role, inspector id): who reads the draws, in the cache key
+
+
+def viewer_key(account) -> ViewerKey:
+    """The cache key of :class:`data.queries.inspection.Viewer` for the signed-in ``account``."""
+    v = iq.Viewer.of(account)
+    return (v.role, v.inspector_id)
+
+
 @st.cache_data(show_spinner=False)
-def load_candidates(url: str, scope: ScopeKey, day: str, window_months: int, exclude_months: int):
+def load_candidates(url: str, scope: ScopeKey, day: str, window_months: int, exclude_months: int,
+                    viewer: ViewerKey = (None, None)):
     """Candidate compounds with their risk factors as of the start of ``day``, and the excluded ids."""
     engine, s = _engine(url), Scope(*scope)
     as_of = datetime.fromisoformat(day)
     frame = iq.risk_factors(engine, s, as_of, window_months=window_months)
-    return frame, iq.recently_drawn(engine, s, as_of, exclude_months)
+    return frame, iq.recently_drawn(engine, s, as_of, exclude_months, viewer=iq.Viewer(*viewer))
 
 
 @st.cache_data(show_spinner=False)
-def load_draws(url: str, scope: ScopeKey):
-    return iq.draws(_engine(url), Scope(*scope))
+def load_draws(url: str, scope: ScopeKey, viewer: ViewerKey = (None, None)):
+    """The draws this viewer may see (an unpublished draw: the drawing unit and its inspectors only)."""
+    return iq.draws(_engine(url), Scope(*scope), viewer=iq.Viewer(*viewer))
 
 
 @st.cache_data(show_spinner=False)
-def load_draw_results(url: str, scope: ScopeKey, draw_id: int, day: str, inspector_id: int | None = None):
+def load_draw_results(url: str, scope: ScopeKey, draw_id: int, day: str, inspector_id: int | None = None,
+                      viewer: ViewerKey = (None, None)):
     return iq.draw_results(_engine(url), Scope(*scope), draw_id, today=date.fromisoformat(day),
-                           inspector_id=inspector_id)
+                           inspector_id=inspector_id, viewer=iq.Viewer(*viewer))
 
 
 @st.cache_data(show_spinner=False)
 def load_published(url: str, scope: ScopeKey):
     return iq.published_list(_engine(url), Scope(*scope))
+
+
+@st.cache_data(show_spinner=False)
+def load_overdue_checks(url: str, scope: ScopeKey, day: str, viewer: ViewerKey = (None, None)):
+    return iq.overdue_rectifications(_engine(url), Scope(*scope), date.fromisoformat(day),
+                                     viewer=iq.Viewer(*viewer))
 
 
 @st.cache_data(show_spinner=False)
@@ -82,5 +100,5 @@ def load_overdue(url: str, scope: ScopeKey, minute: str):
 
 def clear() -> None:
     for loader in (load_check_items, load_inspectors, load_candidates, load_draws, load_draw_results,
-                   load_published, load_cases, load_case_geojson, load_overdue):
+                   load_published, load_overdue_checks, load_cases, load_case_geojson, load_overdue):
         loader.clear()

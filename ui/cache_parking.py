@@ -54,9 +54,13 @@ def load_resources(url: str, scope: ScopeKey):
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def load_network(data: bytes, filename: str):
-    """Road lines of an uploaded file (WGS-84); raises ValueError with a Chinese message."""
-    return read_road_network(data, filename=filename)
+def load_network(data: bytes, filename: str, url: str, role: str | None, _actor=None):
+    """Road lines of an uploaded file (WGS-84); raises ValueError/PermissionError with a Chinese message.
+
+    ``role`` is in the key and ``_actor`` is checked by the reader (``edit_parking``), so a
+    cached network is never handed to somebody who may not upload one.
+    """
+    return read_road_network(data, filename=filename, engine=_engine(url), actor=_actor)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

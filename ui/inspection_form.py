@@ -17,7 +17,7 @@ from data import settings
 from data.queries import inspection as iq
 from policy.inspection import ITEM_STATES, VERDICTS
 from ui import cache_inspection as cache
-from ui.text import t
+from ui.text import md_escape, t
 
 UNCHECKED = ITEM_STATES[0]
 
@@ -32,7 +32,7 @@ def show_checklist_form(engine, scope, result_id: int, results: pd.DataFrame, *,
     flash = st.session_state.pop("insp_flash", None)
     if flash:
         st.success(flash)
-    items = iq.result_items(engine, scope, result_id)
+    items = iq.result_items(engine, scope, result_id, actor=actor)
     row = results[results["result_id"] == result_id]
     due = row["rectification_due"].iloc[0] if len(row) else None
     checked = row["checked_at"].iloc[0] if len(row) else None
@@ -73,7 +73,7 @@ def show_checklist_form(engine, scope, result_id: int, results: pd.DataFrame, *,
                                         rectification_due=rectify_by if failed or verdict not in (None, "合格")
                                         else None)
             except (ValueError, PermissionError) as exc:
-                st.error(str(exc))
+                st.error(md_escape(str(exc)))
             else:
                 cache.clear()
                 st.session_state["insp_flash"] = t("insp_saved").format(verdict=done)

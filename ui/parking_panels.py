@@ -25,7 +25,7 @@ from ui import state as state
 from ui.cache import load_outline_geojson
 from ui.cache_evaluation import basemap
 from ui import tables as _tables
-from ui.text import t
+from ui.text import md_escape, t, tf
 from policy import parking as rules
 
 MAP_HEIGHT = 600
@@ -56,7 +56,7 @@ def flash(where: str) -> None:
     if time.monotonic() - pending[2] > FLASH_SECONDS:
         st.session_state.pop("pk_flash", None)
     elif pending[0] == where:
-        st.success(pending[1])
+        st.success(md_escape(pending[1]))
 
 
 def actor():
@@ -78,8 +78,8 @@ def summary(content: dict) -> None:
     roads = content["roads"]
     pending = [r for r in roads if r["approval"] == "待县综合执法局审批"]
     if pending:
-        st.warning(t("pk_roads_pending").format(
-            n=len(pending), cars=sum(r["cars"] for r in pending), names="、".join(r["name"] for r in pending)),
+        st.warning(tf(
+            "pk_roads_pending", n=len(pending), cars=sum(r["cars"] for r in pending), names="、".join(r["name"] for r in pending)),
             icon=":material/gavel:")
     if len(roads) > len(pending):
         st.caption(t("pk_roads_ok").format(n=len(roads) - len(pending)))
@@ -201,7 +201,7 @@ def edit_registers(engine, scope, demand: pd.DataFrame, resources: pd.DataFrame)
 def import_resources(engine, scope) -> None:
     """Resources from a file (Excel/CSV/GeoJSON, 名称 as the key): check first, then write all or nothing."""
     from data.importers.parking import import_parking
-    from ui.imports import show_report
+    from ui.imports import run_guarded, show_report
 
     st.markdown(f"**{t('pk_import')}**")
     st.caption(t("pk_import_help"))
@@ -214,8 +214,10 @@ def import_resources(engine, scope) -> None:
         t("pk_import_go"), key="pk_import_go", type="primary")
     if check or write:
         with st.spinner(t("pk_import_check")):
-            report = import_parking(engine, upload.getvalue(), filename=upload.name, dry_run=check, scope=scope,
-                                    actor=actor())
+            report = run_guarded(engine, import_parking, upload.getvalue(), filename=upload.name, dry_run=check,
+                                 scope=scope, actor=actor())
+        if report is None:
+            return
         if report.ok and write:
             cache.clear()
         show_report(report, upload.name, key="dl_pk_import")
@@ -223,7 +225,7 @@ def import_resources(engine, scope) -> None:
 
 def _report(changed: int, errors: list[str]) -> None:
     for line in errors:
-        st.error(line)
+        st.error(md_escape(line))
     if changed and not errors:
         _saved(t("pk_saved_rows").format(n=changed))
     elif changed:
@@ -249,7 +251,7 @@ def proposals(url: str, engine, scope, skey, township_id: int, town: str, conten
         try:
             pid = q.save_proposal(engine, scope, township_id, content, actor=actor(), title=title)
         except (ValueError, PermissionError) as exc:
-            st.error(str(exc))
+            st.error(md_escape(str(exc)))
         else:
             st.session_state["pk_proposal"] = pid
             _saved(t("pk_saved").format(id=pid), "proposal")
@@ -266,7 +268,7 @@ def proposals(url: str, engine, scope, skey, township_id: int, town: str, conten
         st.session_state.pop("pk_proposal", None)
     pid = st.selectbox(t("pk_pick"), list(labels), format_func=labels.get, key="pk_proposal")
     p = cache.load_proposal(url, skey, int(pid))
-    st.markdown(t("pk_current_status").format(status=p["status"]))
+    st.markdown(tf("pk_current_status", status=p["status"]))
     approver = state.can("approve_parking")  # the county approves or returns; the township drafts and submits
     mine = [s for s in rules.TRANSITIONS[p["status"]]
             if (approver if s in (rules.APPROVED, rules.RETURNED) else editable)]
@@ -283,7 +285,7 @@ def proposals(url: str, engine, scope, skey, township_id: int, town: str, conten
             try:
                 q.change_state(engine, scope, int(pid), target, actor=actor(), note=note)
             except (ValueError, PermissionError) as exc:  # StateError: the procedure never bends
-                st.error(str(exc))
+                st.error(md_escape(str(exc)))
             else:
                 _saved(t("pk_changed").format(old=p["status"], new=target), "proposal")
         if editable and p["status"] in rules.EDITABLE and st.button(t("pk_update"), key="pk_update"):

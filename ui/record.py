@@ -6,7 +6,7 @@ import streamlit as st
 
 from data import vocab
 from policy import ratings
-from ui.text import md_escape
+from ui.text import md_escape, tf
 
 
 def _yes(value) -> str:
@@ -25,7 +25,7 @@ def show_record_summary(compounds: pd.DataFrame, compound_id: int) -> None:
         return
     r = rows.iloc[0]
     st.markdown(f"#### {md_escape(r['name'])}")
-    st.caption(f"{r['township']} · {r['community']} · {r['code']}")
+    st.caption(" · ".join(md_escape(r[k]) for k in ("township", "community", "code")))
     level = vocab.FEE_LEVELS.get(int(r["fee_level"])) if pd.notna(r["fee_level"]) else "—"
     price = t("cmp_f_price").format(p=r["fee_price"]) if pd.notna(r["fee_price"]) else "—"
     facts = {
@@ -45,7 +45,7 @@ def show_record_summary(compounds: pd.DataFrame, compound_id: int) -> None:
         "cmp_f_complaints": t("cmp_f_complaints_v").format(n=int(r["complaints"])),
     }
     st.table(pd.DataFrame({t("cmp_f_item"): [t(k) for k in facts],
-                           t("cmp_f_value"): [str(v) for v in facts.values()]})
+                           t("cmp_f_value"): [md_escape(v) for v in facts.values()]})  # st.table renders Markdown
              .set_index(t("cmp_f_item")))
 
 
@@ -74,7 +74,7 @@ def show_ranking_state(record) -> None:
     now = lists[lists["quarter"] == latest["quarter"]] if latest is not None and len(lists) else lists.iloc[0:0]
     if len(now) and now.iloc[0]["list"] == "黑榜":
         words = {v: t(f"cmp_cons_{k}") for k, v in ratings.ACTIONS.items()}
-        st.error(t("cmp_black_now").format(quarter=now.iloc[0]["quarter"], n=int(now.iloc[0]["black_count"]),
+        st.error(tf("cmp_black_now", quarter=now.iloc[0]["quarter"], n=int(now.iloc[0]["black_count"]),
                                            action=words.get(now.iloc[0]["consequence"],
                                                             now.iloc[0]["consequence"])),
                  icon=":material/gavel:")

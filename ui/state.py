@@ -19,7 +19,7 @@ import streamlit as st
 from data import audit, auth, db, queries
 from data.scope import COUNTY, PERIOD_PRESETS, Period, Scope, preset_months
 from ui.cache import load_communities, load_months, load_townships
-from ui.text import LANGUAGES, t
+from ui.text import LANGUAGES, md_escape, t
 
 # Sign-in is required by default. DASHBOARD_LOGIN=off (environment) gives the
 # single-user mode of a laptop demo: nobody signs in, read-only, whole county.
@@ -83,11 +83,32 @@ def keep_signed_in(account: auth.Account) -> None:
         st.session_state["session_cookie"] = (token, int((expires_at - datetime.now()).total_seconds()))
 
 
+def client_id() -> str:
+    """Where a sign-in attempt comes from, for the per-client backoff (``auth.authenticate``).
+
+    The IP address of the websocket connection; behind the reverse proxy of
+    ``deploy/nginx`` (which connects from 127.0.0.1, so Streamlit reports no IP)
+    the ``X-Real-IP`` header that proxy sets; else this browser session.
+    """
+    try:
+        ip = st.context.ip_address
+        forwarded = st.context.headers.get("X-Real-IP")
+    except Exception:  # noqa: BLE001 - no browser connection (AppTest, bare mode)
+        ip, forwarded = None, None
+    if isinstance(ip, str) and ip:
+        return f"ip:{ip}"
+    forwarded = forwarded.strip() if isinstance(forwarded, str) else ""
+    if forwarded:
+        return f"ip:{forwarded[:64]}"
+    return "session:" + st.session_state.setdefault("client_nonce", os.urandom(8).hex())
+
+
 def _browser_session_token() -> str | None:
     try:
-        return st.context.cookies.get(auth.SESSION_COOKIE) or None
+        token = st.context.cookies.get(auth.SESSION_COOKIE)
     except Exception:  # noqa: BLE001 - no browser connection (AppTest, bare mode)
         return None
+    return token if isinstance(token, str) and token else None
 
 
 def sync_session_cookie() -> None:
@@ -97,11 +118,15 @@ def sync_session_cookie() -> None:
     element adds no gap; a run that stops early leaves it for the next). The cookie
     is written by a script in the page, since Streamlit sets no cookies itself.
     """
+    from ui import session_cookie
+
     pending = st.session_state.pop("session_cookie", None)
     if pending is None:
         return
     token, max_age = pending if pending else ("", 0)
-    st.html(_COOKIE_SCRIPT.replace("NAME", auth.SESSION_COOKIE).replace("VALUE", json.dumps(token))
+    # st.App (scripts/serve.py): the server sets it HttpOnly; single-machine default: written by the page
+    script = session_cookie.SCRIPT if session_cookie.enabled() else _COOKIE_SCRIPT
+    st.html(script.replace("NAME", auth.SESSION_COOKIE).replace("VALUE", json.dumps(token))
             .replace("MAX_AGE", str(int(max_age))), unsafe_allow_javascript=True)
 
 
@@ -221,7 +246,7 @@ def sidebar() -> None:
     with st.sidebar:
         account = current_user()
         if account is not None:
-            st.caption(f"{t('acc_signed_in_as')}：{account.display_name}（{account.role_label}）")
+            st.caption(f"{t('acc_signed_in_as')}：{md_escape(account.display_name)}（{account.role_label}）")
             st.button(t("acc_sign_out"), key="sign_out", on_click=sign_out,
                       icon=":material/logout:")
         st.radio(t("language"), list(LANGUAGES), format_func=LANGUAGES.get, key="lang",
@@ -353,6 +378,6 @@ def download_xlsx(label: str, data, *, file_name: str, key: str, sheet_name: str
              file_name=file_name, key=key, rows=rows, mime=XLSX_MIME)
 
 
-__all__ = ["remember_destination", "take_destination", "engine", "sidebar", "scope", "period", "is_demo", "queries", "current_user", "sign_in",
+__all__ = ["client_id", "remember_destination", "take_destination", "engine", "sidebar", "scope", "period", "is_demo", "queries", "current_user", "sign_in",
            "keep_signed_in", "sync_session_cookie", "sign_out", "user_scope", "role", "can", "login_required", "download", "download_xlsx", "exported_by", "scope_label",
            "log_export"]

@@ -4,6 +4,12 @@ Headers in the current language (a page's own ``<prefix><column>`` key first,
 then the shared one), times as ``YYYY-MM-DD HH:MM``, 是/否 for yes-no columns,
 blanks rather than ``None``; the download names who exported it and is audited
 (``ui.state.download_xlsx``).
+
+Every download goes through the app (issue 13): the data grid's own toolbar
+download ("Download as CSV") would bypass the audit and the formula
+neutralising of ``data.exporters``, so it is switched off with
+``client.disableDataExport`` (``.streamlit/config.toml``; re-asserted here for
+a server started with another config).
 """
 from __future__ import annotations
 
@@ -13,6 +19,9 @@ import pandas as pd
 import streamlit as st
 
 from ui.text import COLUMNS, lang, t
+
+if not st.get_option("client.disableDataExport"):  # no table download that skips the audit
+    st.set_option("client.disableDataExport", True)
 
 
 def labelled(frame: pd.DataFrame, columns: list[str] | None = None, *, prefix: str = "",

@@ -4,6 +4,8 @@ Terms follow the county documents (镇街, 网格, 红黑榜, 降费管理, 错�
 """
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 LANGUAGES = {"zh": "中文", "en": "English"}
@@ -173,13 +175,42 @@ def yes_no(value) -> str:
     return t("yes") if bool(value) else t("no")
 
 
-# Only what acts mid-line ("#", "-", "1." act at a line start, and data text never starts a line here)
-_MARKDOWN = str.maketrans({c: "\\" + c for c in "\\`*_[]|<>$~:"})
+# The one way data text reaches Markdown (issue 13): every character that can start markup
+# anywhere in a line is backslash-escaped (CommonMark allows it for all ASCII punctuation), so
+# no image, link, emphasis, code, HTML, LaTeX ($), table cell, Streamlit directive (:red[…],
+# :material/x:), heading or bare-URL autolink ("http\://", "www\.", "a\@b") can come from a
+# name; line breaks become spaces so data never starts a block of its own; a leading "-", "+"
+# or "1." (a list) is escaped too. Hyphens and dots inside text (dates, 2026-Q3, 12.5) stay.
+_MD_PUNCTUATION = "\\`*_{}[]()<>#|~$:@&!^\"'"
+_MARKDOWN = str.maketrans({**{c: "\\" + c for c in _MD_PUNCTUATION}, "\n": " ", "\r": " ", "\t": " "})
+_WWW = re.compile(r"(?i)\bwww\.")
+_LIST_START = re.compile(r"^(\s*)([-+]|\d+[.)])(?=\s|$)")
 
 
 def md_escape(text) -> str:
-    """Data text made literal inside Streamlit Markdown (no links, emphasis or LaTeX from names)."""
-    return str(text).translate(_MARKDOWN)
+    """Data text made literal inside Streamlit Markdown: captions, messages, labels, table links.
+
+    None → "". Use for every value from data (names, codes, addresses, messages
+    that quote them) placed in ``st.markdown``/``caption``/``info``/``warning``/
+    ``error``/``success``/``subheader``/metric/widget labels; :func:`tf` does it for
+    the values of a UI text template.
+    """
+    if text is None:
+        return ""
+    out = _WWW.sub("www\\.", str(text).translate(_MARKDOWN))
+    return _LIST_START.sub(lambda m: m.group(1) + "".join("\\" + c if not c.isdigit() else c
+                                                          for c in m.group(2)), out)
+
+
+def tf(key: str, **values) -> str:
+    """``t(key).format(**values)`` with every non-number value passed through :func:`md_escape`."""
+    from decimal import Decimal
+    from fractions import Fraction
+    from numbers import Number
+
+    safe = {k: v if isinstance(v, (Number, Decimal, Fraction)) and not isinstance(v, bool) else md_escape(v)
+            for k, v in values.items()}
+    return t(key).format(**safe)
 
 
 # Column headers for tables and Excel exports (internal name → 中文, English)

@@ -28,6 +28,7 @@ TEXT = {
     "pk_network_help": ("GeoJSON、GeoPackage 或压缩 Shapefile 线图层；不上传时按直线距离 × 绕行系数计算。",
                         "GeoJSON, GeoPackage or zipped shapefile lines; without one, straight line × detour."),
     "pk_network_used": ("已按路网计算步行距离（{n} 条线）。", "Walking measured along the network ({n} lines)."),
+    "pk_network_action": ("读取路网文件", "Reading the road network"),
     "pk_network_bad": ("路网文件无法使用：{error}", "Road network not usable: {error}"),
     "pk_planning": ("正在求解错时停车方案…", "Solving the parking plan…"),
     "pk_plan_failed": ("无法规划：{error}", "Cannot plan: {error}"),

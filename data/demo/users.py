@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, select, update
 
-from data.auth import hash_password
+from data.auth import DEMO_PASSWORD, hash_password  # noqa: F401 - DEMO_PASSWORD re-exported (login page)
 from data.schema import Inspector, User
-
-DEMO_PASSWORD = "jinxiang2024"
 
 
 def build_demo_users(engine: Engine) -> dict:

@@ -267,16 +267,35 @@ def _same(a, b) -> bool:
 
 
 def read_road_network(path, *, crs=None, encoding: str | None = None, filename: str | None = None,
-                      layer: str | None = None) -> gpd.GeoSeries:
+                      layer: str | None = None, engine=None, actor=None) -> gpd.GeoSeries:
     """Lines of a road/footway file as a WGS-84 GeoSeries (for ``policy.parking.plan(network=...)``).
+
+    Issue 13: a signed-in ``actor`` must be allowed to draft parking proposals
+    (``edit_parking``); with ``engine`` the upload limits, ``road_max_segments``
+    and the county outline (plus ``road_county_margin_km``) come from its
+    settings and registers. Lines are split at crossings with a spatial index
+    (``geo.lines.split_at_crossings``), the work bounded before it is done.
 
     Raises
     ------
     ValueError
-        Unreadable file, no line geometries, or coordinates outside the county (Chinese message).
+        Unreadable file, no line geometries, too many segments, or lines outside the county (Chinese message).
+    PermissionError
+        ``actor`` may not draft parking proposals.
     """
+    from geo.lines import segment_count, split_at_crossings
+
+    if actor is not None:
+        permissions.authorize(actor, permissions.EDIT_PARKING)
+    settings_of = _road_settings(engine)
     try:
-        table = read_source(path, level=LEVEL, encoding=encoding, layer=layer, filename=filename)
+        if engine is not None:
+            from data.importers.readers import upload_limits
+
+            with upload_limits(engine):
+                table = read_source(path, level=LEVEL, encoding=encoding, layer=layer, filename=filename)
+        else:
+            table = read_source(path, level=LEVEL, encoding=encoding, layer=layer, filename=filename)
     except SourceError as exc:
         raise ValueError(str(exc)) from None
     if not table.vector:
@@ -285,13 +304,47 @@ def read_road_network(path, *, crs=None, encoding: str | None = None, filename: 
              and g.geom_type in ("LineString", "MultiLineString")]
     if not lines:
         raise ValueError("路网文件中没有线要素")
+    max_segments = settings_of["road_max_segments"]
+    if segment_count(lines) > max_segments:
+        raise ValueError(f"路网线段过多（{segment_count(lines)} 段，上限 {max_segments} 段）：请裁剪到本镇街范围后再上传")
     coords = shapely.get_coordinates(lines)
     try:
         source, _label, _notes = G.choose_crs(crs, table.crs, table.crs_origin, coords[:, 0], coords[:, 1])
     except G.GeometryProblem as exc:
         raise ValueError(str(exc)) from None
+    wgs84 = G.convert(lines, source)
+    _inside_county(wgs84, engine, settings_of["road_county_margin_km"])
     # survey and OSM extracts often cross without a shared vertex: split every line where it meets
     # another, so the walking graph can turn at each crossing
-    noded = shapely.node(shapely.MultiLineString(
-        [part for g in G.convert(lines, source) for part in getattr(g, "geoms", [g])]))
-    return gpd.GeoSeries(list(noded.geoms), crs="EPSG:4326")
+    return gpd.GeoSeries(split_at_crossings(wgs84, max_segments=max_segments), crs="EPSG:4326")
+
+
+def _road_settings(engine) -> dict:
+    from data import settings
+
+    keys = ("road_max_segments", "road_county_margin_km")
+    if engine is None:
+        return {k: settings.BY_KEY[k].default for k in keys}
+    return {k: settings.get(engine, k) for k in keys}
+
+
+def _inside_county(lines, engine, margin_km) -> None:
+    """Refuse a network with any line outside the county outline grown by ``margin_km`` (no outline: China)."""
+    from geo.projection import metric_crs
+
+    bounds = shapely.total_bounds(lines)
+    if not (73 <= bounds[0] and bounds[2] <= 136 and 3 <= bounds[1] and bounds[3] <= 54):
+        raise ValueError("路网坐标不在中国境内（如 0°, 0°）：请检查坐标系后再上传")
+    if engine is None:
+        return
+    from data import queries
+
+    outline = queries.county(engine)
+    if outline.empty or outline.geometry.iloc[0] is None:
+        return
+    area = gpd.GeoSeries([outline.geometry.iloc[0]], crs="EPSG:4326")
+    crs = metric_crs(float(area.iloc[0].centroid.x))
+    allowed = area.to_crs(crs).buffer(float(margin_km) * 1000).iloc[0]
+    outside = ~gpd.GeoSeries(list(lines), crs="EPSG:4326").to_crs(crs).within(allowed)
+    if outside.any():
+        raise ValueError(f"路网有 {int(outside.sum())} 条线超出县界（容差 {margin_km} 公里）：拒绝上传")

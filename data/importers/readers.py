@@ -14,6 +14,8 @@ import os
 import re
 import tempfile
 import zipfile
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +29,7 @@ from data.importers.encoding import (
 )
 from data.importers.values import is_blank
 
-__all__ = ["SourceError", "SourceTable", "read_source"]
+__all__ = ["SourceError", "SourceTable", "UploadLimits", "read_source", "upload_limits"]
 
 _HEADER_SEARCH_ROWS = 10
 # Hostile input (issue 8): limits on what a file may make us read or unpack.
@@ -44,6 +46,52 @@ _SHAPE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx")
 
 class SourceError(ValueError):
     """The file cannot be read at all; the message is for the user (Chinese)."""
+
+
+# --------------------------------------------------------------------------- limits (issue 13)
+@dataclass(frozen=True)
+class UploadLimits:
+    """What one file may make us read; each is a setting (``data.settings``, 导入限制)."""
+
+    max_bytes: int = MAX_BYTES
+    max_rows: int = 1_000_000
+    max_features: int = 200_000
+    max_vertices: int = 5_000_000
+    max_field_chars: int = 32_767
+
+    @classmethod
+    def from_settings(cls, engine=None) -> "UploadLimits":
+        from data import settings
+
+        get = (lambda k: settings.get(engine, k)) if engine is not None else (lambda k: settings.BY_KEY[k].default)
+        return cls(max_bytes=int(float(get("upload_max_mb")) * 2**20), max_rows=int(get("upload_max_rows")),
+                   max_features=int(get("upload_max_features")), max_vertices=int(get("upload_max_vertices")),
+                   max_field_chars=int(get("upload_max_field_chars")))
+
+
+_LIMITS: ContextVar[UploadLimits | None] = ContextVar("upload_limits", default=None)
+
+
+@contextmanager
+def upload_limits(limits: "UploadLimits | object"):
+    """Within the block, :func:`read_source` applies ``limits`` (an :class:`UploadLimits` or an engine
+    whose settings give them): pages and the CLI wrap every import in it."""
+    value = limits if isinstance(limits, UploadLimits) else UploadLimits.from_settings(limits)
+    token = _LIMITS.set(value)
+    try:
+        yield value
+    finally:
+        _LIMITS.reset(token)
+
+
+def current_limits() -> UploadLimits:
+    """The limits in force; the size never above ``MAX_BYTES`` (the server's own upload cap)."""
+    limits = _LIMITS.get() or UploadLimits.from_settings()
+    if limits.max_bytes > MAX_BYTES:
+        from dataclasses import replace
+
+        limits = replace(limits, max_bytes=MAX_BYTES)
+    return limits
 
 
 @dataclass
@@ -91,8 +139,9 @@ def _check_zip_members(zf: zipfile.ZipFile, what: str = "压缩包") -> None:
         total += m.file_size
         if m.file_size > 1_000_000 and m.compress_size and m.file_size / m.compress_size > MAX_COMPRESSION_RATIO:
             raise SourceError(f"{what}压缩比异常（{_zip_name(m)} 解压后 {m.file_size / 2**20:.0f} MB），疑似压缩炸弹：拒绝导入")
-    if total > MAX_BYTES:
-        raise SourceError(f"{what}解压后过大（{total / 2**20:.0f} MB，上限 {MAX_BYTES // 2**20} MB）")
+    limit = current_limits().max_bytes
+    if total > limit:
+        raise SourceError(f"{what}解压后过大（{total / 2**20:.0f} MB，上限 {limit / 2**20:g} MB）")
 
 
 def _unzip(path: Path, tmp: Path, layer: str | None) -> Path:
@@ -222,6 +271,10 @@ def _read_vector(path: Path, fmt: str, encoding: str | None, layer: str | None, 
             if len(spatial) != 1:
                 raise SourceError(f"文件包含多个图层（{'、'.join(str(n) for n, _ in layers)}）：请指定 layer")
             layer = spatial[0]
+        limit = current_limits().max_features
+        count = pyogrio.read_info(path, layer=layer, **kwargs).get("features", 0)
+        if count is not None and count > limit:  # refused before anything is read
+            raise SourceError(f"文件要素过多（{count} 个，上限 {limit} 个）：拒绝导入")
         gdf = pyogrio.read_dataframe(path, layer=layer, **kwargs)
     except SourceError:
         raise
@@ -326,12 +379,61 @@ def read_source(source, *, level: str, encoding: str | None = None, layer: str |
                 filename: str | None = None) -> SourceTable:
     """Read ``source`` (path, bytes or file object) into a :class:`SourceTable`.
 
+    The one entry point every importer reads through: it applies the upload
+    limits (:func:`upload_limits`) and turns every failure into a
+    :class:`SourceError` with a Chinese message and no server path; an
+    unexpected one is logged with its traceback under an error id the message names.
+
     Raises
     ------
     SourceError
         Unknown or unreadable format, missing shapefile parts, undecodable or
-        garbled text (mojibake is refused unless ``encoding`` was given).
+        garbled text (mojibake is refused unless ``encoding`` was given), a limit exceeded.
     """
+    from data.errors import error_id, log, scrub_paths
+
+    try:
+        table = _read_source(source, level=level, encoding=encoding, layer=layer, filename=filename)
+    except SourceError as exc:
+        raise SourceError(scrub_paths(str(exc))) from None
+    except csv.Error as exc:  # e.g. "field larger than field limit": one field of 200,000 characters
+        raise SourceError(f"CSV 文件格式有误或字段过长（单个字段上限 {current_limits().max_field_chars} 个字符）："
+                          "拒绝导入") from exc
+    except MemoryError:
+        raise SourceError("文件内容过大，服务器无法读取：拒绝导入") from None
+    except Exception as exc:  # noqa: BLE001 - a reader bug must not show a traceback to a user
+        eid = error_id()
+        log.error("%s read_source(%s) failed", eid, filename or "", exc_info=exc)
+        raise SourceError(f"无法读取文件（错误编号 {eid}，详情已记入服务器日志）") from None
+    _check_limits(table, current_limits())
+    return table
+
+
+def _check_limits(table: SourceTable, limits: UploadLimits) -> None:
+    """Rows, features, vertices and field lengths of a file that was read (Chinese refusals)."""
+    n = len(table.records)
+    if table.vector and n > limits.max_features:
+        raise SourceError(f"文件要素过多（{n} 个，上限 {limits.max_features} 个）：拒绝导入")
+    if not table.vector and n > limits.max_rows:
+        raise SourceError(f"文件行数过多（{n} 行，上限 {limits.max_rows} 行）：拒绝导入")
+    if table.vector:
+        import shapely
+
+        geoms = [g for g in table.geometries if g is not None]
+        vertices = int(shapely.get_num_coordinates(geoms).sum()) if geoms else 0
+        if vertices > limits.max_vertices:
+            raise SourceError(f"文件顶点过多（{vertices} 个，上限 {limits.max_vertices} 个）：拒绝导入")
+    for row, record in zip(table.rows, table.records):
+        for key, value in record.items():
+            if isinstance(value, str) and len(value) > limits.max_field_chars:
+                raise SourceError(f"第 {row} 行“{str(key)[:20]}”字段过长（{len(value)} 个字符，"
+                                  f"上限 {limits.max_field_chars} 个）：拒绝导入")
+
+
+def _read_source(source, *, level: str, encoding: str | None = None, layer: str | None = None,
+                 filename: str | None = None) -> SourceTable:
+    limits = current_limits()
+    max_bytes = limits.max_bytes
     with tempfile.TemporaryDirectory(prefix="import_") as tmpdir:
         tmp = Path(tmpdir)
         if isinstance(source, (str, os.PathLike)):
@@ -341,13 +443,13 @@ def read_source(source, *, level: str, encoding: str | None = None, layer: str |
             path = Path(text)
             if not path.is_file():
                 raise SourceError(f"文件不存在：{path}")
-            if path.stat().st_size > MAX_BYTES:
-                raise SourceError(f"文件过大（{path.stat().st_size / 2**20:.0f} MB，上限 {MAX_BYTES // 2**20} MB）")
+            if path.stat().st_size > max_bytes:
+                raise SourceError(f"文件过大（{path.stat().st_size / 2**20:.0f} MB，上限 {max_bytes / 2**20:g} MB）")
             name = filename or path.name
         else:
-            data = bytes(source) if isinstance(source, (bytes, bytearray)) else source.read(MAX_BYTES + 1)
-            if len(data) > MAX_BYTES:
-                raise SourceError(f"文件过大（超过 {MAX_BYTES // 2**20} MB 上限）")
+            data = bytes(source) if isinstance(source, (bytes, bytearray)) else source.read(max_bytes + 1)
+            if len(data) > max_bytes:
+                raise SourceError(f"文件过大（超过 {max_bytes / 2**20:g} MB 上限）")
             name = filename or Path(getattr(source, "name", "") or "upload").name
             path = tmp / ("upload" + "".join(Path(name).suffixes[-2:]).lower())
             path.write_bytes(data)

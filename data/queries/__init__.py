@@ -12,7 +12,7 @@ import pandas as pd
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from data.privacy import mask_name, mask_phone
+from data.privacy import mask_name, mask_phone, mask_phones_in_text
 from data.schema import (
     Community, Complaint, Compound, County, FeeAdjustment, Grid, ProjectManager,
     PropertyCompany, Township,
@@ -202,6 +202,8 @@ def complaints(engine: Engine, scope: Scope, period: Period, *, compound_id: int
         df[col] = pd.to_datetime(df[col])
     df["complainant_name"] = df["complainant_name"].map(mask_name)
     df["complainant_phone"] = df["complainant_phone"].map(mask_phone)
+    for col in ("content", "address"):  # phones inside free text, masked like the phone column (issue 13)
+        df[col] = df[col].map(mask_phones_in_text)
     return df
 
 

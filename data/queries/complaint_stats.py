@@ -21,7 +21,7 @@ from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from data import settings, vocab
-from data.privacy import mask_name, mask_phone
+from data.privacy import mask_name, mask_phone, mask_phones_in_text
 from data.queries import _complaint_window, _month, _scoped
 from data.schema import Community, Complaint, Compound, ProjectManager, PropertyCompany, Township
 from data.scope import COUNTY, Period, Scope, ScopeError
@@ -280,6 +280,8 @@ def complaint_records(engine: Engine, scope: Scope, period: Period, flt: Complai
     df = pd.DataFrame(_rows(engine, stmt), columns=RECORD_COLUMNS)
     df["complainant_name"] = df["complainant_name"].map(mask_name, na_action="ignore")
     df["complainant_phone"] = df["complainant_phone"].map(mask_phone, na_action="ignore")
+    for col in ("content", "address"):  # phones inside free text, masked like the phone column (issue 13)
+        df[col] = df[col].map(mask_phones_in_text)
     return df
 
 

@@ -47,6 +47,47 @@ WHERE_TO_ADD = ("：在本页“名录”标签中添加，或导入执法检查
                 "（python -m data import inspectors 文件；模板：python -m data template inspectors）")
 
 
+# --- who sees which draw ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who reads the draws (issue 13): the drawing unit, an inspector, or anybody else.
+
+    An unpublished draw is visible to the drawing unit only (roles with ``run_draws``);
+    an inspector sees, of an unpublished draw, only the checks their team was drawn
+    for; everybody sees a draw once it is published (一公开). Built from the signed-in
+    :class:`data.auth.Account` with :meth:`of`; ``None`` (no account: login switched
+    off) is an ordinary reader. Hashable, so cached loaders can key on it.
+    """
+
+    role: str | None = None
+    inspector_id: int | None = None
+
+    @classmethod
+    def of(cls, account) -> "Viewer":
+        if account is None:
+            return cls()
+        role = getattr(account, "role", None)
+        return cls(role, getattr(account, "inspector_id", None) if role == "inspector" else None)
+
+    @property
+    def draws_unit(self) -> bool:
+        return permissions.can(self.role, permissions.RUN_DRAWS)
+
+
+# A caller outside the web app (CLI, tests, the draw itself) that the server trusts.
+TRUSTED = Viewer("housing")
+
+
+def _visible(published: bool, inspector_ids, viewer: Viewer) -> bool:
+    """May ``viewer`` see one result row of a draw (``published`` or not, drawn for ``inspector_ids``)?"""
+    return bool(published) or viewer.draws_unit or _on_team(inspector_ids, viewer)
+
+
+def _on_team(inspector_ids, viewer: Viewer) -> bool:
+    return viewer.inspector_id is not None and int(viewer.inspector_id) in [int(i) for i in inspector_ids or []]
+
+
 # --- registers ----------------------------------------------------------------------
 
 def ensure_check_items(engine: Engine) -> int:
@@ -209,16 +250,22 @@ def risk_factors(engine: Engine, scope: Scope, as_of: datetime, *, window_months
     return out
 
 
-def recently_drawn(engine: Engine, scope: Scope, as_of: datetime, months: int) -> list[int]:
-    """Compounds drawn in a spot check during the ``months`` before ``as_of`` (exclusion window)."""
+def recently_drawn(engine: Engine, scope: Scope, as_of: datetime, months: int, *,
+                   viewer: Viewer = TRUSTED) -> list[int]:
+    """Compounds drawn in a spot check during the ``months`` before ``as_of`` (exclusion window).
+
+    For a ``viewer`` outside the drawing unit only compounds of draws they may see:
+    the exclusion list would otherwise name an unpublished draw's compounds.
+    """
     if months <= 0:
         return []
-    stmt = (select(SpotCheckResult.compound_id).distinct()
+    stmt = (select(SpotCheckResult.compound_id, SpotCheckDraw.published, SpotCheckResult.inspector_ids)
             .join(SpotCheckDraw, SpotCheckDraw.id == SpotCheckResult.draw_id)
             .join(Compound, Compound.id == SpotCheckResult.compound_id)
             .where(SpotCheckDraw.drawn_at >= _months_before(as_of, months), SpotCheckDraw.drawn_at < as_of))
     with Session(engine) as s:
-        return sorted(int(i) for i in s.scalars(_scoped(stmt, Compound, scope)))
+        rows = s.execute(_scoped(stmt, Compound, scope)).all()
+    return sorted({int(i) for i, published, team in rows if _visible(published, team, viewer)})
 
 
 def build_inputs(engine: Engine, scope: Scope, *, as_of: datetime, n, stratify: bool,
@@ -372,21 +419,31 @@ def verify_draw(engine: Engine, draw_id: int) -> Verification:
 
 # --- reading draws and results ------------------------------------------------------------------
 
-def draws(engine: Engine, scope: Scope) -> pd.DataFrame:
-    """Draws with at least one compound in the scope, newest first, with counts in the scope."""
+def draws(engine: Engine, scope: Scope, *, viewer: Viewer = TRUSTED) -> pd.DataFrame:
+    """Draws with at least one compound in the scope that ``viewer`` may see, newest first.
+
+    Counts are of the rows the viewer sees: an inspector counts only their own
+    checks of an unpublished draw (see :class:`Viewer`).
+    """
     stmt = (select(SpotCheckDraw.id, SpotCheckDraw.drawn_at, SpotCheckDraw.actor, SpotCheckDraw.seed,
-                   SpotCheckDraw.input_hash, SpotCheckDraw.published,
-                   func.count(SpotCheckResult.id), func.count(SpotCheckResult.checked_at))
+                   SpotCheckDraw.input_hash, SpotCheckDraw.published, SpotCheckResult.inspector_ids,
+                   SpotCheckResult.checked_at)
             .join(SpotCheckResult, SpotCheckResult.draw_id == SpotCheckDraw.id)
             .join(Compound, Compound.id == SpotCheckResult.compound_id))
-    stmt = _scoped(stmt, Compound, scope).group_by(
-        SpotCheckDraw.id, SpotCheckDraw.drawn_at, SpotCheckDraw.actor, SpotCheckDraw.seed,
-        SpotCheckDraw.input_hash, SpotCheckDraw.published).order_by(SpotCheckDraw.drawn_at.desc(),
-                                                                    SpotCheckDraw.id.desc())
+    if not viewer.draws_unit and viewer.inspector_id is None:
+        stmt = stmt.where(SpotCheckDraw.published.is_(True))
     with Session(engine) as s:
-        rows = s.execute(stmt).all()
-    df = _frame(rows, ["draw_id", "drawn_at", "actor", "seed", "input_hash", "published", "drawn",
-                       "checked"], geometry=False)
+        rows = s.execute(_scoped(stmt, Compound, scope)).all()
+    agg: dict[int, list] = {}
+    for did, drawn_at, who, seed, digest, published, team, checked in rows:
+        if not _visible(published, team, viewer):
+            continue
+        row = agg.setdefault(did, [did, drawn_at, who, seed, digest, bool(published), 0, 0])
+        row[6] += 1
+        row[7] += checked is not None
+    out = sorted(agg.values(), key=lambda r: (r[1], r[0]), reverse=True)
+    df = _frame(out, ["draw_id", "drawn_at", "actor", "seed", "input_hash", "published", "drawn",
+                      "checked"], geometry=False)
     df["input_hash"] = df["input_hash"].map(lambda h: h[:16] if isinstance(h, str) else "—")
     return df
 
@@ -397,10 +454,12 @@ RESULT_COLUMNS = ["result_id", "compound_id", "compound", "township", "company",
 
 
 def draw_results(engine: Engine, scope: Scope, draw_id: int, *, today: date | None = None,
-                 inspector_id: int | None = None) -> pd.DataFrame:
+                 inspector_id: int | None = None, viewer: Viewer = TRUSTED) -> pd.DataFrame:
     """The compounds of one draw in the scope, in drawing order, with team names and outcome.
 
     ``inspector_id``: only the checks that inspector's team was drawn for (an inspector's own list).
+    ``viewer``: of an unpublished draw, nothing unless it is the drawing unit, or an
+    inspector's own checks (:class:`Viewer`); the rows are never read for anybody else.
     """
     today = today or date.today()
     r = SpotCheckResult
@@ -412,11 +471,17 @@ def draw_results(engine: Engine, scope: Scope, draw_id: int, *, today: date | No
             .outerjoin(PropertyCompany, PropertyCompany.id == Compound.company_id)
             .where(r.draw_id == int(draw_id)).order_by(r.id))
     with Session(engine) as s:
-        rows = s.execute(_scoped(stmt, Compound, scope)).all()
+        published = bool(s.scalar(select(SpotCheckDraw.published).where(SpotCheckDraw.id == int(draw_id))))
+        if not published and not viewer.draws_unit and viewer.inspector_id is None:
+            rows = []
+        else:
+            rows = s.execute(_scoped(stmt, Compound, scope)).all()
         staff = {i.id: (i.name, i.unit) for i in s.scalars(select(Inspector))}
     out = []
     for row in rows:
         if inspector_id is not None and inspector_id not in (row[5] or []):
+            continue
+        if not _visible(published, row[5], viewer):
             continue
         team = [staff.get(i, (f"#{i}", "")) for i in row[5] or []]
         out.append([row[0], row[1], row[2], row[3], row[4], "、".join(n for n, _ in team),
@@ -430,6 +495,10 @@ def _result_in_scope(s: Session, scope: Scope, result_id: int, actor=None) -> Sp
     stmt = (select(SpotCheckResult).join(Compound, Compound.id == SpotCheckResult.compound_id)
             .where(SpotCheckResult.id == int(result_id)))
     res = s.scalar(_scoped(stmt, Compound, scope))
+    if res is not None and getattr(actor, "role", "inspector") != "inspector":  # inspectors: team check below
+        draw = s.get(SpotCheckDraw, res.draw_id)
+        if not _visible(draw.published, res.inspector_ids, Viewer.of(actor)):
+            res = None  # an unpublished draw outside the drawing unit: as if it did not exist
     if res is None:
         raise ScopeError("该抽查记录不存在或不在您的管辖范围内")
     if getattr(actor, "role", None) == "inspector" and actor.inspector_id not in (res.inspector_ids or []):
@@ -437,10 +506,10 @@ def _result_in_scope(s: Session, scope: Scope, result_id: int, actor=None) -> Sp
     return res
 
 
-def result_items(engine: Engine, scope: Scope, result_id: int) -> pd.DataFrame:
+def result_items(engine: Engine, scope: Scope, result_id: int, *, actor=None) -> pd.DataFrame:
     """Checklist of one result: every active item (and any item already recorded) with pass/note."""
     with Session(engine) as s:
-        _result_in_scope(s, scope, result_id)
+        _result_in_scope(s, scope, result_id, actor)
         done = {x.item_id: x for x in s.scalars(
             select(SpotCheckItemResult).where(SpotCheckItemResult.result_id == int(result_id)))}
         items = list(s.scalars(select(CheckItem).order_by(CheckItem.sort_order, CheckItem.id)))
@@ -540,9 +609,9 @@ def add_result_photo(engine: Engine, scope: Scope, result_id: int, data: bytes, 
         return row.id
 
 
-def result_photos(engine: Engine, scope: Scope, result_id: int) -> pd.DataFrame:
+def result_photos(engine: Engine, scope: Scope, result_id: int, *, actor=None) -> pd.DataFrame:
     with Session(engine) as s:
-        _result_in_scope(s, scope, result_id)
+        _result_in_scope(s, scope, result_id, actor)
         rows = s.execute(select(SpotCheckPhoto.id, SpotCheckPhoto.item_id, SpotCheckPhoto.filename,
                                 SpotCheckPhoto.content_type, SpotCheckPhoto.sha256, SpotCheckPhoto.lon,
                                 SpotCheckPhoto.lat, SpotCheckPhoto.taken_at)
@@ -563,15 +632,22 @@ def set_published(engine: Engine, draw_id: int, published: bool, *, actor) -> No
                {"published": bool(published)}, datetime.now().replace(microsecond=0))
 
 
-def overdue_rectifications(engine: Engine, scope: Scope, today: date) -> pd.DataFrame:
-    """Spot-check findings past their rectification deadline and not rectified (feeds the risk weight)."""
+def overdue_rectifications(engine: Engine, scope: Scope, today: date, *,
+                           viewer: Viewer = TRUSTED) -> pd.DataFrame:
+    """Spot-check findings past their rectification deadline and not rectified (feeds the risk weight).
+
+    Only of draws ``viewer`` may see (:class:`Viewer`).
+    """
     r = SpotCheckResult
-    stmt = (select(r.id, Compound.name, Township.name, r.checked_at, r.findings, r.rectification_due)
+    stmt = (select(r.id, Compound.name, Township.name, r.checked_at, r.findings, r.rectification_due,
+                   SpotCheckDraw.published, r.inspector_ids)
+            .join(SpotCheckDraw, SpotCheckDraw.id == r.draw_id)
             .join(Compound, Compound.id == r.compound_id).join(Township, Township.id == Compound.township_id)
             .where(r.rectification_due < today, (r.rectified_at.is_(None)) | (r.rectified_at > today))
             .order_by(r.rectification_due))
     with Session(engine) as s:
-        rows = s.execute(_scoped(stmt, Compound, scope)).all()
+        rows = [row[:6] for row in s.execute(_scoped(stmt, Compound, scope)).all()
+                if _visible(row[6], row[7], viewer)]
     df = _frame(rows, ["result_id", "compound", "township", "checked_at", "findings", "rectification_due"],
                 geometry=False)
     df["days_overdue"] = [(today - d).days for d in df["rectification_due"]]
