@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from data.importers.report import ImportReport
-from ui.text import t
+from ui.text import md_escape, t
 
 
 def show_report(report: ImportReport, name: str, *, key: str = "dl_import_errors") -> None:
@@ -16,6 +16,8 @@ def show_report(report: ImportReport, name: str, *, key: str = "dl_import_errors
         col.metric(t(label), value)
     if report.related:
         st.caption("、".join(f"{k} {v}" for k, v in report.related.items()))
+    for line in report.column_lines():  # columns guessed and not used, the CRS test: always in view
+        st.caption(md_escape(line))
     if not report.ok:
         st.subheader(t("dp_errors"))
         st.dataframe(report.errors_frame(), hide_index=True, width="stretch")
