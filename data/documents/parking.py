@@ -187,6 +187,9 @@ def proposal_docx(proposal: dict, *, when: date | datetime | None = None) -> byt
                f"缺口满足率 {'—' if share is None else f'{share}%'}，"
                f"平均步行距离 {'—' if mean is None else f'{mean:.0f}'} 米；仍有 {totals.get('unplaced', 0)} 辆未能安排。")
 
+    if content.get("warning"):  # never a figure computed from unknowns: say what is left out
+        _para(doc, f"说明：{content['warning']}，未计入上述缺口与安排数字，须补填后重新测算。")
+
     _para(doc, "二、缺口小区", font=H1_FONT)
     _table(doc, t["小区缺口"].drop(columns=["社区"]))
     _para(doc)

@@ -160,7 +160,7 @@ class Job:
             row = Row(number, {k: record.get(h) for k, h in self.cmap.columns.items()})
             for key, f in parsers.items():
                 value = row.raw.get(key)
-                if V.is_blank(value):
+                if V.is_unknown(value):  # blank, '/', '—', '不详': not reported, stays NULL
                     continue
                 try:
                     if f.parse is None:

@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 __all__ = [
     "Bad", "is_blank", "text", "code", "integer", "decimal", "year", "year_is_approximate", "boolean", "choice",
-    "fee_level", "phone", "coordinate", "lonlat_pair", "nfkc", "YES", "NO",
+    "fee_level", "phone", "coordinate", "lonlat_pair", "nfkc", "is_unknown", "UNKNOWN_WORDS", "YES", "NO",
 ]
 
 
@@ -58,6 +58,16 @@ _FULL_WIDTH_ALNUM = {c: c - 0xFEE0 for c in range(0xFF10, 0xFF1A)}
 _FULL_WIDTH_ALNUM.update({c: c - 0xFEE0 for c in range(0xFF21, 0xFF3B)})
 _FULL_WIDTH_ALNUM.update({c: c - 0xFEE0 for c in range(0xFF41, 0xFF5B)})
 _FULL_WIDTH_ALNUM[0x3000] = 0x20
+
+
+# Cells that say "not known" rather than a value: read as blank (NULL, 未填报), never as 0 or 否.
+UNKNOWN_WORDS = frozenset({"/", "-", "--", "—", "——", "－", "\\", "不详", "未知", "未填", "未填报", "待定", "待统计",
+                           "待核实", "暂缺", "空", "null", "none", "n/a", "na", "#n/a", "?", "？"})
+
+
+def is_unknown(value) -> bool:
+    """Blank, or a placeholder such as '/', '—', '不详', '待统计' (see :data:`UNKNOWN_WORDS`)."""
+    return is_blank(value) or (isinstance(value, str) and nfkc(value).lower() in UNKNOWN_WORDS)
 
 
 def _plain(value) -> str:
