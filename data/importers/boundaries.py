@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from data import permissions
 from data.importers.geometry import Extent
 from data.importers.pipeline import Job, Row
-from data.importers.places import CodeMaker, Matcher, Registry, apply_values, match_place, named_parents
+from data.importers.places import (CodeMaker, Matcher, Registry, apply_values, match_place, named_parents,
+                                   without_office_suffix)
 from data.importers.report import ImportReport
 from data.schema import Community, County, Grid, Township
 
@@ -122,6 +123,13 @@ def _require_name(job: Job, rows: list[Row]) -> list[Row]:
     for row in rows:
         if "name" not in row.values and not row.bad:
             job.error(row, "name", "为空", value=None)
+        elif job.level in ("township", "community") and not row.bad:
+            # the place, not its office: 卧龙山街道办事处 → 卧龙山街道, 城东社区居民委员会 → 城东社区
+            name = row.values["name"]
+            key = without_office_suffix(name)
+            if key != name:
+                row.values["name"] = key
+                job.note(row, "name", f"按地名存为“{key}”（去掉机关名称后缀）", value=name)
     return [r for r in rows if not r.bad]
 
 

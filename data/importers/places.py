@@ -21,7 +21,7 @@ from data.schema import Community, Grid, Township
 from geo.assign import assign_points
 
 __all__ = ["Registry", "Matcher", "CodeMaker", "hint", "same", "apply_values", "anchor_point", "place_key",
-           "place_core", "match_place"]
+           "place_core", "match_place", "without_office_suffix"]
 
 # Office suffixes of place names → the place's own name (longest first):
 # 卧龙山街道办事处 = 卧龙山街道, 胡集镇人民政府 = 胡集镇, 某某社区居委会 = 某某社区.
@@ -31,6 +31,15 @@ _SUFFIXES = (
     ("人民政府", ""), ("办事处", "街道"), ("村委会", "村"), ("居委会", "社区"), ("委员会", ""),
 )
 _KINDS = ("街道", "社区", "镇", "乡", "村", "居")
+
+
+def without_office_suffix(name: str) -> str:
+    """The place's own name, text otherwise untouched: '卧龙山街道办事处' → '卧龙山街道',
+    '城东社区居民委员会' → '城东社区', '胡集镇人民政府' → '胡集镇' (a bare '…人民政府' is kept)."""
+    for suffix, repl in _SUFFIXES:
+        if repl and name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)] + repl
+    return name
 
 
 def place_key(text) -> str:

@@ -318,6 +318,9 @@ def _table(rows: list[list], level: str, fmt: str) -> SourceTable:
                 pair = (a, b, score, merged)
         if pair is not None:
             first, last, _, raw_headers = pair
+        elif best > 0 and any(not is_blank(c) and j < len(rows[best]) and c == rows[best][j]
+                              for j, c in enumerate(rows[best - 1])) and C.header_score(rows[best - 1], level):
+            first = best - 1  # merged cells already copied down into the header row: the row above is its group row
     notes = []
     titles = [" ".join(dict.fromkeys(_display(c) for c in r if not is_blank(c))) for r in rows[:first]]
     titles = [t for t in titles if t]
