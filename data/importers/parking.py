@@ -163,9 +163,9 @@ def parse_hours(value, *, night: tuple[str, str] = NIGHT, default: str = "both")
             out[key] = window
     if unspecified:
         free = [k for k in ("weekday", "weekend") if k not in out]
-        if default in ("weekday", "weekend") and not out:
+        if default in ("weekday", "weekend") and len(free) == 2:
             free = [default]
-        if len(free) == 2 and not out:
+        if len(free) == 2:
             out["notes"].append("未区分工作日和节假日，按每天相同处理")
         for key in free:
             out[key] = unspecified[0]
