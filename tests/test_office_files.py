@@ -323,3 +323,21 @@ def test_a_proposal_with_unknown_capacity_cannot_be_submitted(county, imported, 
     with pytest.raises(ValueError, match="方案不能提交：.*未填报"):
         q.change_state(engine, scope, pid, "已提交", actor="张三")
     assert q.proposal(engine, COUNTY, pid)["status"] == "草稿"
+
+
+def test_the_import_page_shows_unused_columns_guesses_and_the_crs_test():
+    from streamlit.testing.v1 import AppTest
+
+    def app():
+        from data.importers.report import ImportReport
+        from ui.imports import show_report
+
+        show_report(ImportReport(kind="小区档案", rows=2, created=2, unused_columns=["备注", "填表人"],
+                                 column_guesses=["第5列 → 所属社区（按内容推断）"],
+                                 crs_test="按所属社区检验：GCJ-02 命中 2/2，WGS-84 命中 0/2"), "x")
+
+    at = AppTest.from_function(app).run(timeout=60)
+    assert not at.exception
+    shown = "\n".join(c.value for c in at.caption)
+    assert "未使用的列：备注、填表人" in shown and "第5列 → 所属社区（按内容推断）" in shown
+    assert "GCJ-02 命中 2/2" in shown

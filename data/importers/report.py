@@ -157,7 +157,9 @@ class ImportReport:
         """The report as .xlsx: sheets 错误 (行号, 列, 值, 原因), 提示 and 汇总."""
         from data.exporters import to_xlsx_bytes
 
-        summary = pd.DataFrame({"项目": ["结果"], "内容": [self.summary()]})
+        lines = self.column_lines()
+        summary = pd.DataFrame({"项目": ["结果", *[line.split("：", 1)[0] for line in lines]],
+                                "内容": [self.summary(), *[line.split("：", 1)[1] for line in lines]]})
         # No title row: the header stays on row 1 so the file reads back as a table.
         return to_xlsx_bytes({"错误": self.errors_frame(), "提示": self.notes_frame(), "汇总": summary})
 
