@@ -194,6 +194,16 @@ def test_quarter_from_title(text, quarter):
     assert quarter_in_text(text) == quarter
 
 
+@pytest.mark.parametrize("header, hint", [
+    ("经度（高德）", "gcj02"), ("高德坐标", "gcj02"), ("GCJ经度", "gcj02"), ("坐标(百度)", "bd09"), ("百度经纬度", "bd09"),
+    ("BD经度", "bd09"), ("GPS坐标", "wgs84"), ("经纬度（CGCS2000）", "wgs84"), ("经纬度", None), ("经度", None),
+])
+def test_crs_hint_from_header(header, hint):
+    from data.importers.columns import crs_hint
+
+    assert crs_hint(header) == hint
+
+
 @pytest.mark.parametrize("cell", ["/", "—", "－", "不详", "待统计", "", None])
 def test_placeholders_are_unknown(cell):
     assert V.is_unknown(cell)

@@ -17,6 +17,7 @@ import random
 import re
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -75,6 +76,25 @@ def _true_points(seed: int):
             rows.append((f"小区{k:02d}", "嘉祥镇人民政府", cname, lon, lat, cname))
             k += 1
     return rows
+
+
+def _gbk_shapefile_zip(tmp: Path, stem: str) -> Path:
+    """Township polygons as a 三调 export: a zipped shapefile, GBK .dbf without a .cpg, CGCS2000 .prj."""
+    import geopandas as gpd
+    import pyogrio
+
+    folder = tmp / f"{stem}_shp"
+    folder.mkdir()
+    frame = gpd.GeoDataFrame({"XZQMC": list(TOWNSHIPS), "XZQDM": [c for c, _ in TOWNSHIPS.values()]},
+                             geometry=[_square(*box) for _, box in TOWNSHIPS.values()], crs="EPSG:4490")
+    pyogrio.write_dataframe(frame, folder / f"{stem}.shp", encoding="GBK")
+    (folder / f"{stem}.cpg").unlink()  # Chinese desktop GIS often leaves it out
+    assert "卧龙山街道".encode("gbk") in (folder / f"{stem}.dbf").read_bytes()
+    path = tmp / f"{stem}.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        for part in folder.iterdir():
+            zf.write(part, part.name)
+    return path
 
 
 def _lonlat_cell(i: int, lon: float, lat: float) -> str:
@@ -139,8 +159,7 @@ def county(tmp_path_factory):
     assert _cli(url, "init", "--no-demo").returncode == 0
     outline = _geojson(tmp / "县界.geojson", [_feature({"XZQDM": "370829000", "XZQMC": "嘉祥县"},
                                                      _square(*COUNTY_BOX))], epsg=4490)
-    towns = _geojson(tmp / "镇街.geojson", [_feature({"XZQMC": n, "XZQDM": c}, _square(*box))
-                                            for n, (c, box) in TOWNSHIPS.items()], epsg=4490)
+    towns = _gbk_shapefile_zip(tmp, "镇街")
     comms = _geojson(tmp / "社区.geojson", [_feature({"社区名称": n, "所属镇街": "卧龙山街道办事处"},
                                                    _square(x, y, x + W, y + W))
                                           for n, (x, y) in POLY_COMMUNITIES.items()], epsg=4490)
@@ -164,6 +183,13 @@ def test_county_outline_with_xzqdm_names_the_county(county):
     assert settings.get(engine, "county_name") == "嘉祥县"
     assert settings.get(engine, "county_adcode") == "370829"
     assert "370829" in county["boundaries"]["county"].stdout
+
+
+def test_gbk_shapefile_townships_with_9_digit_codes(county):
+    with Session(county["engine"]) as s:
+        towns = {t.name: t.code for t in s.scalars(select(Township))}
+    assert towns == {n: c for n, (c, _) in TOWNSHIPS.items()}
+    assert "GB18030" in county["boundaries"]["township"].stdout
 
 
 def test_community_list_without_polygons_is_stored_without_geometry(county):
