@@ -55,6 +55,15 @@ def test_footer_lines_are_dropped(cell, dropped):
     assert len(table.records) == (1 if dropped else 2)
 
 
+@pytest.mark.parametrize("row, dropped", [
+    (["甲", 1, 2, 3], True), ([1, 2, 3, 4], True), ([1.0, 2.0, 3.0, None], True), (["阳光花园", 1, 2, 3], False),
+    ([1, 3, 5, 7], False),
+])
+def test_column_number_row_under_the_header(row, dropped):
+    table = _table([["小区名称", "户数", "楼栋数", "电梯数"], row, ["金城花园", 100, 5, 2]], "compounds", "xlsx")
+    assert len(table.records) == (1 if dropped else 2)
+
+
 def test_title_rows_are_kept_for_the_quarter():
     table = _table([["2025年第四季度考评结果"], ["项目名称", "考核得分"], ["阳光花园", 90]], "compounds", "xlsx")
     assert table.titles == ["2025年第四季度考评结果"]

@@ -1,10 +1,16 @@
 """Files → one table of raw records (+ geometries and the CRS the file states).
 
 Formats: GeoJSON, GeoPackage, shapefiles (a .shp beside its .dbf/.shx/.prj/.cpg,
-or a .zip holding them), Excel .xlsx and CSV/TXT. Tabular files may start with
-title rows: the header row is the one among the first ten that names the most
-known columns, and row numbers stay the ones Excel shows. Uploads (bytes or a
-file object) are accepted with ``filename=`` for the format.
+or a .zip holding them), Excel .xlsx and CSV/TXT. Uploads (bytes or a file
+object) are accepted with ``filename=`` for the format.
+
+Tables are read the way county offices keep them: title rows and 填报单位/制表
+rows above the header are skipped (their text kept in ``titles``, e.g. for the
+quarter); the header row is the one among the first fifteen that names the most
+known columns; a merged two-row header (``基本情况`` over ``户数``) becomes one row,
+each column named by its most specific known part; Excel merged cells are copied
+into every cell they cover; a '栏次' row under the header, 合计/小计 rows and
+注：/填表人： lines are dropped. Row numbers stay the ones Excel shows.
 """
 from __future__ import annotations
 
@@ -42,7 +48,7 @@ _REMOTE_MARKERS = ("://", "/vsi", "\\vsi")
 _TOTAL = re.compile(r"^(合计|总计|小计|共计|全县合计|全镇合计|汇总)[:：]?(\(.*\))?$")
 # Lines under the table: "注：…", "填表人：张三  审核人：李四".
 _FOOTER = re.compile(r"^(注|备注|说明|填表人|填报人|审核人|制表人|制表|负责人|单位负责人|统计人|填表说明)\s*[:：]")
-_XLSX_FULL_READ_BYTES = 10 * 2**20  # merged cells need openpyxl's full (not read-only) mode
+_XLSX_FULL_READ_BYTES = 5 * 2**20  # merged cells need openpyxl's full (not read-only) mode: registers are small
 _SHAPE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx")
 
 
@@ -268,6 +274,22 @@ def _is_footer(cells: list) -> bool:
             and len({str(c) for c in filled}) <= 2)
 
 
+def _is_column_numbers(cells: list) -> bool:
+    """The '甲 乙 1 2 3 …' row statistical tables put under their header (栏次)."""
+    filled = [c for c in cells if not is_blank(c)]
+    if len(filled) < 3:
+        return False
+    nums = []
+    for c in filled:
+        text = _norm(c).removesuffix(".0")
+        if text in ("甲", "乙", "丙", "丁", "栏次"):
+            continue
+        if not text.isdigit():
+            return False
+        nums.append(int(text))
+    return len(nums) >= 2 and nums == list(range(nums[0], nums[0] + len(nums)))
+
+
 def _has_numbers(cells: list) -> bool:
     return any(isinstance(c, (int, float)) and not isinstance(c, bool) for c in cells)
 
@@ -345,6 +367,9 @@ def _table(rows: list[list], level: str, fmt: str) -> SourceTable:
             continue
         if _is_total(cells):
             notes.append(f"第 {i + 1} 行为合计行，已跳过")
+            continue
+        if not records and _is_column_numbers(cells):
+            notes.append(f"第 {i + 1} 行为栏目序号行，已跳过")
             continue
         if _is_footer(cells):
             notes.append(f"第 {i + 1} 行为表尾说明（{_display(next(c for c in cells if not is_blank(c)))[:20]}），已跳过")
