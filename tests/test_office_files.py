@@ -309,7 +309,9 @@ def test_evaluations_take_the_quarter_from_the_title(county, imported):
     assert float(evs[ids["小区01"]].satisfaction) == 88
 
 
-def test_parking_resources_with_unit_names_and_free_text_hours(county):
+@pytest.fixture(scope="module")
+def parked(county):
+    """Parking resources with 单位名称, free-text 开放时段 and a blank capacity, through the CLI."""
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.append(["卧龙山街道错时共享停车资源统计表"])
@@ -321,7 +323,11 @@ def test_parking_resources_with_unit_names_and_free_text_hours(county):
     wb.save(county["tmp"] / "停车.xlsx")
     out = _cli(county["url"], "import", "parking", str(county["tmp"] / "停车.xlsx"))
     assert out.returncode == 0, out.stdout + out.stderr
-    assert "可共享车位未填报" in out.stdout
+    return out
+
+
+def test_parking_resources_with_unit_names_and_free_text_hours(county, parked):
+    assert "可共享车位未填报" in parked.stdout
     with Session(county["engine"]) as s:
         res = {r.name: r for r in s.scalars(select(ParkingResource))}
     office, school = res["县财政局"], res["县实验小学"]
@@ -333,7 +339,7 @@ def test_parking_resources_with_unit_names_and_free_text_hours(county):
     assert _distance_m((office.geometry.x, office.geometry.y), (116.255, 35.405)) < 5
 
 
-def test_a_proposal_with_unknown_capacity_cannot_be_submitted(county, imported, tmp_path):
+def test_a_proposal_with_unknown_capacity_cannot_be_submitted(county, imported, parked):
     from data.queries import parking as q
     from data.scope import COUNTY, Scope
 
@@ -367,3 +373,30 @@ def test_the_import_page_shows_unused_columns_guesses_and_the_crs_test():
     shown = "\n".join(c.value for c in at.caption)
     assert "未使用的列：备注、填表人" in shown and "第5列 → 所属社区（按内容推断）" in shown
     assert "GCJ-02 命中 2/2" in shown
+
+
+def test_plan_layers_and_content_leave_unknowns_out(county, imported, parked):
+    from data.queries import parking as q
+    from data.scope import Scope
+    from layers import parking as layers
+    from policy import parking as rules
+
+    engine = county["engine"]
+    with Session(engine) as s:
+        town = s.scalars(select(Township).where(Township.name == "卧龙山街道")).one()
+    scope = Scope(township_id=town.id)
+    demand, resources = q.demand(engine, scope), q.resources(engine, scope)
+    compounds, offers = q.planning_inputs(demand, resources)
+    assert compounds["shortage"].notna().all() and offers["capacity"].notna().all()
+    assert "县实验小学" not in set(resources.loc[resources["id"].isin(offers["resource_id"]), "name"])
+    result = rules.plan(compounds, offers)
+    content = q.proposal_content("卧龙山街道", demand, resources, result)
+    assert content["totals"]["unknown_resources"] == 1 and content["totals"]["unknown_compounds"] >= 1
+    assert "未填报" in content["warning"]
+    geo_compounds, _ = layers.compounds_geojson(demand.dropna(subset=["geometry"]), result)
+    geo_resources = layers.resources_geojson(resources.dropna(subset=["geometry"]), result)
+    assert json.loads(geo_compounds)["features"] and "可共享车位未填报" in geo_resources
+    from data.documents.parking import proposal_docx
+
+    docx = proposal_docx({"title": "方案", "status": "草稿", "content": content})
+    assert len(docx) > 1000
