@@ -64,6 +64,15 @@ def test_column_number_row_under_the_header(row, dropped):
     assert len(table.records) == (1 if dropped else 2)
 
 
+@pytest.mark.parametrize("row, dropped", [
+    ([None, "户", "栋", "万㎡"], True), (["单位", "（户）", "(栋)", None], False), ([None, "户", None, None], False),
+    (["金城", "户", "栋", "万㎡"], False),
+])
+def test_units_row_under_the_header(row, dropped):
+    table = _table([["小区名称", "户数", "楼栋数", "建筑面积"], row, ["阳光花园", 100, 5, 2]], "compounds", "xlsx")
+    assert len(table.records) == (1 if dropped else 2)
+
+
 def test_title_rows_are_kept_for_the_quarter():
     table = _table([["2025年第四季度考评结果"], ["项目名称", "考核得分"], ["阳光花园", 90]], "compounds", "xlsx")
     assert table.titles == ["2025年第四季度考评结果"]

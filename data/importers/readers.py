@@ -290,6 +290,16 @@ def _is_column_numbers(cells: list) -> bool:
     return len(nums) >= 2 and nums == list(range(nums[0], nums[0] + len(nums)))
 
 
+_UNIT_CELL = re.compile(r"^(单位[:：]?)?\(?(户|栋|幢|个|台|部|辆|人|万元|元|万m2|m2|平方米|万平方米|元/m2·月|元/m2/月|"
+                        r"元/平方米·月|%|年|套|座|处|位|个数|数量|名称)\)?$")
+
+
+def _is_units_row(cells: list) -> bool:
+    """A row of units under the header: '户', '（栋）', '万㎡', '元/㎡·月'."""
+    filled = [c for c in cells if not is_blank(c)]
+    return len(filled) >= 2 and all(isinstance(c, str) and _UNIT_CELL.match(_norm(c)) for c in filled)
+
+
 def _has_numbers(cells: list) -> bool:
     return any(isinstance(c, (int, float)) and not isinstance(c, bool) for c in cells)
 
@@ -370,6 +380,9 @@ def _table(rows: list[list], level: str, fmt: str) -> SourceTable:
             continue
         if not records and _is_column_numbers(cells):
             notes.append(f"第 {i + 1} 行为栏目序号行，已跳过")
+            continue
+        if not records and _is_units_row(cells):
+            notes.append(f"第 {i + 1} 行为计量单位行，已跳过")
             continue
         if _is_footer(cells):
             notes.append(f"第 {i + 1} 行为表尾说明（{_display(next(c for c in cells if not is_blank(c)))[:20]}），已跳过")
