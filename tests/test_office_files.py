@@ -400,3 +400,25 @@ def test_plan_layers_and_content_leave_unknowns_out(county, imported, parked):
 
     docx = proposal_docx({"title": "方案", "status": "草稿", "content": content})
     assert len(docx) > 1000
+
+
+def test_overview_tiles_say_how_many_were_not_reported():
+    from streamlit.testing.v1 import AppTest
+
+    def app():
+        import pandas as pd
+
+        from ui.overview import show_tiles
+
+        frame = pd.DataFrame({"households": [100.0, None, 50.0], "complaints": [1, 2, 3],
+                              "management_mode": ["专业化物业", None, "无物业"], "owners_body": [None, None, "无"],
+                              "party_branch": [True, None, False], "party_secretary_full_time": [True, None, None],
+                              "smart_property": [None, None, True], "notice_board": [None, None, None]})
+        show_tiles(frame, None, None, top_n=50)
+
+    at = AppTest.from_function(app).run(timeout=60)
+    assert not at.exception
+    tiles = {m.label: (m.value, m.delta) for m in at.metric}
+    assert tiles["覆盖户数"] == ("150", "未填报 1 个")
+    assert tiles["物业服务覆盖率"][0] == "50.0%" and "未填报 1 个" in tiles["物业服务覆盖率"][1]
+    assert tiles["无业主组织小区"] == ("1", "未填报 2 个")
