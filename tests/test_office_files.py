@@ -422,3 +422,29 @@ def test_overview_tiles_say_how_many_were_not_reported():
     assert tiles["覆盖户数"] == ("150", "未填报 1 个")
     assert tiles["物业服务覆盖率"][0] == "50.0%" and "未填报 1 个" in tiles["物业服务覆盖率"][1]
     assert tiles["无业主组织小区"] == ("1", "未填报 2 个")
+
+
+def test_work_orders_in_gcj02_are_tested_against_the_compound_they_name(county, imported):
+    """12345 exports carry AMap (GCJ-02) points and a 小区名称: the compound is the tightest test."""
+    rows, _ = imported
+    rng = random.Random(8)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["工单编号", "受理时间", "诉求分类", "诉求内容", "小区名称", "经度", "纬度"])
+    truth = {}
+    for k, (name, _t, _c, lon, lat, _cs) in enumerate(rows[:16]):
+        p = (lon + rng.uniform(-3e-4, 3e-4), lat + rng.uniform(-3e-4, 3e-4))  # at the compound, ~30 m
+        g = wgs84_to_gcj02(*p)
+        order = f"GD2025{k:04d}"
+        truth[order] = p
+        ws.append([order, "2025-11-03 09:00:00", "物业服务", "楼道灯不亮", name, round(g[0], 7), round(g[1], 7)])
+    wb.save(county["tmp"] / "12345工单.xlsx")
+    out = _cli(county["url"], "import", "complaints", str(county["tmp"] / "12345工单.xlsx"))
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "按所属小区检验：GCJ-02 命中 16/16" in out.stdout
+    from data.schema import Complaint
+
+    with Session(county["engine"]) as s:
+        stored = {c.order_no: c for c in s.scalars(select(Complaint))}
+    for order, p in truth.items():
+        assert _distance_m((float(stored[order].lon), float(stored[order].lat)), p) < 5

@@ -316,7 +316,12 @@ class Job:
         used: list[str] = []
         if session is not None:
             reg = Registry(session)
+            compounds = self._named_compound_areas(session, rows)
             for i, row in enumerate(rows):
+                if compounds.get(i) is not None:  # a work order naming its compound: the tightest test
+                    areas[i] = compounds[i]
+                    used.append("所属小区")
+                    continue
                 township = None
                 text = row.values.get("township") if isinstance(row.values.get("township"), str) else None
                 if text:
@@ -338,8 +343,30 @@ class Job:
                 if areas[i] is None:
                     areas[i] = self.extent.area
                     used.append("县域边界")
-        what = "/".join(k for k in ("所属社区", "所属镇街", "县域边界") if k in used)
+        what = "/".join(k for k in ("所属小区", "所属社区", "所属镇街", "县域边界") if k in used)
         return areas, what
+
+    def _named_compound_areas(self, session: Session, rows: list[Row]) -> dict:
+        """Row index → area of the stored compound its 小区名称 names (rows that name one, e.g.
+        work orders): the polygon grown by ~50 m, or ~150 m around a point."""
+        if not any(isinstance(r.values.get("compound"), str) for r in rows):
+            return {}
+        from data.importers.places import place_key
+        from data.schema import Compound
+
+        by_name: dict[str, list] = {}
+        for name, aliases, geom in session.execute(select(Compound.name, Compound.aliases, Compound.geometry)
+                                                   .where(Compound.geometry.is_not(None))):
+            for n in {name, *[a.strip() for a in (aliases or "").split("、") if a.strip()]}:
+                by_name.setdefault(place_key(n), []).append(geom)
+        out = {}
+        for i, row in enumerate(rows):
+            text = row.values.get("compound")
+            found = by_name.get(place_key(text)) if isinstance(text, str) else None
+            if found and len(found) == 1 and not found[0].is_empty:
+                geom = found[0]
+                out[i] = geom.buffer(0.0015 if geom.geom_type == "Point" else 0.0005)
+        return out
 
     def _offset_datum(self, rows: list[Row], raw: list, notes: list[str]):
         """Undeclared degrees: WGS-84 (= CGCS2000), GCJ-02 or BD-09, whichever puts the most
