@@ -287,3 +287,24 @@ def test_a_header_hint_wins_a_tie_and_a_full_tie_falls_back_to_wgs84_only_as_und
     assert hinted.chosen == "gcj02" and hinted.by_hint
     plain = score_datums(x, y, big)
     assert plain.chosen is None and plain.undecided_all_inside
+
+
+@pytest.mark.parametrize("text, found", [
+    ("卧龙山街道北关社区", "北关社区"),
+    ("嘉祥县卧龙山街道北关社区", "北关社区"),
+    ("卧龙山街道办事处北关社区居委会", "北关社区"),
+    ("卧龙山街道-北关社区", "北关社区"),
+    ("嘉祥镇北关社区", None),          # another township's
+    ("北关社区", "北关社区"),
+])
+def test_community_written_with_its_parents(text, found):
+    from types import SimpleNamespace
+
+    from data.importers.places import Registry
+
+    reg = Registry.__new__(Registry)
+    reg.townships = [SimpleNamespace(id=1, name="卧龙山街道", code="1"), SimpleNamespace(id=2, name="嘉祥镇", code="2")]
+    reg.communities = [SimpleNamespace(id=10, name="北关社区", township_id=1, code="10")]
+    reg.grids = []
+    got = reg.communities_named(text)
+    assert [c.name for c in got] == ([found] if found else [])

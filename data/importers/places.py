@@ -187,7 +187,24 @@ class Registry:
         pool = [c for c in self.communities if township is None or c.township_id == township.id]
         by_code = [c for c in pool if c.code == key]
         return by_code or [c for c in pool if c.name == text or c.name.replace(" ", "") == key] \
-            or match_place(text, pool)
+            or match_place(text, pool) or self._with_parents_named(text, pool)
+
+    def _with_parents_named(self, text: str, pool: list[Community]) -> list[Community]:
+        """'嘉祥县卧龙山街道北关社区' / '卧龙山街道办事处北关社区居委会': the community after its
+        county and township names (the township must be the community's own)."""
+        import re
+
+        s = re.sub(r"\s+", "", text)
+        s = re.sub(r"^.{1,8}?[省市]", "", s) if re.match(r"^.{1,8}?省", s) else s
+        s = re.sub(r"^.{1,6}?[县区]", "", s) if not any(s.startswith(t.name) for t in self.townships) else s
+        for t in sorted(self.townships, key=lambda t: -len(t.name)):
+            for prefix in dict.fromkeys((t.name + "办事处", t.name + "人民政府", t.name)):
+                if s.startswith(prefix) and len(s) > len(prefix):
+                    rest = s[len(prefix):].lstrip("-—/／·")
+                    found = match_place(rest, [c for c in pool if c.township_id == t.id])
+                    if found:
+                        return found
+        return []
 
     def community_hint(self, text: str, township: Township | None = None) -> str:
         pool = [c for c in self.communities if township is None or c.township_id == township.id]
