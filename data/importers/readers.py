@@ -408,6 +408,16 @@ def _read_csv(path: Path, level: str, encoding: str | None) -> SourceTable:
     return table
 
 
+def _has_merged_cells(path: Path) -> bool:
+    """Whether any sheet declares merged cells (only then is the slower full read needed)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return any(b"<mergeCell" in zf.read(n) or b":mergeCell" in zf.read(n) for n in zf.namelist()
+                       if n.startswith("xl/worksheets/") and n.endswith(".xml"))
+    except (zipfile.BadZipFile, KeyError, OSError):
+        return False
+
+
 def _sheet_rows(ws, full: bool) -> list[list]:
     """Cell values; a merged range's value is copied into every cell it covers
     (two-row headers, 所属镇街 merged down over its compounds)."""
@@ -430,7 +440,7 @@ def _sheet_rows(ws, full: bool) -> list[list]:
 def _read_xlsx(path: Path, level: str) -> SourceTable:
     import openpyxl
 
-    full = path.stat().st_size <= _XLSX_FULL_READ_BYTES
+    full = path.stat().st_size <= _XLSX_FULL_READ_BYTES and _has_merged_cells(path)
     try:
         wb = openpyxl.load_workbook(path, read_only=not full, data_only=True)
     except Exception as exc:  # noqa: BLE001
