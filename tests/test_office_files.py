@@ -448,3 +448,21 @@ def test_work_orders_in_gcj02_are_tested_against_the_compound_they_name(county, 
         stored = {c.order_no: c for c in s.scalars(select(Complaint))}
     for order, p in truth.items():
         assert _distance_m((float(stored[order].lon), float(stored[order].lat)), p) < 5
+
+
+def test_evaluations_take_the_quarter_from_the_file_name_of_an_upload(county, imported):
+    import io
+
+    from data.importers.evaluations import import_evaluations
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["项目名称", "综合得分", "业主满意率"])
+    ws.append(["小区03", 75, "90%"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    report = import_evaluations(county["engine"], buf.getvalue(), filename="卧龙山街道物业考评（2025年第三季度）.xlsx")
+    assert report.ok, report.error_lines()
+    assert any("季度 → 2025-Q3（取自文件名" in g for g in report.column_guesses)
+    missing = import_evaluations(county["engine"], buf.getvalue(), filename="考评.xlsx", dry_run=True)
+    assert not missing.ok and "标题行和文件名中也没有季度" in missing.error_lines()[0]
