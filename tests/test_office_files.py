@@ -466,3 +466,37 @@ def test_evaluations_take_the_quarter_from_the_file_name_of_an_upload(county, im
     assert any("季度 → 2025-Q3（取自文件名" in g for g in report.column_guesses)
     missing = import_evaluations(county["engine"], buf.getvalue(), filename="考评.xlsx", dry_run=True)
     assert not missing.ok and "标题行和文件名中也没有季度" in missing.error_lines()[0]
+
+
+def test_the_register_reads_the_same_on_both_backends(engine, tmp_path):
+    """The kit's register through the import functions on SQLite and PostgreSQL/PostGIS."""
+    from data.importers import import_boundaries, import_compounds
+
+    outline = _geojson(tmp_path / "县界.geojson", [_feature({"XZQDM": "370829000000", "XZQMC": "嘉祥县"},
+                                                          _square(*COUNTY_BOX))], epsg=4490)
+    assert import_boundaries(engine, outline, level="county").ok
+    towns = _gbk_shapefile_zip(tmp_path, "镇街")
+    assert import_boundaries(engine, towns, level="township").ok
+    comms = _geojson(tmp_path / "社区.geojson", [_feature({"社区名称": n, "所属镇街": "卧龙山街道"},
+                                                        _square(x, y, x + W, y + W))
+                                               for n, (x, y) in POLY_COMMUNITIES.items()], epsg=4490)
+    assert import_boundaries(engine, comms, level="community").ok
+    wb = openpyxl.Workbook()
+    wb.active.append(["社区名称", "所属镇街"])
+    for n in LIST_COMMUNITIES:
+        wb.active.append([n, "嘉祥镇"])
+    wb.save(tmp_path / "名单.xlsx")
+    assert import_boundaries(engine, tmp_path / "名单.xlsx", level="community").ok
+    rows = _true_points(21)
+    report = import_compounds(engine, _register_xlsx(tmp_path / "小区名册.xlsx", rows))
+    assert report.ok, report.error_lines()
+    assert report.crs.startswith("GCJ-02（未指定")
+    assert settings.get(engine, "county_adcode") == "370829"
+    with Session(engine) as s:
+        stored = {c.name: c for c in s.scalars(select(Compound))}
+        comms = {c.id: c.name for c in s.scalars(select(Community))}
+    for i, (name, *_x, lon, lat, community) in enumerate(rows):
+        c = stored[name]
+        assert comms[c.community_id] == community
+        assert _distance_m((c.geometry.x, c.geometry.y), (lon, lat)) < 5
+        assert (c.households is None) is (i % 5 == 0) and (c.party_branch is None) is (i % 5 == 0)
