@@ -424,8 +424,9 @@ def test_overview_tiles_say_how_many_were_not_reported():
     assert tiles["无业主组织小区"] == ("1", "未填报 2 个")
 
 
-def test_work_orders_in_gcj02_are_tested_against_the_compound_they_name(county, imported):
-    """12345 exports carry AMap (GCJ-02) points and a 小区名称: the compound is the tightest test."""
+@pytest.fixture(scope="module")
+def orders(county, imported):
+    """12345 work orders in GCJ-02 naming the kit's compounds, through the CLI: (stdout, truth)."""
     rows, _ = imported
     rng = random.Random(8)
     wb = openpyxl.Workbook()
@@ -441,6 +442,12 @@ def test_work_orders_in_gcj02_are_tested_against_the_compound_they_name(county, 
     wb.save(county["tmp"] / "12345工单.xlsx")
     out = _cli(county["url"], "import", "complaints", str(county["tmp"] / "12345工单.xlsx"))
     assert out.returncode == 0, out.stdout + out.stderr
+    return out, truth
+
+
+def test_work_orders_in_gcj02_are_tested_against_the_compound_they_name(county, orders):
+    """12345 exports carry AMap (GCJ-02) points and a 小区名称: the compound is the tightest test."""
+    out, truth = orders
     assert "按所属小区检验：GCJ-02 命中 16/16" in out.stdout
     from data.schema import Complaint
 
@@ -500,3 +507,30 @@ def test_the_register_reads_the_same_on_both_backends(engine, tmp_path):
         assert comms[c.community_id] == community
         assert _distance_m((c.geometry.x, c.geometry.y), (lon, lat)) < 5
         assert (c.households is None) is (i % 5 == 0) and (c.party_branch is None) is (i % 5 == 0)
+
+
+def test_per_100_households_leaves_out_compounds_without_households(county, imported, orders):
+    from data.queries.overview import township_table
+    from data.scope import COUNTY, Period
+
+    rows, _ = imported
+    with Session(county["engine"]) as s:
+        stored = {c.name: c for c in s.scalars(select(Compound))}
+    from data.schema import Complaint
+
+    with Session(county["engine"]) as s:  # each order attributed to the compound it names
+        for c in s.scalars(select(Complaint).where(Complaint.order_no.like("GD2025%"))):
+            c.compound_id = stored[rows[int(c.order_no[-4:])][0]].id
+        s.commit()
+        matched = [c.compound_id for c in s.scalars(select(Complaint))]
+    by_id = {c.id: c for c in stored.values()}
+    at_unknown = sum(1 for cid in matched if cid is not None and by_id[cid].households is None)
+    assert at_unknown == 4  # rows 0, 5, 10, 15 have blank 户数
+    table = township_table(county["engine"], COUNTY, Period.months("2025-11")).set_index("township")
+    town = table.loc["卧龙山街道"]
+    town_id = stored[rows[0][0]].township_id
+    assert town["households_unknown"] == sum(1 for c in stored.values()
+                                              if c.households is None and c.township_id == town_id)
+    assert town["complaints"] == 16
+    # complaints at compounds whose 户数 is unknown leave the rate with their households
+    assert town["per_100"] == round((16 - at_unknown) / town["households"] * 100, 1)

@@ -157,6 +157,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "code": ("编码", "Code"), "name": ("名称", "Name"), "township": ("镇街", "Township"),
     "community": ("社区", "Community"), "compounds": ("小区数", "Compounds"),
     "households": ("户数", "Households"), "complaints": ("诉求数", "Complaints"),
+    "households_unknown": ("户数未填报小区", "Compounds without households"),
     "per_100": ("每百户诉求", "Per 100 households"), "compound_class": ("小区类型", "Class"),
     "management_mode": ("管理模式", "Management"), "company": ("物业企业", "Company"),
     "manager": ("项目经理", "Project manager"), "fee_level": ("收费等级", "Fee level"),
