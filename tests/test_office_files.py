@@ -534,3 +534,15 @@ def test_per_100_households_leaves_out_compounds_without_households(county, impo
     assert town["complaints"] == 16
     # complaints at compounds whose 户数 is unknown leave the rate with their households
     assert town["per_100"] == round((16 - at_unknown) / town["households"] * 100, 1)
+
+
+def test_a_column_of_township_and_community_together_is_read(county, imported, tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["小区名称", "所在位置", "管理模式"])
+    ws.append(["小区01", "卧龙山街道北关社区", "单位自管"])
+    ws.append(["小区02", "嘉祥县卧龙山街道-北关社区", "单位自管"])
+    wb.save(tmp_path / "位置.xlsx")
+    out = _cli(county["url"], "import", "compounds", str(tmp_path / "位置.xlsx"), "--dry-run")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "所在位置 → 所属社区（按内容推断）" in out.stdout

@@ -143,7 +143,9 @@ class Job:
                     pool = pools[key]
                     if not pool:
                         continue
-                    ok = sum(1 for v in values if isinstance(v, str) and match_place(v.strip(), pool))
+                    find = (reg.communities_named if key == "community"  # also '卧龙山街道北关社区'
+                            else lambda text, pool=pool: match_place(text, pool))
+                    ok = sum(1 for v in values if isinstance(v, str) and find(v.strip()))
                 if ok >= max(1, 0.6 * len(values)):
                     self.cmap.columns[key] = header
                     self.cmap.how[key] = "按内容推断"
