@@ -133,6 +133,8 @@ def _import(engine, args) -> int:
             layer=args.layer, actor=actor,
         )
     print(report.summary())
+    for line in report.column_lines():
+        print(line)
     for line in report.note_lines():
         print(f"提示：{line}")
     if not report.ok:

@@ -126,24 +126,24 @@ class Compound(Base):
     community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("grid.id"), index=True)
     geometry = mapped_column(Geometry, nullable=True)
-    households: Mapped[int] = mapped_column(Integer, default=0)
-    buildings: Mapped[int] = mapped_column(Integer, default=0)
+    households: Mapped[int | None] = mapped_column(Integer)  # NULL: not reported (未填报)
+    buildings: Mapped[int | None] = mapped_column(Integer)
     floor_area_m2: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     year_built: Mapped[int | None] = mapped_column(Integer)
-    compound_class: Mapped[str] = mapped_column(String(20))  # vocab.COMPOUND_CLASSES
+    compound_class: Mapped[str | None] = mapped_column(String(20))  # vocab.COMPOUND_CLASSES
     management_mode: Mapped[str] = mapped_column(String(30))  # vocab.MANAGEMENT_MODES
     company_id: Mapped[int | None] = mapped_column(ForeignKey("property_company.id"), index=True)
     manager_id: Mapped[int | None] = mapped_column(ForeignKey("project_manager.id"))
     fee_level: Mapped[int | None] = mapped_column(Integer)  # 政府指导价 一级–四级 → 1–4
     fee_price: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))  # 元/㎡·月
-    owners_body: Mapped[str] = mapped_column(String(20), default="无")  # vocab.OWNERS_BODIES
-    owners_committee_party_members: Mapped[int] = mapped_column(Integer, default=0)
-    party_branch: Mapped[bool] = mapped_column(Boolean, default=False)  # 小区党支部
-    party_secretary_full_time: Mapped[bool] = mapped_column(Boolean, default=False)
-    notice_board: Mapped[bool] = mapped_column(Boolean, default=False)  # 三会三公开
-    smart_property: Mapped[bool] = mapped_column(Boolean, default=False)  # 智慧物业
-    elevators: Mapped[int] = mapped_column(Integer, default=0)
-    parking_spaces: Mapped[int] = mapped_column(Integer, default=0)
+    owners_body: Mapped[str | None] = mapped_column(String(20))  # vocab.OWNERS_BODIES; NULL: not reported
+    owners_committee_party_members: Mapped[int | None] = mapped_column(Integer)
+    party_branch: Mapped[bool | None] = mapped_column(Boolean)  # 小区党支部
+    party_secretary_full_time: Mapped[bool | None] = mapped_column(Boolean)
+    notice_board: Mapped[bool | None] = mapped_column(Boolean)  # 三会三公开
+    smart_property: Mapped[bool | None] = mapped_column(Boolean)  # 智慧物业
+    elevators: Mapped[int | None] = mapped_column(Integer)
+    parking_spaces: Mapped[int | None] = mapped_column(Integer)  # NULL: not reported
     cars: Mapped[int | None] = mapped_column(Integer)  # recorded residents' cars, if known
     maintenance_fund: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))  # 维修资金余额 元
 
@@ -249,11 +249,12 @@ class ParkingResource(Base):
     owner_kind: Mapped[str] = mapped_column(String(20))  # vocab.PARKING_OWNER_KINDS
     township_id: Mapped[int | None] = mapped_column(ForeignKey("township.id"), index=True)
     geometry = mapped_column(Geometry, nullable=True)
-    capacity: Mapped[int] = mapped_column(Integer)  # spaces that can be shared
+    capacity: Mapped[int | None] = mapped_column(Integer)  # spaces that can be shared; NULL: not reported
     weekday_opens: Mapped[str | None] = mapped_column(String(5))  # HH:MM, cars may enter from
     weekday_closes: Mapped[str | None] = mapped_column(String(5))  # HH:MM, cars must leave by
     weekend_opens: Mapped[str | None] = mapped_column(String(5))
     weekend_closes: Mapped[str | None] = mapped_column(String(5))
+    hours_text: Mapped[str | None] = mapped_column(String(100))  # opening hours as the file wrote them
     contact: Mapped[str | None] = mapped_column(String(50))
     status: Mapped[str] = mapped_column(String(10), default="可用")
 

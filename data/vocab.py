@@ -14,8 +14,11 @@ MANAGEMENT_MODES = (
     "社区\u201c惠民\u201d物业兜底",
     "国有企业兜底",
     "业主自管",
+    "单位自管",  # a work unit (机关、企事业单位) manages its own staff compound
     "无物业",
 )
+# Modes under which no property company serves the compound.
+SELF_MANAGED_MODES = ("业主自管", "单位自管")
 NO_PROPERTY_SERVICE = "无物业"
 
 OWNERS_BODIES = ("业主委员会", "物业管理委员会", "居委会代行", "无")

@@ -4,20 +4,27 @@ Survey shapefiles and spreadsheets in China arrive as longitude/latitude
 degrees or as CGCS2000 Gauss–Krüger metres, with or without the zone number
 prefixed to the easting. The ranges tell these apart; they cannot tell
 WGS-84/CGCS2000 from GCJ-02 or BD-09 degrees (the offsets are a few hundred
-metres), so the importer asks the user to declare those.
+metres): :func:`score_datums` tells them apart by which one puts the most
+points inside the places they name (their community, township or compound).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np
 import numpy.typing as npt
+import shapely
 
+from geo.crs import bd09_to_wgs84, gcj02_to_wgs84
 from geo.projection import gk_epsg
 
-__all__ = ["guess_crs"]
+__all__ = ["guess_crs", "DatumTest", "score_datums", "DATUMS"]
+
+#: Geographic datums whose degrees look alike: WGS-84 (= CGCS2000), GCJ-02 (AMap/Tencent), BD-09 (Baidu).
+DATUMS = ("wgs84", "gcj02", "bd09")
 
 # Longitude/latitude box of China, generous by a degree so border counties fit.
 _LON_RANGE = (72.0, 136.5)
@@ -130,3 +137,63 @@ def guess_crs(xs: npt.ArrayLike, ys: npt.ArrayLike, *, central_meridian: Optiona
     ):
         raise ValueError("无法判断坐标系：X/Y 似乎颠倒（测量坐标中 X 为北坐标），请交换两列")
     raise ValueError(_MSG_UNKNOWN)
+
+
+@dataclass(frozen=True)
+class DatumTest:
+    """Result of :func:`score_datums`.
+
+    ``hits[d]``: how many of the ``tested`` points, read as datum ``d`` and converted to
+    WGS-84, fall inside the area they name. ``chosen`` is the datum that clearly wins (or
+    the hinted one where it ties for first), None when no choice clearly wins.
+    """
+
+    hits: dict
+    tested: int
+    chosen: Optional[str]
+    by_hint: bool
+    order: tuple
+    #: (almost) every point lies inside its area under WGS-84 and as many under another datum:
+    #: the areas are too large for the test to tell the datums apart (nothing contradicts WGS-84)
+    undecided_all_inside: bool = False
+
+    @property
+    def margin(self) -> int:
+        return self.hits[self.order[0]] - self.hits[self.order[1]]
+
+
+def score_datums(lon: npt.ArrayLike, lat: npt.ArrayLike, areas, *, hint: Optional[str] = None,
+                min_share: float = 0.5, min_margin_share: float = 0.1) -> DatumTest:
+    """Which datum puts the most points inside the polygon each names.
+
+    Parameters
+    ----------
+    lon, lat : array_like
+        Degrees as in the file (datum unknown).
+    areas : sequence of shapely geometries (WGS-84)
+        Per point the polygon it should lie in (its named community or township, or the
+        county); same length as ``lon``.
+    hint : {"wgs84", "gcj02", "bd09"}, optional
+        What the column headers say (高德 → gcj02, 百度 → bd09); it wins ties for first place.
+    min_share, min_margin_share : float
+        A datum wins clearly when it hits at least ``min_share`` of the points and beats the
+        runner-up by at least ``max(1, ceil(min_margin_share × n))`` points.
+    """
+    x = np.asarray(lon, dtype=np.float64).ravel()
+    y = np.asarray(lat, dtype=np.float64).ravel()
+    polys = np.asarray(list(areas), dtype=object)
+    n = int(x.size)
+    conv = {"wgs84": (x, y), "gcj02": gcj02_to_wgs84(x, y), "bd09": bd09_to_wgs84(x, y)}
+    hits = {}
+    for d in DATUMS:
+        cx, cy = conv[d]
+        hits[d] = int(np.count_nonzero(shapely.covers(polys, shapely.points(cx, cy)))) if n else 0
+    order = tuple(sorted(DATUMS, key=lambda d: (-hits[d], d != (hint or "wgs84"), DATUMS.index(d))))
+    best, second = order[0], order[1]
+    if hint in hits and hits[hint] == hits[best] and n:
+        return DatumTest(hits, n, hint, True, order)
+    clear = n > 0 and hits[best] - hits[second] >= max(1, math.ceil(min_margin_share * n)) \
+        and hits[best] >= min_share * n
+    slack = max(1, math.ceil(min_margin_share * n))
+    uninformative = (not clear and n > 0 and hits["wgs84"] == hits[best] and hits[best] >= n - slack)
+    return DatumTest(hits, n, best if clear else None, False, order, uninformative)

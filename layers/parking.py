@@ -53,6 +53,7 @@ def compounds_geojson(frame: gpd.GeoDataFrame, result) -> tuple[str, list[tuple[
     planned = frame["id"].isin(result.shortage.index)
     placed = result.assignments.groupby("compound_id")["cars"].sum()
     out = frame[["id", *COMPOUND_TEXT, "shortage", "geometry"]].copy()
+    out["shortage"] = out["shortage"].astype(object).where(out["shortage"].notna(), None)  # 未填报 stays empty
     out["placed"] = out["id"].map(placed).fillna(0).astype(int)
     out["unplaced"] = out["id"].map(result.unplaced).fillna(0).astype(int)
     fills, entries = shortage_fills(out["shortage"], planned)
@@ -98,12 +99,15 @@ def resources_geojson(frame: gpd.GeoDataFrame, result) -> str:
         note = reasons.get(r.id) if r.id in reasons.index else "不在可规划状态（暂停）"
         if road and r.status != "可用":
             note = "需报县综合执法局审批" + (f"；{note}" if note else "")
-        base = {"id": int(r.id), "name": r.name, "owner_kind": r.owner_kind, "capacity": int(r.capacity),
+        known = not pd.isna(r.capacity)  # a capacity not reported is shown as such, never as 0
+        base = {"id": int(r.id), "name": r.name, "owner_kind": r.owner_kind,
+                "capacity": int(r.capacity) if known else "未填报",
                 "cars": cars, "hours": hours_label(r.weekday_opens, r.weekday_closes),
                 "weekend_hours": hours_label(r.weekend_opens, r.weekend_closes), "status": r.status,
-                "note": note or "", "label": f"{int(r.capacity)}位"}
+                "note": (note or "") if known else "可共享车位未填报，未纳入规划",
+                "label": f"{int(r.capacity)}位" if known else "?位"}
         rows.append({**base, "_line": False, "geometry": point,
-                     "_style": {"radius": radius_px(r.capacity), "fillColor": colour,
+                     "_style": {"radius": radius_px(r.capacity if known else 0), "fillColor": colour,
                                 "color": "#ffffff" if cars else "#616161", "weight": 1.5 if cars else 1,
                                 "fillOpacity": 0.9 if cars else 0.25}})
         if road and r.geometry.geom_type in ("LineString", "MultiLineString"):

@@ -13,12 +13,13 @@ import streamlit as st
 
 from data import db, settings
 from data.errors import user_message
+from data.queries import parking as q
 from data.queries.parking import PLANNABLE
 from ui import cache_parking as cache
 from ui import parking_panels as panels
 from ui import state as state
 from ui.cache import load_townships, scope_key
-from ui.text import t, tf
+from ui.text import md_escape, t, tf
 
 SHARES = ("", "3/4", "2/3", "1/2", "1/3", "1/4")
 
@@ -52,9 +53,12 @@ night_until = top[4].time_input(t("pk_night_until"), night_default[1], key="pk_n
 night = tuple((v or d).strftime("%H:%M") for v, d in zip((night_from, night_until), night_default))
 
 demand, resources = cache.load_demand(url, skey), cache.load_resources(url, skey)
-short = demand[demand["shortage"] > 0]
+short = demand[(demand["shortage"].fillna(0) > 0).astype(bool)]
+unknown_warning = q.unknown_message(q.unknown_inputs(demand, resources))
+if unknown_warning:  # figures are never computed from what was not reported
+    st.warning(t("pk_unknown_warning").format(what=md_escape(unknown_warning)), icon=":material/help:")
 compound_names = {int(r.id): t("pk_compound_option").format(name=r.name, n=r.shortage) for r in short.itertuples()}
-offers = resources[resources["status"].isin(PLANNABLE)]
+offers = resources[resources["status"].isin(PLANNABLE) & resources["capacity"].notna()]
 offer_names = {int(r.id): t("pk_resource_option").format(name=r.name, n=r.capacity) for r in offers.itertuples()}
 
 with st.expander(t("pk_adjust"), expanded=False, icon=":material/tune:"):

@@ -120,12 +120,12 @@ def test_township_dry_run_writes_nothing_but_counts(county, towns_file):
 
 def test_township_update_by_code_and_generated_codes(county, tmp_path, towns_file):
     import_boundaries(county, towns_file, level="township")
-    renamed = _geojson(tmp_path / "r.geojson", {"名称": ["金乡街道办事处", "鸡黍镇"], "代码": ["370828001", None]},
+    renamed = _geojson(tmp_path / "r.geojson", {"名称": ["金城街道", "鸡黍镇"], "代码": ["370828001", None]},
                        [TOWNSHIPS["金乡街道"], shapely.box(116.15, 34.90, 116.20, 35.00)])
     report = import_boundaries(county, renamed, level="township")
     assert report.ok and (report.created, report.updated) == (1, 1), report.error_lines()
     stored = _all(county, Township)
-    assert "金乡街道" not in stored and stored["金乡街道办事处"].code == "370828001"
+    assert "金乡街道" not in stored and stored["金城街道"].code == "370828001"
     assert stored["鸡黍镇"].code == "370828-001" and stored["鸡黍镇"].kind == "镇"
     assert any("已生成 370828-001" in n for n in report.note_lines())
 

@@ -188,7 +188,7 @@ def test_bad_rows_are_all_listed_and_nothing_is_written(engine, tmp_path):
         "第 3 行 户数：'三百' 不是整数",
         "第 4 行 所属镇街：'金乡镇' 不存在（现有：金乡街道、鱼山街道）",
         "第 5 行 小区类型：'别墅区' 不是允许的小区类型（可选：商品房、老旧小区、回迁安置小区、三无小区）",
-        f"第 5 行 管理模式：'托管' 不是允许的管理模式（可选：专业化物业、{MODE_HUIMIN}、国有企业兜底、业主自管、无物业）",
+        f"第 5 行 管理模式：'托管' 不是允许的管理模式（可选：专业化物业、{MODE_HUIMIN}、国有企业兜底、业主自管、单位自管、无物业）",
         "第 6 行 智慧物业：'maybe' 不是 是/否（可填 是/否、有/无、Y/N、1/0、true/false）",
         "第 6 行 经度：'117.500000, 35.020000' 位于金乡县范围外（容差 1000 米）：请检查坐标或坐标系",
         "第 7 行 小区名称：为空",
@@ -246,8 +246,7 @@ def test_new_compound_needs_class_and_mode_and_a_place(engine, tmp_path):
     pd.DataFrame({"小区名称": ["甲", "乙"], "经度": [116.27, None], "纬度": [35.02, None]}).to_excel(
         tmp_path / "c.xlsx", index=False)
     report = import_compounds(engine, tmp_path / "c.xlsx")
-    assert report.error_lines() == [
-        "第 2 行 小区类型：新建小区时必须填写",
+    assert report.error_lines() == [  # 小区类型 may stay unknown (no bureau register has it)
         "第 2 行 管理模式：新建小区时必须填写",
         "第 3 行 所属社区：为空，且没有坐标，无法确定所属社区",
     ]

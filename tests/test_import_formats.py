@@ -232,7 +232,7 @@ def test_undeclared_degrees_are_taken_as_wgs84_with_a_note(seeded, tmp_path):
     _compound_rows().to_csv(path, index=False)
     report = import_compounds(seeded, path)
     assert report.ok and report.crs.startswith("WGS-84")
-    assert any("按 WGS-84 处理" in n for n in report.note_lines())
+    assert any("按 WGS-84（CGCS2000）处理" in n for n in report.note_lines())
     assert _stored_points(seeded)["金城花园"] == POINTS["金城花园"]
 
 

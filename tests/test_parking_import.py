@@ -115,7 +115,7 @@ def test_reimport_updates_by_name_and_never_duplicates(engine):
 @pytest.mark.parametrize("row, column, value, reason", [
     (2, "单位类型", "食堂", "单位类型"),
     (3, "可共享车位", -5, ""),
-    (4, "工作日开放时段", "晚上", "开放时段"),
+    (4, "工作日开放时段", "看情况", "开放时段"),
     (2, "经度", None, "须同时填写"),
 ])
 def test_a_bad_row_writes_nothing_and_says_where(engine, row, column, value, reason):

@@ -74,6 +74,7 @@ def load_outline_geojson(url: str, level: str, scope: ScopeKey, basemap: str) ->
         "community": lambda: queries.communities(engine, s),
         "grid": lambda: queries.grids(engine, s),
     }[level]()
+    frame = frame[frame.geometry.notna()]  # a community from a list without polygons has no outline to draw
     frame = for_basemap(frame, basemap)
     tolerance = {"county": 30, "township": 20, "community": 10, "grid": 5}[level]
     return gj.to_geojson(frame, properties=["name"], text=("name",),

@@ -32,6 +32,8 @@ def show_report(report: ImportReport, name: str, *, key: str = "dl_import_errors
         col.metric(t(label), value)
     if report.related:
         st.caption(md_escape("、".join(f"{k} {v}" for k, v in report.related.items())))
+    for line in report.column_lines():  # columns guessed and not used, the CRS test: always in view
+        st.caption(md_escape(line))
     if not report.ok:
         st.subheader(t("dp_errors"))
         st.dataframe(report.errors_frame(), hide_index=True, width="stretch")

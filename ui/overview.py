@@ -24,7 +24,10 @@ def show_tiles(compounds: pd.DataFrame, ov, period, *, top_n: int) -> None:
     """Twelve tiles, four a row (six crowd the labels and notes into ellipses)."""
     tiles = [tile for _ in range(3) for tile in st.columns(4)]
     tiles[0].metric(t("kpi_compounds"), f"{len(compounds):,}")
-    tiles[1].metric(t("kpi_households"), f"{int(compounds['households'].sum()):,}")
+    hh = compounds["households"]
+    hh_unknown = int(hh.isna().sum()) if len(compounds) else 0
+    tiles[1].metric(t("kpi_households"), f"{int(hh.sum(skipna=True)):,}" if hh_unknown < len(compounds) else "—",
+                    t("kpi_not_reported").format(n=hh_unknown) if hh_unknown else None, **OFF)
     if ov is not None:
         tiles[2].metric(t("kpi_complaints_period"), f"{int(compounds['complaints'].sum()):,}",
                         help=period.label())
@@ -49,8 +52,11 @@ def show_tiles(compounds: pd.DataFrame, ov, period, *, top_n: int) -> None:
         ind = indicators[key]
         value = f"{ind.count:,}" if ind.target is None else (
             "—" if ind.share is None else f"{float(ind.share):.1%}")
-        note = None if ind.target is None else f"{t('kpi_target')} {float(ind.target):.0%}"
-        col.metric(t(f"kpi_{key}"), value, note, **OFF)
+        parts = [] if ind.target is None else [f"{t('kpi_target')} {float(ind.target):.0%}"]
+        if ind.unknown:  # left out of the denominator: say how many
+            parts.append(t("kpi_not_reported").format(n=ind.unknown))
+        col.metric(t(f"kpi_{key}"), value, " · ".join(parts) or None, **OFF,
+                   help=t("kpi_known_help").format(known=ind.total, unknown=ind.unknown) if ind.unknown else None)
 
 
 def show_briefing(engine, scope, month: str) -> None:

@@ -156,9 +156,10 @@ def edit_registers(engine, scope, demand: pd.DataFrame, resources: pd.DataFrame)
     if st.button(t("pk_save_compounds"), key="pk_save_compounds"):
         changed, errors = 0, []
         for old, new in zip(comp.itertuples(index=False), edited.itertuples(index=False)):
-            spaces = int(old.parking_spaces) if pd.isna(new.parking_spaces) else int(new.parking_spaces)
+            before = None if pd.isna(old.parking_spaces) else int(old.parking_spaces)  # None: 未填报
+            spaces = before if pd.isna(new.parking_spaces) else int(new.parking_spaces)
             cars = None if pd.isna(new.cars) else int(new.cars)
-            if spaces == int(old.parking_spaces) and cars == (None if pd.isna(old.cars) else int(old.cars)):
+            if spaces == before and cars == (None if pd.isna(old.cars) else int(old.cars)):
                 continue
             try:
                 q.update_compound_parking(engine, scope, int(old.id), parking_spaces=spaces, cars=cars,
@@ -184,10 +185,12 @@ def edit_registers(engine, scope, demand: pd.DataFrame, resources: pd.DataFrame)
     if st.button(t("pk_save_resources"), key="pk_save_resources"):
         changed, errors = 0, []
         for old, new in zip(res.to_dict("records"), edited_r.to_dict("records")):
+            old, new = _plain_record(old), _plain_record(new)
             if old == new:
                 continue
             try:
-                q.update_resource(engine, scope, int(old["id"]), capacity=int(new["capacity"]),
+                q.update_resource(engine, scope, int(old["id"]),
+                                  capacity=None if new["capacity"] is None else int(new["capacity"]),
                                   weekday=(new["weekday_opens"], new["weekday_closes"]),
                                   weekend=(new["weekend_opens"], new["weekend_closes"]), status=new["status"],
                                   actor=actor())
@@ -221,6 +224,11 @@ def import_resources(engine, scope) -> None:
         if report.ok and write:
             cache.clear()
         show_report(report, upload.name, key="dl_pk_import")
+
+
+def _plain_record(record: dict) -> dict:
+    """NaN/NA (未填报) as None, so an untouched unknown compares equal to itself."""
+    return {k: (None if not isinstance(v, (list, tuple, dict)) and pd.isna(v) else v) for k, v in record.items()}
 
 
 def _report(changed: int, errors: list[str]) -> None:

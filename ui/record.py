@@ -9,10 +9,23 @@ from policy import ratings
 from ui.text import md_escape, tf
 
 
+def _unknown(value) -> bool:
+    return value is None or (not isinstance(value, str) and pd.isna(value))
+
+
 def _yes(value) -> str:
     from ui.text import t
 
+    if _unknown(value):
+        return t("not_reported")
     return t("cmp_has") if bool(value) else t("cmp_has_not")
+
+
+def _n(value):
+    """A count, or 未填报 when unknown (never 0)."""
+    from ui.text import t
+
+    return t("not_reported") if _unknown(value) else int(value)
 
 
 def show_record_summary(compounds: pd.DataFrame, compound_id: int) -> None:
@@ -29,19 +42,19 @@ def show_record_summary(compounds: pd.DataFrame, compound_id: int) -> None:
     level = vocab.FEE_LEVELS.get(int(r["fee_level"])) if pd.notna(r["fee_level"]) else "—"
     price = t("cmp_f_price").format(p=r["fee_price"]) if pd.notna(r["fee_price"]) else "—"
     facts = {
-        "cmp_f_class": r["compound_class"],
+        "cmp_f_class": t("not_reported") if _unknown(r["compound_class"]) else r["compound_class"],
         "cmp_f_mode": r["management_mode"],
         "cmp_f_company": r["company"] or "—",
         "cmp_f_manager": r["manager"] or "—",
-        "cmp_f_size": t("cmp_f_size_v").format(h=r["households"], b=r["buildings"]),
+        "cmp_f_size": t("cmp_f_size_v").format(h=_n(r["households"]), b=_n(r["buildings"])),
         "cmp_f_year": "—" if pd.isna(r["year_built"]) else int(r["year_built"]),
         "cmp_f_fee": f"{level} / {price}",
-        "cmp_f_owners": r["owners_body"],
-        "cmp_f_party": _yes(r["party_branch"]) + (t("cmp_f_full_time") if r["party_secretary_full_time"]
-                                                   else ""),
+        "cmp_f_owners": t("not_reported") if _unknown(r["owners_body"]) else r["owners_body"],
+        "cmp_f_party": _yes(r["party_branch"]) + (t("cmp_f_full_time") if not _unknown(
+            r["party_secretary_full_time"]) and r["party_secretary_full_time"] else ""),
         "cmp_f_board": _yes(r["notice_board"]),
         "cmp_f_smart": _yes(r["smart_property"]),
-        "cmp_f_parking": t("cmp_f_parking_v").format(p=r["parking_spaces"], e=r["elevators"]),
+        "cmp_f_parking": t("cmp_f_parking_v").format(p=_n(r["parking_spaces"]), e=_n(r["elevators"])),
         "cmp_f_complaints": t("cmp_f_complaints_v").format(n=int(r["complaints"])),
     }
     st.table(pd.DataFrame({t("cmp_f_item"): [t(k) for k in facts],
@@ -150,10 +163,10 @@ def show_full_record(record) -> None:
     with tabs[3]:
         p = record.parking
         c1, c2, c3 = st.columns(3)
-        c1.metric(t("cmp_parking_spaces"), p["spaces"])
-        c2.metric(t("cmp_parking_cars"), p["cars"],
+        c1.metric(t("cmp_parking_spaces"), _n(p["spaces"]))
+        c2.metric(t("cmp_parking_cars"), _n(p["cars"]),
                   help=t("cmp_estimated") if p["cars_estimated"] else None)
-        c3.metric(t("cmp_parking_shortage"), p["shortage"])
+        c3.metric(t("cmp_parking_shortage"), _n(p["shortage"]))
     with tabs[4]:
         _table(record.spot_checks, "spot_checks", "sc")
         _table(record.cases, "cases", "cs")

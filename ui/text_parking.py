@@ -34,6 +34,8 @@ TEXT = {
     "pk_plan_failed": ("无法规划：{error}", "Cannot plan: {error}"),
     "pk_m_compounds": ("缺口小区（个）", "Compounds short"),
     "pk_m_shortage": ("停车缺口（辆）", "Cars short"),
+    "pk_unknown_warning": ("以下数据未填报，未计入缺口和可安排车位：{what}。方案须补填后才能提交。",
+                           "Not reported, left out of shortage and spaces: {what}. Fill them in before submitting."),
     "pk_m_placed": ("已安排车辆（辆）", "Cars placed"),
     "pk_m_share": ("缺口满足率", "Shortage met"),
     "pk_m_walk": ("平均步行距离（米）", "Average walk (m)"),

@@ -19,7 +19,9 @@ from data.demo.util import cross2, insert_ids, money, rngs, to_wgs
 from data.schema import Compound, ProjectManager, PropertyCompany
 from data.vocab import MANAGEMENT_MODES
 
-PRO, HUIMIN, STATE, SELF, NONE = MANAGEMENT_MODES
+PRO, HUIMIN, STATE, SELF = MANAGEMENT_MODES[:4]
+NONE = MANAGEMENT_MODES[-1]
+DEMO_MODES = (PRO, HUIMIN, STATE, SELF, NONE)  # the demo draws no 单位自管
 # Management mode shares per class (order of MANAGEMENT_MODES).
 MODE_P = {0: (0.96, 0.0, 0.01, 0.03, 0.0), 1: (0.45, 0.25, 0.17, 0.06, 0.07),
           2: (0.55, 0.10, 0.33, 0.02, 0.0), 3: (0.0, 0.35, 0.22, 0.03, 0.40)}
@@ -138,7 +140,7 @@ def build_registers(conn, seed: int, pl: Places, n: int) -> tuple[Companies, Com
         bldg = max(1, round(hh / per_bldg))
         lifts = bldg * r.randint(1, 2) * (2 if floors > 18 else 1) if high else (
             r.randint(1, 4) if k == 1 and r.random() < 0.06 else 0)
-        mode = MANAGEMENT_MODES[int(rng.choice(5, p=MODE_P[k]))]
+        mode = DEMO_MODES[int(rng.choice(5, p=MODE_P[k]))]
         if mode == PRO:
             company[i] = (private_idx[int(rng.choice(len(private_idx), p=port / port.sum()))]
                           if r.random() < 0.92 else r.choice(state_idx))

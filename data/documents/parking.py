@@ -165,6 +165,8 @@ def proposal_docx(proposal: dict, *, when: date | datetime | None = None, number
              f"缺口满足率 {'—' if share is None else pct(share / 100)}，"
              f"平均步行距离 {'—' if mean is None else num(mean, '米', decimals=0)}；"
              f"仍有 {num(totals.get('unplaced', 0), '辆')}未能安排。")
+    if content.get("warning"):  # never a figure computed from unknowns: say what is left out
+        doc.para(f"说明：{content['warning']}，未计入上述缺口与安排数字，须补填后重新测算。")
     doc.numbered(2, "缺口小区")
     doc.para(f"缺口小区 {num(len(compounds), '个')}{see('compounds')}")
     if "compounds" not in attached:

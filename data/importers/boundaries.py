@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from data import permissions
 from data.importers.geometry import Extent
 from data.importers.pipeline import Job, Row
-from data.importers.places import CodeMaker, Matcher, Registry, apply_values, named_parents
+from data.importers.places import (CodeMaker, Matcher, Registry, apply_values, match_place, named_parents,
+                                   without_office_suffix)
 from data.importers.report import ImportReport
 from data.schema import Community, County, Grid, Township
 
@@ -25,6 +26,7 @@ __all__ = ["import_boundaries", "LEVELS"]
 
 LEVELS = ("county", "township", "community", "grid")
 _ADCODE = re.compile(r"^\d{6}$")
+_LONG_CODE = re.compile(r"^\d{6}(\d{3}|\d{6})$")
 
 
 def import_boundaries(engine, path, *, level: str, crs: str | None = None, encoding: str | None = None,
@@ -67,19 +69,26 @@ def import_boundaries(engine, path, *, level: str, crs: str | None = None, encod
               tolerance_m=tolerance_m, actor=actor)
     if not job.read(required=() if level == "county" else ("name",)):
         return job.report
-    if not (job.table.vector or "wkt" in job.cmap.columns):
+    # A community list (民政局名单: 社区名称, 所属镇街, 社区代码) may come without polygons.
+    listing = level == "community" and not (job.table.vector or "wkt" in job.cmap.columns)
+    if not (job.table.vector or "wkt" in job.cmap.columns) and not listing:
         job.report.error(None, "", None, "文件中没有边界几何：请用 GeoJSON、GeoPackage、shapefile，"
                                          "或在 Excel/CSV 中提供 WKT 列")
         return job.report
+    if listing:
+        job.report.note("文件中没有边界几何：按社区名单导入（无边界），小区按所填的所属社区归属；"
+                        "已有社区的边界保持不变")
     with Session(engine, autoflush=False) as session:
         if level == "county":
             job.extent = Extent(None)  # a new outline is checked against China, not the old one
         else:
             job.load_extent(session)
+        if listing:
+            job.infer_columns(session, keys=("township",))
         rows = job.rows()
-        if job.geometries(rows, polygonal=True):
+        if listing or job.geometries(rows, polygonal=True):
             for row in rows:
-                if row.geometry is None and not row.bad:
+                if row.geometry is None and not row.bad and not listing:
                     job.error(row, job.geometry_key(), "为空（缺少边界）", value=None)
             if level == "county":
                 _county(job, session, rows, name=name, adcode=adcode)
@@ -114,6 +123,13 @@ def _require_name(job: Job, rows: list[Row]) -> list[Row]:
     for row in rows:
         if "name" not in row.values and not row.bad:
             job.error(row, "name", "为空", value=None)
+        elif job.level in ("township", "community") and not row.bad:
+            # the place, not its office: 卧龙山街道办事处 → 卧龙山街道, 城东社区居民委员会 → 城东社区
+            name = row.values["name"]
+            key = without_office_suffix(name)
+            if key != name:
+                row.values["name"] = key
+                job.note(row, "name", f"按地名存为“{key}”（去掉机关名称后缀）", value=name)
     return [r for r in rows if not r.bad]
 
 
@@ -124,8 +140,11 @@ def _county(job: Job, session: Session, rows: list[Row], *, name: str | None, ad
         return
     for row in rows:
         code = row.values.get("adcode")
-        if code and not _ADCODE.match(code):
-            job.error(row, "adcode", "行政区划代码应为 6 位数字")
+        if code and _LONG_CODE.match(code):  # 三调 XZQDM 370829000 / 370829000000: the county is the first 6
+            row.values["adcode"] = code[:6]
+            job.note(row, "adcode", f"{len(code)} 位区划代码取前 6 位：{code[:6]}", value=code)
+        elif code and not _ADCODE.match(code):
+            job.error(row, "adcode", "行政区划代码应为 6 位数字（9 位、12 位代码取前 6 位）")
     chosen = [r for r in rows if not r.bad]
     if adcode or name:
         picked = [r for r in chosen if (adcode and r.values.get("adcode") == str(adcode).strip())
@@ -172,6 +191,22 @@ def _county(job: Job, session: Session, rows: list[Row], *, name: str | None, ad
         _count(job, True, False)
     else:
         _count(job, False, apply_values(row_obj, values))
+    _county_settings(job, session, county_name, code)
+
+
+def _county_settings(job: Job, session: Session, name: str, code: str) -> None:
+    """The county of the data is the county of every title and document: settings follow the outline."""
+    from data.schema import Setting
+
+    for key, value in (("county_name", name), ("county_adcode", code)):
+        row = session.get(Setting, key)
+        if row is None:
+            session.add(Setting(key=key, value=value))
+        elif row.value != value:
+            row.value = value
+        else:
+            continue
+        job.report.note(f"设置“{'县（市）名称' if key == 'county_name' else '行政区划代码'}”改为 {value}")
 
 
 # --------------------------------------------------------------------------- townships
@@ -224,7 +259,8 @@ def _parent_township(job: Job, reg: Registry, rows: list[Row]) -> dict[int, Town
             found[id(row)] = township
     for row, township in zip(blank, reg.locate(Township, [r.geometry for r in blank])):
         if township is None:
-            job.error(row, "township", "为空，且边界不在任何已有镇街范围内", value=None)
+            job.error(row, "township", "为空，且边界不在任何已有镇街范围内" if row.geometry is not None
+                      else "为空（名单没有边界，须填写所属镇街）", value=None)
         else:
             found[id(row)] = township
             job.note(row, "township", f"按位置确定为“{township.name}”")
@@ -236,6 +272,14 @@ def _communities(job: Job, session: Session, rows: list[Row]) -> None:
     rows = _require_name(job, rows)
     towns = _parent_township(job, reg, rows)
     rows = [r for r in rows if not r.bad]
+    for row in rows:  # 某某社区居委会 is the stored 某某社区: update it, do not add a twin
+        township, name = towns[id(row)], row.values["name"]
+        pool = [c for c in reg.communities if c.township_id == township.id]
+        if "code" not in row.values and not any(c.name == name for c in pool):
+            found = match_place(name, pool)
+            if len(found) == 1:
+                job.note(row, "name", f"按名称（去掉“居委会”等后缀）对应已有社区“{found[0].name}”", value=name)
+                row.values["name"] = found[0].name
     file_codes = {r.values["code"] for r in rows if "code" in r.values}
     matcher = Matcher(reg.communities, lambda c: (c.township_id, c.name), file_codes=file_codes,
                       unique_key=True, what="社区")
@@ -249,7 +293,9 @@ def _communities(job: Job, session: Session, rows: list[Row]) -> None:
         return
     new_code = CodeMaker(reg.codes(Community), max_len=20)
     for row, obj, township in plans:
-        values = {"name": row.values["name"], "township_id": township.id, "geometry": row.geometry}
+        values = {"name": row.values["name"], "township_id": township.id}
+        if row.geometry is not None:  # a list without polygons never erases a stored outline
+            values["geometry"] = row.geometry
         if "code" in row.values:
             values["code"] = row.values["code"]
         _store(job, reg, row, obj, Community, values, new_code, f"{township.code}-")

@@ -42,12 +42,20 @@ def _f(key, label, *aliases, parse=None, scalable=False) -> Field:
 
 
 _TOWNSHIP_REF = ("所属镇街", "所属乡镇", "所属街道", "所属乡镇街道", "镇街", "镇街名称", "乡镇", "乡镇名称",
-                 "街道", "township")
-_COMMUNITY_REF = ("所属社区", "所属村居", "社区", "社区名称", "村居", "村居名称", "community")
+                 "街道", "所属镇", "所属镇街道", "所属街道办事处", "街道办事处", "办事处", "镇", "乡镇街道",
+                 "镇街道", "所属乡镇街道办事处", "township")
+_COMMUNITY_REF = ("所属社区", "所属村居", "社区", "社区名称", "村居", "村居名称", "所属村", "所属社区居委会",
+                  "所属居委会", "社区居委会", "居委会", "所属村居委会", "社区村", "community")
 
 GEOMETRY_FIELDS = (
-    _f("lon", "经度", "lon", "lng", "long", "longitude", "中心经度", "中心点经度", "东经"),
-    _f("lat", "纬度", "lat", "latitude", "中心纬度", "中心点纬度", "北纬"),
+    _f("lon", "经度", "lon", "lng", "long", "longitude", "中心经度", "中心点经度", "东经", "高德经度", "百度经度",
+       "gps经度", "gcj经度", "bd经度", "x经度", "经度x"),
+    _f("lat", "纬度", "lat", "latitude", "中心纬度", "中心点纬度", "北纬", "高德纬度", "百度纬度", "gps纬度",
+       "gcj纬度", "bd纬度", "y纬度", "纬度y"),
+    # One cell "116.31,35.41" (either order; see values.lonlat_pair).
+    _f("lonlat", "经纬度", "坐标", "经纬度坐标", "中心点坐标", "中心坐标", "中心点经纬度", "中心经纬度", "位置坐标",
+       "坐标位置", "定位", "定位坐标", "gps坐标", "gps", "地理坐标", "高德坐标", "百度坐标", "高德经纬度",
+       "百度经纬度", "经纬度高德", "经纬度百度", "lnglat", "lonlat", "latlng", "latlon", "location", "coordinates"),
     _f("x", "x", "x坐标", "横坐标", "坐标x", "东坐标"),
     _f("y", "y", "y坐标", "纵坐标", "坐标y", "北坐标"),
     _f("wkt", "WKT", "wkt", "geometry", "geom", "几何", "几何图形", "边界", "范围", "空间范围", "边界坐标"),
@@ -60,16 +68,30 @@ _class = partial(V.choice, allowed=vocab.COMPOUND_CLASSES, what="小区类型",
 _mode = partial(V.choice, allowed=vocab.MANAGEMENT_MODES, what="管理模式",
                 aliases={"专业化": "专业化物业", "专业物业": "专业化物业", "物业公司": "专业化物业",
                          "社区惠民物业": vocab.MANAGEMENT_MODES[1], "惠民物业": vocab.MANAGEMENT_MODES[1],
-                         "国企兜底": "国有企业兜底", "自管": "业主自管", "无": "无物业"})
+                         "国企兜底": "国有企业兜底", "国有企业": "国有企业兜底", "国企": "国有企业兜底",
+                         "国有物业兜底": "国有企业兜底", "自管": "业主自管", "业主自治": "业主自管",
+                         "自治管理": "业主自管", "单位管理": "单位自管", "产权单位自管": "单位自管",
+                         "单位自行管理": "单位自管", "原单位管理": "单位自管", "无": "无物业",
+                         "无物业管理": "无物业", "无物业服务": "无物业", "弃管": "无物业", "三无": "无物业",
+                         "社区兜底": vocab.MANAGEMENT_MODES[1], "社区代管": vocab.MANAGEMENT_MODES[1],
+                         "社区托管": vocab.MANAGEMENT_MODES[1], "物业服务企业": "专业化物业",
+                         "市场化物业": "专业化物业", "市场化": "专业化物业"})
 _owners = partial(V.choice, allowed=vocab.OWNERS_BODIES, what="业主组织",
                   aliases={"业委会": "业主委员会", "物管会": "物业管理委员会", "居委会": "居委会代行",
-                           "社区居委会代行": "居委会代行", "未成立": "无", "没有": "无", "否": "无"})
+                           "社区居委会代行": "居委会代行", "居委会代管": "居委会代行", "社区代行": "居委会代行",
+                           "已成立业委会": "业主委员会", "成立业委会": "业主委员会", "已成立业主委员会": "业主委员会",
+                           "已成立物管会": "物业管理委员会", "物业管理委员": "物业管理委员会",
+                           # a yes/no column "是否成立业委会"
+                           "是": "业主委员会", "有": "业主委员会", "已成立": "业主委员会",
+                           "未成立": "无", "没有": "无", "否": "无", "暂无": "无", "未组建": "无"})
 _fee_level = partial(V.fee_level, labels=vocab.FEE_LEVELS)
 
 FIELDS: dict[str, tuple[Field, ...]] = {
     "county": (
-        _f("name", "名称", "县名", "县名称", "县区名称", "区县名称", "name", parse=partial(V.text, max_len=50)),
-        _f("adcode", "行政区划代码", "adcode", "区划代码", "代码", "编码", "code", parse=partial(V.code, max_len=12)),
+        _f("name", "名称", "县名", "县名称", "县区名称", "区县名称", "行政区名称", "行政区划名称", "xzqmc",
+           "县区", "区县", "name", parse=partial(V.text, max_len=50)),
+        _f("adcode", "行政区划代码", "adcode", "区划代码", "行政区代码", "xzqdm", "代码", "编码", "code",
+           parse=partial(V.code, max_len=12)),
     ),
     "township": (
         _f("name", "名称", "镇街名称", "乡镇名称", "街道名称", "乡镇街道名称", "镇街", "乡镇", "街道", "镇名称",
@@ -96,7 +118,8 @@ FIELDS: dict[str, tuple[Field, ...]] = {
            "phone", parse=V.phone),
     ),
     "compounds": (
-        _f("name", "小区名称", "项目名称", "物业项目名称", "小区", "名称", "name", parse=partial(V.text, max_len=100)),
+        _f("name", "小区名称", "项目名称", "物业项目名称", "小区", "名称", "住宅小区名称", "小区名", "物业项目",
+           "项目", "住宅小区", "小区项目名称", "name", parse=partial(V.text, max_len=100)),
         _f("code", "小区编码", "小区代码", "小区编号", "项目编码", "编码", "代码", "编号", "code",
            parse=partial(V.code, max_len=30)),
         _f("aliases", "别名", "曾用名", "其他名称", parse=partial(V.text, max_len=200)),
@@ -104,28 +127,44 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         _f("township", "所属镇街", *_TOWNSHIP_REF[1:]),
         _f("community", "所属社区", *_COMMUNITY_REF[1:]),
         _f("grid", "所属网格", "网格", "网格名称", "网格编码"),
-        _f("households", "户数", "总户数", "住户数", parse=V.integer),
-        _f("buildings", "楼栋数", "楼栋", "栋数", "楼座数", "楼栋数量", parse=V.integer),
-        _f("floor_area_m2", "建筑面积", "总建筑面积", "面积", parse=V.decimal, scalable=True),
-        _f("year_built", "建成年份", "建成年代", "建成时间", "竣工年份", "建成年度", parse=V.year),
-        _f("compound_class", "小区类型", "小区类别", "类型", "类别", parse=_class),
-        _f("management_mode", "管理模式", "物业管理模式", "服务模式", parse=_mode),
-        _f("company", "物业企业", "物业公司", "物业服务企业", "物业企业名称", "物业服务企业名称",
+        _f("households", "户数", "总户数", "住户数", "居民户数", "住宅户数", "房屋套数", "住宅套数", "套数",
+           "总套数", parse=V.integer),
+        _f("buildings", "楼栋数", "楼栋", "栋数", "楼座数", "楼栋数量", "楼幢数", "幢数", "楼数", "住宅楼栋数",
+           parse=V.integer),
+        _f("floor_area_m2", "建筑面积", "总建筑面积", "面积", "住宅建筑面积", "房屋建筑面积", parse=V.decimal,
+           scalable=True),
+        _f("year_built", "建成年份", "建成年代", "建成时间", "竣工年份", "建成年度", "竣工时间", "竣工日期",
+           "建设年代", "建设年份", "建筑年代", "交付时间", "交付年份", "建成日期", parse=V.year),
+        _f("compound_class", "小区类型", "小区类别", "类型", "类别", "小区性质", "小区属性", "住宅类型",
+           parse=_class),
+        _f("management_mode", "管理模式", "物业管理模式", "服务模式", "管理方式", "物业管理方式", "管理形式",
+           "物业管理形式", "物业服务方式", "物业服务模式", "管理类型", "物业管理类型", "物业模式", parse=_mode),
+        _f("company", "物业企业", "物业公司", "物业服务企业", "物业企业名称", "物业服务企业名称", "物业公司名称",
+           "物业管理公司", "物业服务单位", "服务企业", "物业管理企业", "物业服务公司",
            parse=partial(V.text, max_len=100)),
-        _f("manager", "项目经理", "项目经理姓名", parse=partial(V.text, max_len=30)),
-        _f("manager_phone", "项目经理电话", "项目经理联系电话", "经理电话", parse=V.phone),
-        _f("fee_level", "收费等级", "服务等级", "物业服务等级", "收费级别", parse=_fee_level),
-        _f("fee_price", "收费标准", "物业费单价", "物业费标准", "物业费", "单价",
-           parse=partial(V.decimal, digits=6)),
-        _f("owners_body", "业主组织", "业主自治组织", "业主组织形式", parse=_owners),
-        _f("owners_committee_party_members", "业委会党员数", "业委会党员人数", "业委会中党员人数", parse=V.integer),
-        _f("party_branch", "党支部", "小区党支部", "成立党支部", parse=V.boolean),
-        _f("party_secretary_full_time", "专职书记", "专职党支部书记", "党支部专职书记", parse=V.boolean),
-        _f("notice_board", "三会三公开", "三会三公开栏", "公开栏", parse=V.boolean),
-        _f("smart_property", "智慧物业", parse=V.boolean),
-        _f("elevators", "电梯数", "电梯", "电梯数量", "电梯台数", parse=V.integer),
-        _f("parking_spaces", "车位数", "车位", "停车位", "停车位数", "车位数量", parse=V.integer),
-        _f("cars", "车辆数", "登记车辆数", "车辆", "汽车数", parse=V.integer),
+        _f("manager", "项目经理", "项目经理姓名", "项目负责人", "物业项目经理", "物业项目负责人",
+           parse=partial(V.text, max_len=30)),
+        _f("manager_phone", "项目经理电话", "项目经理联系电话", "经理电话", "项目负责人电话", "项目经理手机",
+           "项目经理联系方式", "项目负责人联系电话", parse=V.phone),
+        _f("fee_level", "收费等级", "服务等级", "物业服务等级", "收费级别", "物业服务收费等级", "物业等级",
+           parse=_fee_level),
+        _f("fee_price", "收费标准", "物业费单价", "物业费标准", "物业费", "单价", "物业服务费", "物业服务收费标准",
+           "收费单价", "物业服务费标准", parse=partial(V.decimal, digits=6)),
+        _f("owners_body", "业主组织", "业主自治组织", "业主组织形式", "业委会", "业主委员会", "业委会成立情况",
+           "业主委员会成立情况", "成立业委会", "成立业主委员会", "业委会物管会", "业主委员会物业管理委员会",
+           "业主大会业委会", parse=_owners),
+        _f("owners_committee_party_members", "业委会党员数", "业委会党员人数", "业委会中党员人数",
+           "业委会成员中党员数", parse=V.integer),
+        _f("party_branch", "党支部", "小区党支部", "成立党支部", "党组织", "小区党组织", "建立党支部",
+           "党支部建立情况", "成立小区党支部", parse=V.boolean),
+        _f("party_secretary_full_time", "专职书记", "专职党支部书记", "党支部专职书记", "党支部书记是否专职",
+           "书记专职", "党支部书记专职", parse=V.boolean),
+        _f("notice_board", "三会三公开", "三会三公开栏", "公开栏", "公示栏", "三公开", parse=V.boolean),
+        _f("smart_property", "智慧物业", "智慧物业平台", "智慧化物业", "智慧小区", parse=V.boolean),
+        _f("elevators", "电梯数", "电梯", "电梯数量", "电梯台数", "电梯部数", parse=V.integer),
+        _f("parking_spaces", "车位数", "车位", "停车位", "停车位数", "车位数量", "车位总数", "机动车位",
+           "机动车车位数", "停车位数量", "停车泊位", parse=V.integer),
+        _f("cars", "车辆数", "登记车辆数", "车辆", "汽车数", "机动车数量", "登记车辆", "机动车数", parse=V.integer),
         _f("maintenance_fund", "维修资金余额", "维修资金", "专项维修资金余额", "专项维修资金",
            parse=V.decimal, scalable=True),
     ),
@@ -175,6 +214,12 @@ class ColumnMap:
     scale: dict[str, int] = field(default_factory=dict)  # field key → multiplier (万 → 10000)
     unused: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    how: dict[str, str] = field(default_factory=dict)  # field key → how it was recognised, when not by its own name
+
+    def guesses(self, level: str) -> list[str]:
+        """'管理方式 → 管理模式（同义词）', '第5列 → 所属社区（按内容推断）' for every column not read by its own name."""
+        return [f"{self.columns[k]} → {_label_of(k, level)}（{how}）" for k, how in self.how.items()
+                if k in self.columns]
 
     def label(self, key: str, level: str) -> str:
         """The header to name in a message: the user's own, else the canonical one."""
@@ -214,10 +259,34 @@ def map_columns(headers, level: str, *, allow_prefix: bool = False) -> ColumnMap
         best[fkey] = (prio, header)
     out.columns = {k: h for k, (_, h) in best.items()}
     for fkey, header in out.columns.items():
+        if best[fkey][0] == 99:
+            out.how[fkey] = "按截断的字段名"
+        elif fkey == "lonlat":
+            out.how[fkey] = "一列经纬度，顺序按数值判断"
+        elif normalise_header(header)[0] != normalise_header(_label_of(fkey, level))[0]:
+            out.how[fkey] = "同义列名"
+    for fkey, header in out.columns.items():
         if "万" in normalise_header(header)[1] and _field(fkey, level).scalable:
             out.scale[fkey] = 10000
             out.notes.append(f"列 '{header}' 的单位含“万”，数值已乘以 10000")
     return out
+
+
+def crs_hint(header: str) -> str | None:
+    """The CRS a coordinate column's header names: '经度（高德）' → 'gcj02', '百度坐标' → 'bd09'."""
+    key, unit = normalise_header(header)
+    text = (key + unit).lower()
+    if any(w in text for w in ("高德", "gcj", "腾讯", "火星", "amap")):
+        return "gcj02"
+    if any(w in text for w in ("百度", "bd09", "bd-09", "baidu")) or text.startswith("bd"):
+        return "bd09"
+    if any(w in text for w in ("wgs", "gps", "天地图", "cgcs", "2000", "北斗")):
+        return "wgs84"
+    return None
+
+
+def field_label(key: str, level: str) -> str:
+    return _label_of(key, level)
 
 
 def _field(key: str, level: str) -> Field:

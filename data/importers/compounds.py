@@ -33,7 +33,8 @@ _SIMPLE = (
     "owners_committee_party_members", "party_branch", "party_secretary_full_time", "notice_board",
     "smart_property", "elevators", "parking_spaces", "cars", "maintenance_fund",
 )
-_REQUIRED_NEW = ("compound_class", "management_mode")
+# 小区类型 is not required: no bureau register has that column; unknown stays NULL (未填报).
+_REQUIRED_NEW = ("management_mode",)
 _NONE_WORDS = {"无", "/", "-", "—", "暂无", "没有"}
 
 
@@ -62,7 +63,9 @@ def import_compounds(engine, path, *, crs: str | None = None, encoding: str | No
         return job.report
     with Session(engine, autoflush=False) as session:
         job.load_extent(session)
+        job.infer_columns(session)
         rows = job.rows()
+        _approximate_years(job, rows)
         if job.geometries(rows, polygonal=False):
             _import(job, session, rows)
         return job.finish(session)
@@ -123,6 +126,21 @@ def _import(job: Job, session: Session, rows: list[Row]) -> None:
     missing = sum(1 for row, *_ in plans if row.geometry is None)
     if missing:
         job.report.note(f"{missing} 个小区没有坐标，地图上不显示")
+
+
+def _approximate_years(job: Job, rows: list[Row]) -> None:
+    """'90年代' is stored as 1990: say so, row by row and in one line of the report."""
+    from data.importers import values as V
+
+    n = 0
+    for row in rows:
+        raw = row.raw.get("year_built")
+        if "year_built" in row.values and V.year_is_approximate(raw):
+            job.note(row, "year_built", f"按约数 {row.values['year_built']} 年存储（原文“{raw}”）", value=raw)
+            n += 1
+    if n:
+        job.report.approximate.append(f"建成年份 {n} 个为约数（如“90年代”按 1990 年）")
+        job.report.note(f"建成年份：{n} 个小区填写的是年代或约数，已按首年存储（近似值）")
 
 
 def _places(job: Job, reg: Registry, rows: list[Row], stored_by_code: dict[str, Compound]) -> dict[int, tuple]:

@@ -54,10 +54,27 @@ def parse_quarter_cell(value) -> str:
     raise V.Bad("不是季度（应为 2026-Q1 或 2026年第一季度）")
 
 
+_Q_IN_TEXT = re.compile(r"(\d{4})\s*年?\s*(?:度)?\s*[-_/. ]?\s*(?:第\s*([一二三四1-4])\s*季度?|([一二三四1-4])\s*季度|[Qq]\s*([1-4]))")
+_HALF_OR_YEAR = re.compile(r"(\d{4})\s*年")
+
+
+def quarter_in_text(text) -> str | None:
+    """The one quarter a title or file name names: '2025年第四季度考评结果' → '2025-Q4',
+    '考评_2025Q3.xlsx' → '2025-Q3'; None when none or several are named."""
+    from data.importers.values import nfkc
+
+    s = nfkc(str(text or ""))
+    found = {f"{int(m.group(1)):04d}-Q{_CN[m.group(2) or m.group(3) or m.group(4)]}" for m in _Q_IN_TEXT.finditer(s)}
+    if len(found) != 1 or len(re.findall(r"第\s*[一二三四1-4]\s*季度|[Qq]\s*[1-4]", s)) > 1:
+        return None
+    q = found.pop()
+    return q if 2000 <= int(q[:4]) <= datetime.now().year + 1 else None
+
+
 def _percent(value, *, what: str) -> Decimal:
     if isinstance(value, bool):
         raise V.Bad(f"不是{what}")
-    s = str(value).strip().replace(",", "").rstrip("%％分").strip()
+    s = V.nfkc(str(value)).replace(",", "").replace(" ", "").rstrip("%％分").strip()
     try:
         d = Decimal(s)
     except InvalidOperation:
@@ -76,17 +93,21 @@ def _register_fields() -> None:
 
     C.LEVEL_LABELS[LEVEL] = "季度考评"
     C.FIELDS[LEVEL] = (
-        f("name", "小区名称", "项目名称", "物业项目名称", "物业项目", "小区", "项目", "名称", "name",
-             parse=partial(V.text, max_len=100)),
+        f("name", "小区名称", "项目名称", "物业项目名称", "物业项目", "小区", "项目", "名称", "住宅小区名称",
+          "物业服务项目", "物业服务项目名称", "被考评项目", "考评项目", "考核项目", "name",
+          parse=partial(V.text, max_len=100)),
         f("code", "小区编码", "小区代码", "项目编码", "编码", "代码", "code", parse=partial(V.code, max_len=30)),
-        f("township", "所属镇街", "镇街", "乡镇", "街道", "乡镇街道", "township", parse=partial(V.text, max_len=50)),
-        f("quarter", "季度", "考评季度", "考核季度", "评价季度", "考评期", "quarter", parse=parse_quarter_cell),
-        f("score", "考评分数", "考核得分", "考评得分", "综合得分", "得分", "分数", "评分", "score",
-             parse=partial(_percent, what="考评分数")),
-        f("satisfaction", "业主满意度", "满意度", "满意率", "satisfaction",
-             parse=partial(_percent, what="满意度")),
-        f("evaluator", "考评单位", "考核单位", "评价单位", "考评人", "评价人", "evaluator",
-             parse=partial(V.text, max_len=50)),
+        f("township", "所属镇街", "镇街", "乡镇", "街道", "乡镇街道", "所属乡镇", "所属街道", "所属镇",
+          "所属乡镇街道", "街道办事处", "township", parse=partial(V.text, max_len=50)),
+        f("quarter", "季度", "考评季度", "考核季度", "评价季度", "考评期", "考核期间", "考评周期", "考核周期",
+          "考评时间", "考核时间", "quarter", parse=parse_quarter_cell),
+        f("score", "考评分数", "考核得分", "考评得分", "综合得分", "得分", "分数", "评分", "考核分数", "总分",
+          "综合评分", "评价得分", "考评成绩", "考核成绩", "成绩", "最终得分", "季度考评得分", "合计得分", "score",
+          parse=partial(_percent, what="考评分数")),
+        f("satisfaction", "业主满意度", "满意度", "满意率", "业主满意率", "群众满意度", "满意度测评",
+          "满意度得分", "业主满意度测评", "满意度评价", "satisfaction", parse=partial(_percent, what="满意度")),
+        f("evaluator", "考评单位", "考核单位", "评价单位", "考评人", "评价人", "考评组", "考核组", "evaluator",
+          parse=partial(V.text, max_len=50)),
     )
 
 
@@ -113,13 +134,30 @@ def import_evaluations(engine, path, *, encoding: str | None = None, dry_run: bo
     who = permissions.authorize(actor, permissions.EDIT_EVALUATIONS, scope)
     job = Job(path, LEVEL, encoding=encoding, filename=filename, dry_run=dry_run, actor=actor, scope=scope)
     actor = who.username
-    if not job.read(required=("quarter", "score")):
+    if not job.read(required=("score",)):
         return job.report
+    title_quarter = None
+    if "quarter" not in job.cmap.columns:
+        # 2025年第四季度考评结果: the quarter in the title row above the header, else in the file name
+        for where, text in [("标题行", t) for t in job.table.titles] + [("文件名", job.report.source)]:
+            title_quarter = quarter_in_text(text)
+            if title_quarter:
+                job.report.column_guesses.append(f"季度 → {title_quarter}（取自{where}“{text}”）")
+                break
+        if title_quarter is None:
+            f = next(f for f in C.FIELDS[LEVEL] if f.key == "quarter")
+            job.report.error(None, "季度", None, "缺少必需的列，标题行和文件名中也没有季度（可用列名："
+                             + "、".join(f.aliases[:5]) + "；或在标题中写明，如“2025年第四季度考评结果”）")
+            return job.report
     if "name" not in job.cmap.columns and "code" not in job.cmap.columns:
         job.report.error(None, "小区名称", None, "缺少必需的列：小区名称或小区编码（可用列名：小区名称、项目名称、小区编码）")
         return job.report
     with Session(engine, autoflush=False) as session:
-        _import(job, session, job.rows(), scope, actor)
+        rows = job.rows()
+        if title_quarter:
+            for row in rows:
+                row.values.setdefault("quarter", title_quarter)
+        _import(job, session, rows, scope, actor)
         return job.finish(session)
 
 
@@ -195,7 +233,10 @@ def _match(job: Job, row: Row, by_code: dict, by_name: dict, towns: dict):
     found = by_name.get(name, [])
     township = row.values.get("township")
     if township:
-        found = [c for c in found if towns.get(c.township_id) == township]
+        from data.importers.places import place_key
+
+        found = [c for c in found if towns.get(c.township_id) == township
+                 or place_key(towns.get(c.township_id, "")) == place_key(township)]
     if not found:
         where = f"（{township}）" if township else ""
         job.error(row, "name", f"数据库中没有该小区{where}，请核对名称或填写小区编码")

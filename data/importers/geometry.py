@@ -9,10 +9,12 @@ CRS rules, in order:
 2. Else the CRS the file states (.prj, GeoPackage, GeoJSON) when the numbers
    agree with it (a GeoJSON without ``crs`` is reported as EPSG:4326 whatever
    its numbers are).
-3. Else ``geo.detect.guess_crs`` on the coordinate ranges: degrees are taken
-   as WGS-84 (said in a note: GCJ-02/BD-09 degrees look the same), projected
-   metres as CGCS2000 Gauss–Krüger (zone from the easting prefix, or from the
-   county's longitude).
+3. Else ``geo.detect.guess_crs`` on the coordinate ranges: projected metres as
+   CGCS2000 Gauss–Krüger (zone from the easting prefix, or from the county's
+   longitude); degrees look alike in WGS-84, GCJ-02 and BD-09, so the import job
+   (``pipeline.Job``) then tests all three with ``geo.detect.score_datums``
+   against the compound, community or township each row names (else the county)
+   and takes the one that clearly wins, or refuses with the figures.
 """
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import shapely
 from sqlalchemy import select
 from sqlalchemy.exc import DataError, IntegrityError
@@ -22,6 +23,7 @@ from data.importers import values as V
 from data.importers.readers import SourceError, SourceTable, read_source
 from data.importers.report import ImportReport
 from data.schema import County
+from geo.detect import score_datums
 
 __all__ = ["Row", "Job"]
 
@@ -91,8 +93,7 @@ class Job:
         self.cmap = C.map_columns(t.headers, self.level, allow_prefix=t.fmt == "shapefile")
         for n in self.cmap.notes:
             self.report.note(n)
-        if self.cmap.unused:
-            self.report.note("未使用的列：" + "、".join(self.cmap.unused))
+        self._columns_reported()
         if t.vector:
             self.report.note("行号按属性表计：表头为第 1 行，第 1 个要素为第 2 行")
         fields = {f.key: f for f in C.FIELDS[self.level]}
@@ -104,6 +105,55 @@ class Job:
             self.report.error(None, "", None, "文件中没有数据行")
         return not self.report.errors
 
+    def _columns_reported(self) -> None:
+        self.report.unused_columns = list(self.cmap.unused)
+        self.report.column_guesses = self.cmap.guesses(self.level)
+
+    # ----------------------------------------------------------------- columns by content
+    def infer_columns(self, session: Session, *, keys: tuple[str, ...] = ("community", "township", "lonlat")) -> None:
+        """Give unused columns (a blank header '第5列', or a header nobody knows) a field by
+        their content: names of stored communities or townships, or '经度,纬度' pairs.
+        Only fields of this level that no column holds yet; each guess is reported."""
+        from data.importers.places import Registry, match_place
+
+        level_keys = {f.key for f in (*C.FIELDS[self.level], *C.GEOMETRY_FIELDS)}
+        wanted = [k for k in keys if k in level_keys and k not in self.cmap.columns]
+        if "lonlat" in wanted and ({"lon", "lat"} <= self.cmap.columns.keys() or "wkt" in self.cmap.columns
+                                   or {"x", "y"} <= self.cmap.columns.keys() or self.table.vector):
+            wanted.remove("lonlat")
+        if not wanted or not self.cmap.unused:
+            return
+        reg = Registry(session)
+        pools = {"community": reg.communities, "township": reg.townships}
+        for header in list(self.cmap.unused):
+            values = [r.get(header) for r in self.table.records]
+            values = [v for v in values if not V.is_blank(v)][:200]
+            if len(values) < 1:
+                continue
+            for key in wanted:
+                if key == "lonlat":
+                    ok = 0
+                    for v in values:
+                        try:
+                            V.lonlat_pair(v)
+                            ok += 1
+                        except V.Bad:
+                            pass
+                else:
+                    pool = pools[key]
+                    if not pool:
+                        continue
+                    find = (reg.communities_named if key == "community"  # also '卧龙山街道北关社区'
+                            else lambda text, pool=pool: match_place(text, pool))
+                    ok = sum(1 for v in values if isinstance(v, str) and find(v.strip()))
+                if ok >= max(1, 0.6 * len(values)):
+                    self.cmap.columns[key] = header
+                    self.cmap.how[key] = "按内容推断"
+                    self.cmap.unused.remove(header)
+                    wanted.remove(key)
+                    break
+        self._columns_reported()
+
     def rows(self) -> list[Row]:
         """Parse every mapped cell with its field's parser; bad cells become errors."""
         out = []
@@ -112,7 +162,7 @@ class Job:
             row = Row(number, {k: record.get(h) for k, h in self.cmap.columns.items()})
             for key, f in parsers.items():
                 value = row.raw.get(key)
-                if V.is_blank(value):
+                if V.is_unknown(value):  # blank, '/', '—', '不详': not reported, stays NULL
                     continue
                 try:
                     if f.parse is None:
@@ -130,6 +180,7 @@ class Job:
 
     # ----------------------------------------------------------------- geometry
     def load_extent(self, session: Session) -> G.Extent:
+        self.session = session
         county = session.scalars(select(County).where(County.geometry.is_not(None))).first()
         if county is not None:
             self.extent = G.Extent(county.geometry, tolerance_m=self.tolerance_m, name=county.name or "本县")
@@ -156,6 +207,22 @@ class Job:
                     self.error(row, "wkt", "不是有效的 WKT 几何", value=text[:60])
             return geoms, False
         pair = next((p for p in (("lon", "lat"), ("x", "y")) if p[0] in cols and p[1] in cols), None)
+        if pair is None and "lonlat" in cols:
+            swapped = 0
+            for i, row in enumerate(rows):
+                value = row.raw.get("lonlat")
+                if V.is_blank(value):
+                    continue
+                try:
+                    lon, lat, flipped = V.lonlat_pair(value)
+                except V.Bad as exc:
+                    self.error(row, "lonlat", str(exc))
+                    continue
+                swapped += flipped
+                geoms[i] = shapely.Point(lon, lat)
+            if swapped:
+                self.report.note(f"{self.label('lonlat')}列中 {swapped} 行为“纬度,经度”顺序，已按数值（经度 73–135，纬度 18–54）对调")
+            return geoms, False
         if pair is None:
             return geoms, False
         for i, row in enumerate(rows):
@@ -180,7 +247,7 @@ class Job:
         cols = self.cmap.columns
         if self.table.vector:
             return "geometry"
-        return next((k for k in ("wkt", "lon", "x") if k in cols), "geometry")
+        return next((k for k in ("wkt", "lon", "lonlat", "x") if k in cols), "geometry")
 
     def validate_geometry(self, geom, *, polygonal: bool):
         """``(fixed, problem, note)`` for one converted geometry; imports with other shapes override it."""
@@ -209,6 +276,8 @@ class Job:
                 source, label, notes = G.choose_crs(self.crs, None, None, ys, xs, central_meridian=cm)
                 raw = [shapely.Point(g.y, g.x) if g is not None else None for g in raw]
                 notes.insert(0, "X、Y 列按测量习惯（X 为北坐标、Y 为东坐标）对调")
+            if (isinstance(source, str) and source == "wgs84" and G.parse_declared(self.crs) is None and self.table.crs is None):
+                source, label, notes = self._offset_datum(rows, raw, notes)
         except G.GeometryProblem as exc:
             self.report.error(None, "坐标", None, str(exc))
             return False
@@ -232,6 +301,110 @@ class Job:
                     continue
             row.geometry = fixed
         return True
+
+    # ----------------------------------------------------------------- WGS-84, GCJ-02 or BD-09?
+    def _header_hint(self) -> str | None:
+        hints = {C.crs_hint(self.cmap.columns[k]) for k in ("lon", "lat", "lonlat") if k in self.cmap.columns}
+        hints.discard(None)
+        return hints.pop() if len(hints) == 1 else None
+
+    def reference_areas(self, rows: list[Row]) -> tuple[list, str]:
+        """Per row the WGS-84 polygon it says it lies in: its named community, else its named
+        township, else the county outline; and which of these were used ('所属社区/镇街')."""
+        from data.importers.places import Registry
+
+        session = getattr(self, "session", None)
+        areas: list = [None] * len(rows)
+        used: list[str] = []
+        if session is not None:
+            reg = Registry(session)
+            compounds = self._named_compound_areas(session, rows)
+            for i, row in enumerate(rows):
+                if compounds.get(i) is not None:  # a work order naming its compound: the tightest test
+                    areas[i] = compounds[i]
+                    used.append("所属小区")
+                    continue
+                township = None
+                text = row.values.get("township") if isinstance(row.values.get("township"), str) else None
+                if text:
+                    township = reg.township(text)
+                ctext = row.values.get("community") if isinstance(row.values.get("community"), str) else None
+                if ctext:
+                    found = reg.communities_named(ctext, township)
+                    if len(found) == 1 and found[0].geometry is not None and not found[0].geometry.is_empty:
+                        areas[i] = found[0].geometry
+                        used.append("所属社区")
+                        continue
+                    if len(found) == 1 and township is None:
+                        township = reg.township_of(found[0])
+                if township is not None and township.geometry is not None and not township.geometry.is_empty:
+                    areas[i] = township.geometry
+                    used.append("所属镇街")
+        if self.extent is not None and self.extent.area is not None:
+            for i in range(len(rows)):
+                if areas[i] is None:
+                    areas[i] = self.extent.area
+                    used.append("县域边界")
+        what = "/".join(k for k in ("所属小区", "所属社区", "所属镇街", "县域边界") if k in used)
+        return areas, what
+
+    def _named_compound_areas(self, session: Session, rows: list[Row]) -> dict:
+        """Row index → area of the stored compound its 小区名称 names (rows that name one, e.g.
+        work orders): the polygon grown by ~50 m, or ~150 m around a point."""
+        if not any(isinstance(r.values.get("compound"), str) for r in rows):
+            return {}
+        from data.importers.places import place_key
+        from data.schema import Compound
+
+        by_name: dict[str, list] = {}
+        for name, aliases, geom in session.execute(select(Compound.name, Compound.aliases, Compound.geometry)
+                                                   .where(Compound.geometry.is_not(None))):
+            for n in {name, *[a.strip() for a in (aliases or "").split("、") if a.strip()]}:
+                by_name.setdefault(place_key(n), []).append(geom)
+        out = {}
+        for i, row in enumerate(rows):
+            text = row.values.get("compound")
+            found = by_name.get(place_key(text)) if isinstance(text, str) else None
+            if found and len(found) == 1 and not found[0].is_empty:
+                geom = found[0]
+                out[i] = geom.buffer(0.0015 if geom.geom_type == "Point" else 0.0005)
+        return out
+
+    def _offset_datum(self, rows: list[Row], raw: list, notes: list[str]):
+        """Undeclared degrees: WGS-84 (= CGCS2000), GCJ-02 or BD-09, whichever puts the most
+        rows inside the place each row names (the county when none). Refuses when none wins clearly."""
+        hint = self._header_hint()
+        notes = [n for n in notes if "未指定坐标系" not in n]
+        idx = [i for i, g in enumerate(raw) if g is not None and not g.is_empty]
+        areas, what = self.reference_areas(rows)
+        tested = [i for i in idx if areas[i] is not None]
+        n = len(tested)
+        if n == 0:
+            if hint:
+                return hint, f"{G.NAMED[hint]}（按列名推定）→ WGS-84", notes + [
+                    f"未指定坐标系，按列名判断为 {G.NAMED[hint]}"]
+            return "wgs84", "WGS-84（未指定，按经纬度推定）", notes + [
+                "未指定坐标系，且没有可用于检验的社区、镇街或县域边界：按 WGS-84 处理"
+                "（高德/腾讯坐标请指定 gcj02，百度坐标请指定 bd09）"]
+        anchors = np.array([raw[i].coords[0][:2] if raw[i].geom_type == "Point"
+                            else raw[i].representative_point().coords[0][:2] for i in tested], dtype=float)
+        result = score_datums(anchors[:, 0], anchors[:, 1], [areas[i] for i in tested], hint=hint)
+        figures = "，".join(f"{G.NAMED[k]} 命中 {result.hits[k]}/{n}" for k in result.order)
+        self.report.crs_test = f"按{what}检验：{figures}"
+        if result.chosen is None and result.undecided_all_inside:
+            return "wgs84", "WGS-84（未指定，位置检验无法区分，按国家标准 CGCS2000/WGS-84）", notes + [
+                f"未指定坐标系：按{what}检验，{figures}，各坐标系都落在所填范围内、无法区分；"
+                "按 WGS-84（CGCS2000）处理。如为高德/腾讯坐标请指定 gcj02，百度坐标请指定 bd09"]
+        if result.chosen is None:
+            raise G.GeometryProblem(
+                f"无法判断坐标是 WGS-84、GCJ-02（高德）还是 BD-09（百度）：按{what}检验，{figures}，"
+                "差别不明显。请用 --crs 指定坐标系（wgs84、gcj02 或 bd09）")
+        chosen = result.chosen
+        how = "按列名，位置检验一致" if result.by_hint else "按位置检验推定"
+        if hint and not result.by_hint:
+            notes.append(f"列名提示坐标系为 {G.NAMED[hint]}，但位置检验 {G.NAMED[chosen]} 明显更符合，按 {G.NAMED[chosen]} 处理")
+        notes.append(f"未指定坐标系：按{what}检验，{figures}；采用 {G.NAMED[chosen]}")
+        return chosen, f"{G.NAMED[chosen]}（未指定，{how}）→ WGS-84", notes
 
     # ----------------------------------------------------------------- finishing
     def flush(self, session: Session) -> bool:

@@ -20,7 +20,67 @@ from sqlalchemy.orm import Session
 from data.schema import Community, Grid, Township
 from geo.assign import assign_points
 
-__all__ = ["Registry", "Matcher", "CodeMaker", "hint", "same", "apply_values", "anchor_point"]
+__all__ = ["Registry", "Matcher", "CodeMaker", "hint", "same", "apply_values", "anchor_point", "place_key",
+           "place_core", "match_place", "without_office_suffix"]
+
+# Office suffixes of place names → the place's own name (longest first):
+# 卧龙山街道办事处 = 卧龙山街道, 胡集镇人民政府 = 胡集镇, 某某社区居委会 = 某某社区.
+_SUFFIXES = (
+    ("街道办事处", "街道"), ("社区居民委员会", "社区"), ("社区居委会", "社区"), ("村民委员会", "村"),
+    ("镇人民政府", "镇"), ("乡人民政府", "乡"), ("居民委员会", "社区"), ("镇政府", "镇"), ("乡政府", "乡"),
+    ("人民政府", ""), ("办事处", "街道"), ("村委会", "村"), ("居委会", "社区"), ("委员会", ""),
+)
+_KINDS = ("街道", "社区", "镇", "乡", "村", "居")
+
+
+def without_office_suffix(name: str) -> str:
+    """The place's own name, text otherwise untouched: '卧龙山街道办事处' → '卧龙山街道',
+    '城东社区居民委员会' → '城东社区', '胡集镇人民政府' → '胡集镇' (a bare '…人民政府' is kept)."""
+    for suffix, repl in _SUFFIXES:
+        if repl and name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)] + repl
+    return name
+
+
+def place_key(text) -> str:
+    """A place name as compared: NFKC, no spaces or brackets, office suffixes reduced
+    (``'卧龙山街道办事处'`` → ``'卧龙山街道'``, ``'某某社区居委会'`` → ``'某某社区'``)."""
+    import re
+    import unicodedata
+
+    s = unicodedata.normalize("NFKC", str(text or ""))
+    s = re.sub(r"[\s\u3000\"'“”‘’]", "", s)
+    s = re.sub(r"\(.*?\)|（.*?）", "", s)
+    for suffix, repl in _SUFFIXES:
+        if s.endswith(suffix) and len(s) > len(suffix):
+            s = s[: -len(suffix)] + repl
+            break
+    return s
+
+
+def place_core(text) -> str:
+    """:func:`place_key` without the kind word: '卧龙山街道' → '卧龙山', '某某社区' → '某某'."""
+    s = place_key(text)
+    for kind in _KINDS:
+        if s.endswith(kind) and len(s) > len(kind) + 1:
+            return s[: -len(kind)]
+    return s
+
+
+def match_place(text, candidates: list, name=lambda o: o.name) -> list:
+    """Candidates named ``text``: exactly, else by :func:`place_key`, else by a unique :func:`place_core`."""
+    exact = [c for c in candidates if name(c) == text]
+    if exact:
+        return exact
+    key = place_key(text)
+    by_key = [c for c in candidates if place_key(name(c)) == key]
+    if by_key:
+        return by_key
+    core = place_core(text)
+    if core != key:  # the text names its kind (金乡镇): a 金乡街道 is another place
+        return []
+    by_core = [c for c in candidates if place_core(name(c)) == core]
+    return by_core if len(by_core) == 1 else []
 
 
 def hint(text: str, names: Iterable[str], *, what: str = "", limit: int = 6) -> str:
@@ -111,11 +171,13 @@ class Registry:
 
     # ----------------------------------------------------------------- by name or code
     def township(self, text: str) -> Township | None:
+        """The township named (or coded) ``text``; office suffixes (办事处, 人民政府, 镇政府) ignored."""
         key = text.replace(" ", "")
         for t in self.townships:
             if t.name == text or t.code == key or t.name.replace(" ", "") == key:
                 return t
-        return None
+        found = match_place(text, self.townships)
+        return found[0] if len(found) == 1 else None
 
     def township_hint(self, text: str) -> str:
         return hint(text, (t.name for t in self.townships), what="镇街")
@@ -124,7 +186,25 @@ class Registry:
         key = text.replace(" ", "")
         pool = [c for c in self.communities if township is None or c.township_id == township.id]
         by_code = [c for c in pool if c.code == key]
-        return by_code or [c for c in pool if c.name == text or c.name.replace(" ", "") == key]
+        return by_code or [c for c in pool if c.name == text or c.name.replace(" ", "") == key] \
+            or match_place(text, pool) or self._with_parents_named(text, pool)
+
+    def _with_parents_named(self, text: str, pool: list[Community]) -> list[Community]:
+        """'嘉祥县卧龙山街道北关社区' / '卧龙山街道办事处北关社区居委会': the community after its
+        county and township names (the township must be the community's own)."""
+        import re
+
+        s = re.sub(r"\s+", "", text)
+        s = re.sub(r"^.{1,8}?[省市]", "", s) if re.match(r"^.{1,8}?省", s) else s
+        s = re.sub(r"^.{1,6}?[县区]", "", s) if not any(s.startswith(t.name) for t in self.townships) else s
+        for t in sorted(self.townships, key=lambda t: -len(t.name)):
+            for prefix in dict.fromkeys((t.name + "办事处", t.name + "人民政府", t.name)):
+                if s.startswith(prefix) and len(s) > len(prefix):
+                    rest = s[len(prefix):].lstrip("-—/／·")
+                    found = match_place(rest, [c for c in pool if c.township_id == t.id])
+                    if found:
+                        return found
+        return []
 
     def community_hint(self, text: str, township: Township | None = None) -> str:
         pool = [c for c in self.communities if township is None or c.township_id == township.id]

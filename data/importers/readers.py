@@ -1,10 +1,16 @@
 """Files → one table of raw records (+ geometries and the CRS the file states).
 
 Formats: GeoJSON, GeoPackage, shapefiles (a .shp beside its .dbf/.shx/.prj/.cpg,
-or a .zip holding them), Excel .xlsx and CSV/TXT. Tabular files may start with
-title rows: the header row is the one among the first ten that names the most
-known columns, and row numbers stay the ones Excel shows. Uploads (bytes or a
-file object) are accepted with ``filename=`` for the format.
+or a .zip holding them), Excel .xlsx and CSV/TXT. Uploads (bytes or a file
+object) are accepted with ``filename=`` for the format.
+
+Tables are read the way county offices keep them: title rows and 填报单位/制表
+rows above the header are skipped (their text kept in ``titles``, e.g. for the
+quarter); the header row is the one among the first fifteen that names the most
+known columns; a merged two-row header (``基本情况`` over ``户数``) becomes one row,
+each column named by its most specific known part; Excel merged cells are copied
+into every cell they cover; a '栏次' row under the header, 合计/小计 rows and
+注：/填表人： lines are dropped. Row numbers stay the ones Excel shows.
 """
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ import io
 import os
 import re
 import tempfile
+import unicodedata
 import zipfile
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -31,7 +38,7 @@ from data.importers.values import is_blank
 
 __all__ = ["SourceError", "SourceTable", "UploadLimits", "read_source", "upload_limits"]
 
-_HEADER_SEARCH_ROWS = 10
+_HEADER_SEARCH_ROWS = 15
 # Hostile input (issue 8): limits on what a file may make us read or unpack.
 MAX_BYTES = 50 * 2**20            # one file, or everything unpacked from one zip
 MAX_ZIP_MEMBERS = 200
@@ -40,7 +47,10 @@ _SHP_MAGIC = b"\x00\x00\x27\x0a"  # file code 9994, big-endian
 _EXECUTABLE_MAGIC = {b"MZ": "Windows 可执行程序", b"\x7fELF": "Linux 可执行程序",
                      b"\xcf\xfa\xed\xfe": "macOS 可执行程序", b"#!": "脚本"}
 _REMOTE_MARKERS = ("://", "/vsi", "\\vsi")
-_TOTAL_WORDS = ("合计", "总计", "小计")
+_TOTAL = re.compile(r"^(合计|总计|小计|共计|全县合计|全镇合计|汇总)[:：]?(\(.*\))?$")
+# Lines under the table: "注：…", "填表人：张三  审核人：李四".
+_FOOTER = re.compile(r"^(注|备注|说明|填表人|填报人|审核人|制表人|制表|负责人|单位负责人|统计人|填表说明)\s*[:：]")
+_XLSX_FULL_READ_BYTES = 5 * 2**20  # merged cells need openpyxl's full (not read-only) mode: registers are small
 _SHAPE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx")
 
 
@@ -108,6 +118,7 @@ class SourceTable:
     crs_origin: str | None = None
     encoding: str | None = None
     notes: list[str] = field(default_factory=list)
+    titles: list[str] = field(default_factory=list)  # text of the title rows above the header
 
     @property
     def vector(self) -> bool:
@@ -295,29 +306,117 @@ def _read_vector(path: Path, fmt: str, encoding: str | None, layer: str | None, 
 
 
 # --------------------------------------------------------------------------- tables
+def _norm(cell) -> str:
+    """Header/title text as compared: NFKC (full-width → half-width), no whitespace."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(cell)))
+
+
+def _display(cell) -> str:
+    """A header as shown to the user: NFKC, inner whitespace (line breaks) collapsed."""
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", str(cell))).strip()
+
+
 def _is_total(cells: list) -> bool:
     firsts = [c for c in cells if not is_blank(c)][:2]
-    return any(isinstance(c, str) and c.strip().replace(" ", "") in _TOTAL_WORDS for c in firsts)
+    return any(isinstance(c, str) and _TOTAL.match(_norm(c)) for c in firsts)
+
+
+def _is_footer(cells: list) -> bool:
+    filled = [c for c in cells if not is_blank(c)]
+    return (bool(filled) and isinstance(filled[0], str) and bool(_FOOTER.match(_norm(filled[0])))
+            and len({str(c) for c in filled}) <= 2)
+
+
+def _is_column_numbers(cells: list) -> bool:
+    """The '甲 乙 1 2 3 …' row statistical tables put under their header (栏次)."""
+    filled = [c for c in cells if not is_blank(c)]
+    if len(filled) < 3:
+        return False
+    nums = []
+    for c in filled:
+        text = _norm(c).removesuffix(".0")
+        if text in ("甲", "乙", "丙", "丁", "栏次"):
+            continue
+        if not text.isdigit():
+            return False
+        nums.append(int(text))
+    return len(nums) >= 2 and nums == list(range(nums[0], nums[0] + len(nums)))
+
+
+_UNIT_CELL = re.compile(r"^(单位[:：]?)?\(?(户|栋|幢|个|台|部|辆|人|万元|元|万m2|m2|平方米|万平方米|元/m2·月|元/m2/月|"
+                        r"元/平方米·月|%|年|套|座|处|位|个数|数量|名称)\)?$")
+
+
+def _is_units_row(cells: list) -> bool:
+    """A row of units under the header: '户', '（栋）', '万㎡', '元/㎡·月'."""
+    filled = [c for c in cells if not is_blank(c)]
+    return len(filled) >= 2 and all(isinstance(c, str) and _UNIT_CELL.match(_norm(c)) for c in filled)
+
+
+def _has_numbers(cells: list) -> bool:
+    return any(isinstance(c, (int, float)) and not isinstance(c, bool) for c in cells)
+
+
+def _flatten(upper: list, lower: list, level: str, width: int) -> list:
+    """One header row from a two-row (merged) header: per column the most specific part
+    that names a known column (lower, then upper, then both joined), else 'upper/lower'."""
+    out = []
+    for j in range(width):
+        u = upper[j] if j < len(upper) else None
+        lo = lower[j] if j < len(lower) else None
+        u = None if is_blank(u) else _display(u)
+        lo = None if is_blank(lo) else _display(lo)
+        if u is None or lo is None or u == lo:
+            out.append(lo if u is None else u)
+            continue
+        known = next((p for p in (lo, u, u + lo) if C.header_score([p], level)), None)
+        out.append(known or f"{u}/{lo}")
+    return out
 
 
 def _table(rows: list[list], level: str, fmt: str) -> SourceTable:
-    """Find the header row, then turn the rows below it into records."""
+    """Find the header row (or two-row merged header), then turn the rows below it into records.
+
+    Title rows, 填报单位/制表 rows and blank rows above the header are skipped (their text
+    is kept in ``titles``); 合计/小计/总计 rows and 注：/填表人： lines below are dropped.
+    """
     candidates = rows[:_HEADER_SEARCH_ROWS]
-    scores = [C.header_score(r, level) for r in candidates]
     if not rows or not any(not is_blank(c) for r in candidates for c in r):
         raise SourceError("文件中没有数据")
+    width = max(len(r) for r in rows)
+    scores = [C.header_score(r, level) for r in candidates]
     best = max(range(len(candidates)), key=lambda i: (scores[i], -i))
     if scores[best] == 0:
         best = next(i for i, r in enumerate(candidates) if any(not is_blank(c) for c in r))
+    first, last = best, best
+    raw_headers = list(rows[best])
+    if scores[best]:
+        pair = None
+        for a, b in ((best - 1, best), (best, best + 1)):
+            if a < 0 or b >= len(rows) or _has_numbers(rows[a]) or _has_numbers(rows[b]):
+                continue
+            if all(is_blank(c) for c in rows[a]) or all(is_blank(c) for c in rows[b]):
+                continue
+            merged = _flatten(rows[a], rows[b], level, width)
+            score = C.header_score(merged, level)
+            if score > scores[best] and (pair is None or score > pair[2]):
+                pair = (a, b, score, merged)
+        if pair is not None:
+            first, last, _, raw_headers = pair
+        elif best > 0 and any(not is_blank(c) and j < len(rows[best]) and c == rows[best][j]
+                              for j, c in enumerate(rows[best - 1])) and C.header_score(rows[best - 1], level):
+            first = best - 1  # merged cells already copied down into the header row: the row above is its group row
     notes = []
-    if best > 0:
-        notes.append(f"表头在第 {best + 1} 行（其上为标题行）")
-    raw_headers = rows[best]
-    width = max(len(r) for r in rows)
+    titles = [" ".join(dict.fromkeys(_display(c) for c in r if not is_blank(c))) for r in rows[:first]]
+    titles = [t for t in titles if t]
+    if last > first:
+        notes.append(f"表头为两行合并表头（第 {first + 1}–{last + 1} 行），已合并为一行")
+    if first > 0:
+        notes.append(f"表头在第 {first + 1} 行（其上为标题行）")
     headers, seen = [], {}
     for j in range(width):
         h = raw_headers[j] if j < len(raw_headers) else None
-        h = f"第{j + 1}列" if is_blank(h) else str(h).strip()
+        h = f"第{j + 1}列" if is_blank(h) else _display(h)
         if h in seen:
             seen[h] += 1
             h = f"{h}.{seen[h]}"
@@ -325,12 +424,21 @@ def _table(rows: list[list], level: str, fmt: str) -> SourceTable:
             seen[h] = 1
         headers.append(h)
     records, numbers = [], []
-    for i in range(best + 1, len(rows)):
+    for i in range(last + 1, len(rows)):
         cells = list(rows[i]) + [None] * (width - len(rows[i]))
         if all(is_blank(c) for c in cells):
             continue
         if _is_total(cells):
             notes.append(f"第 {i + 1} 行为合计行，已跳过")
+            continue
+        if not records and _is_column_numbers(cells):
+            notes.append(f"第 {i + 1} 行为栏目序号行，已跳过")
+            continue
+        if not records and _is_units_row(cells):
+            notes.append(f"第 {i + 1} 行为计量单位行，已跳过")
+            continue
+        if _is_footer(cells):
+            notes.append(f"第 {i + 1} 行为表尾说明（{_display(next(c for c in cells if not is_blank(c)))[:20]}），已跳过")
             continue
         records.append({h: (None if is_blank(v) else v) for h, v in zip(headers, cells)})
         numbers.append(i + 1)
@@ -339,7 +447,7 @@ def _table(rows: list[list], level: str, fmt: str) -> SourceTable:
                if not (is_blank(raw_headers[j] if j < len(raw_headers) else None)
                        and all(r.get(h) is None for r in records))]
     return SourceTable(name="", fmt=fmt, headers=headers, records=[{h: r[h] for h in headers} for r in records],
-                       rows=numbers, notes=notes)
+                       rows=numbers, notes=notes, titles=titles)
 
 
 def _read_csv(path: Path, level: str, encoding: str | None) -> SourceTable:
@@ -353,15 +461,45 @@ def _read_csv(path: Path, level: str, encoding: str | None) -> SourceTable:
     return table
 
 
+def _has_merged_cells(path: Path) -> bool:
+    """Whether any sheet declares merged cells (only then is the slower full read needed)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return any(b"<mergeCell" in zf.read(n) or b":mergeCell" in zf.read(n) for n in zf.namelist()
+                       if n.startswith("xl/worksheets/") and n.endswith(".xml"))
+    except (zipfile.BadZipFile, KeyError, OSError):
+        return False
+
+
+def _sheet_rows(ws, full: bool) -> list[list]:
+    """Cell values; a merged range's value is copied into every cell it covers
+    (two-row headers, 所属镇街 merged down over its compounds)."""
+    rows = [list(r) for r in ws.iter_rows(values_only=True)]
+    if not full:
+        return rows
+    for rng in ws.merged_cells.ranges:
+        value = rows[rng.min_row - 1][rng.min_col - 1] if rng.min_row - 1 < len(rows) else None
+        if is_blank(value):
+            continue
+        for i in range(rng.min_row - 1, min(rng.max_row, len(rows))):
+            row = rows[i]
+            if len(row) < rng.max_col:
+                row.extend([None] * (rng.max_col - len(row)))
+            for j in range(rng.min_col - 1, rng.max_col):
+                row[j] = value
+    return rows
+
+
 def _read_xlsx(path: Path, level: str) -> SourceTable:
     import openpyxl
 
+    full = path.stat().st_size <= _XLSX_FULL_READ_BYTES and _has_merged_cells(path)
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        wb = openpyxl.load_workbook(path, read_only=not full, data_only=True)
     except Exception as exc:  # noqa: BLE001
         raise SourceError(f"无法打开 Excel 文件：{exc}") from exc
     try:
-        sheets = [(ws.title, [list(r) for r in ws.iter_rows(values_only=True)]) for ws in wb.worksheets]
+        sheets = [(ws.title, _sheet_rows(ws, full)) for ws in wb.worksheets]
     finally:
         wb.close()
     scored = [(max((C.header_score(r, level) for r in rows[:_HEADER_SEARCH_ROWS]), default=0), -k, title, rows)

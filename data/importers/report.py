@@ -69,6 +69,10 @@ class ImportReport:
     crs: str | None = None
     encoding: str | None = None
     written: bool = False
+    unused_columns: list[str] = field(default_factory=list)  # file columns nothing was read from
+    column_guesses: list[str] = field(default_factory=list)  # '第5列 → 所属社区（按内容推断）'
+    crs_test: str | None = None  # '按所属社区检验：GCJ-02 命中 196/200，WGS-84 31/200'
+    approximate: list[str] = field(default_factory=list)  # values stored as approximations
     _seen_notes: set = field(default_factory=set, repr=False, compare=False)
 
     # ----------------------------------------------------------------- collecting
@@ -86,6 +90,17 @@ class ImportReport:
         self.related[what] = self.related.get(what, 0) + n
 
     # ----------------------------------------------------------------- reading
+    def column_lines(self) -> list[str]:
+        """How the file's columns were read: what was guessed, what was not used, the CRS test."""
+        lines = []
+        if self.column_guesses:
+            lines.append("列的识别：" + "；".join(self.column_guesses))
+        if self.unused_columns:
+            lines.append("未使用的列：" + "、".join(self.unused_columns))
+        if self.crs_test:
+            lines.append("坐标系检验：" + self.crs_test)
+        return lines
+
     @property
     def ok(self) -> bool:
         """True when no error was found (and, unless a dry run, the data was written)."""
@@ -142,7 +157,9 @@ class ImportReport:
         """The report as .xlsx: sheets 错误 (行号, 列, 值, 原因), 提示 and 汇总."""
         from data.exporters import to_xlsx_bytes
 
-        summary = pd.DataFrame({"项目": ["结果"], "内容": [self.summary()]})
+        lines = self.column_lines()
+        summary = pd.DataFrame({"项目": ["结果", *[line.split("：", 1)[0] for line in lines]],
+                                "内容": [self.summary(), *[line.split("：", 1)[1] for line in lines]]})
         # No title row: the header stays on row 1 so the file reads back as a table.
         return to_xlsx_bytes({"错误": self.errors_frame(), "提示": self.notes_frame(), "汇总": summary})
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import Engine, and_, func, select
+from sqlalchemy import Engine, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from data import settings
@@ -33,7 +33,7 @@ __all__ = ["Overview", "overview", "township_table", "alerts", "latest_quarter",
 ALERT_ORDER = (ladders.COLLECTIVE_TALK, ladders.PUBLIC_COMMITMENT, ladders.REMINDER)
 QUARTER_ORDER = (ladders.STANDING_COMMITTEE, ladders.EXECUTIVE_MEETING)
 
-TOWNSHIP_COLUMNS = ["township_id", "township", "compounds", "households", "complaints", "per_100",
+TOWNSHIP_COLUMNS = ["township_id", "township", "compounds", "households", "households_unknown", "complaints", "per_100",
                     "month_complaints", "last_year", "yoy_change", "yoy_pct", "consecutive_rises",
                     "ladder_action", "action"]
 
@@ -91,15 +91,28 @@ def _township_sizes(engine: Engine, scope: Scope) -> pd.DataFrame:
     on = Compound.township_id == Township.id
     if scope.community_id is not None:
         on = and_(on, Compound.community_id == scope.community_id)
+    unknown = func.sum(case((and_(Compound.id.is_not(None), Compound.households.is_(None)), 1), else_=0))
     stmt = (select(Township.id, Township.name, func.count(Compound.id),
-                   func.coalesce(func.sum(Compound.households), 0))
+                   func.coalesce(func.sum(Compound.households), 0), func.coalesce(unknown, 0))
             .outerjoin(Compound, on).group_by(Township.id, Township.name))
     if scope.township_id is not None:
         stmt = stmt.where(Township.id == scope.township_id)
     with Session(engine) as s:
         rows = s.execute(stmt).all()
-    df = pd.DataFrame(rows, columns=["township_id", "township", "compounds", "households"])
-    return df.astype({"township_id": "int64", "compounds": "int64", "households": "int64"})
+    df = pd.DataFrame(rows, columns=["township_id", "township", "compounds", "households", "households_unknown"])
+    return df.astype({"township_id": "int64", "compounds": "int64", "households": "int64",
+                      "households_unknown": "int64"})
+
+
+def _complaints_at_unknown_households(engine: Engine, scope: Scope, period: Period) -> pd.Series:
+    """Per township, complaints of the period at compounds whose 户数 is not reported (未填报):
+    they are left out of the per-100-households rate, as their households are."""
+    by_compound = complaint_counts(engine, scope, period, by="compound").dropna(subset=["compound"])
+    with Session(engine) as s:
+        unknown = dict(s.execute(select(Compound.id, Compound.township_id)
+                                 .where(Compound.households.is_(None))).all())
+    hit = by_compound[by_compound["compound"].isin(list(unknown))]
+    return hit.assign(township_id=hit["compound"].map(unknown)).groupby("township_id")["count"].sum()
 
 
 def township_table(engine: Engine, scope: Scope, period: Period, month: str | None = None) -> pd.DataFrame:
@@ -119,7 +132,10 @@ def township_table(engine: Engine, scope: Scope, period: Period, month: str | No
     out = (sizes.merge(counts, on="township_id", how="left")
            .merge(ladder, on="township_id", how="left"))
     out["complaints"] = out["complaints"].fillna(0).astype("int64")
-    out["per_100"] = (out["complaints"] / out["households"].where(out["households"] > 0) * 100).round(1)
+    known = out["complaints"]
+    if (out["households_unknown"] > 0).any():  # 户数未填报: their complaints leave the rate with them
+        known = known - out["township_id"].map(_complaints_at_unknown_households(engine, scope, period)).fillna(0)
+    out["per_100"] = (known / out["households"].where(out["households"] > 0) * 100).round(1)
     for col in ("month_complaints", "last_year", "yoy_change", "consecutive_rises"):
         out[col] = out[col].fillna(0).astype("int64")
     out["action"] = out["action"].fillna(ladders.NONE)

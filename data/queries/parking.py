@@ -84,13 +84,37 @@ def demand(engine: Engine, scope: Scope, *, ids=None) -> gpd.GeoDataFrame:
     per = cars_per_household(engine)
     out = []
     for r in rows:
-        households, spaces = int(r[6] or 0), int(r[7] or 0)
+        households, spaces = r[6], r[7]  # None: not reported (未填报), never taken as 0
         recorded = r[8]
-        cars = int(recorded) if recorded is not None else int((per * households).to_integral_value())
-        out.append((*r[:6], households, spaces, recorded, recorded is None, cars, max(0, cars - spaces), r[9]))
+        cars = int(recorded) if recorded is not None else (
+            None if households is None else int((per * int(households)).to_integral_value()))
+        shortage = None if cars is None or spaces is None else max(0, cars - int(spaces))
+        out.append((*r[:6], households, spaces, recorded, recorded is None, cars, shortage, r[9]))
     frame = pd.DataFrame(out, columns=DEMAND_COLUMNS)
-    frame["cars"] = frame["cars"].astype("Int64")
+    for col in ("households", "parking_spaces", "cars", "demand", "shortage"):
+        frame[col] = frame[col].astype("Int64")
     return gpd.GeoDataFrame(frame, geometry="geometry", crs=WGS84)
+
+
+def unknown_inputs(demand_frame: pd.DataFrame, resource_frame: pd.DataFrame) -> dict:
+    """What a plan cannot count: compounds whose demand or supply is not reported, and
+    plannable resources whose capacity is not reported (names, for the warning)."""
+    comp = demand_frame[demand_frame["shortage"].isna()] if len(demand_frame) else demand_frame
+    res = resource_frame[resource_frame["status"].isin(PLANNABLE) & resource_frame["capacity"].isna()] \
+        if len(resource_frame) else resource_frame
+    return {"compounds": [str(n) for n in comp["name"]] if len(comp) else [],
+            "resources": [str(n) for n in res["name"]] if len(res) else []}
+
+
+def unknown_message(unknown: dict, *, limit: int = 5) -> str | None:
+    """'3 个小区的车位数或户数未填报（甲、乙、丙）；1 处停车资源的可共享车位未填报（丁）', or None."""
+    parts = []
+    for key, what in (("compounds", "个小区的车位数或户数"), ("resources", "处停车资源的可共享车位")):
+        names = unknown.get(key) or []
+        if names:
+            shown = "、".join(names[:limit]) + ("等" if len(names) > limit else "")
+            parts.append(f"{len(names)} {what}未填报（{shown}）")
+    return "；".join(parts) or None
 
 
 def resources(engine: Engine, scope: Scope, *, statuses=None) -> gpd.GeoDataFrame:
@@ -121,10 +145,12 @@ def planning_inputs(demand_frame: gpd.GeoDataFrame, resource_frame: gpd.GeoDataF
 
     Resources plan with their weekday window (the night setting is for weekdays).
     """
-    comp = demand_frame[(demand_frame["shortage"] > 0) & demand_frame.geometry.notna()]
+    # Unknown shortage or capacity (未填报) is left out: a plan never counts what was not reported.
+    comp = demand_frame[(demand_frame["shortage"].fillna(0) > 0).astype(bool) & demand_frame.geometry.notna()]
     if compound_ids is not None:
         comp = comp[comp["id"].isin(list(compound_ids))]
-    res = resource_frame[resource_frame["status"].isin(PLANNABLE) & resource_frame.geometry.notna()]
+    res = resource_frame[resource_frame["status"].isin(PLANNABLE) & resource_frame.geometry.notna()
+                         & resource_frame["capacity"].notna()]
     compounds = gpd.GeoDataFrame({"compound_id": comp["id"].to_numpy(), "shortage": comp["shortage"].to_numpy()},
                                  geometry=comp.geometry.to_numpy(), crs=WGS84)
     resources_ = gpd.GeoDataFrame({"resource_id": res["id"].to_numpy(), "capacity": res["capacity"].to_numpy(),
@@ -212,7 +238,8 @@ def proposal_content(township: str, demand_frame: pd.DataFrame, resource_frame: 
     for cid, short in result.shortage.items():
         row = comp.loc[cid]
         compounds.append({"compound_id": _plain(cid), "name": row["name"], "community": row["community"],
-                          "households": int(row["households"]), "parking_spaces": int(row["parking_spaces"]),
+                          "households": _int_or_none(row["households"]),
+                          "parking_spaces": _int_or_none(row["parking_spaces"]),
                           "demand": int(row["demand"]), "cars_estimated": bool(row["cars_estimated"]),
                           "shortage": int(short), "placed": int(placed.get(cid, 0)),
                           "unplaced": int(result.unplaced.loc[cid])})
@@ -250,9 +277,17 @@ def proposal_content(township: str, demand_frame: pd.DataFrame, resource_frame: 
               "road_pending": int(sum(1 for r in resources_ if r["approval"] == "待县综合执法局审批"))}
     params = {k: _plain(v) if not isinstance(v, list) else [_plain(x) for x in v]
               for k, v in result.params.items()}
+    unknown = unknown_inputs(demand_frame, resource_frame)
+    totals["unknown_compounds"] = len(unknown["compounds"])
+    totals["unknown_resources"] = len(unknown["resources"])
     return _json({"township": township, "compounds": compounds, "assignments": assignments,
                   "resources": resources_, "roads": [r for r in resources_ if r["approval"]],
-                  "totals": totals, "params": params})
+                  "totals": totals, "params": params, "unknown": unknown,
+                  "warning": unknown_message(unknown)})
+
+
+def _int_or_none(value):
+    return None if value is None or pd.isna(value) else int(value)
 
 
 def _json(value):
@@ -336,6 +371,8 @@ def change_state(engine: Engine, scope: Scope, proposal_id: int, target: str, *,
         obj = _get(s, scope, proposal_id)
         rules.check_transition(obj.status, target)  # the procedure's own message first, then the role
         actor = permissions.authorize(actor, needed, scope).name
+        if target == rules.SUBMITTED:
+            _refuse_unknowns(s, obj)
         if target == rules.RETURNED and not (note or "").strip():
             raise ValueError("退回方案须写明退回理由")
         s.add(ParkingProposalStep(proposal_id=obj.id, at=now, actor=(actor or None) and actor[:50],
@@ -343,6 +380,20 @@ def change_state(engine: Engine, scope: Scope, proposal_id: int, target: str, *,
         obj.status = target
         obj.updated_at = now
     return target
+
+
+def _refuse_unknowns(s: Session, obj: ParkingProposal) -> None:
+    """A proposal states the township's shortage and the spaces it finds: it cannot be submitted
+    while a compound's spaces or demand, or a resource's capacity, in its township is not reported."""
+    c, p = Compound, ParkingResource
+    compounds = s.execute(select(c.name).where(c.township_id == obj.township_id)
+                          .where((c.parking_spaces.is_(None)) | (c.cars.is_(None) & c.households.is_(None)))
+                          .order_by(c.id)).scalars().all()
+    resources_ = s.execute(select(p.name).where(p.township_id == obj.township_id, p.capacity.is_(None),
+                                                p.status.in_(PLANNABLE)).order_by(p.id)).scalars().all()
+    message = unknown_message({"compounds": list(compounds), "resources": list(resources_)})
+    if message:
+        raise ValueError(f"方案不能提交：{message}。缺口和可安排车位不能按未填报的数字计算，请先补填后再提交")
 
 
 PROPOSAL_COLUMNS = ["id", "title", "township_id", "township", "status", "shortage", "placed", "created_by",

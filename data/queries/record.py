@@ -213,14 +213,16 @@ def compound_record(engine: Engine, scope: Scope, compound_id: int, period: Peri
                         .order_by(FeeAdjustment.changed_at.desc(), FeeAdjustment.id.desc()),
                         ["changed_at", "status", "actor", "reason"])
 
-    households = int(profile["households"] or 0)
+    # Unknown (未填报) stays None: no car count from unknown households, no shortage from unknowns.
+    households = None if pd.isna(profile["households"]) else int(profile["households"])
     recorded = profile["cars"]
     per_household = Decimal(str(settings.get(engine, "cars_per_household")))
-    cars = int(recorded) if pd.notna(recorded) else int(
-        (per_household * households).to_integral_value())
-    spaces = int(profile["parking_spaces"] or 0)
+    cars = int(recorded) if pd.notna(recorded) else (
+        None if households is None else int((per_household * households).to_integral_value()))
+    spaces = None if pd.isna(profile["parking_spaces"]) else int(profile["parking_spaces"])
     parking = {"spaces": spaces, "households": households, "cars": cars,
-               "cars_estimated": pd.isna(recorded), "shortage": max(0, cars - spaces)}
+               "cars_estimated": pd.isna(recorded),
+               "shortage": None if cars is None or spaces is None else max(0, cars - spaces)}
 
     spot_checks = _rows(engine, select(SpotCheckDraw.drawn_at, SpotCheckResult.checked_at,
                                        SpotCheckResult.score, SpotCheckResult.findings,
