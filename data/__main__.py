@@ -271,6 +271,9 @@ def cmd_places(args) -> int:
                 print(f"网格\t{g.id}\t{g.code}\t{g.name}\t{t.name} {c.name}")
     print(f"共 {len(towns)} 个镇街、{len(comms)} 个社区" + (f"、{len(grids)} 个网格" if args.grids else "")
           + "。创建账号：python -m data user add 用户名 --role township --township-id 编号", file=sys.stderr)
+    return 0
+
+
 def cmd_briefing(args) -> int:
     """月度通报 as .docx and .pdf (``-o 文件``: the suffix is replaced by both)."""
     from pathlib import Path
