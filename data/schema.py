@@ -176,6 +176,7 @@ class Complaint(Base):
     community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"), index=True)
     match_method: Mapped[str] = mapped_column(String(10), default="未匹配")  # vocab.MATCH_METHODS
     match_confidence: Mapped[float | None]  # 0–1: 坐标 1, 邻近 by distance, 地址 the name score
+    compound_name: Mapped[str | None] = mapped_column(String(100))  # 小区名称 as the order wrote it
     department: Mapped[str | None] = mapped_column(String(50))
     status: Mapped[str] = mapped_column(String(10), default="办理中")
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)

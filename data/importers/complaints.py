@@ -406,6 +406,8 @@ def _plan(job: _ComplaintJob, session: Session, rows: list[Row]) -> list[tuple[R
         values = {k: v[k] for k in ("order_no", "received_at", "category", "content", "address", "status",
                                     "closed_at", "satisfaction", "complainant_name", "complainant_phone")
                   if k in v}
+        if "compound" in v:
+            values["compound_name"] = v["compound"]
         given_town = places.township_named(v["township"]) if "township" in v else None
         if "township" in v and given_town is None:
             job.note(row, "township", "不是本县镇街，按坐标或小区确定")

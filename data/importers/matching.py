@@ -127,6 +127,7 @@ class CompoundMatcher:
         self.prefixes = sorted(pre, key=len, reverse=True)
         # normalised key → compound ids, with the key's base score (100 full name, 95 variant, 90 address)
         self.keys: dict[str, dict[int, float]] = {}
+        self.short: dict[str, dict[int, float]] = {}
         self._address_keys: set[str] = set()  # exact only: 金山街1号 must not fuzzily match 金山街2号
         for c in self.compounds.values():
             self._add_name(c.id, c.name)
@@ -146,7 +147,9 @@ class CompoundMatcher:
     def _add_name(self, cid: int, name: str | None) -> None:
         for i, v in enumerate(name_variants(self.strip_prefixes(normalise(name)))):
             score = 100.0 if i == 0 else 95.0
-            ids = self.keys.setdefault(v, {})
+            # a two-character core (建设小区 → 建设) is also a street or a word: it only counts as
+            # the whole 小区名称, never inside an address or a text
+            ids = (self.keys if i == 0 or len(v) >= 3 else self.short).setdefault(v, {})
             ids[cid] = max(ids.get(cid, 0.0), score)
 
     def strip_prefixes(self, text: str) -> str:
@@ -235,7 +238,8 @@ class CompoundMatcher:
                 return found
         return {}
 
-    def _scores(self, texts: Sequence[str | None], township_id: int | None) -> list[tuple[int, float]]:
+    def _scores(self, texts: Sequence[str | None], township_id: int | None, *,
+                cutoff: float | None = None) -> list[tuple[int, float]]:
         """(compound id, raw score) best first; the order's own township adds ``margin``."""
         scores: dict[int, float] = {}
         for rank, raw in enumerate(texts):
@@ -244,13 +248,16 @@ class CompoundMatcher:
                 continue
             penalty = float(rank)  # a 小区名称 column outranks an address, an address the content
             exact = self._exact(text)
+            if rank == 0:
+                for cid, sc in self.short.get(text, {}).items():
+                    exact[cid] = max(exact.get(cid, 0.0), sc)
             for cid, s in exact.items():
                 scores[cid] = max(scores.get(cid, 0.0), s - penalty)
             if exact and max(exact.values()) >= 95:
                 continue  # a full name is in the text: no guessing needed
             scorer = fuzz.ratio if rank == 0 and len(text) <= 30 else fuzz.partial_ratio
             hits = process.extract(text, self._fuzzy_keys, scorer=scorer, limit=8,
-                                   score_cutoff=max(self.threshold - 15, 0))
+                                   score_cutoff=max(self.threshold - 15, 0) if cutoff is None else cutoff)
             for key, s, _ in hits:
                 for cid, base in self.keys[key].items():
                     v = min(s, base - 1.0) - penalty  # a fuzzy hit never ties an exact one
@@ -262,18 +269,20 @@ class CompoundMatcher:
         return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
 
     def candidates(self, texts: Sequence[str | None], township_id: int | None = None, *,
-                   limit: int = 3) -> list[Candidate]:
-        """The best ``limit`` compounds for the texts (小区名称, address, content), best first, score 0–100."""
+                   limit: int = 3, cutoff: float = 40.0) -> list[Candidate]:
+        """The best ``limit`` compounds for the texts (小区名称, address, content), best first, score 0–100.
+
+        ``cutoff``: the lowest fuzzy score still offered (the queue shows weak candidates too)."""
         bonus = self.margin if township_id is not None else 0.0
         return [Candidate(c, self.compounds[c].name,
                           round(max(0.0, min(100.0, s - (bonus if self.compounds[c].township_id == township_id
                                                            else 0.0))), 1))
-                for c, s in self._scores(texts, township_id)[:limit]]
+                for c, s in self._scores(texts, township_id, cutoff=cutoff)[:limit]]
 
     def by_text(self, texts: Sequence[str | None], township_id: int | None = None) -> Match:
         """Stage 3: a name, alias or address in the texts; unmatched (with candidates) when unsure."""
         raw = self._scores(texts, township_id)
-        cands = self.candidates(texts, township_id)
+        cands = self.candidates(texts, township_id, cutoff=max(self.threshold - 15, 0))
         if not raw:
             return Match()
         (cid, top), runner = raw[0], (raw[1][1] if len(raw) > 1 else None)

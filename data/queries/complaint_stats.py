@@ -32,6 +32,7 @@ __all__ = [
     "ranking_counts", "township_month_counts", "county_ladder", "complaint_ranking", "township_ranking",
     "township_quarter_ranking",
     "target_progress", "complaint_records", "unmatched", "assign_compound", "RECORD_COLUMNS",
+    "match_candidates", "queue_candidates",
 ]
 
 
@@ -296,13 +297,77 @@ def unmatched(engine: Engine, scope: Scope, period: Period | None = None, *, lim
     return complaint_records(engine, scope, period, unmatched_only=True, limit=limit)
 
 
-def assign_compound(engine: Engine, scope: Scope, order_no: str, compound_id: int, *, actor=None) -> None:
+def _matcher(session: Session, scope: Scope):
+    """A name matcher over the compounds in ``scope`` (with stored and learned aliases)."""
+    import re
+
+    from data.importers.matching import CompoundMatcher
+    from data.schema import CompoundAlias
+
+    engine = session.get_bind()
+    rows = session.execute(_scoped(select(Compound.id, Compound.name, Compound.aliases, Compound.address,
+                                          Compound.township_id, Compound.geometry), Compound, scope)).all()
+    ids = {r.id for r in rows}
+    aliases = [(r.id, a) for r in rows for a in re.split(r"[、,，;；/\s]+", r.aliases or "") if a.strip()]
+    aliases += [(cid, a) for cid, a in session.execute(select(CompoundAlias.compound_id, CompoundAlias.alias))
+                if cid in ids]
+    towns = [n for (n,) in session.execute(select(Township.name))]
+    return CompoundMatcher(rows, aliases=aliases, prefixes=[settings.get(engine, "county_name"), *towns],
+                           nearest_m=float(settings.get(engine, "match_nearest_m")),
+                           threshold=float(settings.get(engine, "match_name_threshold")))
+
+
+def match_candidates(engine: Engine, scope: Scope, order_no: str, *, limit: int = 3) -> list:
+    """The best ``limit`` compounds (in ``scope``) for one work order of the queue, with their scores.
+
+    Reads the order's 小区名称 as written, its address and its content. Returns
+    ``data.importers.matching.Candidate`` objects (compound_id, name, score 0–100), best first."""
+    with Session(engine) as s:
+        row = s.execute(_scoped(select(Complaint).where(Complaint.order_no == str(order_no)), Complaint,
+                                scope)).scalar()
+        if row is None:
+            return []
+        matcher = _matcher(s, scope)
+        texts = [row.compound_name, row.address, row.content]
+        if row.lon is not None and row.lat is not None:  # a nearby compound is a candidate too
+            near = matcher.by_points([row.lon], [row.lat])[0]
+        else:
+            near = None
+        cands = matcher.candidates(texts, row.township_id, limit=limit)
+    if near is not None and near.compound_id is not None and near.compound_id not in {c.compound_id for c in cands}:
+        from data.importers.matching import Candidate
+
+        cands = [Candidate(near.compound_id, matcher.compounds[near.compound_id].name,
+                           round(100 * (near.confidence or 0), 1)), *cands][:limit]
+    return cands
+
+
+def queue_candidates(engine: Engine, scope: Scope, order_nos: list[str], *, limit: int = 3) -> dict[str, list]:
+    """``match_candidates`` for many orders of the queue with one matcher."""
+    with Session(engine) as s:
+        matcher = _matcher(s, scope)
+        rows = s.execute(_scoped(select(Complaint.order_no, Complaint.compound_name, Complaint.address,
+                                        Complaint.content, Complaint.township_id).where(Complaint.order_no.in_(list(order_nos))),
+                                 Complaint, scope)).all()
+    return {r.order_no: matcher.candidates([r.compound_name, r.address, r.content], r.township_id, limit=limit)
+            for r in rows}
+
+
+def assign_compound(engine: Engine, scope: Scope, order_no: str, compound_id: int, *, actor=None,
+                    learn_alias: str | bool | None = None) -> None:
     """Match one unmatched complaint to a compound by hand (the queue on the data page).
 
     Both the complaint and the compound must be inside ``scope``; the
-    complaint takes the compound's community and township (method 地址).
+    complaint takes the compound's community and township (method 地址, confidence 1).
+    ``learn_alias``: a name to remember as an alias of the compound (``True``: the
+    order's own 小区名称 as imported, else its address) so the next import matches it
+    (table ``compound_alias``).
     With ``actor`` (an Account or username) the change is audited in the same transaction.
     """
+    from datetime import datetime
+
+    from data.schema import CompoundAlias
+
     with Session(engine) as s, s.begin():
         comp = s.execute(_scoped(select(Compound).where(Compound.id == int(compound_id)), Compound, scope)).scalar()
         row = s.execute(_scoped(select(Complaint).where(Complaint.order_no == str(order_no)), Complaint,
@@ -312,9 +377,22 @@ def assign_compound(engine: Engine, scope: Scope, order_no: str, compound_id: in
         before = row.compound_id
         s.execute(update(Complaint).where(Complaint.id == row.id).values(
             compound_id=comp.id, community_id=comp.community_id, township_id=comp.township_id,
-            match_method="地址"))
+            match_method="地址", match_confidence=1.0))
+        alias = None
+        if learn_alias is True:
+            alias = row.compound_name or row.address
+        elif isinstance(learn_alias, str):
+            alias = learn_alias
+        alias = (alias or "").strip()[:100]
+        if alias and alias != comp.name and s.scalar(select(CompoundAlias.id).where(
+                CompoundAlias.compound_id == comp.id, CompoundAlias.alias == alias)) is None:
+            who = getattr(actor, "username", actor)
+            s.add(CompoundAlias(compound_id=comp.id, alias=alias, source="手工确认", created_at=datetime.now(),
+                                created_by=str(who)[:50] if who else None))
+        else:
+            alias = None
         if actor is not None:
             from data import audit
 
             audit.record(s, actor, "edit", f"工单 {row.order_no}", scope, field="compound",
-                         before=before, after=comp.id, compound=comp.name)
+                         before=before, after=comp.id, compound=comp.name, **({"alias": alias} if alias else {}))
