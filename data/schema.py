@@ -179,6 +179,7 @@ class Complaint(Base):
     compound_name: Mapped[str | None] = mapped_column(String(100))  # 小区名称 as the order wrote it
     department: Mapped[str | None] = mapped_column(String(50))
     status: Mapped[str] = mapped_column(String(10), default="办理中")
+    status_notes: Mapped[str | None] = mapped_column(Text)  # 办理说明: free text (Open311 status_notes)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
     satisfaction: Mapped[str | None] = mapped_column(String(10))  # 满意 / 基本满意 / 不满意
     complainant_name: Mapped[str | None] = mapped_column(String(30))

@@ -178,7 +178,9 @@ def _register_fields() -> None:
           parse=partial(V.text, max_len=50)),
         f("department", "承办单位", "办理单位", "责任单位", "处置单位", "承办部门", "agency_responsible",
           "department", parse=partial(V.text, max_len=200)),
-        f("status", "办理状态", "工单状态", "处理状态", "状态", "status_notes", "status", parse=parse_status),
+        f("status", "办理状态", "工单状态", "处理状态", "状态", "status", parse=parse_status),
+        f("status_notes", "办理说明", "办理情况", "处理意见", "办理意见", "答复内容", "status_notes",
+          parse=partial(V.text, max_len=2000)),
         f("closed_at", "办结时间", "完成时间", "办理完成时间", "结案时间", "closed_datetime", "closed_at",
           parse=parse_datetime),
         f("satisfaction", "满意度", "回访结果", "回访满意度", "评价结果", "satisfaction",
@@ -404,7 +406,8 @@ def _plan(job: _ComplaintJob, session: Session, rows: list[Row]) -> list[tuple[R
     for row in rows:
         v = row.values
         values = {k: v[k] for k in ("order_no", "received_at", "category", "content", "address", "status",
-                                    "closed_at", "satisfaction", "complainant_name", "complainant_phone")
+                                    "status_notes", "closed_at", "satisfaction", "complainant_name",
+                                    "complainant_phone")
                   if k in v}
         if "compound" in v:
             values["compound_name"] = v["compound"]

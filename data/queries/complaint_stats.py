@@ -259,7 +259,7 @@ def target_progress(engine: Engine, scope: Scope, period: Period, flt: Complaint
 
 RECORD_COLUMNS = ["order_no", "received_at", "category", "content", "address", "lon", "lat", "township",
                   "community", "compound", "match_method", "department", "status", "closed_at",
-                  "satisfaction", "complainant_name", "complainant_phone"]
+                  "satisfaction", "complainant_name", "complainant_phone", "status_notes", "match_confidence"]
 
 
 def complaint_records(engine: Engine, scope: Scope, period: Period, flt: ComplaintFilter = ALL, *,
@@ -268,7 +268,7 @@ def complaint_records(engine: Engine, scope: Scope, period: Period, flt: Complai
     c = Complaint
     stmt = (select(c.order_no, c.received_at, c.category, c.content, c.address, c.lon, c.lat, Township.name,
                    Community.name, Compound.name, c.match_method, c.department, c.status, c.closed_at,
-                   c.satisfaction, c.complainant_name, c.complainant_phone)
+                   c.satisfaction, c.complainant_name, c.complainant_phone, c.status_notes, c.match_confidence)
             .outerjoin(Township, c.township_id == Township.id)
             .outerjoin(Community, c.community_id == Community.id)
             .outerjoin(Compound, c.compound_id == Compound.id))

@@ -5,7 +5,7 @@ Revises: 0008
 
 Every work order records how it reached its compound (坐标 / 邻近 / 地址 / 未匹配)
 and how sure the match is (``match_confidence``, 0–1), and keeps the 小区名称 the order
-wrote (``compound_name``). A name confirmed by hand in
+wrote (``compound_name``) and the free-text 办理说明 (Open311 ``status_notes``). A name confirmed by hand in
 the unmatched queue is learned as an alias (``compound_alias``) so the next import
 matches it. ``category_map`` maps the category names of a 12345 system to the
 product's categories (editable beside the duty matrix).
@@ -23,6 +23,7 @@ def upgrade() -> None:
     with op.batch_alter_table("complaint") as batch:
         batch.add_column(sa.Column("match_confidence", sa.Float(), nullable=True))
         batch.add_column(sa.Column("compound_name", sa.String(length=100), nullable=True))
+        batch.add_column(sa.Column("status_notes", sa.Text(), nullable=True))
     op.create_table(
         "compound_alias",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -50,5 +51,6 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_compound_alias_compound_id"), table_name="compound_alias")
     op.drop_table("compound_alias")
     with op.batch_alter_table("complaint") as batch:
+        batch.drop_column("status_notes")
         batch.drop_column("compound_name")
         batch.drop_column("match_confidence")
