@@ -38,7 +38,7 @@ def _prepare(url: str) -> None:
         offline.ensure_static()
     engine = db.shared_engine(url)
     db.migrate(engine)
-    if db.is_empty(engine):
+    if db.should_build_demo(engine):
         from data.demo import build_demo
 
         bar = st.progress(0.0, text=t("db_building"))

@@ -34,7 +34,11 @@ def _progress(done: int, total: int, message: str = "") -> None:
 def cmd_init(args) -> int:
     engine = db.make_engine(args.db)
     db.migrate(engine)
-    if db.is_empty(engine) and not args.no_demo:
+    if db.is_empty(engine) and args.no_demo:
+        from data import settings
+
+        settings.set_value(engine, "demo_on_empty", False)  # the app must not fill it with the demo later
+    elif db.should_build_demo(engine):
         from data.demo import build_demo
 
         print("数据库为空，正在生成演示数据（金乡县，合成）…", file=sys.stderr)

@@ -113,5 +113,23 @@ def is_empty(engine: Engine) -> bool:
         return s.scalar(select(func.count()).select_from(Township)) == 0
 
 
+def should_build_demo(engine: Engine) -> bool:
+    """True on the first start of a fresh database: no township, no user, and not made
+    with ``python -m data init --no-demo`` (which stores ``demo_on_empty = false``).
+
+    A county that starts from an empty database must keep it empty: the demo county
+    (and its demo accounts) never fill a database someone has begun to set up.
+    """
+    if not is_empty(engine):
+        return False
+    from data.schema import Setting, User
+
+    with Session(engine) as s:
+        if s.scalar(select(func.count()).select_from(User)):
+            return False
+        row = s.get(Setting, "demo_on_empty")
+    return row is None or bool(row.value)
+
+
 def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"

@@ -60,6 +60,9 @@ DEFINITIONS: tuple[SettingDef, ...] = (
     SettingDef("basemap", "none", "默认底图", "none（无底图，适用于内网）/ tianditu / amap / osm / custom。"),
     SettingDef("tianditu_key", "", "天地图密钥 tk", "也可写入 .streamlit/secrets.toml 的 tianditu_key。"),
     SettingDef("custom_tile_url", "", "自建瓦片服务地址", "形如 http://内网地址/{z}/{x}/{y}.png"),
+    SettingDef("demo_on_empty", True, "空数据库首次启动时生成演示数据",
+               "数据库中没有镇街和用户时，首次启动自动生成演示县（合成数据）；"
+               "python -m data init --no-demo 会关闭此项，本县从空数据库开始导入。"),
     # 诉求匹配小区 (issue 12)
     SettingDef("match_nearest_m", 150, "诉求匹配：最近小区距离上限（米）",
                "小区只有点位（无边界）时，诉求坐标距最近小区点位在此距离内即匹配到该小区。"),
