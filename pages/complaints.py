@@ -13,6 +13,7 @@ from data.scope import Period
 from ui import cache as cache
 from ui import cache_complaints as cc
 from ui import state as state
+from ui import setup as setup
 from ui.text import t
 from policy import ladders
 
@@ -20,6 +21,7 @@ url = db.default_url()
 scope = state.scope()
 skey = cache.scope_key(scope)
 st.title(t("cp_title"))
+setup.guard("pages/complaints.py")  # an empty county: what to import next
 
 months = cache.load_months(url)
 if not months:

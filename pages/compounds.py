@@ -19,6 +19,7 @@ from layers.maps import make_map
 from ui import cache as cache
 from ui import state as state
 from ui.record import record_sheets, show_full_record, show_record_summary
+from ui import setup as setup
 from ui.text import t
 
 
@@ -38,6 +39,7 @@ if "cmp_selected" not in st.session_state:
         st.session_state["cmp_mode"] = params["mode"]
 
 st.title(t("cmp_title"))
+setup.guard("pages/compounds.py")  # an empty county: what to import next
 compounds = cache.compound_frame(url, skey, pkey)
 
 left, right = st.columns([3, 2])

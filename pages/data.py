@@ -17,6 +17,7 @@ from ui import cache as cache
 from ui import cache_complaints as cc
 from ui import state as state
 from ui.imports import show_report
+from ui import setup as setup
 from ui.text import headers, t
 
 KINDS = {"compounds": "小区名册", "boundaries": "行政边界", "complaints": "12345 诉求", "parking": "停车资源"}
@@ -52,6 +53,7 @@ def may_write() -> bool:
 
 
 st.title(t("nav_data"))
+setup.guard("pages/data.py")  # an empty county: what to import next
 url = db.default_url()
 imp_tab, reg_tab, queue_tab = st.tabs([t("dp_tab_import"), t("dp_tab_register"), t("dp_tab_unmatched")])
 

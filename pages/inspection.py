@@ -14,6 +14,7 @@ from ui import cache_inspection as cache
 from ui import state as state
 from ui.cache import scope_key
 from ui import tables as _tables
+from ui import setup as setup
 from ui.text import headers, t
 from policy.inspection import VERDICTS
 
@@ -31,6 +32,7 @@ def table(frame: pd.DataFrame, name: str, key: str) -> None:
 
 
 st.title(t("insp_title"))
+setup.guard("pages/inspection.py")  # an empty county: what to import next
 st.caption(t("insp_caption"))
 if state.is_demo():
     st.info(t("demo_note"), icon=":material/science:")
