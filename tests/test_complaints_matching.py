@@ -256,3 +256,23 @@ def test_12345_categories_map_and_unknown_are_reported(engine, tmp_path):
     assert stored(engine)["K4"].category == "物业服务" and "未知诉求类别" not in report.related
     with pytest.raises(ValueError):
         set_category_map(engine, "x", "不存在的类别")
+
+
+def test_heat_map_and_compound_colours_count_the_same_complaints(engine, tmp_path):
+    from data import queries
+    from data.scope import Period
+
+    county = build_county(engine, points_only=False)
+    rows, truth = work_orders(county)
+    path = tmp_path / "h.xlsx"
+    write_xlsx(path, rows)
+    assert import_complaints(engine, path, crs="gcj02").ok
+    period = Period.months("2026-01", "2026-12")
+    per_compound = queries.complaint_counts(engine, COUNTY, period, by="compound").dropna(subset=["compound"])
+    heat = queries.complaint_point_counts(engine, COUNTY, period)
+    assert heat["count"].sum() == per_compound["count"].sum() > 0
+    assert heat["count"].sum() == cq.point_counts(engine, COUNTY, period)["count"].sum()
+    # an order matched by its address alone is drawn at its compound's centre
+    cid, c = next((k, v) for k, v in county.items() if v["name"] == "翡翠华庭")
+    near = heat[(abs(heat["lon"] - c["lon"]) < 0.0006) & (abs(heat["lat"] - c["lat"]) < 0.0006)]
+    assert near["count"].sum() >= sum(1 for no, t in truth.items() if t == cid)

@@ -122,15 +122,12 @@ def _int():
 
 def point_counts(engine: Engine, scope: Scope, period: Period, flt: ComplaintFilter = ALL,
                  *, cell_deg: float = 0.0005) -> pd.DataFrame:
-    """Complaints with coordinates counted per ``cell_deg`` lattice cell in SQL (for heat layers):
+    """The heat map's cells with the page filters (``data.queries.heat_counts``: the complaints the
+    compound colours count, matched ones, at their coordinates or their compound):
     ``lon``, ``lat`` (cell centres, WGS-84), ``count`` — never the raw points."""
-    gx = func.round(Complaint.lon / cell_deg).label("gx")
-    gy = func.round(Complaint.lat / cell_deg).label("gy")
-    stmt = select(gx, gy, func.count()).where(Complaint.lon.is_not(None), Complaint.lat.is_not(None))
-    stmt = flt.apply(_complaint_window(stmt, scope, period)).group_by(gx, gy)
-    df = pd.DataFrame(_rows(engine, stmt), columns=["gx", "gy", "count"])
-    return pd.DataFrame({"lon": df["gx"].astype(float) * cell_deg, "lat": df["gy"].astype(float) * cell_deg,
-                         "count": df["count"].astype(int)})
+    from data.queries import heat_counts
+
+    return heat_counts(engine, scope, period, where=flt.apply, cell_deg=cell_deg)
 
 
 # --------------------------------------------------------------------------- ladders
