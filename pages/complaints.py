@@ -13,6 +13,7 @@ from data.scope import Period
 from ui import cache as cache
 from ui import cache_complaints as cc
 from ui import state as state
+from ui import matching as matching
 from ui import setup as setup
 from ui.text import t
 from policy import ladders
@@ -24,8 +25,9 @@ st.title(t("cp_title"))
 setup.guard("pages/complaints.py")  # an empty county: what to import next
 
 months = cache.load_months(url)
-if not months:
-    st.info(t("no_data"))
+if not months:  # no work orders yet: say where they come from; the category table can be set first
+    setup.missing("cp_none_yet")
+    matching.show_category_map(url)
     st.stop()
 period = state.period() or Period.months(ladders.shift_month(months[-1], -11), months[-1])
 pkey = cache.period_key(period)
@@ -158,6 +160,7 @@ with tabs[3]:
             else:
                 cc.load_duties.clear()
         state.download_xlsx(t("download_xlsx"), edited, file_name="职责分工.xlsx", key="dl_cp_duties_edit")
+    matching.show_category_map(url)  # 12345 category names → these categories (住建局 and 管理员 edit)
 
 with tabs[4]:  # last: Leaflet in a tab hidden at load starts with no size, so a user opens it first
     st.caption(t("cp_heat_help").format(period=period.label()))

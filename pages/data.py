@@ -11,10 +11,9 @@ import streamlit as st
 from data import db, importers
 from data.importers.complaints import import_complaints
 from data.importers.parking import import_parking
-from data.queries import complaint_stats
-from data.scope import ScopeError
 from ui import cache as cache
 from ui import cache_complaints as cc
+from ui import matching as matching
 from ui import state as state
 from ui.imports import show_report
 from ui import setup as setup
@@ -106,31 +105,12 @@ with queue_tab:
         st.info(t("dp_unmatched_none"))
     else:
         st.caption(t("dp_unmatched_n").format(n=len(queue)))
-        cc.table(queue, ["order_no", "received_at", "category", "content", "address", "township", "department",
+        cc.table(queue, ["order_no", "received_at", "category", "compound_name", "content", "address", "township",
+                         "department",
                          "status", "complainant_name", "complainant_phone"], name="未匹配诉求",
                  key="unmatched", height=360)
         st.subheader(t("dp_assign"))
         if not may_write():
             st.caption(t("dp_assign_denied"))
         else:
-            compounds = cache.load_compounds(url, cache.scope_key(scope))
-            names = dict(zip(compounds["id"], compounds["name"] + " · " + compounds["township"] + " · "
-                             + compounds["community"]))
-            where = queue["address"].fillna(queue["content"].str.slice(0, 24)).fillna("")
-            brief = dict(zip(queue["order_no"], queue["order_no"] + " · " + where))
-            with st.form("assign_form"):
-                c1, c2 = st.columns(2)
-                order = c1.selectbox(t("dp_assign_order"), list(brief), format_func=brief.get, key="assign_order")
-                compound = c2.selectbox(t("dp_assign_compound"), list(names), format_func=names.get,
-                                        index=None, key="assign_compound", placeholder=t("dp_assign_pick"))
-                if st.form_submit_button(t("dp_assign_go"), type="primary") and compound is not None:
-                    try:
-                        complaint_stats.assign_compound(state.engine(), scope, order, int(compound),
-                                                        actor=state.current_user())
-                    except ScopeError as exc:
-                        st.error(str(exc))
-                    else:
-                        st.cache_data.clear()
-                        st.session_state["assign_done"] = t("dp_assign_done").format(order=order,
-                                                                                    compound=names[compound])
-                        st.rerun()
+            matching.show_assign(url, queue)

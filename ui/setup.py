@@ -76,3 +76,11 @@ def guard(page_path: str) -> None:
     if done < len(required) and not state.is_demo():
         with st.expander(t("setup_progress").format(done=done, total=len(required)), icon=":material/checklist:"):
             show_checklist(items)
+
+
+def missing(text_key: str) -> None:
+    """A register this page needs is empty: say so, and where to import it (if the user may)."""
+    st.info(t(text_key), icon=":material/inventory_2:")
+    account = state.current_user()
+    if account is None or account.can_open(DATA_PAGE):
+        st.page_link(DATA_PAGE, label=t("setup_link"), icon=":material/upload_file:")

@@ -14,6 +14,10 @@ TEXT = {
                    "Upload on the Data page, or run the command on the server (with your own file):"),
     "setup_link": ("前往数据管理导入", "Import on the Data page"),
     "setup_ask_admin": ("请联系住建局或管理员导入数据。", "Ask the housing bureau or an administrator to import."),
+    "cp_none_yet": ("尚未导入 12345 诉求工单：在“数据管理”页导入（Excel、CSV 或 Open311），或运行 "
+                    "python -m data import complaints 12345工单.xlsx。",
+                    "No 12345 work orders yet: import them on the Data page (Excel, CSV or Open311) or run "
+                    "python -m data import complaints <file>."),
     "county_unset": ("（尚未导入县界）", "(no county outline yet)"),
     # the unmatched queue: top candidates, one-click confirm, learned aliases
     "dp_candidates": ("候选小区（按名称、别名、地址相似度）", "Candidate compounds (name, alias, address)"),

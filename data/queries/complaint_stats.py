@@ -256,7 +256,8 @@ def target_progress(engine: Engine, scope: Scope, period: Period, flt: Complaint
 
 RECORD_COLUMNS = ["order_no", "received_at", "category", "content", "address", "lon", "lat", "township",
                   "community", "compound", "match_method", "department", "status", "closed_at",
-                  "satisfaction", "complainant_name", "complainant_phone", "status_notes", "match_confidence"]
+                  "satisfaction", "complainant_name", "complainant_phone", "status_notes", "match_confidence",
+                  "compound_name"]
 
 
 def complaint_records(engine: Engine, scope: Scope, period: Period, flt: ComplaintFilter = ALL, *,
@@ -265,7 +266,8 @@ def complaint_records(engine: Engine, scope: Scope, period: Period, flt: Complai
     c = Complaint
     stmt = (select(c.order_no, c.received_at, c.category, c.content, c.address, c.lon, c.lat, Township.name,
                    Community.name, Compound.name, c.match_method, c.department, c.status, c.closed_at,
-                   c.satisfaction, c.complainant_name, c.complainant_phone, c.status_notes, c.match_confidence)
+                   c.satisfaction, c.complainant_name, c.complainant_phone, c.status_notes, c.match_confidence,
+                   c.compound_name)
             .outerjoin(Township, c.township_id == Township.id)
             .outerjoin(Community, c.community_id == Community.id)
             .outerjoin(Compound, c.compound_id == Compound.id))
