@@ -108,7 +108,8 @@ with tabs[2]:
     if len(records) >= cc.RECORD_LIMIT:
         st.caption(t("cp_records_cap").format(limit=cc.RECORD_LIMIT))
     cc.table(records, ["order_no", "received_at", "category", "content", "address", "township", "community",
-                       "compound", "match_method", "department", "status", "closed_at", "satisfaction",
+                       "compound", "match_method", "match_confidence", "department", "status", "status_notes",
+                       "closed_at", "satisfaction",
                        "complainant_name", "complainant_phone"], name=f"诉求工单_{month}", key="cp_records",
              height=420)
     queued = len(cc.load_unmatched(url, skey))

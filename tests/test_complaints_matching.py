@@ -276,3 +276,19 @@ def test_heat_map_and_compound_colours_count_the_same_complaints(engine, tmp_pat
     cid, c = next((k, v) for k, v in county.items() if v["name"] == "翡翠华庭")
     near = heat[(abs(heat["lon"] - c["lon"]) < 0.0006) & (abs(heat["lat"] - c["lat"]) < 0.0006)]
     assert near["count"].sum() >= sum(1 for no, t in truth.items() if t == cid)
+
+
+def test_an_exact_name_outweighs_a_point_in_another_compound(engine, tmp_path):
+    """GCJ-02 points read as WGS-84 can fall in a neighbouring compound: the typed 小区名称 wins."""
+    county = build_county(engine, points_only=False)
+    ids = {v["name"]: k for k, v in county.items()}
+    other = county[ids["银河湾"]]
+    rows = [["P1", "2026-03-01 10:00", "物业管理", "漏水", "翡翠华庭", None, None, other["lon"], other["lat"]],
+            ["P2", "2026-03-01 10:00", "物业管理", "漏水", "翡翠", None, None, other["lon"], other["lat"]]]
+    path = tmp_path / "p.xlsx"
+    write_xlsx(path, rows)
+    report = import_complaints(engine, path, crs="wgs84")
+    got = stored(engine)
+    assert (got["P1"].compound_id, got["P1"].match_method) == (ids["翡翠华庭"], "地址")
+    assert (got["P2"].compound_id, got["P2"].match_method) == (ids["银河湾"], "坐标")  # a vague name does not
+    assert report.related["坐标与小区名称不一致"] == 1

@@ -420,6 +420,8 @@ def _plan(job: _ComplaintJob, session: Session, rows: list[Row]) -> list[tuple[R
             match, community, town = pt_ids[id(row)]
             values["lon"], values["lat"] = round(row.geometry.x, 7), round(row.geometry.y, 7)
         texts = [v.get("compound"), v.get("address"), v.get("content")]
+        if match.compound_id is not None and v.get("compound"):
+            match = _prefer_named(job, row, places, match, v["compound"], given_town)
         if match.compound_id is None and any(texts):
             match = places.matcher.by_text(texts, given_town if given_town is not None else town)
             if match.compound_id is None and match.candidates:
@@ -443,6 +445,21 @@ def _plan(job: _ComplaintJob, session: Session, rows: list[Row]) -> list[tuple[R
         values["department"] = _department(job, row, places, matrix, compound, town)
         plans.append((row, values))
     return plans
+
+
+def _prefer_named(job: _ComplaintJob, row: Row, places: _Places, match: M.Match, named: str,
+                  township_id: int | None) -> M.Match:
+    """The point found compound A, the 小区名称 column names B exactly: B wins, with a note.
+
+    A dedicated 小区名称 typed by the operator is firmer evidence than a point that may carry an
+    undeclared datum (GCJ-02 is ~500 m off) or the caller's own position."""
+    by_name = places.matcher.by_text([named], township_id)
+    if by_name.compound_id is None or by_name.compound_id == match.compound_id or (by_name.confidence or 0) < 0.95:
+        return match
+    a, b = places.compounds[match.compound_id].name, places.compounds[by_name.compound_id].name
+    job.note(row, "compound", f"坐标位于“{a}”，小区名称为“{b}”：按小区名称匹配")
+    job.report.count("坐标与小区名称不一致")
+    return by_name
 
 
 def _map_categories(job: _ComplaintJob, session: Session, rows: list[Row], matrix: Mapping[str, str]) -> None:
