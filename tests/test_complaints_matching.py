@@ -292,3 +292,17 @@ def test_an_exact_name_outweighs_a_point_in_another_compound(engine, tmp_path):
     assert (got["P1"].compound_id, got["P1"].match_method) == (ids["翡翠华庭"], "地址")
     assert (got["P2"].compound_id, got["P2"].match_method) == (ids["银河湾"], "坐标")  # a vague name does not
     assert report.related["坐标与小区名称不一致"] == 1
+
+
+@pytest.mark.parametrize(("address", "expected"), [
+    ("卧龙山街道翡翠路", None),               # a road that shares the compound's first characters
+    ("翡翠路与人民路交叉口", None),
+    ("卧龙山街道翡翠华庭东门", "翡翠华庭"),
+    ("卧龙山街道翡翠华亭3号楼", "翡翠华庭"),    # misspelt inside an address
+])
+def test_roads_named_like_a_compound_are_not_the_compound(address, expected):
+    from types import SimpleNamespace as N
+
+    compounds = [N(id=i, name=n, township_id=1, address=None, geometry=None) for i, n in enumerate(NAMES)]
+    got = CompoundMatcher(compounds, prefixes=["卧龙山街道"]).by_text([None, address])
+    assert (NAMES[got.compound_id] if got.compound_id is not None else None) == expected, got

@@ -139,7 +139,15 @@ class CompoundMatcher:
             if int(cid) in self.compounds:
                 self._add_name(int(cid), alias)
         self.lengths = sorted({len(k) for k in self.keys}, reverse=True)
-        self._fuzzy_keys = [k for k in self.keys if len(k) >= 3 and k not in self._address_keys]
+        # fuzzy only from four characters on: with three, one wrong character is a third of the name,
+        # and rapidfuzz's partial alignment scores any two shared leading characters at 80
+        self._fuzzy_keys = [k for k in self.keys if len(k) >= 4 and k not in self._address_keys]
+        # character → fuzzy keys holding it: a text is only compared with keys it shares enough
+        # characters with (a work order naming nothing would otherwise be scored against every key)
+        self._by_char: dict[str, list[int]] = {}
+        for i, k in enumerate(self._fuzzy_keys):
+            for ch in set(k):
+                self._by_char.setdefault(ch, []).append(i)
         self._build_points()
 
     # ------------------------------------------------------------------ names
@@ -256,9 +264,16 @@ class CompoundMatcher:
             if exact and max(exact.values()) >= 95:
                 continue  # a full name is in the text: no guessing needed
             scorer = fuzz.ratio if rank == 0 and len(text) <= 30 else fuzz.partial_ratio
-            hits = process.extract(text, self._fuzzy_keys, scorer=scorer, limit=8,
-                                   score_cutoff=max(self.threshold - 15, 0) if cutoff is None else cutoff)
+            floor = max(self.threshold - 15, 0) if cutoff is None else cutoff
+            pool = self._sharing(text, floor)
+            if not pool:
+                continue
+            hits = process.extract(text, pool, scorer=scorer, limit=8, score_cutoff=floor)
+            if scorer is fuzz.partial_ratio:  # a text shorter than the name is no "name inside the text"
+                hits = [(k, fuzz.ratio(text, k) if len(text) <= len(k) else sc, i) for k, sc, i in hits]
             for key, s, _ in hits:
+                if s < floor:
+                    continue
                 for cid, base in self.keys[key].items():
                     v = min(s, base - 1.0) - penalty  # a fuzzy hit never ties an exact one
                     if v > scores.get(cid, 0.0):
@@ -267,6 +282,19 @@ class CompoundMatcher:
             scores = {c: s + (self.margin if self.compounds[c].township_id == township_id else 0.0)
                       for c, s in scores.items()}
         return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+
+    def _sharing(self, text: str, floor: float) -> list[str]:
+        """Fuzzy keys sharing enough distinct characters with ``text`` to reach ``floor`` at all.
+
+        A key scoring ``floor`` % against some part of the text shares at least about that share
+        of its characters with it; keys below 90 % of that share are skipped unscored."""
+        counts: dict[int, int] = {}
+        for ch in set(text):
+            for i in self._by_char.get(ch, ()):
+                counts[i] = counts.get(i, 0) + 1
+        need = floor / 100.0 * 0.9
+        keys = self._fuzzy_keys
+        return [keys[i] for i, n in counts.items() if n >= need * len(set(keys[i]))]
 
     def candidates(self, texts: Sequence[str | None], township_id: int | None = None, *,
                    limit: int = 3, cutoff: float = 40.0) -> list[Candidate]:

@@ -11,8 +11,9 @@ A complaint becomes one GeoReport v2 service request::
     lat, long           ← WGS-84 degrees
 
 Fields GeoReport v2 has no name for go in ``extended_attributes``
-(``closed_datetime``, ``satisfaction``, ``township``, ``compound``,
-``match_method``, ``state`` = 办理状态, which open/closed cannot tell apart).
+(``closed_datetime``, ``satisfaction``, ``township``, ``compound`` (matched),
+``compound_name`` (小区名称 as written), ``match_method``, ``state`` = 办理状态, which
+open/closed cannot tell apart).
 
 Reading follows the servers: ``status`` (open / closed) decides the state (办理中 /
 已办结; ``extended_attributes.state`` or a ``status_notes`` that is one of our own
@@ -98,6 +99,7 @@ def to_open311(frame: pd.DataFrame) -> list[dict]:
                 "compound": _clean(getattr(r, "compound", None)),
                 "match_method": _clean(getattr(r, "match_method", None)),
                 "state": _clean(r.status),
+                "compound_name": _clean(getattr(r, "compound_name", None)),
             },
         })
     return out
@@ -117,8 +119,10 @@ def looks_like_open311(data: bytes) -> bool:
 _MAP = (("service_request_id", "工单编号"), ("requested_datetime", "受理时间"), ("service_name", "诉求类型"),
         ("description", "诉求内容"), ("address", "诉求详细地址"), ("agency_responsible", "承办单位"),
         ("long", "经度"), ("lat", "纬度"))
+# ``compound`` is the compound the order was matched to (information only); ``compound_name`` the
+# 小区名称 the order wrote, which an import reads again (a round trip changes nothing)
 _EXT = (("closed_datetime", "办结时间"), ("satisfaction", "满意度"), ("township", "所属区域"),
-        ("compound", "小区名称"))
+        ("compound_name", "小区名称"))
 _OPEN_STATES = ("办理中", "退回")
 
 
