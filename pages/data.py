@@ -24,7 +24,7 @@ LEVELS = {"township": "镇街", "community": "社区", "grid": "网格", "county
 CRS = {None: "自动识别", "wgs84": "WGS-84（GPS）", "cgcs2000": "CGCS2000（国家 2000）",
        "gcj02": "GCJ-02（高德/腾讯）", "bd09": "BD-09（百度）"}
 ENCODINGS = {None: "自动识别", "utf-8": "UTF-8", "gb18030": "GBK / GB18030"}
-TYPES = {"complaints": ["xlsx", "csv", "txt", "json"]}
+TYPES = {"complaints": ["xlsx", "csv", "txt", "json", "xml"]}
 GEO_TYPES = ["geojson", "json", "gpkg", "zip", "xlsx", "csv"]
 
 
@@ -63,7 +63,7 @@ with imp_tab:
                       disabled=kind != "boundaries")
     crs = cols[1].selectbox("源坐标系", list(CRS), format_func=CRS.get, key="import_crs")
     encoding = cols[2].selectbox("文本编码", list(ENCODINGS), format_func=ENCODINGS.get, key="import_encoding")
-    hint = ("Excel、CSV（UTF-8 / GBK）、Open311 JSON" if kind == "complaints"
+    hint = ("Excel、CSV（UTF-8 / GBK）、Open311 JSON / XML" if kind == "complaints"
             else "GeoJSON、GeoPackage、压缩 Shapefile、Excel、CSV")
     upload = st.file_uploader(f"选择文件（{hint}）", type=TYPES.get(kind, GEO_TYPES), key="import_file")
     dry_run = st.checkbox("只校验，不写入", value=True, key="import_dry_run")

@@ -1,7 +1,7 @@
 """12345 complaint import (12345 诉求工单): one row per work order, upserted by 工单编号.
 
 Formats: Excel .xlsx, CSV (UTF-8, UTF-8 with BOM, GBK/GB18030, detected on the
-whole file by the shared readers) and Open311 GeoReport v2 JSON
+whole file by the shared readers) and Open311 GeoReport v2 JSON or XML
 (:mod:`data.importers.open311`). Headers as hotline exports word them
 (工单编号, 来电时间/受理时间, 诉求类型/诉求分类, 诉求内容, 诉求详细地址/事件发生地,
 经度, 纬度, 所属区域, 承办单位, 办理状态, 办结时间, 满意度/回访结果, 来电人,
@@ -12,11 +12,17 @@ row writes nothing and returns the row-by-row report. Otherwise, in one
 transaction:
 
 * coordinates go to WGS-84 (declared ``crs`` or detected, as for compounds);
-* the compound (物业项目) is the polygon covering the point (``geo.assign``: on a
-  shared edge the smaller id wins); without coordinates, the compound whose
-  name or alias appears in the address (or 小区 column) — the longest name
-  wins, a tie between compounds is left unmatched; otherwise 未匹配 — kept
-  and shown in the unmatched queue, never dropped;
+* the compound (物业项目): every order goes through three stages until one
+  matches (``data.importers.matching``): the polygon covering its point (坐标; on
+  a shared edge the smaller id wins), the nearest compound stored as a point
+  within ``match_nearest_m`` (邻近), the name, alias (stored or learned) or
+  address in 小区名称, 事发地址 or 诉求内容 (地址; normalised, fuzzy at or above
+  ``match_name_threshold``; a tie is left unmatched). Method and confidence are
+  stored; an exact 小区名称 naming another compound than the point outweighs the
+  point (with a note). Otherwise 未匹配 — kept and shown in the unmatched queue
+  with its best candidates, never dropped;
+* 12345 category names map to the product's categories (table ``category_map``);
+  an unknown one is kept as written and listed in the report;
 * the department is the file's 承办单位 when given (several units → the
   township joint meeting), else routed from the category by the duty matrix
   (``policy.duties.route``, ``data.queries.duties.duty_matrix``), with
@@ -285,7 +291,8 @@ def import_complaints(engine, path, *, crs: str | None = None, encoding: str | N
     Returns
     -------
     ImportReport
-        ``related`` counts 按坐标匹配, 按地址匹配, 未匹配 and 按职责分工确定承办单位.
+        ``related`` counts 按坐标匹配, 按邻近点位匹配, 按名称或地址匹配, 未匹配, 未知诉求类别,
+        诉求类别按对照表转换 and 按职责分工确定承办单位.
     """
     steps = ("读取文件", "校验", "匹配小区与承办单位", "写入")
 

@@ -124,6 +124,8 @@ class CompoundMatcher:
                 core = _TOWN_SUFFIX.sub("", p)
                 if len(core) >= 2:
                     pre.add(core)
+                    # the forms offices write: 卧龙山街道办事处, 纸坊镇人民政府, 纸坊镇政府
+                    pre.update(core + s for s in ("街道办事处", "办事处", "镇人民政府", "镇政府", "乡人民政府"))
         self.prefixes = sorted(pre, key=len, reverse=True)
         # normalised key → compound ids, with the key's base score (100 full name, 95 variant, 90 address)
         self.keys: dict[str, dict[int, float]] = {}
@@ -263,21 +265,25 @@ class CompoundMatcher:
                 scores[cid] = max(scores.get(cid, 0.0), s - penalty)
             if exact and max(exact.values()) >= 95:
                 continue  # a full name is in the text: no guessing needed
-            scorer = fuzz.ratio if rank == 0 and len(text) <= 30 else fuzz.partial_ratio
+            whole = rank == 0 and len(text) <= 30  # a 小区名称 cell: the name itself, not a sentence
+            scorer = fuzz.ratio if whole else fuzz.partial_ratio
             floor = max(self.threshold - 15, 0) if cutoff is None else cutoff
-            pool = self._sharing(text, floor)
-            if not pool:
-                continue
-            hits = process.extract(text, pool, scorer=scorer, limit=8, score_cutoff=floor)
-            if scorer is fuzz.partial_ratio:  # a text shorter than the name is no "name inside the text"
-                hits = [(k, fuzz.ratio(text, k) if len(text) <= len(k) else sc, i) for k, sc, i in hits]
-            for key, s, _ in hits:
-                if s < floor:
+            # a name cell is also compared without its generic ending (翡翠小区 → 翡翠): "小区" alone
+            # must not make 康乐小区 as close as 翡翠华庭
+            for query in (name_variants(text) if whole else [text]) or [text]:
+                pool = self._sharing(query, floor)
+                if not pool:
                     continue
-                for cid, base in self.keys[key].items():
-                    v = min(s, base - 1.0) - penalty  # a fuzzy hit never ties an exact one
-                    if v > scores.get(cid, 0.0):
-                        scores[cid] = v
+                hits = process.extract(query, pool, scorer=scorer, limit=8, score_cutoff=floor)
+                if scorer is fuzz.partial_ratio:  # a text shorter than the name is no "name inside the text"
+                    hits = [(k, fuzz.ratio(query, k) if len(query) <= len(k) else sc, i) for k, sc, i in hits]
+                for key, sc, _ in hits:
+                    if sc < floor:
+                        continue
+                    for cid, base in self.keys[key].items():
+                        v = min(sc, base - 1.0) - penalty  # a fuzzy hit never ties an exact one
+                        if v > scores.get(cid, 0.0):
+                            scores[cid] = v
         if township_id is not None:
             scores = {c: s + (self.margin if self.compounds[c].township_id == township_id else 0.0)
                       for c, s in scores.items()}
