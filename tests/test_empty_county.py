@@ -4,7 +4,8 @@ missing, and shows the import checklist; no page raises on an empty register or 
 Three databases made as a county would make them (``python -m data init --no-demo``, then
 ``python -m data user add``): (a) completely empty; (b) a county outline (嘉祥县) and its
 townships only; (c) townships, communities and compounds but no grid layer (the reported
-"Cannot choose a metric CRS for empty geometries." on 总览).
+"Cannot choose a metric CRS for empty geometries." on 总览); (d) the same with a few work
+orders, one unmatched, before any evaluation, parking resource or inspector.
 """
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ def _make(path, kind: str) -> str:
                 s.add(t)
                 s.flush()
                 towns.append(t)
-            if kind == "no_grids":
+            if kind in ("no_grids", "complaints"):
                 c = Community(code="C1", township_id=towns[0].id, name="一社区", geometry=None)
                 s.add(c)
                 s.flush()
@@ -51,16 +52,30 @@ def _make(path, kind: str) -> str:
             town_id = towns[0].id
         auth.create_user(engine, "town", "镇街用户", "township", township_id=town_id)
         users["town"] = "township"
-        if kind == "no_grids":
+        if kind in ("no_grids", "complaints"):
             auth.create_user(engine, "comm", "社区用户", "community", township_id=town_id, community_id=comm_id)
             users["comm"] = "community"
+    if kind == "complaints":  # work orders arrive before evaluations, parking or inspectors
+        from datetime import datetime
+
+        from data.schema import Complaint
+
+        with Session(engine) as s, s.begin():
+            s.add_all([
+                Complaint(order_no="E1", received_at=datetime(2026, 3, 1, 9), category="电梯", compound_id=1,
+                          township_id=town_id, community_id=comm_id, match_method="地址", match_confidence=0.9),
+                Complaint(order_no="E2", received_at=datetime(2026, 4, 1, 9), category="奇怪类别",
+                          address="某路口", match_method="未匹配"),
+                Complaint(order_no="E3", received_at=datetime(2026, 4, 2, 9), category="供水", lon=116.2005,
+                          lat=35.3005, compound_id=1, township_id=town_id, community_id=comm_id,
+                          match_method="坐标", match_confidence=1.0)])
     for name, role in COUNTY_ROLES.items():
         auth.create_user(engine, name, name, role)
     engine.dispose()
     return url
 
 
-@pytest.fixture(scope="module", params=["empty", "county", "no_grids"])
+@pytest.fixture(scope="module", params=["empty", "county", "no_grids", "complaints"])
 def county_db(request, tmp_path_factory):
     path = tmp_path_factory.mktemp(request.param) / "county.sqlite"
     return request.param, _make(path, request.param)
