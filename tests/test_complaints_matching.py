@@ -306,3 +306,17 @@ def test_roads_named_like_a_compound_are_not_the_compound(address, expected):
     compounds = [N(id=i, name=n, township_id=1, address=None, geometry=None) for i, n in enumerate(NAMES)]
     got = CompoundMatcher(compounds, prefixes=["卧龙山街道"]).by_text([None, address])
     assert (NAMES[got.compound_id] if got.compound_id is not None else None) == expected, got
+
+
+def test_queue_offers_compounds_near_a_point_that_fell_between_them(engine, tmp_path):
+    county = build_county(engine, points_only=False)
+    ids = {v["name"]: k for k, v in county.items()}
+    c = county[ids["翡翠华庭"]]
+    # 200 m north of its centre: outside every polygon (they are ~130 m tall), no name given
+    path = tmp_path / "n.xlsx"
+    write_xlsx(path, [["N1", "2026-03-01 10:00", "物业管理", "垃圾没人清", None, None, None, c["lon"],
+                       c["lat"] + 0.0018]])
+    assert import_complaints(engine, path, crs="wgs84").ok
+    assert stored(engine)["N1"].compound_id is None
+    cands = cq.match_candidates(engine, COUNTY, "N1")
+    assert cands and cands[0].compound_id == ids["翡翠华庭"] and 0 < cands[0].score < 100

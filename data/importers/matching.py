@@ -233,6 +233,26 @@ class CompoundMatcher:
                                               note=f"距最近小区 {d:.0f} 米")
         return out
 
+    def nearby(self, lon: float, lat: float, *, max_m: float = 500.0, limit: int = 3) -> list[tuple[int, float]]:
+        """(compound id, metres) of the compounds (polygon or point) within ``max_m`` of a point, nearest
+        first: candidates for an order whose point fell between compounds."""
+        if self._crs is None or not (np.isfinite(lon) and np.isfinite(lat)):
+            return []
+        if getattr(self, "_all_tree", None) is None:
+            ids, geoms = [], []
+            for c in self.compounds.values():
+                if c.geometry is not None and not c.geometry.is_empty:
+                    ids.append(c.id)
+                    geoms.append(shapely.transform(c.geometry, lambda xy: np.column_stack(
+                        self._to_metric.transform(xy[:, 0], xy[:, 1]))))
+            self._all_ids, self._all_tree = np.array(ids, dtype=np.int64), shapely.STRtree(geoms)
+        x, y = self._to_metric.transform(lon, lat)
+        here = shapely.Point(x, y)
+        found = self._all_tree.query(here.buffer(max_m), predicate="intersects")
+        pairs = sorted((float(shapely.distance(self._all_tree.geometries[i], here)), int(self._all_ids[i]))
+                       for i in found)
+        return [(cid, d) for d, cid in pairs if d <= max_m][:limit]
+
     # ------------------------------------------------------------------ texts
 
     def _exact(self, text: str) -> dict[int, float]:

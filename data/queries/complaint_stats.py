@@ -32,7 +32,7 @@ __all__ = [
     "ranking_counts", "township_month_counts", "county_ladder", "complaint_ranking", "township_ranking",
     "township_quarter_ranking",
     "target_progress", "complaint_records", "unmatched", "assign_compound", "RECORD_COLUMNS",
-    "match_candidates", "queue_candidates",
+    "match_candidates",
 ]
 
 
@@ -319,37 +319,24 @@ def _matcher(session: Session, scope: Scope):
 def match_candidates(engine: Engine, scope: Scope, order_no: str, *, limit: int = 3) -> list:
     """The best ``limit`` compounds (in ``scope``) for one work order of the queue, with their scores.
 
-    Reads the order's 小区名称 as written, its address and its content. Returns
-    ``data.importers.matching.Candidate`` objects (compound_id, name, score 0–100), best first."""
+    Reads the order's 小区名称 as written, its address and its content; an order whose point
+    fell between compounds also gets the compounds within 500 m (score falling with distance).
+    Returns ``data.importers.matching.Candidate`` objects (compound_id, name, score 0–100), best first."""
+    from data.importers.matching import Candidate
+
     with Session(engine) as s:
         row = s.execute(_scoped(select(Complaint).where(Complaint.order_no == str(order_no)), Complaint,
                                 scope)).scalar()
         if row is None:
             return []
         matcher = _matcher(s, scope)
-        texts = [row.compound_name, row.address, row.content]
-        if row.lon is not None and row.lat is not None:  # a nearby compound is a candidate too
-            near = matcher.by_points([row.lon], [row.lat])[0]
-        else:
-            near = None
-        cands = matcher.candidates(texts, row.township_id, limit=limit)
-    if near is not None and near.compound_id is not None and near.compound_id not in {c.compound_id for c in cands}:
-        from data.importers.matching import Candidate
-
-        cands = [Candidate(near.compound_id, matcher.compounds[near.compound_id].name,
-                           round(100 * (near.confidence or 0), 1)), *cands][:limit]
+    cands = matcher.candidates([row.compound_name, row.address, row.content], row.township_id, limit=limit)
+    if row.lon is not None and row.lat is not None:
+        seen = {c.compound_id for c in cands}
+        near = [Candidate(cid, matcher.compounds[cid].name, round(100.0 * (1 - d / 1000.0), 1))
+                for cid, d in matcher.nearby(row.lon, row.lat, max_m=500.0, limit=limit) if cid not in seen]
+        cands = sorted(cands + near, key=lambda c: -c.score)[:limit]
     return cands
-
-
-def queue_candidates(engine: Engine, scope: Scope, order_nos: list[str], *, limit: int = 3) -> dict[str, list]:
-    """``match_candidates`` for many orders of the queue with one matcher."""
-    with Session(engine) as s:
-        matcher = _matcher(s, scope)
-        rows = s.execute(_scoped(select(Complaint.order_no, Complaint.compound_name, Complaint.address,
-                                        Complaint.content, Complaint.township_id).where(Complaint.order_no.in_(list(order_nos))),
-                                 Complaint, scope)).all()
-    return {r.order_no: matcher.candidates([r.compound_name, r.address, r.content], r.township_id, limit=limit)
-            for r in rows}
 
 
 def assign_compound(engine: Engine, scope: Scope, order_no: str, compound_id: int, *, actor=None,
