@@ -8,7 +8,7 @@ import streamlit as st
 from data.queries import complaint_stats as cs
 from data.scope import Scope, ScopeError
 from ui import cache, state
-from ui.text import t
+from ui.text import md_escape, t
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -26,7 +26,7 @@ def _assign(order: str, compound_id: int, label: str, learn: bool) -> None:
         st.error(str(exc))
         return
     st.cache_data.clear()
-    st.session_state["assign_done"] = t("dp_assign_done").format(order=order, compound=label)
+    st.session_state["assign_done"] = t("dp_assign_done").format(order=md_escape(order), compound=md_escape(label))
     st.rerun()
 
 
@@ -38,8 +38,8 @@ def show_assign(url: str, queue: pd.DataFrame) -> None:
     brief = dict(zip(queue["order_no"], queue["order_no"] + " · " + where))
     order = st.selectbox(t("dp_assign_order"), list(brief), format_func=brief.get, key="assign_order")
     row = queue[queue["order_no"] == order].iloc[0]
-    st.caption(t("dp_order_text").format(order=order, name=row.get("compound_name") or "—",
-                                         address=row.get("address") or "—"))
+    st.caption(t("dp_order_text").format(order=md_escape(order), name=md_escape(row.get("compound_name") or "—"),
+                                         address=md_escape(row.get("address") or "—")))
     learn = st.checkbox(t("dp_learn_alias"), value=True, key="assign_learn")
     st.markdown(f"**{t('dp_candidates')}**")
     candidates = load_candidates(url, skey, order)
@@ -47,7 +47,7 @@ def show_assign(url: str, queue: pd.DataFrame) -> None:
         st.caption(t("dp_candidates_none"))
     cols = st.columns(max(len(candidates), 1))
     for col, (cid, name, score) in zip(cols, candidates):
-        if col.button(t("dp_candidate_confirm").format(name=name, score=score), key=f"cand_{order}_{cid}",
+        if col.button(t("dp_candidate_confirm").format(name=md_escape(name), score=score), key=f"cand_{order}_{cid}",
                       width="stretch"):
             _assign(order, cid, name, learn)
     compounds = cache.load_compounds(url, skey)
