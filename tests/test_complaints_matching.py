@@ -320,3 +320,18 @@ def test_queue_offers_compounds_near_a_point_that_fell_between_them(engine, tmp_
     assert stored(engine)["N1"].compound_id is None
     cands = cq.match_candidates(engine, COUNTY, "N1")
     assert cands and cands[0].compound_id == ids["翡翠华庭"] and 0 < cands[0].score < 100
+
+
+def test_gcj02_orders_without_a_declared_crs_reach_their_compounds(engine, tmp_path):
+    """The issue's 200 AMap orders: GCJ-02 points, no --crs, 小区名称 filled in. Whatever the datum
+    detection decides, the point and the name together find the compound."""
+    county = build_county(engine, points_only=False)
+    rows, truth = work_orders(county, seed=9)
+    rows = [r for r in rows if r[0].endswith("G")]
+    path = tmp_path / "amap.xlsx"
+    write_xlsx(path, rows)
+    report = import_complaints(engine, path)
+    assert report.ok, report.error_lines()
+    got = stored(engine)
+    right = sum(got[r[0]].compound_id == truth[r[0]] for r in rows)
+    assert right / len(rows) >= 0.90 and report.related.get("未匹配", 0) <= 0.1 * len(rows)
