@@ -114,3 +114,4 @@ with queue_tab:
             st.caption(t("dp_assign_denied"))
         else:
             matching.show_assign(url, queue)
+    matching.show_learned_aliases(url)

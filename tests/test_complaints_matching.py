@@ -232,6 +232,11 @@ def test_queue_offers_candidates_and_learns_the_alias(engine, tmp_path):
     assert import_complaints(engine, path).ok
     q2 = stored(engine)["Q2"]
     assert (q2.compound_id, q2.match_method) == (target, "地址")
+    # a wrong confirmation is taken back: the alias is forgotten (matches already made stay)
+    learned = cq.learned_aliases(engine, COUNTY)
+    assert list(learned["alias"]) == ["翡翠小区"] and list(learned["compound"]) == ["翡翠华庭"]
+    cq.delete_alias(engine, COUNTY, int(learned["id"].iloc[0]), actor="housing")
+    assert cq.learned_aliases(engine, COUNTY).empty and stored(engine)["Q2"].compound_id == target
 
 
 def test_12345_categories_map_and_unknown_are_reported(engine, tmp_path):

@@ -43,6 +43,7 @@ def test_queue_confirms_a_candidate_with_one_click_and_learns_the_alias(county, 
     assert (c.compound_id, c.match_method, c.match_confidence) == (ids["翡翠华庭"], "地址", 1.0)
     assert aliases == ["翡翠小区"]
     assert any("已匹配" in s.value for s in at.success)
+    assert any("已学习的小区别名（1 个）" in e.label for e in at.expander)
 
 
 def test_category_table_is_edited_beside_the_duty_matrix(county):

@@ -60,6 +60,31 @@ def show_assign(url: str, queue: pd.DataFrame) -> None:
             _assign(order, compound, names[compound], learn)
 
 
+def show_learned_aliases(url: str) -> None:
+    """Aliases learned from confirmations, newest first, each one removable (a wrong click is undone)."""
+    scope = state.scope()
+    frame = cs.learned_aliases(cache._engine(url), scope)
+    if frame.empty:
+        return
+    with st.expander(t("dp_aliases").format(n=len(frame))):
+        from ui import tables
+
+        tables.table(frame, ["alias", "compound", "created_by", "created_at"], name="已学习的小区别名",
+                     key="dp_aliases", prefix="alias_")
+        if state.can("import"):
+            labels = dict(zip(frame["id"], frame["alias"] + " → " + frame["compound"]))
+            pick = st.selectbox(t("dp_alias_forget"), list(labels), format_func=labels.get, index=None,
+                                key="dp_alias_pick")
+            if pick is not None and st.button(t("dp_alias_forget_go"), key="dp_alias_forget"):
+                try:
+                    cs.delete_alias(state.engine(), scope, int(pick), actor=state.current_user())
+                except (ScopeError, PermissionError) as exc:
+                    st.error(str(exc))
+                else:
+                    st.cache_data.clear()
+                    st.rerun()
+
+
 # --------------------------------------------------------------------------- 12345 category table
 
 

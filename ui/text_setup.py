@@ -25,6 +25,9 @@ TEXT = {
     "dp_candidate_confirm": ("确认：{name}（{score:.0f} 分）", "Confirm: {name} ({score:.0f})"),
     "dp_learn_alias": ("记住该名称为小区别名，下次导入自动匹配", "Remember the name as an alias for future imports"),
     "dp_order_text": ("工单 {order}：小区名称“{name}”，地址“{address}”", "Order {order}: compound “{name}”, address “{address}”"),
+    "dp_aliases": ("已学习的小区别名（{n} 个）", "Learned compound aliases ({n})"),
+    "dp_alias_forget": ("删除一个别名（误确认时）", "Forget an alias (after a wrong confirmation)"),
+    "dp_alias_forget_go": ("删除别名", "Forget"),
     # 12345 category table (beside the duty matrix)
     "cp_catmap_title": ("12345 诉求类别对照", "12345 category table"),
     "cp_catmap_help": ("12345 系统导出的类别名称对应到本系统的诉求类别（决定承办单位）；未列出且不是本系统类别的，"
@@ -40,4 +43,6 @@ COLUMNS = {
     "match_confidence": ("匹配置信度", "Match confidence"),
     "compound_name": ("工单小区名称", "Compound as written"),
     "status_notes": ("办理说明", "Status notes"),
+    "alias_alias": ("别名", "Alias"), "alias_compound": ("小区", "Compound"),
+    "alias_created_by": ("确认人", "Confirmed by"), "alias_created_at": ("确认时间", "Confirmed at"),
 }

@@ -382,3 +382,35 @@ def assign_compound(engine: Engine, scope: Scope, order_no: str, compound_id: in
 
             audit.record(s, actor, "edit", f"工单 {row.order_no}", scope, field="compound",
                          before=before, after=comp.id, compound=comp.name, **({"alias": alias} if alias else {}))
+
+
+def learned_aliases(engine: Engine, scope: Scope) -> pd.DataFrame:
+    """Aliases learned from the queue for compounds in ``scope``: ``id``, ``alias``, ``compound``,
+    ``created_by``, ``created_at`` — newest first, so a wrong confirmation can be taken back."""
+    from data.schema import CompoundAlias
+
+    stmt = _scoped(select(CompoundAlias.id, CompoundAlias.alias, Compound.name, CompoundAlias.created_by,
+                          CompoundAlias.created_at).join(Compound, Compound.id == CompoundAlias.compound_id),
+                   Compound, scope).order_by(CompoundAlias.id.desc())
+    return pd.DataFrame(_rows(engine, stmt), columns=["id", "alias", "compound", "created_by", "created_at"])
+
+
+def delete_alias(engine: Engine, scope: Scope, alias_id: int, *, actor=None) -> None:
+    """Forget one learned alias (its compound inside ``scope``); audited. Matches already made stay."""
+    from data import permissions
+    from data.schema import CompoundAlias
+
+    permissions.authorize(actor, permissions.IMPORT)
+    with Session(engine) as s, s.begin():
+        row = s.execute(_scoped(select(CompoundAlias, Compound.name).join(Compound, Compound.id ==
+                                                                          CompoundAlias.compound_id)
+                                .where(CompoundAlias.id == int(alias_id)), Compound, scope)).first()
+        if row is None:
+            raise ScopeError("别名不在您的管辖范围内")
+        alias, name = row
+        s.delete(alias)
+        if actor is not None:
+            from data import audit
+
+            audit.record(s, actor, "edit", f"小区别名 {alias.alias}", scope, field="alias", before=alias.alias,
+                         after=None, compound=name)
