@@ -177,13 +177,37 @@ class Complaint(Base):
     compound_id: Mapped[int | None] = mapped_column(ForeignKey("compound.id"))
     township_id: Mapped[int | None] = mapped_column(ForeignKey("township.id"))
     community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"), index=True)
-    match_method: Mapped[str] = mapped_column(String(10), default="未匹配")  # 坐标 / 地址 / 未匹配
+    match_method: Mapped[str] = mapped_column(String(10), default="未匹配")  # vocab.MATCH_METHODS
+    match_confidence: Mapped[float | None]  # 0–1: 坐标 1, 邻近 by distance, 地址 the name score
+    compound_name: Mapped[str | None] = mapped_column(String(100))  # 小区名称 as the order wrote it
     department: Mapped[str | None] = mapped_column(String(50))
     status: Mapped[str] = mapped_column(String(10), default="办理中")
+    status_notes: Mapped[str | None] = mapped_column(Text)  # 办理说明: free text (Open311 status_notes)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
     satisfaction: Mapped[str | None] = mapped_column(String(10))  # 满意 / 基本满意 / 不满意
     complainant_name: Mapped[str | None] = mapped_column(String(30))
     complainant_phone: Mapped[str | None] = mapped_column(String(20))
+
+
+class CompoundAlias(Base):
+    """小区别名: another name a compound is known by in work orders (learned from manual matches)."""
+
+    __tablename__ = "compound_alias"
+    __table_args__ = (UniqueConstraint("alias", "compound_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    compound_id: Mapped[int] = mapped_column(ForeignKey("compound.id"), index=True)
+    alias: Mapped[str] = mapped_column(String(100))
+    source: Mapped[str] = mapped_column(String(20), default="手工确认")
+    created_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_by: Mapped[str | None] = mapped_column(String(50))
+
+
+class CategoryMap(Base):
+    """诉求类别对照: a category name as a 12345 system exports it → the product's category (editable)."""
+
+    __tablename__ = "category_map"
+    source: Mapped[str] = mapped_column(String(100), primary_key=True)
+    category: Mapped[str] = mapped_column(String(30))
 
 
 # --- evaluation, credit, fees -------------------------------------------------

@@ -62,6 +62,10 @@ DEFINITIONS: tuple[SettingDef, ...] = (
     SettingDef("basemap", "none", "默认底图", "none（无底图，适用于内网）/ tianditu / amap / osm / custom。"),
     SettingDef("tianditu_key", "", "天地图密钥 tk", "也可写入 .streamlit/secrets.toml 的 tianditu_key。"),
     SettingDef("custom_tile_url", "", "自建瓦片服务地址", "形如 http://内网地址/{z}/{x}/{y}.png"),
+    SettingDef("match_nearest_m", 150, "诉求匹配：最近小区距离上限（米）",
+               "小区只有点位（无边界）时，诉求坐标距最近小区点位在此距离内即匹配到该小区。"),
+    SettingDef("match_name_threshold", 75, "诉求匹配：名称相似度下限",
+               "按小区名称、别名或地址模糊匹配时的最低相似度（0–100）；低于此值或与次优候选相差不足 5 分的不自动匹配。"),
     # 双随机抽查 (issue 7): risk weights are 1 + Σ coefficient × factor
     SettingDef("inspection_team_size", 2, "抽查每组检查人员数", "不少于 2 人（双随机）。"),
     SettingDef("inspection_exclude_months", 6, "近期已检查小区排除（月）",

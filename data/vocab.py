@@ -31,7 +31,7 @@ FEE_STATUSES = ("无", "成本已公开", "表决中", "已通过", "未通过",
 COMPLAINT_STATUSES = ("办理中", "已办结", "退回")
 COMPLAINT_CLOSED = "已办结"  # the one status that is not open
 SATISFACTION = ("满意", "基本满意", "不满意")
-MATCH_METHODS = ("坐标", "地址", "未匹配")
+MATCH_METHODS = ("坐标", "邻近", "地址", "未匹配")  # polygon / nearest point / name or address
 
 PARKING_OWNER_KINDS = ("机关", "企业", "事业单位", "商业配建", "道路夜间临时泊位")
 

@@ -127,6 +127,11 @@ def _centre_lon(data: GeoData) -> float:
     return (minx + maxx) / 2.0
 
 
+def _has_coordinates(data: GeoData) -> bool:
+    minx, _, maxx, _ = data.total_bounds
+    return bool(math.isfinite(minx) and math.isfinite(maxx))
+
+
 def to_metric(gdf: GeoData) -> GeoData:
     """Project WGS-84 data to the Gauss–Krüger zone of its centre.
 
@@ -201,6 +206,9 @@ def area_m2(geom_or_gdf: Union[BaseGeometry, GeoData]) -> Union[float, pd.Series
         series = gpd.GeoSeries([geom_or_gdf], crs="EPSG:4326")
         return float(to_metric(series).area.iloc[0])
     if isinstance(geom_or_gdf, (gpd.GeoDataFrame, gpd.GeoSeries)):
+        if not _has_coordinates(geom_or_gdf):  # nothing to measure: no zone to choose either
+            require_geographic(geom_or_gdf)
+            return pd.Series(0.0, index=geom_or_gdf.index, dtype=float)
         return to_metric(geom_or_gdf.geometry).area
     raise TypeError(f"Expected a shapely geometry, GeoSeries or GeoDataFrame, got {type(geom_or_gdf).__name__}.")
 
@@ -228,6 +236,9 @@ def simplify_m(
         out = simplify_m(gpd.GeoSeries([geom_or_gdf], crs="EPSG:4326"), tolerance_m,
                          preserve_topology=preserve_topology)
         return out.iloc[0]
+    if not _has_coordinates(geom_or_gdf):  # an empty layer (no grids imported yet) stays empty
+        require_geographic(geom_or_gdf)
+        return geom_or_gdf.copy()
     metric = to_metric(geom_or_gdf.geometry)
     simple = metric.simplify(tolerance_m, preserve_topology=preserve_topology).to_crs(geom_or_gdf.crs)
     # Projection round trips can flip a vertex across an edge; repair only when needed.

@@ -42,14 +42,22 @@ def fit_zoom(bounds: tuple[float, float, float, float], *, width_px: int = 760,
     return max(3.0, min(18.0, math.floor(zoom / snap) * snap))
 
 
-def make_map(bounds: tuple[float, float, float, float], *, basemap: str = "none",
+# a view of Shandong, for a map with nothing to fit yet (no county outline or township imported)
+FALLBACK_BOUNDS = (114.8, 34.4, 122.7, 38.4)
+
+
+def make_map(bounds: tuple[float, float, float, float] | None, *, basemap: str = "none",
              tianditu_key: str = "", custom_url: str = "", height_px: int = 600) -> folium.Map:
-    """A map centred on ``bounds`` = (minx, miny, maxx, maxy), in the basemap's datum."""
+    """A map centred on ``bounds`` = (minx, miny, maxx, maxy), in the basemap's datum.
+
+    ``bounds`` None or not finite (an empty layer): a view of Shandong, never an exception."""
     configure_folium()
+    if bounds is None or not all(math.isfinite(float(v)) for v in bounds):
+        bounds = FALLBACK_BOUNDS
     minx, miny, maxx, maxy = bounds
     m = folium.Map(
         location=[(miny + maxy) / 2, (minx + maxx) / 2],
-        zoom_start=fit_zoom(bounds, height_px=height_px - 40), zoom_snap=0.25, zoom_delta=0.5,
+        zoom_start=fit_zoom(tuple(bounds), height_px=height_px - 40), zoom_snap=0.25, zoom_delta=0.5,
         tiles=None, prefer_canvas=True, control_scale=False,  # metric only: _MapSetup
         attribution_control=basemap != "none",
     )

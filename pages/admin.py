@@ -8,6 +8,7 @@ from data import auth, db, settings
 from data.vocab import ROLES
 from ui import state as state
 from ui.cache import load_communities, load_townships
+from ui import setup as setup
 from ui.cache_inspection import load_inspectors
 from ui.text import md_escape, t
 
@@ -17,6 +18,7 @@ if not state.can("manage_users"):  # hidden from other roles by the page matrix;
 engine, me = state.engine(), state.current_user()
 url = db.default_url()
 st.title(t("nav_admin"))
+setup.guard("pages/admin.py")  # an empty county: what to import next
 users_tab, settings_tab = st.tabs([t("adm_tab_users"), t("adm_tab_settings")])
 
 

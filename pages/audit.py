@@ -9,6 +9,7 @@ from data import audit
 from data import db
 from ui import state as state
 from ui.cache import load_communities, load_townships
+from ui import setup as setup
 from ui.text import headers, t
 
 SIGN_IN_SOURCES = {"local": "本地账号", "oidc": "统一身份认证"}
@@ -29,6 +30,7 @@ if not state.can("read_audit"):  # the page matrix hides it from other roles; th
     st.stop()
 engine = state.engine()
 st.title(t("acc_audit_title"))
+setup.guard("pages/audit.py")  # an empty county: what to import next
 st.caption(t("acc_audit_caption"))
 
 today = date.today()

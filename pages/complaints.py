@@ -13,6 +13,8 @@ from data.scope import Period
 from ui import cache as cache
 from ui import cache_complaints as cc
 from ui import state as state
+from ui import matching as matching
+from ui import setup as setup
 from ui.text import md_escape, t, tf
 from policy import ladders
 
@@ -20,10 +22,12 @@ url = db.default_url()
 scope = state.scope()
 skey = cache.scope_key(scope)
 st.title(t("cp_title"))
+setup.guard("pages/complaints.py")  # an empty county: what to import next
 
 months = cache.load_months(url)
-if not months:
-    st.info(t("no_data"))
+if not months:  # no work orders yet: say where they come from; the category table can be set first
+    setup.missing("cp_none_yet")
+    matching.show_category_map(url)
     st.stop()
 period = state.period() or Period.months(ladders.shift_month(months[-1], -11), months[-1])
 pkey = cache.period_key(period)
@@ -104,7 +108,8 @@ with tabs[2]:
     if len(records) >= cc.RECORD_LIMIT:
         st.caption(t("cp_records_cap").format(limit=cc.RECORD_LIMIT))
     cc.table(records, ["order_no", "received_at", "category", "content", "address", "township", "community",
-                       "compound", "match_method", "department", "status", "closed_at", "satisfaction",
+                       "compound", "match_method", "match_confidence", "department", "status", "status_notes",
+                       "closed_at", "satisfaction",
                        "complainant_name", "complainant_phone"], name=f"诉求工单_{month}", key="cp_records",
              height=420)
     queued = len(cc.load_unmatched(url, skey))
@@ -156,6 +161,7 @@ with tabs[3]:
             else:
                 cc.load_duties.clear()
         state.download_xlsx(t("download_xlsx"), edited, file_name="职责分工.xlsx", key="dl_cp_duties_edit")
+    matching.show_category_map(url)  # 12345 category names → these categories (住建局 and 管理员 edit)
 
 with tabs[4]:  # last: Leaflet in a tab hidden at load starts with no size, so a user opens it first
     st.caption(t("cp_heat_help").format(period=period.label()))

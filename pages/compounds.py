@@ -19,6 +19,7 @@ from ui import cache as cache
 from ui import mapview
 from ui import state as state
 from ui.record import record_sheets, show_full_record, show_record_summary
+from ui import setup as setup
 from ui.text import t
 
 
@@ -34,6 +35,7 @@ if mapview.restore(PAGE, modes=MODES) & {"compound", "view"} == {"compound"}:
     st.session_state["cmp_move"] = True  # a link to a compound without a view: show the compound
 
 st.title(t("cmp_title"))
+setup.guard("pages/compounds.py")  # an empty county: what to import next
 compounds = cache.compound_frame(url, skey, pkey)
 
 left, right = st.columns([3, 2])

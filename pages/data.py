@@ -13,13 +13,13 @@ from data import db, importers
 from data.importers.complaints import import_complaints
 from data.importers.kinds import REGISTERS, register_importer
 from data.importers.parking import import_parking
-from data.queries import complaint_stats
-from data.scope import ScopeError
 from ui import cache as cache
 from ui import cache_complaints as cc
+from ui import matching as matching
 from ui import state as state
 from ui.imports import run_guarded, show_report
 from ui.registers import company_panel, template_buttons
+from ui import setup as setup
 from ui.text import headers, md_escape, t
 
 KINDS = ("compounds", "boundaries", "complaints", "parking", *REGISTERS)
@@ -63,6 +63,7 @@ def may_write() -> bool:
 
 
 st.title(t("nav_data"))
+setup.guard("pages/data.py")  # an empty county: what to import next
 url = db.default_url()
 imp_tab, reg_tab, co_tab, queue_tab = st.tabs([t("dp_tab_import"), t("dp_tab_register"), t("rg_tab_companies"),
                                                t("dp_tab_unmatched")])
@@ -75,7 +76,7 @@ with imp_tab:
                       disabled=kind != "boundaries")
     crs = cols[1].selectbox("源坐标系", list(CRS), format_func=CRS.get, key="import_crs", disabled=kind in TABLE_ONLY)
     encoding = cols[2].selectbox("文本编码", list(ENCODINGS), format_func=ENCODINGS.get, key="import_encoding")
-    hint = ("Excel、CSV（UTF-8 / GBK）、Open311 JSON" if kind == "complaints"
+    hint = ("Excel、CSV（UTF-8 / GBK）、Open311 JSON / XML" if kind == "complaints"
             else t("rg_table_hint") if kind in TABLE_ONLY else "GeoJSON、GeoPackage、压缩 Shapefile、Excel、CSV")
     upload = st.file_uploader(f"选择文件（{hint}）", type=TYPES.get(kind, GEO_TYPES), key="import_file")
     dry_run = st.checkbox("只校验，不写入", value=True, key="import_dry_run")
@@ -123,31 +124,13 @@ with queue_tab:
         st.info(t("dp_unmatched_none"))
     else:
         st.caption(t("dp_unmatched_n").format(n=len(queue)))
-        cc.table(queue, ["order_no", "received_at", "category", "content", "address", "township", "department",
+        cc.table(queue, ["order_no", "received_at", "category", "compound_name", "content", "address", "township",
+                         "department",
                          "status", "complainant_name", "complainant_phone"], name="未匹配诉求",
                  key="unmatched", height=360)
         st.subheader(t("dp_assign"))
         if not may_write():
             st.caption(t("dp_assign_denied"))
         else:
-            compounds = cache.load_compounds(url, cache.scope_key(scope))
-            names = dict(zip(compounds["id"], compounds["name"] + " · " + compounds["township"] + " · "
-                             + compounds["community"]))
-            where = queue["address"].fillna(queue["content"].str.slice(0, 24)).fillna("")
-            brief = dict(zip(queue["order_no"], queue["order_no"] + " · " + where))
-            with st.form("assign_form"):
-                c1, c2 = st.columns(2)
-                order = c1.selectbox(t("dp_assign_order"), list(brief), format_func=brief.get, key="assign_order")
-                compound = c2.selectbox(t("dp_assign_compound"), list(names), format_func=names.get,
-                                        index=None, key="assign_compound", placeholder=t("dp_assign_pick"))
-                if st.form_submit_button(t("dp_assign_go"), type="primary") and compound is not None:
-                    try:
-                        complaint_stats.assign_compound(state.engine(), scope, order, int(compound),
-                                                        actor=state.current_user())
-                    except ScopeError as exc:
-                        st.error(md_escape(str(exc)))
-                    else:
-                        st.cache_data.clear()
-                        st.session_state["assign_done"] = t("dp_assign_done").format(order=order,
-                                                                                    compound=names[compound])
-                        st.rerun()
+            matching.show_assign(url, queue)
+    matching.show_learned_aliases(url)

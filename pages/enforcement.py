@@ -21,6 +21,7 @@ from ui import cache_inspection as cache
 from ui import state as state
 from ui.cache import scope_key
 from ui import tables as _tables
+from ui import setup as setup
 from ui.text import md_escape, t, tf
 from policy.cases import REPORT, STEPS, StepError
 
@@ -39,6 +40,7 @@ def table(frame: pd.DataFrame, name: str, key: str) -> None:
 
 
 st.title(t("case_title"))
+setup.guard("pages/enforcement.py")  # an empty county: what to import next
 st.caption(t("case_caption"))
 if state.is_demo():
     st.info(t("demo_note"), icon=":material/science:")

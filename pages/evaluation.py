@@ -12,6 +12,7 @@ from ui import cache as cache
 from ui import cache_evaluation as ec
 from ui import state as state
 from ui.imports import show_report
+from ui import setup as setup
 from ui.text import md_escape, t
 from policy import ratings
 
@@ -20,6 +21,7 @@ scope = state.scope()
 skey = cache.scope_key(scope)
 engine = state.engine()
 st.title(t("ev_title"))
+setup.guard("pages/evaluation.py")  # an empty county: what to import next
 
 quarters = ec.load_quarters(url)
 if quarters:

@@ -11,6 +11,7 @@ from data.queries.fees import record_fee_status, status_counts
 from ui import cache as cache
 from ui import cache_evaluation as ec
 from ui import state as state
+from ui import setup as setup
 from ui.text import md_escape, t, tf
 from policy import fees as machine
 from policy import votes
@@ -20,6 +21,7 @@ scope = state.scope()
 skey = cache.scope_key(scope)
 engine = state.engine()
 st.title(t("fee_title"))
+setup.guard("pages/fees.py")  # an empty county: what to import next
 
 overview = ec.load_fee_overview(url, skey)
 counts = status_counts(overview)

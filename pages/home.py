@@ -20,6 +20,7 @@ from layers.maps import make_map
 from ui import cache as cache
 from ui import mapview
 from ui import overview as panels
+from ui import setup as setup
 from ui import state as state
 from ui.record import show_record_summary
 from ui.text import t
@@ -29,7 +30,8 @@ scope, period = state.scope(), state.period()
 skey = cache.scope_key(scope)
 pkey = cache.period_key(period) if period else None
 
-st.title(f"{t('app_title')} · {settings.get(state.engine(), 'county_name')}")
+st.title(f"{t('app_title')} · {setup.county_name()}")
+setup.guard("pages/home.py")  # an empty county: what to import next
 if state.is_demo():
     st.info(t("demo_note"), icon=":material/science:")
 

@@ -17,6 +17,7 @@ from ui.cache import scope_key
 from ui import tables as _tables
 from ui.registers import inspector_editor
 from ui import cache as cache_places
+from ui import setup as setup
 from ui.text import headers, md_escape, t, tf
 
 url, engine = db.default_url(), state.engine()
@@ -44,6 +45,7 @@ def batch_notes(draw_id) -> dict:
 
 
 st.title(t("insp_title"))
+setup.guard("pages/inspection.py")  # an empty county: what to import next
 st.caption(t("insp_caption"))
 if state.is_demo():
     st.info(t("demo_note"), icon=":material/science:")

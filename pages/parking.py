@@ -19,6 +19,7 @@ from ui import cache_parking as cache
 from ui import parking_panels as panels
 from ui import state as state
 from ui.cache import load_townships, scope_key
+from ui import setup as setup
 from ui.text import md_escape, t, tf
 
 SHARES = ("", "3/4", "2/3", "1/2", "1/3", "1/4")
@@ -26,6 +27,7 @@ SHARES = ("", "3/4", "2/3", "1/2", "1/3", "1/4")
 url, engine = db.default_url(), state.engine()
 base = state.scope()
 st.title(t("pk_title"))
+setup.guard("pages/parking.py")  # an empty county: what to import next
 st.caption(t("pk_caption"))
 if state.is_demo():
     st.info(t("demo_note"), icon=":material/science:")

@@ -1,7 +1,7 @@
 """12345 complaint import (12345 诉求工单): one row per work order, upserted by 工单编号.
 
 Formats: Excel .xlsx, CSV (UTF-8, UTF-8 with BOM, GBK/GB18030, detected on the
-whole file by the shared readers) and Open311 GeoReport v2 JSON
+whole file by the shared readers) and Open311 GeoReport v2 JSON or XML
 (:mod:`data.importers.open311`). Headers as hotline exports word them
 (工单编号, 来电时间/受理时间, 诉求类型/诉求分类, 诉求内容, 诉求详细地址/事件发生地,
 经度, 纬度, 所属区域, 承办单位, 办理状态, 办结时间, 满意度/回访结果, 来电人,
@@ -12,11 +12,17 @@ row writes nothing and returns the row-by-row report. Otherwise, in one
 transaction:
 
 * coordinates go to WGS-84 (declared ``crs`` or detected, as for compounds);
-* the compound (物业项目) is the polygon covering the point (``geo.assign``: on a
-  shared edge the smaller id wins); without coordinates, the compound whose
-  name or alias appears in the address (or 小区 column) — the longest name
-  wins, a tie between compounds is left unmatched; otherwise 未匹配 — kept
-  and shown in the unmatched queue, never dropped;
+* the compound (物业项目): every order goes through three stages until one
+  matches (``data.importers.matching``): the polygon covering its point (坐标; on
+  a shared edge the smaller id wins), the nearest compound stored as a point
+  within ``match_nearest_m`` (邻近), the name, alias (stored or learned) or
+  address in 小区名称, 事发地址 or 诉求内容 (地址; normalised, fuzzy at or above
+  ``match_name_threshold``; a tie is left unmatched). Method and confidence are
+  stored; an exact 小区名称 naming another compound than the point outweighs the
+  point (with a note). Otherwise 未匹配 — kept and shown in the unmatched queue
+  with its best candidates, never dropped;
+* 12345 category names map to the product's categories (table ``category_map``);
+  an unknown one is kept as written and listed in the report;
 * the department is the file's 承办单位 when given (several units → the
   township joint meeting), else routed from the category by the duty matrix
   (``policy.duties.route``, ``data.queries.duties.duty_matrix``), with
@@ -38,15 +44,16 @@ import pandas as pd
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from data import permissions, vocab
+from data import permissions, settings, vocab
 from data.importers import columns as C
+from data.importers import matching as M
 from data.importers import values as V
 from data.importers.pipeline import Job, Row
 from data.importers.places import apply_values
 from data.importers.readers import SourceError
 from data.importers.report import ImportReport
-from data.queries.duties import duty_matrix
-from data.schema import Community, Complaint, Compound, Township
+from data.queries.duties import category_map, duty_matrix
+from data.schema import Community, Complaint, Compound, CompoundAlias, Township
 from geo.assign import assign_points
 from policy import duties as D
 
@@ -177,7 +184,9 @@ def _register_fields() -> None:
           parse=partial(V.text, max_len=50)),
         f("department", "承办单位", "办理单位", "责任单位", "处置单位", "承办部门", "agency_responsible",
           "department", parse=partial(V.text, max_len=200)),
-        f("status", "办理状态", "工单状态", "处理状态", "状态", "status_notes", "status", parse=parse_status),
+        f("status", "办理状态", "工单状态", "处理状态", "状态", "status", parse=parse_status),
+        f("status_notes", "办理说明", "办理情况", "处理意见", "办理意见", "答复内容", "status_notes",
+          parse=partial(V.text, max_len=2000)),
         f("closed_at", "办结时间", "完成时间", "办理完成时间", "结案时间", "closed_datetime", "closed_at",
           parse=parse_datetime),
         f("satisfaction", "满意度", "回访结果", "回访满意度", "评价结果", "satisfaction",
@@ -282,7 +291,8 @@ def import_complaints(engine, path, *, crs: str | None = None, encoding: str | N
     Returns
     -------
     ImportReport
-        ``related`` counts 按坐标匹配, 按地址匹配, 未匹配 and 按职责分工确定承办单位.
+        ``related`` counts 按坐标匹配, 按邻近点位匹配, 按名称或地址匹配, 未匹配, 未知诉求类别,
+        诉求类别按对照表转换 and 按职责分工确定承办单位.
     """
     steps = ("读取文件", "校验", "匹配小区与承办单位", "写入")
 
@@ -339,13 +349,11 @@ class _Places:
     """Compounds, communities and townships of the database, for matching rows."""
 
     def __init__(self, session: Session):
-        cols = (Compound.id, Compound.name, Compound.aliases, Compound.township_id, Compound.community_id,
-                Compound.management_mode, Compound.company_id, Compound.geometry)
+        engine = session.get_bind()
+        cols = (Compound.id, Compound.name, Compound.aliases, Compound.address, Compound.township_id,
+                Compound.community_id, Compound.management_mode, Compound.company_id, Compound.geometry)
         rows = session.execute(select(*cols).order_by(Compound.id)).all()
         self.compounds = {r.id: r for r in rows}
-        polys = [r for r in rows if r.geometry is not None and r.geometry.geom_type in ("Polygon", "MultiPolygon")]
-        self.compound_polys = gpd.GeoDataFrame({"id": [r.id for r in polys]},
-                                               geometry=[r.geometry for r in polys], crs="EPSG:4326")
         comms = session.execute(select(Community.id, Community.township_id, Community.geometry)
                                 .where(Community.geometry.is_not(None)).order_by(Community.id)).all()
         self.community_township = {c.id: c.township_id for c in comms}
@@ -356,37 +364,21 @@ class _Places:
         tpolys = [t for t in towns if t.geometry is not None]
         self.township_polys = gpd.GeoDataFrame({"id": [t.id for t in tpolys]},
                                                geometry=[t.geometry for t in tpolys], crs="EPSG:4326")
-        self.names: dict[str, set[int]] = {}
-        for r in rows:
-            for name in [r.name, *re.split(r"[、,，;；/\s]+", r.aliases or "")]:
-                name = (name or "").strip()
-                if len(name) >= 2:
-                    self.names.setdefault(name, set()).add(r.id)
-        self.lengths = sorted({len(n) for n in self.names}, reverse=True)
+        aliases = [(r.id, a) for r in rows for a in re.split(r"[、,，;；/\s]+", r.aliases or "") if a.strip()]
+        aliases += [tuple(a) for a in session.execute(select(CompoundAlias.compound_id, CompoundAlias.alias))]
+        county = settings.get(engine, "county_name")
+        self.matcher = M.CompoundMatcher(
+            rows, aliases=aliases, prefixes=[county, *self.township_names.values()],
+            nearest_m=float(settings.get(engine, "match_nearest_m")),
+            threshold=float(settings.get(engine, "match_name_threshold")))
 
     def by_point(self, lon: list[float], lat: list[float]) -> tuple[list, list, list]:
-        """(compound id, community id, township id) per point; None where nothing covers it."""
+        """(stage 1–2 Match, community id, township id) per point."""
         def ids(frame):
             if frame.empty or not lon:
                 return [None] * len(lon)
             return [None if pd.isna(v) else int(v) for v in assign_points(lon, lat, frame, "id")]
-        return ids(self.compound_polys), ids(self.community_polys), ids(self.township_polys)
-
-    def by_text(self, text: str, township_id: int | None) -> tuple[int | None, str | None]:
-        """The compound named in ``text`` (longest name wins); (None, reason) when none or ambiguous."""
-        for n in self.lengths:
-            found: set[int] = set()
-            for i in range(len(text) - n + 1):
-                found |= self.names.get(text[i:i + n], set())
-            if not found:
-                continue
-            if len(found) > 1 and township_id is not None:
-                found = {c for c in found if self.compounds[c].township_id == township_id} or found
-            if len(found) == 1:
-                return next(iter(found)), None
-            names = "、".join(sorted({self.compounds[c].name for c in found}))
-            return None, f"地址可对应多个小区（{names}），未自动匹配"
-        return None, None
+        return self.matcher.by_points(lon, lat), ids(self.community_polys), ids(self.township_polys)
 
     def township_named(self, text: str) -> int | None:
         key = re.sub(r"\s", "", text)
@@ -401,10 +393,19 @@ def _departments(text: str) -> list[str]:
     return list(dict.fromkeys(p.strip() for p in re.split(r"[、,，;；/／]+", text) if p.strip()))
 
 
+_METHOD_LABELS = {M.POLYGON: "按坐标匹配", M.NEAREST: "按邻近点位匹配", M.NAME: "按名称或地址匹配"}
+
+
 def _plan(job: _ComplaintJob, session: Session, rows: list[Row]) -> list[tuple[Row, dict]]:
-    """Per row the values to store (assignment and routing decided)."""
+    """Per row the values to store (assignment and routing decided).
+
+    Every order goes through all three matching stages (polygon, nearest point,
+    name/alias/address) until one matches: coordinates that fall in no compound
+    do not stop the name in 小区名称, 事发地址 or 诉求内容 from being read.
+    """
     places = _Places(session)
     matrix = duty_matrix(session.get_bind())
+    _map_categories(job, session, rows, matrix)
     pts = [r for r in rows if r.geometry is not None]
     pt_ids = dict(zip(map(id, pts), zip(*places.by_point([r.geometry.x for r in pts],
                                                             [r.geometry.y for r in pts])))) if pts else {}
@@ -412,26 +413,28 @@ def _plan(job: _ComplaintJob, session: Session, rows: list[Row]) -> list[tuple[R
     for row in rows:
         v = row.values
         values = {k: v[k] for k in ("order_no", "received_at", "category", "content", "address", "status",
-                                    "closed_at", "satisfaction", "complainant_name", "complainant_phone")
+                                    "status_notes", "closed_at", "satisfaction", "complainant_name",
+                                    "complainant_phone")
                   if k in v}
+        if "compound" in v:
+            values["compound_name"] = v["compound"]
         given_town = places.township_named(v["township"]) if "township" in v else None
         if "township" in v and given_town is None:
             job.note(row, "township", "不是本县镇街，按坐标或小区确定")
-        compound = community = town = None
-        method = "未匹配"
+        community = town = None
+        match = M.Match()
         if row.geometry is not None:
-            compound, community, town = pt_ids[id(row)]
+            match, community, town = pt_ids[id(row)]
             values["lon"], values["lat"] = round(row.geometry.x, 7), round(row.geometry.y, 7)
-            if compound is not None:
-                method = "坐标"
-        else:
-            text = " ".join(v[k] for k in ("compound", "address") if k in v)
-            if text:
-                compound, why = places.by_text(text, given_town)
-                if why:
-                    job.note(row, "address", why)
-                if compound is not None:
-                    method = "地址"
+        texts = [v.get("compound"), v.get("address"), v.get("content")]
+        if match.compound_id is not None and v.get("compound"):
+            match = _prefer_named(job, row, places, match, v["compound"], given_town)
+        if match.compound_id is None and any(texts):
+            match = places.matcher.by_text(texts, given_town if given_town is not None else town)
+            if match.compound_id is None and match.candidates:
+                best = "、".join(f"{c.name}（{c.score:.0f} 分）" for c in match.candidates)
+                job.note(row, "compound", (match.note + "；" if match.note else "") + f"候选：{best}")
+        compound = match.compound_id
         if compound is not None:
             c = places.compounds[compound]
             community, town = c.community_id, c.township_id
@@ -440,14 +443,58 @@ def _plan(job: _ComplaintJob, session: Session, rows: list[Row]) -> list[tuple[R
         elif community is not None:
             town = places.community_township.get(community, town)
         town = town if town is not None else given_town
-        assigned = row.geometry is not None or method != "未匹配" or "address" in v or "compound" in v
+        assigned = row.geometry is not None or compound is not None or any(texts)
         if assigned:
-            values.update(compound_id=compound, community_id=community, township_id=town, match_method=method)
+            values.update(compound_id=compound, community_id=community, township_id=town,
+                          match_method=match.method, match_confidence=match.confidence)
         elif town is not None:
             values["township_id"] = town
         values["department"] = _department(job, row, places, matrix, compound, town)
         plans.append((row, values))
     return plans
+
+
+def _prefer_named(job: _ComplaintJob, row: Row, places: _Places, match: M.Match, named: str,
+                  township_id: int | None) -> M.Match:
+    """The point found compound A, the 小区名称 column names B exactly: B wins, with a note.
+
+    A dedicated 小区名称 typed by the operator is firmer evidence than a point that may carry an
+    undeclared datum (GCJ-02 is ~500 m off) or the caller's own position."""
+    by_name = places.matcher.by_text([named], township_id)
+    if by_name.compound_id is None or by_name.compound_id == match.compound_id or (by_name.confidence or 0) < 0.95:
+        return match
+    a, b = places.compounds[match.compound_id].name, places.compounds[by_name.compound_id].name
+    job.note(row, "compound", f"坐标位于“{a}”，小区名称为“{b}”：按小区名称匹配")
+    job.report.count("坐标与小区名称不一致")
+    return by_name
+
+
+def _map_categories(job: _ComplaintJob, session: Session, rows: list[Row], matrix: Mapping[str, str]) -> None:
+    """12345 category names → the product's categories (table ``category_map``, editable beside the duty
+    matrix). A category neither known nor mapped is kept as written and reported, with its count."""
+    table = category_map(session.get_bind())
+    unknown: dict[str, int] = {}
+    for row in rows:
+        got = row.values.get("category")
+        if got is None:
+            continue
+        raw = V.text(row.raw.get("category")) if not V.is_blank(row.raw.get("category")) else got
+        parts = [p.strip() for p in re.split(r"[-－—>＞/／|｜\\]+", raw) if p.strip()] or [got]
+        for part in [got, *reversed(parts)]:
+            if part in matrix:
+                row.values["category"] = part
+                break
+            if part in table:
+                row.values["category"] = table[part]
+                job.report.count("诉求类别按对照表转换")
+                break
+        else:
+            unknown[got] = unknown.get(got, 0) + 1
+    for name, n in sorted(unknown.items(), key=lambda kv: -kv[1]):
+        job.report.note(f"未知诉求类别“{name}”（{n} 条）：不在职责分工和类别对照表中，按原文保存、"
+                        "由属地镇街承办；请在“诉求分析 · 职责分工”的类别对照表中指定对应类别")
+    if unknown:
+        job.report.count("未知诉求类别", sum(unknown.values()))
 
 
 def _department(job, row: Row, places: _Places, matrix, compound: int | None, town: int | None) -> str | None:
@@ -478,7 +525,7 @@ def _write(job: _ComplaintJob, session: Session, plans: list[tuple[Row, dict]]) 
         chunk = numbers[i:i + 500]
         stored.update({c.order_no: c for c in session.scalars(select(Complaint).where(Complaint.order_no.in_(chunk)))})
     new = []
-    labels = {"坐标": "按坐标匹配", "地址": "按地址匹配"}
+    labels = _METHOD_LABELS
     for row, values in plans:
         obj = stored.get(values["order_no"])
         if obj is None:

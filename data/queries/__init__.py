@@ -221,24 +221,60 @@ def complaint_months(engine: Engine) -> list[str]:
     return months
 
 
+# methods whose coordinates located the compound: those orders are drawn where they were reported
+LOCATED_BY_POINT = ("坐标", "邻近")
+
+
+def heat_counts(engine: Engine, scope: Scope, period: Period, *, where=None,
+                cell_deg: float = 0.0005) -> pd.DataFrame:
+    """Matched complaints counted per ``cell_deg`` lattice cell (~50 m): the heat map's points.
+
+    The heat map and the compound colours count the same complaints, those matched to a
+    compound: an order whose coordinates located it (坐标 / 邻近) is placed at its
+    coordinates, one matched by name or by hand (or without usable coordinates) at its
+    compound's centroid (a point compound's point). Unmatched orders are in neither; they
+    wait in the unmatched queue. ``where``: a function adding page filters to a statement.
+
+    Returns ``lon``, ``lat`` (cell centres, WGS-84) and ``count``, bounded by the area.
+    """
+    where = where or (lambda stmt: stmt)
+    c = Complaint
+    gx = func.round(c.lon / cell_deg).label("gx")
+    gy = func.round(c.lat / cell_deg).label("gy")
+    located = (c.compound_id.is_not(None) & c.match_method.in_(LOCATED_BY_POINT)
+               & c.lon.is_not(None) & c.lat.is_not(None))
+    at_point = where(_complaint_window(select(gx, gy, func.count()).where(located), scope, period)).group_by(gx, gy)
+    at_compound = where(_complaint_window(
+        select(c.compound_id, func.count()).where(c.compound_id.is_not(None), ~located), scope, period)
+    ).group_by(c.compound_id)
+    with Session(engine) as s:
+        points = pd.DataFrame([tuple(r) for r in s.execute(at_point)], columns=["gx", "gy", "count"])
+        by_compound = dict(tuple(r) for r in s.execute(at_compound))
+        geoms = s.execute(select(Compound.id, Compound.geometry)
+                          .where(Compound.id.in_(list(by_compound)), Compound.geometry.is_not(None))).all() \
+            if by_compound else []
+    extra = []
+    for cid, geom in geoms:
+        if geom is None or geom.is_empty:
+            continue  # a compound with no place on the map cannot be drawn anywhere
+        p = geom if geom.geom_type == "Point" else geom.centroid
+        extra.append((round(p.x / cell_deg), round(p.y / cell_deg), int(by_compound[cid])))
+    if extra:
+        points = pd.concat([points, pd.DataFrame(extra, columns=["gx", "gy", "count"])], ignore_index=True)
+        points = points.groupby(["gx", "gy"], as_index=False)["count"].sum()
+    return pd.DataFrame({"lon": points["gx"].astype(float) * cell_deg,
+                         "lat": points["gy"].astype(float) * cell_deg,
+                         "count": points["count"].astype(int)})
+
+
 def complaint_point_counts(engine: Engine, scope: Scope, period: Period, *,
                            categories: tuple[str, ...] | None = None,
                            cell_deg: float = 0.0005) -> pd.DataFrame:
-    """Complaints with coordinates, counted in SQL per ``cell_deg`` lattice cell (~50 m).
+    """The heat map's cells (:func:`heat_counts`), optionally for some categories only.
 
     Returns ``lon``, ``lat`` (cell centres, WGS-84) and ``count``. The result is
     bounded by the area, not by the number of complaints, so heat layers built
     from it (``geo.binning.hex_bins`` with ``weights=count``) stay small.
     """
-    gx = func.round(Complaint.lon / cell_deg).label("gx")
-    gy = func.round(Complaint.lat / cell_deg).label("gy")
-    stmt = select(gx, gy, func.count().label("count")).where(
-        Complaint.lon.is_not(None), Complaint.lat.is_not(None))
-    stmt = _complaint_window(stmt, scope, period)
-    if categories:
-        stmt = stmt.where(Complaint.category.in_(categories))
-    stmt = stmt.group_by(gx, gy)
-    with Session(engine) as s:
-        df = _frame(s.execute(stmt).all(), ["gx", "gy", "count"], geometry=False)
-    return pd.DataFrame({"lon": df["gx"].astype(float) * cell_deg,
-                         "lat": df["gy"].astype(float) * cell_deg, "count": df["count"]})
+    where = (lambda stmt: stmt.where(Complaint.category.in_(categories))) if categories else None
+    return heat_counts(engine, scope, period, where=where, cell_deg=cell_deg)

@@ -275,7 +275,9 @@ def case_form_fields(engine: Engine, scope: Scope, case_id: int, *, account=None
     fields["contacts_full"] = full
     fields["reported_at"] = when.get(rules.REPORT)
     fields["handled_at"] = when.get("处理")
-    fields["county_name"] = settings.get(engine, "county_name")
+    from data.queries.setup import county_display_name
+
+    fields["county_name"] = county_display_name(engine) or ""  # never another county's default name
     fields["photos"] = [{"filename": f, "lon": lon, "lat": lat, "taken_at": t,
                          "data": content or (read_photo(sha, ctype) if sha else None)}
                         for f, sha, ctype, lon, lat, t, content in photos]

@@ -32,6 +32,7 @@ __all__ = [
     "ranking_counts", "township_month_counts", "county_ladder", "complaint_ranking", "township_ranking",
     "township_quarter_ranking",
     "target_progress", "complaint_records", "unmatched", "assign_compound", "RECORD_COLUMNS",
+    "match_candidates",
 ]
 
 
@@ -121,15 +122,12 @@ def _int():
 
 def point_counts(engine: Engine, scope: Scope, period: Period, flt: ComplaintFilter = ALL,
                  *, cell_deg: float = 0.0005) -> pd.DataFrame:
-    """Complaints with coordinates counted per ``cell_deg`` lattice cell in SQL (for heat layers):
+    """The heat map's cells with the page filters (``data.queries.heat_counts``: the complaints the
+    compound colours count, matched ones, at their coordinates or their compound):
     ``lon``, ``lat`` (cell centres, WGS-84), ``count`` — never the raw points."""
-    gx = func.round(Complaint.lon / cell_deg).label("gx")
-    gy = func.round(Complaint.lat / cell_deg).label("gy")
-    stmt = select(gx, gy, func.count()).where(Complaint.lon.is_not(None), Complaint.lat.is_not(None))
-    stmt = flt.apply(_complaint_window(stmt, scope, period)).group_by(gx, gy)
-    df = pd.DataFrame(_rows(engine, stmt), columns=["gx", "gy", "count"])
-    return pd.DataFrame({"lon": df["gx"].astype(float) * cell_deg, "lat": df["gy"].astype(float) * cell_deg,
-                         "count": df["count"].astype(int)})
+    from data.queries import heat_counts
+
+    return heat_counts(engine, scope, period, where=flt.apply, cell_deg=cell_deg)
 
 
 # --------------------------------------------------------------------------- ladders
@@ -258,7 +256,8 @@ def target_progress(engine: Engine, scope: Scope, period: Period, flt: Complaint
 
 RECORD_COLUMNS = ["order_no", "received_at", "category", "content", "address", "lon", "lat", "township",
                   "community", "compound", "match_method", "department", "status", "closed_at",
-                  "satisfaction", "complainant_name", "complainant_phone"]
+                  "satisfaction", "complainant_name", "complainant_phone", "status_notes", "match_confidence",
+                  "compound_name"]
 
 
 def complaint_records(engine: Engine, scope: Scope, period: Period, flt: ComplaintFilter = ALL, *,
@@ -267,7 +266,8 @@ def complaint_records(engine: Engine, scope: Scope, period: Period, flt: Complai
     c = Complaint
     stmt = (select(c.order_no, c.received_at, c.category, c.content, c.address, c.lon, c.lat, Township.name,
                    Community.name, Compound.name, c.match_method, c.department, c.status, c.closed_at,
-                   c.satisfaction, c.complainant_name, c.complainant_phone)
+                   c.satisfaction, c.complainant_name, c.complainant_phone, c.status_notes, c.match_confidence,
+                   c.compound_name)
             .outerjoin(Township, c.township_id == Township.id)
             .outerjoin(Community, c.community_id == Community.id)
             .outerjoin(Compound, c.compound_id == Compound.id))
@@ -298,13 +298,64 @@ def unmatched(engine: Engine, scope: Scope, period: Period | None = None, *, lim
     return complaint_records(engine, scope, period, unmatched_only=True, limit=limit)
 
 
-def assign_compound(engine: Engine, scope: Scope, order_no: str, compound_id: int, *, actor=None) -> None:
+def _matcher(session: Session, scope: Scope):
+    """A name matcher over the compounds in ``scope`` (with stored and learned aliases)."""
+    import re
+
+    from data.importers.matching import CompoundMatcher
+    from data.schema import CompoundAlias
+
+    engine = session.get_bind()
+    rows = session.execute(_scoped(select(Compound.id, Compound.name, Compound.aliases, Compound.address,
+                                          Compound.township_id, Compound.geometry), Compound, scope)).all()
+    ids = {r.id for r in rows}
+    aliases = [(r.id, a) for r in rows for a in re.split(r"[、,，;；/\s]+", r.aliases or "") if a.strip()]
+    aliases += [(cid, a) for cid, a in session.execute(select(CompoundAlias.compound_id, CompoundAlias.alias))
+                if cid in ids]
+    towns = [n for (n,) in session.execute(select(Township.name))]
+    return CompoundMatcher(rows, aliases=aliases, prefixes=[settings.get(engine, "county_name"), *towns],
+                           nearest_m=float(settings.get(engine, "match_nearest_m")),
+                           threshold=float(settings.get(engine, "match_name_threshold")))
+
+
+def match_candidates(engine: Engine, scope: Scope, order_no: str, *, limit: int = 3) -> list:
+    """The best ``limit`` compounds (in ``scope``) for one work order of the queue, with their scores.
+
+    Reads the order's 小区名称 as written, its address and its content; an order whose point
+    fell between compounds also gets the compounds within 500 m (score falling with distance).
+    Returns ``data.importers.matching.Candidate`` objects (compound_id, name, score 0–100), best first."""
+    from data.importers.matching import Candidate
+
+    with Session(engine) as s:
+        row = s.execute(_scoped(select(Complaint).where(Complaint.order_no == str(order_no)), Complaint,
+                                scope)).scalar()
+        if row is None:
+            return []
+        matcher = _matcher(s, scope)
+    cands = matcher.candidates([row.compound_name, row.address, row.content], row.township_id, limit=limit)
+    if row.lon is not None and row.lat is not None:
+        seen = {c.compound_id for c in cands}
+        near = [Candidate(cid, matcher.compounds[cid].name, round(100.0 * (1 - d / 1000.0), 1))
+                for cid, d in matcher.nearby(row.lon, row.lat, max_m=500.0, limit=limit) if cid not in seen]
+        cands = sorted(cands + near, key=lambda c: -c.score)[:limit]
+    return cands
+
+
+def assign_compound(engine: Engine, scope: Scope, order_no: str, compound_id: int, *, actor=None,
+                    learn_alias: str | bool | None = None) -> None:
     """Match one unmatched complaint to a compound by hand (the queue on the data page).
 
     Both the complaint and the compound must be inside ``scope``; the
-    complaint takes the compound's community and township (method 地址).
+    complaint takes the compound's community and township (method 地址, confidence 1).
+    ``learn_alias``: a name to remember as an alias of the compound (``True``: the
+    order's own 小区名称 as imported, else its address) so the next import matches it
+    (table ``compound_alias``).
     With ``actor`` (an Account or username) the change is audited in the same transaction.
     """
+    from datetime import datetime
+
+    from data.schema import CompoundAlias
+
     with Session(engine) as s, s.begin():
         comp = s.execute(_scoped(select(Compound).where(Compound.id == int(compound_id)), Compound, scope)).scalar()
         row = s.execute(_scoped(select(Complaint).where(Complaint.order_no == str(order_no)), Complaint,
@@ -314,9 +365,54 @@ def assign_compound(engine: Engine, scope: Scope, order_no: str, compound_id: in
         before = row.compound_id
         s.execute(update(Complaint).where(Complaint.id == row.id).values(
             compound_id=comp.id, community_id=comp.community_id, township_id=comp.township_id,
-            match_method="地址"))
+            match_method="地址", match_confidence=1.0))
+        alias = None
+        if learn_alias is True:
+            alias = row.compound_name or row.address
+        elif isinstance(learn_alias, str):
+            alias = learn_alias
+        alias = (alias or "").strip()[:100]
+        if alias and alias != comp.name and s.scalar(select(CompoundAlias.id).where(
+                CompoundAlias.compound_id == comp.id, CompoundAlias.alias == alias)) is None:
+            who = getattr(actor, "username", actor)
+            s.add(CompoundAlias(compound_id=comp.id, alias=alias, source="手工确认", created_at=datetime.now(),
+                                created_by=str(who)[:50] if who else None))
+        else:
+            alias = None
         if actor is not None:
             from data import audit
 
             audit.record(s, actor, "edit", f"工单 {row.order_no}", scope, field="compound",
-                         before=before, after=comp.id, compound=comp.name)
+                         before=before, after=comp.id, compound=comp.name, **({"alias": alias} if alias else {}))
+
+
+def learned_aliases(engine: Engine, scope: Scope) -> pd.DataFrame:
+    """Aliases learned from the queue for compounds in ``scope``: ``id``, ``alias``, ``compound``,
+    ``created_by``, ``created_at`` — newest first, so a wrong confirmation can be taken back."""
+    from data.schema import CompoundAlias
+
+    stmt = _scoped(select(CompoundAlias.id, CompoundAlias.alias, Compound.name, CompoundAlias.created_by,
+                          CompoundAlias.created_at).join(Compound, Compound.id == CompoundAlias.compound_id),
+                   Compound, scope).order_by(CompoundAlias.id.desc())
+    return pd.DataFrame(_rows(engine, stmt), columns=["id", "alias", "compound", "created_by", "created_at"])
+
+
+def delete_alias(engine: Engine, scope: Scope, alias_id: int, *, actor=None) -> None:
+    """Forget one learned alias (its compound inside ``scope``); audited. Matches already made stay."""
+    from data import permissions
+    from data.schema import CompoundAlias
+
+    permissions.authorize(actor, permissions.IMPORT)
+    with Session(engine) as s, s.begin():
+        row = s.execute(_scoped(select(CompoundAlias, Compound.name).join(Compound, Compound.id ==
+                                                                          CompoundAlias.compound_id)
+                                .where(CompoundAlias.id == int(alias_id)), Compound, scope)).first()
+        if row is None:
+            raise ScopeError("别名不在您的管辖范围内")
+        alias, name = row
+        s.delete(alias)
+        if actor is not None:
+            from data import audit
+
+            audit.record(s, actor, "edit", f"小区别名 {alias.alias}", scope, field="alias", before=alias.alias,
+                         after=None, compound=name)

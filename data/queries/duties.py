@@ -60,3 +60,53 @@ def set_duty(engine: Engine, category: str, department: str, *, actor=None,
             audit.record(s, actor, "settings", f"职责分工：{category}", None,
                          before=before, after=department, **({"reassigned_open": moved} if reassign_open else {}))
     return moved
+
+
+# --------------------------------------------------------------------------- 12345 category table
+
+
+def product_categories(engine: Engine) -> list[str]:
+    """The product's complaint categories: the duty matrix's categories (defaults and edits)."""
+    return sorted(duty_matrix(engine))
+
+
+def category_map(engine: Engine) -> dict[str, str]:
+    """12345 category name → product category: every default, with the county's edits applied.
+
+    A row whose category is blank removes a default (stored as an empty string)."""
+    from data.schema import CategoryMap
+    from policy.duties import DEFAULT_CATEGORY_MAP
+
+    out = dict(DEFAULT_CATEGORY_MAP)
+    with Session(engine) as s:
+        for r in s.scalars(select(CategoryMap)):
+            if r.category:
+                out[r.source] = r.category
+            else:
+                out.pop(r.source, None)
+    return out
+
+
+def set_category_map(engine: Engine, source: str, category: str | None, *, actor=None) -> None:
+    """Store one row of the category table (blank ``category`` removes the mapping); audited.
+
+    A signed-in Account needs ``edit_registers`` (住建局 and 管理员 keep the registers)."""
+    from data import permissions
+    from data.schema import CategoryMap
+
+    permissions.authorize(actor, permissions.EDIT_REGISTERS)
+    source, category = (source or "").strip(), (category or "").strip()
+    if not source:
+        raise ValueError("12345 类别名称不能为空")
+    if len(source) > 100 or len(category) > 30:
+        raise ValueError("12345 类别最长 100 字，本系统类别最长 30 字")
+    known = set(product_categories(engine))
+    if category and category not in known:
+        raise ValueError(f"“{category}”不是本系统的诉求类别（请先在职责分工中添加）")
+    before = category_map(engine).get(source)
+    with Session(engine) as s, s.begin():
+        s.merge(CategoryMap(source=source, category=category))
+        if actor is not None:
+            from data import audit
+
+            audit.record(s, actor, "settings", f"诉求类别对照：{source}", None, before=before, after=category or None)

@@ -127,6 +127,8 @@ def township_table(engine: Engine, scope: Scope, period: Period, month: str | No
     sizes = _township_sizes(engine, scope)
     counts = complaint_counts(engine, scope, period, by="township").rename(
         columns={"township": "township_id", "count": "complaints"})
+    # orders with no township yet (unmatched, no coordinates) belong to no row; an all-null key is object dtype
+    counts = counts.dropna(subset=["township_id"]).astype({"township_id": "int64"})
     ladder = cs.township_ranking(engine, scope, month).rename(
         columns={"complaints": "month_complaints"}).drop(columns=["township", "action_label"])
     out = (sizes.merge(counts, on="township_id", how="left")
