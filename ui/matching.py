@@ -74,7 +74,7 @@ def show_learned_aliases(url: str) -> None:
         if state.can("import"):
             labels = dict(zip(frame["id"], frame["alias"] + " → " + frame["compound"]))
             pick = st.selectbox(t("dp_alias_forget"), list(labels), format_func=labels.get, index=None,
-                                key="dp_alias_pick")
+                                key="dp_alias_pick", placeholder=t("choose_one"))
             if pick is not None and st.button(t("dp_alias_forget_go"), key="dp_alias_forget"):
                 try:
                     cs.delete_alias(state.engine(), scope, int(pick), actor=state.current_user())

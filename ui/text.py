@@ -63,6 +63,7 @@ TEXT: dict[str, tuple[str, str]] = {
                     "Charts and maps use this period; 'this month' is the latest month with data. Some pages "
                     "have their own reporting month or quarter."),
     "choose_options": ("请选择（可多选）", "Choose options"),
+    "choose_one": ("请选择", "Choose one"),
     "upload_button": ("上传文件", "Upload"),
     "upload_limit": ("拖放文件到此处，或点击“上传文件”；单个文件不超过 {mb} MB",
                      "Drag a file here or click Upload; up to {mb} MB per file"),

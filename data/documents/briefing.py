@@ -126,10 +126,12 @@ def briefing_docx(engine: Engine, scope: Scope, month: str, *, actor=None, dated
     place = _scope_name(engine, scope)
     gaps = year_earlier_gaps(engine, month)
     top_n = int(settings.get(engine, "ranking_top_n"))
-    issuer = settings.get(engine, "doc_briefing_issuer")
+    county = str(settings.get(engine, "county_name"))  # the county of the data, never a literal
+    issuer = str(settings.get(engine, "doc_briefing_issuer")).replace("{county}", county)
     actor_name = getattr(actor, "username", actor)
+    pattern = str(settings.get(engine, "doc_briefing_number")).replace("{county1}", county[:1])
     number = number_for(engine, kind="briefing", office=issuer, subject=f"briefing:{month}:{scope.key()}",
-                        pattern=settings.get(engine, "doc_briefing_number"), year=end.year, actor=actor_name)
+                        pattern=pattern, year=end.year, actor=actor_name)
     title = f"关于{month_cn(month)}{place}物业管理工作情况的通报"
     doc = OfficialDocument(kind="briefing", issuer=issuer, title=title, dated=dated, number=number,
                            addressees=list(settings.get(engine, "doc_briefing_addressees")),
