@@ -50,6 +50,9 @@ DEFINITIONS: tuple[SettingDef, ...] = (
                "[收费标准起点（元/㎡·月）, 季度考评最低分]：收费达到起点而考评低于最低分的为质价不符。"),
     SettingDef("complaint_reduction_target", "0.30", "投诉同比下降目标",
                "物业投诉同比下降不少于此比例（沂水 2024；青州 11 月底前）。"),
+    SettingDef("complaints_data_from", "", "诉求数据起始月份",
+               "YYYY-MM：自此月起诉求数据完整。上年同期早于此月的月份、季度“不可比”（既非上升也非下降）；"
+               "留空表示以库中最早的诉求月份为准。"),
     SettingDef("party_branch_target", "0.80", "党支部专职书记覆盖目标", "比例，含。"),
     SettingDef("owners_committee_min_party_members", 3, "业委会党员人数下限", "人。"),
     SettingDef("smart_property_target", "0.20", "智慧物业覆盖目标", "比例，含。"),

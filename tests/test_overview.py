@@ -95,7 +95,8 @@ def test_alerts_name_each_township_under_its_ladder_action(open_app, demo):
     ladder = cs.township_ranking(engine, COUNTY, period.last_month().label())
     boxes = _boxes(at)
     where = {ladders.COLLECTIVE_TALK: "error", ladders.PUBLIC_COMMITMENT: "warning", ladders.REMINDER: "info"}
-    acted = ladder[ladder["action"] != ladders.NONE]
+    # every consequence a township owes has its line (the commitment and the talk can both apply)
+    acted = ladder.assign(action=ladder["actions"].map(list)).explode("action").dropna(subset=["action"])
     assert len(acted), "the demo should have at least one township alert"
     for action, group in acted.groupby("action"):
         words = ladders.ACTION_LABELS[action]
@@ -104,7 +105,7 @@ def test_alerts_name_each_township_under_its_ladder_action(open_app, demo):
         assert f"（{len(group)} 个镇街）" in line[0]
         for r in group.itertuples():
             assert f"{r.township}（同比 {r.yoy_change:+,} 件" in line[0]
-    quiet = ladder[ladder["action"] == ladders.NONE]["township"]
+    quiet = ladder[ladder["actions"].map(len) == 0]["township"]
     monthly = " ".join(b for b in sum(boxes.values(), []) if "季度诉求同比增幅" not in b)
     assert not [t for t in quiet if f"{t}（同比" in monthly]
     assert any("县专班集中谈话" in c.value for c in at.caption)  # the rule in words

@@ -130,7 +130,8 @@ def test_ranking_place_and_ladder_state(world):
     r = compound_record(engine, Scope(), ids["a"], Period.months("2026-10")).ranking
     assert (r["month"], r["rank"], r["complaints"], r["ranked"]) == ("2026-10", 1, 3, 1)
     assert r["listed"] and r["consecutive_months"] == 2
-    assert (r["action"], r["action_label"]) == ("replace_manager", "建议更换项目经理")
+    # every consequence, heaviest first: the list is published (通报) and the manager is replaced
+    assert (r["action"], r["action_label"]) == ("replace_manager", "建议更换项目经理、通报")
     # 2026-09 was the first month of the run (2026-08 had none): published only
     r = ranking_place(engine, ids["a"], "2026-09")
     assert r["consecutive_months"] == 1 and r["action_label"] == "通报"

@@ -72,9 +72,11 @@ def load_month_target(url: str, scope: ScopeKey, month: str, flt: Filters) -> di
     goal = settings.get(e, "complaint_reduction_target")
     row = cs.target_progress(e, Scope(*scope), Period.months(month, month), cs.ComplaintFilter(*flt),
                              target=goal).iloc[0].to_dict()
-    status = targets.target_status(row["ytd"], row["ytd_last_year"], goal)
+    status = targets.target_status(row["ytd"], row["ytd_last_year"], goal,
+                                   comparable=bool(row.get("ytd_comparable", True)))
     done = None if status.change is None else max(0.0, -float(status.change))
     return row | {"goal": float(status.target), "gap": status.gap, "met": status.met,
+                  "data_from": cs.data_from(e),
                   "progress": None if done is None else min(1.0, done / float(status.target) if status.target else 1.0),
                   "done": done}
 

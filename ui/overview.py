@@ -30,10 +30,11 @@ def show_tiles(compounds: pd.DataFrame, ov, period, *, top_n: int) -> None:
                         help=period.label())
         before = ov.month_last_year
         tiles[3].metric(f"{t('kpi_complaints_month')} {ov.month}", f"{ov.month_complaints:,}",
-                        f"{(ov.month_complaints - before) / before:+.1%}" if before else None,
-                        delta_color="inverse")
+                        f"{(ov.month_complaints - before) / before:+.1%}" if before and ov.month_comparable
+                        else None, delta_color="inverse")
         tg, goal = ov.target, f"{float(ov.target.target):.0%}"
-        note = (t("kpi_target_no_base") if tg.change is None else t("kpi_target_met").format(target=goal)
+        note = (t("kpi_target_not_comparable").format(start=ov.data_from) if not tg.comparable
+                else t("kpi_target_no_base") if tg.change is None else t("kpi_target_met").format(target=goal)
                 if tg.met else t("kpi_target_gap").format(target=goal, gap=tg.gap))
         tiles[4].metric(t("kpi_target_progress"), "—" if tg.change is None else f"{float(tg.change):+.1%}",
                         note, **OFF, help=t("kpi_target_help").format(
@@ -57,7 +58,10 @@ def show_alerts(ov) -> None:
     """The township ladder of the month in words: one box per action, most severe first."""
     st.markdown(f"##### {t('alerts')} · {ov.month}")
     alerts = ov.alerts
-    if alerts.empty:
+    if not ov.month_comparable:
+        st.info(t("alerts_not_comparable").format(month=ov.month, start=ov.data_from),
+                icon=":material/block:")
+    elif alerts.empty:
         st.success(t("alerts_none").format(month=ov.month), icon=":material/check_circle:")
     boxes = (st.error, st.warning, st.info)
     icons = (":material/campaign:", ":material/record_voice_over:", ":material/notifications:")
@@ -68,14 +72,21 @@ def show_alerts(ov) -> None:
                 town=md_escape(r.township), change=int(r.yoy_change), rises=int(r.consecutive_rises))
                 for r in rows.itertuples())
             box(t("alert_line").format(action=action_text(action), n=len(rows), towns=towns), icon=icon)
-    for action in QUARTER_ORDER:  # quarterly last place (largest rise of the quarter)
+    for action in QUARTER_ORDER:  # quarterly last place: scores, else the complaint rise stands in
         rows = ov.quarter_alerts[ov.quarter_alerts["action"] == action]
         if len(rows):
-            towns = t("alert_sep").join(t("alert_quarter_town").format(
-                town=md_escape(r.township), change=int(r.yoy_change), times=int(r.times_last))
+            scored = "basis" in rows.columns and rows["basis"].iloc[0] == "score"
+            towns = t("alert_sep").join(
+                t("alert_quarter_score_town").format(town=md_escape(r.township), score=float(r.score),
+                                                     times=int(r.times_last)) if scored else
+                t("alert_quarter_town").format(town=md_escape(r.township), change=int(r.yoy_change),
+                                               times=int(r.times_last))
                 for r in rows.itertuples())
-            st.warning(t("alert_quarter_line").format(action=action_text(action), quarter=ov.ladder_quarter,
-                                                      towns=towns), icon=":material/campaign:")
+            line = t("alert_quarter_score_line" if scored else "alert_quarter_line").format(
+                action=action_text(action), quarter=ov.ladder_quarter, towns=towns)
+            st.warning(line if scored else f"{line}  \n{t('alert_quarter_stand_in')}", icon=":material/campaign:")
+    if ov.not_comparable_months:
+        st.caption(t("not_comparable_note").format(months="、".join(ov.not_comparable_months), start=ov.data_from))
     st.caption(t("alert_rule"))
 
 
@@ -83,7 +94,13 @@ def show_tables(ov) -> None:
     """Township ladder, top list, black list and target progress, each with its Excel download."""
     target = ov.target_table.assign(met=ov.target_table["met"].map(yes_no),
                                     ytd_met=ov.target_table["ytd_met"].map(yes_no))
-    tables = [("tab_township_ladder", ov.townships.drop(columns=["township_id", "households", "action"])),
+    for col in ("comparable", "ytd_comparable"):
+        if col in target.columns:
+            target[col] = target[col].map(yes_no)
+    towns = ov.townships.drop(columns=["township_id", "households", "action", "actions"], errors="ignore")
+    if "comparable" in towns.columns:
+        towns = towns.assign(comparable=towns["comparable"].map(yes_no))
+    tables = [("tab_township_ladder", towns),
               ("tab_top_list", ov.top_list.rename(columns={"action_label": "ladder_action"})[TOP_COLUMNS]),
               ("tab_black_list", ov.black_list.reindex(columns=BLACK_COLUMNS)),
               ("tab_target", target)]

@@ -66,9 +66,12 @@ def show_ranking_state(record) -> None:
         latest["list"] if latest["list"] != "—" else t("cmp_not_listed_q")),
         None if latest is None else latest["quarter"], delta_color="off", delta_arrow="off")
     if r["listed"]:
-        box = {"notify": st.info, "replace_manager": st.warning}.get(r["action"], st.error)
+        box = {"notify": st.info, "replace_manager": st.warning,
+               "township_supervise": st.warning}.get(r["action"], st.error)
+        owed = r.get("actions") or (r["action"],)  # every consequence, heaviest first
         box(t("cmp_ladder_listed").format(top=r["top_n"], rank=r["rank"], n=r["consecutive_months"],
-                                          action=action_text(r["action"])), icon=":material/trending_up:")
+                                          action=t("act_sep").join(action_text(a) for a in owed)),
+            icon=":material/trending_up:")
     else:
         st.caption(t("cmp_ladder_not_listed").format(top=r["top_n"]))
     now = lists[lists["quarter"] == latest["quarter"]] if latest is not None and len(lists) else lists.iloc[0:0]

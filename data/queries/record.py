@@ -122,7 +122,8 @@ def ranking_place(engine: Engine, compound_id: int, month: str, *,
     if not row.empty:
         r = row.iloc[0]
         out.update(rank=int(r["rank"]), consecutive_months=int(r["consecutive_months"]),
-                   action=str(r["action"]), action_label=ladders.ACTION_LABELS[r["action"]])
+                   action=str(r["action"]), actions=tuple(r["actions"]),
+                   action_label="、".join(ladders.ACTION_LABELS[a] for a in r["actions"]))
     return out
 
 
