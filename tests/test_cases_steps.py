@@ -51,7 +51,8 @@ def test_transfer_rules():
 def test_department_from_the_shared_duty_matrix():
     assert rules.responsible_department("违法建设") == "综合行政执法局"
     assert rules.responsible_department("电动车充电") == "消防救援大队"
-    assert rules.responsible_department("物业服务", has_company=False) == "住房和城乡建设局"
+    assert rules.responsible_department("物业服务", has_company=False) == "镇街"  # 所在镇街牵头 (000 §1(3)2)
+    assert rules.responsible_department("维修资金", has_company=False) == "住房和城乡建设局"
     edited = {"违法建设": "自然资源和规划局"}
     assert rules.responsible_department("违法建设", duties=edited) == "自然资源和规划局"
     assert rules.outside_duties("违法建设", "公安局") == "综合行政执法局"
