@@ -91,4 +91,4 @@ st.subheader(t("overview_tables"))
 if ov is None:
     st.caption(t("no_data"))
 else:
-    panels.show_tables(ov)
+    panels.show_tables(ov, compounds)

@@ -11,7 +11,8 @@ import streamlit as st
 from data.queries.overview import ALERT_ORDER, QUARTER_ORDER
 from ui import state as state
 from ui.text import action_text, headers, md_escape, t, yes_no
-from policy.coverage import coverage
+from data import settings
+from policy.coverage import coverage, coverage_by_township, townships_below
 
 OFF = {"delta_color": "off", "delta_arrow": "off"}
 TOP_COLUMNS = ["rank", "compound", "township", "community", "company", "manager", "complaints",
@@ -45,13 +46,49 @@ def show_tiles(compounds: pd.DataFrame, ov, period, *, top_n: int) -> None:
         tiles[6].metric(t("kpi_black_list"), f"{len(ov.black_list):,}" if ov.quarter else "—",
                         t("kpi_black_quarter").format(quarter=ov.quarter) if ov.quarter
                         else t("kpi_no_quarter"), **OFF)
-    indicators = coverage(compounds)
+    targets = coverage_targets()
+    indicators = coverage(compounds, **targets)
+    below = townships_below(coverage_by_township(compounds, **targets), "smart") if len(compounds) else []
     for col, key in zip(tiles[7:], ("service", "no_owners_body", "party_full_time", "smart")):
         ind = indicators[key]
         value = f"{ind.count:,}" if ind.target is None else (
             "—" if ind.share is None else f"{float(ind.share):.1%}")
         note = None if ind.target is None else f"{t('kpi_target')} {float(ind.target):.0%}"
-        col.metric(t(f"kpi_{key}"), value, note, **OFF)
+        if key == "smart" and below:  # 各镇街辖区内: the county share hides a township below target
+            note = t("kpi_smart_below").format(target=f"{float(ind.target):.0%}", n=len(below))
+        col.metric(t(f"kpi_{key}"), value, note, **OFF,
+                   help=t(f"kpi_{key}_help").format(base=ind.total, unknown=ind.unknown))
+
+
+def coverage_targets() -> dict:
+    """The coverage targets from settings (party_branch_target, smart_property_target,
+    owners_committee_min_party_members)."""
+    e = state.engine()
+    return {"party_target": settings.get(e, "party_branch_target"),
+            "smart_target": settings.get(e, "smart_property_target"),
+            "min_party_members": int(settings.get(e, "owners_committee_min_party_members"))}
+
+
+COVERAGE_SHOWN = ("service", "party_full_time", "party_members", "smart", "notice_board")
+
+
+def coverage_table(compounds: pd.DataFrame) -> pd.DataFrame:
+    """Per township: each indicator as "share (count/base)", 未达标 marked, unknowns as 未填报 n."""
+    table = coverage_by_township(compounds, **coverage_targets())
+    out = pd.DataFrame({t("township"): table["township"], headers(["compounds"])["compounds"]: table["compounds"]})
+    for key in COVERAGE_SHOWN:
+        def cell(r, key=key):
+            if not r[f"{key}_total"]:
+                text = "—"
+            else:
+                text = f"{r[f'{key}_share']:.0%}（{int(r[f'{key}_count'])}/{int(r[f'{key}_total'])}）"
+                if r[f"{key}_met"] is False:
+                    text += t("cov_not_met")
+            if r[f"{key}_unknown"]:
+                text += t("cov_unknown").format(n=int(r[f"{key}_unknown"]))
+            return text
+        out[t(f"cov_{key}")] = table.apply(cell, axis=1) if len(table) else []
+    return out
 
 
 def show_alerts(ov) -> None:
@@ -90,8 +127,9 @@ def show_alerts(ov) -> None:
     st.caption(t("alert_rule"))
 
 
-def show_tables(ov) -> None:
-    """Township ladder, top list, black list and target progress, each with its Excel download."""
+def show_tables(ov, compounds: pd.DataFrame | None = None) -> None:
+    """Township ladder, top list, black list, target progress and the per-township coverage
+    (when ``compounds`` is given), each with its Excel download."""
     target = ov.target_table.assign(met=ov.target_table["met"].map(yes_no),
                                     ytd_met=ov.target_table["ytd_met"].map(yes_no))
     for col in ("comparable", "ytd_comparable"):
@@ -104,11 +142,13 @@ def show_tables(ov) -> None:
               ("tab_top_list", ov.top_list.rename(columns={"action_label": "ladder_action"})[TOP_COLUMNS]),
               ("tab_black_list", ov.black_list.reindex(columns=BLACK_COLUMNS)),
               ("tab_target", target)]
+    if compounds is not None:
+        tables.append(("tab_coverage", coverage_table(compounds)))
     for tab, (name, frame) in zip(st.tabs([t(n) for n, _ in tables]), tables):
         with tab:
             if name == "tab_township_ladder":
                 st.caption(t("township_table_note").format(month=ov.month))
-            shown = frame.rename(columns=headers(frame.columns))
+            shown = frame if name == "tab_coverage" else frame.rename(columns=headers(frame.columns))
             config = {headers([c])[c]: st.column_config.NumberColumn(format="percent")
                       for c in ("yoy_pct", "change", "ytd_change") if c in frame.columns}
             config |= {headers([c])[c]: st.column_config.TextColumn(width="medium")
