@@ -37,6 +37,8 @@ class PlanKey(NamedTuple):
     locked_rows: tuple[tuple[int, int, int], ...] = ()  # (compound, resource, cars) kept from the last plan
     max_share: str | None = None
     network: str | None = None  # digest of the uploaded road-network file
+    day_type: str = rules.WEEKDAY  # 工作日夜间 / 周末及节假日夜间: whose opening windows count
+    min_shortage: int = 1          # 供需矛盾突出 (setting parking_shortage_min_cars)
 
 
 def _engine(url: str):
@@ -65,9 +67,9 @@ def load_plan(url: str, scope: ScopeKey, key: PlanKey, _network=None) -> tuple[r
     demand, resources = load_demand(url, scope), load_resources(url, scope)
     compounds, offers = q.planning_inputs(demand, resources, compound_ids=key.compound_ids)
     previous = pd.DataFrame(list(key.locked_rows), columns=["compound_id", "resource_id", "cars"])
-    result = rules.plan(compounds, offers, walk_limit_m=key.walk_limit_m, detour=key.detour, night=key.night,
-                        exclude=key.exclude, lock=key.lock, previous=previous, max_share=key.max_share,
-                        network=_network)
+    result = rules.plan(compounds, rules.windows_for(offers, key.day_type), walk_limit_m=key.walk_limit_m,
+                        detour=key.detour, night=key.night, exclude=key.exclude, lock=key.lock, previous=previous,
+                        max_share=key.max_share, network=_network, min_shortage=key.min_shortage)
     return result, q.proposal_content(key.township, demand, resources, result)
 
 

@@ -1,6 +1,11 @@
 """UI text of the staggered-parking page (错时停车)."""
 
 TEXT = {
+    "pk_day_type": ("夜间类型", "Nights"),
+    "pk_day_weekday": ("工作日夜间", "Weekday nights"),
+    "pk_day_weekend": ("周末及节假日夜间", "Weekend and holiday nights"),
+    "pk_day_placed": ("安排 {placed}/{shortage} 辆；跨镇街资源 {cross} 处",
+                      "{placed}/{shortage} placed; {cross} across a township border"),
     "pk_title": ("错时停车 · 方案编制", "Staggered parking: proposal"),
     "pk_caption": ("停车位供需矛盾突出的小区，利用周边机关、企事业单位、商业配建停车场和道路夜间临时泊位错时停放；"
                    "在步行距离和开放时段内安排车辆最多、步行总距离最短（精确求解）。",

@@ -119,17 +119,26 @@ def planning_inputs(demand_frame: gpd.GeoDataFrame, resource_frame: gpd.GeoDataF
                     compound_ids=None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """The frames :func:`policy.parking.plan` takes: compounds with shortage > 0, plannable resources.
 
-    Resources plan with their weekday window (the night setting is for weekdays).
+    Resources carry both day types' windows (``weekday_*``, ``weekend_*``; ``opens``/``closes``
+    are the weekday window, for the single-window call) and ``township_id`` on both frames, so
+    :func:`policy.parking.plan_by_day_type` / :func:`policy.parking.windows_for` pick the night's
+    window and the plan marks resources across a township border.
     """
     comp = demand_frame[(demand_frame["shortage"] > 0) & demand_frame.geometry.notna()]
     if compound_ids is not None:
         comp = comp[comp["id"].isin(list(compound_ids))]
     res = resource_frame[resource_frame["status"].isin(PLANNABLE) & resource_frame.geometry.notna()]
-    compounds = gpd.GeoDataFrame({"compound_id": comp["id"].to_numpy(), "shortage": comp["shortage"].to_numpy()},
+    compounds = gpd.GeoDataFrame({"compound_id": comp["id"].to_numpy(), "shortage": comp["shortage"].to_numpy(),
+                                  "township_id": comp["township_id"].to_numpy()},
                                  geometry=comp.geometry.to_numpy(), crs=WGS84)
     resources_ = gpd.GeoDataFrame({"resource_id": res["id"].to_numpy(), "capacity": res["capacity"].to_numpy(),
                                    "opens": res["weekday_opens"].to_numpy(),
-                                   "closes": res["weekday_closes"].to_numpy()},
+                                   "closes": res["weekday_closes"].to_numpy(),
+                                   "weekday_opens": res["weekday_opens"].to_numpy(),
+                                   "weekday_closes": res["weekday_closes"].to_numpy(),
+                                   "weekend_opens": res["weekend_opens"].to_numpy(),
+                                   "weekend_closes": res["weekend_closes"].to_numpy(),
+                                   "township_id": res["township_id"].to_numpy()},
                                   geometry=res.geometry.to_numpy(), crs=WGS84)
     return compounds, resources_
 
