@@ -7,6 +7,7 @@ Examples::
     python -m data import boundaries 镇街.shp.zip --level township --crs cgcs2000
     python -m data import compounds 小区.xlsx --dry-run
     python -m data import evaluations 2026年第三季度考评.xlsx
+    python -m data import township-scores 2026年第三季度镇街考核成绩.xlsx
     python -m data import complaints 12345工单.xlsx --crs gcj02 --dry-run
     python -m data import parking 错时停车资源.xlsx   # offices, enterprises, car parks, road bays
     python -m data verify-draw 3              # re-run spot-check draw 3 from its record
@@ -93,6 +94,11 @@ def cmd_import(args) -> int:
         from data.importers.evaluations import import_evaluations
 
         report = import_evaluations(engine, args.file, encoding=args.encoding, dry_run=args.dry_run, actor=actor)
+    elif args.kind == "township-scores":
+        from data.importers.township_scores import import_township_scores
+
+        report = import_township_scores(engine, args.file, encoding=args.encoding, dry_run=args.dry_run,
+                                        actor=actor)
     elif args.kind == "parking":
         from data.importers.parking import import_parking
 
@@ -212,7 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     imp = sub.add_parser("import", parents=[common], help="导入本县数据")
-    imp.add_argument("kind", choices=("boundaries", "compounds", "evaluations", "complaints", "parking"))
+    imp.add_argument("kind", choices=("boundaries", "compounds", "evaluations", "complaints", "parking",
+                                      "township-scores"))
     imp.add_argument("file")
     imp.add_argument("--level", choices=("county", "township", "community", "grid"))
     imp.add_argument("--crs", default=None,

@@ -41,6 +41,7 @@ ACTIONS = {
     "settings": "修改设置",
     "backup": "备份",
     "restore": "恢复",
+    "register_sync": "问责台账同步",
 }
 
 COLUMNS = ["id", "at", "username", "action", "action_label", "target", "scope", "detail"]

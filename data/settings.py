@@ -53,6 +53,15 @@ DEFINITIONS: tuple[SettingDef, ...] = (
     SettingDef("complaints_data_from", "", "诉求数据起始月份",
                "YYYY-MM：自此月起诉求数据完整。上年同期早于此月的月份、季度“不可比”（既非上升也非下降）；"
                "留空表示以库中最早的诉求月份为准。"),
+    # 问责台账 (issue 14): due dates, counted from the end of the triggering month or quarter
+    SettingDef("register_days_notice", 10, "台账期限：通报、工作提醒、曝光（天）", "自触发月份（季度）结束起算。"),
+    SettingDef("register_days_statement", 30, "台账期限：公开承诺、集中谈话、表态发言（天）", "自触发月份（季度）结束起算。"),
+    SettingDef("register_days_replace_manager", 30, "台账期限：更换项目经理、镇街督促整改（天）",
+               "自触发月份（季度）结束起算。"),
+    SettingDef("register_days_replace_company", 60, "台账期限：启动更换物业企业、兜底、企业黑名单（天）",
+               "自触发月份（季度）结束起算。"),
+    SettingDef("register_days_rectification", 30, "降费管理：限期整改期限（天）",
+               "服务质量评价不合格的小区限期整改的天数，到期重新评价（金乡 §5(2)）。"),
     SettingDef("party_branch_target", "0.80", "党支部专职书记覆盖目标", "比例，含。"),
     SettingDef("owners_committee_min_party_members", 3, "业委会党员人数下限", "人。"),
     SettingDef("smart_property_target", "0.20", "智慧物业覆盖目标", "比例，含。"),

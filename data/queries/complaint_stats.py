@@ -273,7 +273,9 @@ def township_quarter_ranking(engine: Engine, scope: Scope, quarter: str) -> pd.D
 
 def _township_scores(engine: Engine) -> pd.DataFrame | None:
     """Stored township assessment scores (考核成绩), or None before any are stored."""
-    return None
+    from data.queries.register import township_scores
+
+    return township_scores(engine)
 
 
 def target_progress(engine: Engine, scope: Scope, period: Period, flt: ComplaintFilter = ALL,
