@@ -119,6 +119,13 @@ def cmd_import(args) -> int:
             report.to_excel(args.report)
             print(f"错误报告已写入 {args.report}", file=sys.stderr)
         return 1
+    if not args.dry_run and args.kind in ("complaints", "evaluations", "township-scores", "compounds"):
+        from data.queries.register import sync_latest
+
+        synced = sync_latest(engine)
+        if synced and not synced.get("skipped"):
+            print(f"问责台账：新增 {synced['created']} 项，撤销 {synced['withdrawn']} 项，恢复 {synced['restored']} 项，"
+                  f"逾期 {synced['overdue']} 项")
     return 0
 
 

@@ -16,6 +16,7 @@ from data.scope import ScopeError
 from ui import cache as cache
 from ui import cache_complaints as cc
 from ui import state as state
+from data.queries.register import sync_latest
 from ui.imports import show_report
 from ui.text import headers, t
 
@@ -77,6 +78,7 @@ with imp_tab:
             status.update(label=t("dp_status_ok") if report.ok else t("dp_status_bad"),
                           state="complete" if report.ok else "error", expanded=False)
         if report.ok and not dry_run:
+            sync_latest(state.engine())  # 问责台账: what the new data triggers (or no longer triggers)
             st.cache_data.clear()
         show_report(report, upload.name)
 

@@ -27,7 +27,7 @@ from policy import ladders, register as R
 __all__ = [
     "sync_register", "items", "update_item", "item_history", "summary_by_township", "township_scores",
     "scores", "record_score", "record_check", "checks", "check_coverage", "triggers", "ITEM_COLUMNS",
-    "add_fee_rectification",
+    "add_fee_rectification", "sync_latest",
 ]
 
 SYSTEM = "系统"
@@ -290,6 +290,15 @@ def sync_register(engine: Engine, month: str, *, today: date | None = None, forc
     with _lock:
         _memo[key] = (_fingerprint(engine), today)
     return counts
+
+
+def sync_latest(engine: Engine, *, today: date | None = None) -> dict | None:
+    """:func:`sync_register` for the latest month with complaints (after an import); None without data."""
+    with Session(engine) as s:
+        last = s.scalar(select(func.max(Complaint.received_at)))
+    if last is None:
+        return None
+    return sync_register(engine, f"{last.year:04d}-{last.month:02d}", today=today)
 
 
 def _move(s: Session, item: AccountabilityItem, state: str, note: str | None, who: str | None,
