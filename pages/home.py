@@ -35,8 +35,10 @@ if state.is_demo():
 compounds = cache.load_compound_table(url, skey, pkey)
 ov = cache.load_overview(url, skey, pkey) if period else None
 panels.show_tiles(compounds, ov, period, top_n=int(settings.get(state.engine(), "ranking_top_n")))
+register = panels.register_frames(ov.month) if ov is not None else None
 if ov is not None:
     panels.show_alerts(ov)
+    panels.show_register_line(register[0], ov.month)
 
 left, right = st.columns([3, 1])
 with right:
@@ -91,4 +93,4 @@ st.subheader(t("overview_tables"))
 if ov is None:
     st.caption(t("no_data"))
 else:
-    panels.show_tables(ov, compounds)
+    panels.show_tables(ov, compounds, register)

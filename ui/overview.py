@@ -127,7 +127,29 @@ def show_alerts(ov) -> None:
     st.caption(t("alert_rule"))
 
 
-def show_tables(ov, compounds: pd.DataFrame | None = None) -> None:
+def register_frames(month: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The register per township (应落实 / 已落实 / 逾期 / 待落实) for the month's periods and the
+    month's check coverage, in the page's scope; the register is synced first (cheap)."""
+    from data.queries import register as reg
+    from ui import register as rg
+
+    rg.sync(month)
+    engine, scope = state.engine(), state.scope()
+    return (reg.summary_by_township(engine, scope, periods=rg.periods_of(month)),
+            reg.check_coverage(engine, scope, month))
+
+
+def show_register_line(summary: pd.DataFrame, month: str) -> None:
+    """One line under the alerts: what the rules owe this month and how much was carried out."""
+    from ui import register as rg
+
+    f = rg.figures(summary)
+    box = st.error if f["overdue"] else st.info
+    box(t("register_line").format(periods="、".join(dict.fromkeys(rg.periods_of(month))), **f),
+        icon=":material/assignment_turned_in:")
+
+
+def show_tables(ov, compounds: pd.DataFrame | None = None, register: tuple | None = None) -> None:
     """Township ladder, top list, black list, target progress and the per-township coverage
     (when ``compounds`` is given), each with its Excel download."""
     target = ov.target_table.assign(met=ov.target_table["met"].map(yes_no),
@@ -144,11 +166,20 @@ def show_tables(ov, compounds: pd.DataFrame | None = None) -> None:
               ("tab_target", target)]
     if compounds is not None:
         tables.append(("tab_coverage", coverage_table(compounds)))
+    if register is not None:
+        from ui.tables import labelled
+
+        summary, checks = register
+        tables.append(("tab_register", labelled(summary, ["township", "owed", "done", "overdue", "pending"],
+                                                prefix="rg_")))
+        tables.append(("tab_checks", labelled(checks, ["township", "compounds", "checked", "share", "unannounced",
+                                                       "revisits"], prefix="rg_")))
     for tab, (name, frame) in zip(st.tabs([t(n) for n, _ in tables]), tables):
         with tab:
             if name == "tab_township_ladder":
                 st.caption(t("township_table_note").format(month=ov.month))
-            shown = frame if name == "tab_coverage" else frame.rename(columns=headers(frame.columns))
+            prelabelled = name in ("tab_coverage", "tab_register", "tab_checks")
+            shown = frame if prelabelled else frame.rename(columns=headers(frame.columns))
             config = {headers([c])[c]: st.column_config.NumberColumn(format="percent")
                       for c in ("yoy_pct", "change", "ytd_change") if c in frame.columns}
             config |= {headers([c])[c]: st.column_config.TextColumn(width="medium")
