@@ -289,7 +289,8 @@ def test_evaluations_credit_and_fees(small):
     for a in adj:
         hist.setdefault(a.compound_id, []).append(a)
     allowed = {("成本已公开",), ("成本已公开", "表决中"), ("成本已公开", "表决中", "已通过"),
-               ("成本已公开", "表决中", "未通过"), ("降费评估中",), ("降费评估中", "已降费")}
+               ("成本已公开", "表决中", "未通过"), ("降费评估中",), ("降费评估中", "限期整改"),
+               ("降费评估中", "限期整改", "已降费")}
     for rows in hist.values():
         rows.sort(key=lambda a: a.changed_at)
         assert tuple(a.status for a in rows) in allowed

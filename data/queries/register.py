@@ -27,7 +27,7 @@ from policy import ladders, register as R
 __all__ = [
     "sync_register", "items", "update_item", "item_history", "summary_by_township", "township_scores",
     "scores", "record_score", "record_check", "checks", "check_coverage", "triggers", "ITEM_COLUMNS",
-    "add_fee_rectification", "sync_latest",
+    "add_fee_rectification", "sync_latest", "close_fee_rectification",
 ]
 
 SYSTEM = "系统"
@@ -329,6 +329,19 @@ def add_fee_rectification(s: Session, engine: Engine, compound: Compound, deadli
     s.flush()
     s.add(AccountabilityEvent(item_id=item.id, at=at, username=SYSTEM, from_state=None, to_state=R.PENDING,
                               note=reason))
+
+
+def close_fee_rectification(s: Session, compound: Compound, deadline: date | None, note: str, who: str | None,
+                            at: datetime) -> None:
+    """The re-evaluation after 限期整改 was done: its register item is carried out (已落实)."""
+    if deadline is None:
+        return
+    key = R.Trigger("fee_rectification", "fee_rectification", "compound", compound.id, compound.name,
+                    f"{deadline:%Y-%m}", "").key
+    item = s.scalar(select(AccountabilityItem).where(AccountabilityItem.trigger_key == key))
+    if item is not None and item.state in (R.PENDING, R.OVERDUE):
+        _move(s, item, R.DONE, note, who, at)
+        item.evidence_note = note
 
 
 # --------------------------------------------------------------------------- reads
