@@ -182,9 +182,10 @@ def test_list_entries_say_what_follows(world):
 @pytest.mark.parametrize("quarters, expected", [
     # (quarter, score) history → consequence of the newest black entry
     ([("2026-Q3", "50")], "更换项目经理、媒体曝光"),
-    ([("2026-Q2", "50"), ("2026-Q3", "50")], "启动更换物业企业程序"),
+    # a 2nd listing owes every consequence: the manager and exposure again, and the company
+    ([("2026-Q2", "50"), ("2026-Q3", "50")], "更换项目经理、媒体曝光；启动更换物业企业程序"),
     ([("2024-Q3", "50"), ("2026-Q3", "50")], "更换项目经理、媒体曝光"),   # 9 quarters apart: outside 8
-    ([("2024-Q4", "50"), ("2026-Q3", "50")], "启动更换物业企业程序"),     # exactly 8 quarters: inside
+    ([("2024-Q4", "50"), ("2026-Q3", "50")], "更换项目经理、媒体曝光；启动更换物业企业程序"),  # 8 quarters: inside
     ([("2026-Q2", "95"), ("2026-Q3", "59.99")], "更换项目经理、媒体曝光"),
 ])
 def test_black_list_consequence_by_history(quarters, expected):

@@ -78,8 +78,9 @@ def show_ranking_state(record) -> None:
     if len(now) and now.iloc[0]["list"] == "黑榜":
         words = {v: t(f"cmp_cons_{k}") for k, v in ratings.ACTIONS.items()}
         st.error(t("cmp_black_now").format(quarter=now.iloc[0]["quarter"], n=int(now.iloc[0]["black_count"]),
-                                           action=words.get(now.iloc[0]["consequence"],
-                                                            now.iloc[0]["consequence"])),
+                                           action=t("alert_sep").join(
+                                               words.get(c, c) for c in now.iloc[0]["consequence"].split(
+                                                   ratings.CONSEQUENCE_SEP))),
                  icon=":material/gavel:")
     elif len(now):
         st.success(t("cmp_red_now").format(quarter=now.iloc[0]["quarter"]), icon=":material/thumb_up:")

@@ -149,7 +149,8 @@ def list_entries(evaluations: pd.DataFrame, *, window: int) -> pd.DataFrame:
         back = set(ratings.quarters_back(e["quarter"], window))
         n = int(history[history["black"] & history["quarter"].isin(back)]["quarter"].nunique())
         action = ratings.black_list_actions(history, e["quarter"], window=window).get(0)
-        rows.append([e["quarter"], e["list"], e["score"], n, ratings.ACTIONS.get(action, "")])
+        rows.append([e["quarter"], e["list"], e["score"], n,
+                     ratings.CONSEQUENCE_SEP.join(ratings.black_list_consequences(action))])
     out = pd.DataFrame(rows, columns=columns)
     return out.sort_values("quarter", key=lambda q: q.map(ratings.quarter_index), ascending=False,
                            ignore_index=True)
