@@ -159,3 +159,24 @@ def show_full_record(record) -> None:
     with tabs[4]:
         _table(record.spot_checks, "spot_checks", "sc")
         _table(record.cases, "cases", "cs")
+    show_register_items("compound", int(record.profile["id"]) if "id" in record.profile else None)
+
+
+def show_register_items(subject_kind: str, subject_id: int | None) -> None:
+    """The accountability-register items of one compound, company or township (问责台账)."""
+    from data.queries import register as reg
+    from ui import state
+    from ui.tables import for_display, labelled
+    from ui.text import t
+
+    if subject_id is None:
+        return
+    frame = reg.items(state.engine(), state.scope())
+    frame = frame[(frame["subject_kind"] == subject_kind) & (frame["subject_id"] == subject_id)]
+    st.markdown(f"**{t('nav_register')}**")
+    if frame.empty:
+        st.caption(t("rg_none"))
+        return
+    st.dataframe(for_display(labelled(frame, ["period", "rule_label", "action_label", "figures", "responsible_unit",
+                                              "due_date", "state"], prefix="rg_")),
+                 hide_index=True, width="stretch", key=f"tbl_register_{subject_kind}_{subject_id}")
