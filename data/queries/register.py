@@ -237,7 +237,8 @@ def _forget() -> None:
         _memo.clear()
 
 
-def sync_register(engine: Engine, month: str, *, today: date | None = None, force: bool = False) -> dict:
+def sync_register(engine: Engine, month: str, *, today: date | None = None, force: bool = False,
+                  at: datetime | None = None) -> dict:
     """Bring the register in line with what the rules owe for ``month``.
 
     Creates missing items (once per trigger), withdraws items whose trigger a data
@@ -254,7 +255,7 @@ def sync_register(engine: Engine, month: str, *, today: date | None = None, forc
             return {"created": 0, "withdrawn": 0, "restored": 0, "overdue": 0, "skipped": True}
     found, computed = triggers(engine, month)
     days = _days(engine)
-    now = _now()
+    now = at or _now()
     counts = {"created": 0, "withdrawn": 0, "restored": 0, "overdue": 0, "skipped": False}
     with Session(engine) as s, s.begin():
         periods = {p for _, p in computed}
@@ -449,7 +450,7 @@ def update_item(engine: Engine, scope: Scope, item_id: int, state: str, *, actor
                 item.evidence_file, item.evidence_sha256 = (filename or "佐证材料")[:200], sha
         elif state == R.PENDING:
             item.reason = None
-        audit.record(s, actor, "edit", f"问责台账 {item.subject_name} {item.period}", scope,
+        audit.record(s, actor, "edit", f"问责台账 {item.subject_name} {item.period}", scope, at=at,
                      item=item.id, before=current, after=state, note=note)
 
 
