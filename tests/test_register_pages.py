@@ -59,8 +59,11 @@ def test_township_user_sees_and_updates_only_its_own_items(open_app, demo):
     table = [d.value for d in at.dataframe if "处理措施" in d.value.columns][0]
     mine = reg.items(engine, town)
     assert set(table["镇街"].dropna()) <= set(mine["township"].dropna())
+    open_items = mine[mine["state"].isin(["待落实", "逾期"])]
+    assert len(open_items), "the demo township should owe something still open"
     if len(table):
-        item = int(at.selectbox(key="rg_pick").value)
+        item = int(open_items["id"].iloc[0])
+        at.selectbox(key="rg_pick").set_value(item).run()
         at.radio(key="rg_new").set_value("已落实")
         at.text_area(key="rg_note_text").set_value("已召开整改会并督促物业企业整改")
         at.button[[b.label for b in at.button].index("保存")].click().run()
