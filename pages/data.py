@@ -78,7 +78,7 @@ with imp_tab:
             status.update(label=t("dp_status_ok") if report.ok else t("dp_status_bad"),
                           state="complete" if report.ok else "error", expanded=False)
         if report.ok and not dry_run:
-            sync_latest(state.engine())  # 问责台账: what the new data triggers (or no longer triggers)
+            sync_latest(db.shared_engine(db.default_url()))  # 问责台账, on the county engine: what the new data triggers (or no longer triggers)
             st.cache_data.clear()
         show_report(report, upload.name)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from data import db
 from data.queries import register as reg
 from policy import ladders
 from policy import register as R
@@ -29,11 +30,16 @@ def periods_of(month: str) -> list[str]:
 
 
 def sync(month: str | None) -> None:
-    """Bring the register up to date for ``month``; a failure never breaks the page, it is said."""
+    """Bring the register up to date for ``month``; a failure never breaks the page, it is said.
+
+    Runs on the county engine, not the user's: on PostgreSQL a township user's connections
+    see only their township (row-level security), and a ladder computed from that would
+    withdraw every other township's items. The sync writes only what the rules decide.
+    """
     if month is None:
         return
     try:
-        reg.sync_register(state.engine(), month)
+        reg.sync_register(db.shared_engine(db.default_url()), month)
     except Exception as exc:  # noqa: BLE001 - the page still shows what is stored
         st.warning(f"问责台账同步未完成：{exc}")
 
