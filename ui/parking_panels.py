@@ -133,7 +133,8 @@ def tables(tabs, content: dict, resources: pd.DataFrame, result: rules.PlanResul
     """The plan's tables in the first three of ``tabs``: assignments, compounds, resources."""
     with tabs[0]:
         table(pd.DataFrame(content["assignments"]),
-              ["compound", "resource", "owner_kind", "hours", "weekend_hours", "cars", "walk_m", "locked"],
+              ["compound", "resource", "resource_township", "owner_kind", "hours", "weekend_hours", "cars", "walk_m",
+               "locked"],
               name=f"{town}车辆安排", key="pk_assignments")
     with tabs[1]:
         table(pd.DataFrame(content["compounds"]),

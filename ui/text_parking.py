@@ -100,6 +100,7 @@ TEXT = {
 
 COLUMNS = {
     "pk_compound": ("小区", "Compound"), "pk_resource": ("安排至", "Resource"),
+    "pk_resource_township": ("资源所在镇街（跨镇街须协调）", "Resource's township (across the border: coordinate)"),
     "pk_owner_kind": ("产权单位类型", "Owner"), "pk_hours": ("开放时段（工作日）", "Hours (weekdays)"),
     "pk_weekend_hours": ("开放时段（节假日）", "Hours (holidays)"), "pk_cars": ("车辆数", "Cars"),
     "pk_walk_m": ("步行距离（米）", "Walk (m)"), "pk_locked": ("锁定", "Locked"),

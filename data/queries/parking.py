@@ -231,6 +231,7 @@ def proposal_content(township: str, demand_frame: pd.DataFrame, resource_frame: 
         assignments.append({
             "compound_id": _plain(a.compound_id), "compound": comp.loc[a.compound_id, "name"],
             "resource_id": _plain(a.resource_id), "resource": r["name"], "owner_kind": r["owner_kind"],
+            "resource_township": r["township"], "cross_township": bool(r["township"] != township),
             "hours": rules.hours_label(r["weekday_opens"], r["weekday_closes"]),
             "weekend_hours": rules.hours_label(r["weekend_opens"], r["weekend_closes"]),
             "cars": int(a.cars), "walk_m": None if pd.isna(a.walk_m) else float(a.walk_m),
@@ -242,6 +243,7 @@ def proposal_content(township: str, demand_frame: pd.DataFrame, resource_frame: 
         road = r["owner_kind"] == rules.ROAD_KIND
         resources_.append({
             "resource_id": _plain(rid), "name": r["name"], "owner_kind": r["owner_kind"],
+            "township": r["township"], "cross_township": bool(r["township"] != township),  # 跨镇街资源
             "capacity": int(r["capacity"]), "cars": int(cars),
             "hours": rules.hours_label(r["weekday_opens"], r["weekday_closes"]),
             "weekend_hours": rules.hours_label(r["weekend_opens"], r["weekend_closes"]),
