@@ -177,3 +177,39 @@ def _town_name(engine, tid):
 
     with Session(engine) as s:
         return s.get(Township, tid).name
+
+
+def test_township_scores_import_writes_all_or_nothing(world, tmp_path):
+    """python -m data import township-scores: a real xlsx with a title row; a bad row writes nothing."""
+    import openpyxl
+
+    from data.importers.township_scores import import_township_scores
+
+    engine, ids = world
+    t1, t2 = _town_name(engine, ids["t1"]), _town_name(engine, ids["t2"])
+
+    def book(rows, name):
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        ws.append(["2026年第三季度镇街和部门考核成绩"])
+        ws.append(["单位名称", "单位类型", "季度", "考核成绩"])
+        for r in rows:
+            ws.append(r)
+        path = tmp_path / name
+        wb.save(path)
+        return path
+
+    bad = book([[t1, "镇街", "2026年第三季度", 88], ["不存在镇", "镇街", "2026-Q3", 90]], "bad.xlsx")
+    report = import_township_scores(engine, bad, actor="housing")
+    assert not report.ok and "不存在镇" in " ".join(report.error_lines()) and reg.township_scores(engine) is None
+    good = book([[t1, "镇街", "2026年第三季度", 88], [t2, None, "2026-Q3", "91.5"],
+                 ["住房和城乡建设局", "部门", "2026Q3", 95]], "good.xlsx")
+    report = import_township_scores(engine, good, actor="housing")
+    assert report.ok and report.created == 3, report.error_lines()
+    got = reg.scores(engine, quarter="2026-Q3").set_index("unit_name")
+    assert got.loc[t2, "unit_kind"] == "镇街" and got.loc[t2, "score"] == 91.5  # a township's name → 镇街
+    assert got.loc[t1, "rank"] == 2 and got.loc["住房和城乡建设局", "unit_kind"] == "部门"
+    again = import_township_scores(engine, book([[t1, "镇街", "2026-Q3", 89]], "again.xlsx"), actor="housing")
+    assert again.ok and again.updated == 1
+    with pytest.raises(PermissionError):
+        import_township_scores(engine, good, actor=Account("t", "township", ids["t1"]))
