@@ -140,9 +140,12 @@ def table(frame: pd.DataFrame, columns: list[str], *, name: str, key: str, heigh
 
 
 def action_summary(frame: pd.DataFrame) -> str:
-    """"通报 55、建议更换项目经理 19、…" in ladder order."""
-    counts = frame["action"].value_counts()
-    order = [ladders.NOTIFY, ladders.REPLACE_MANAGER, ladders.REPLACE_COMPANY]
+    """"通报 55、建议更换项目经理 19、…" in ladder order: every consequence counted (a project in
+    its 2nd month is both published and told to replace its manager)."""
+    owed = frame["actions"] if "actions" in frame.columns else frame["action"].map(lambda a: (a,))
+    counts = pd.Series([a for row in owed for a in row], dtype=object).value_counts()
+    order = [ladders.NOTIFY, ladders.REPLACE_MANAGER, ladders.TOWNSHIP_SUPERVISE, ladders.REPLACE_COMPANY,
+             ladders.TOWNSHIP_TAKEOVER]
     return "、".join(f"{ladders.ACTION_LABELS[a]} {int(counts[a])}" for a in order if a in counts)
 
 
