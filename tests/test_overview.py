@@ -274,3 +274,26 @@ def test_overview_figures_on_both_backends(db_url):
     assert set(ov.alerts["action"]) <= set(ALERT_ORDER)
     assert list(ov.top_list["project_id"]) == list(cs.complaint_ranking(engine, COUNTY, ov.month)["project_id"])
     engine.dispose()
+
+
+# --------------------------------------------------------------------------- 不可比 (issue 14)
+def test_first_year_of_data_is_not_comparable(demo):
+    """No month of the data's first year has a year-earlier month: 不可比, no alerts, no +x % target."""
+    _, engine, _ = demo
+    months = queries.complaint_months(engine)
+    first_year = Period.months(months[0], months[11])
+    ov = overview(engine, COUNTY, first_year)
+    assert not ov.month_comparable and ov.not_comparable_months == months[:12]
+    assert ov.target.change is None and ov.target.met is None and not ov.target.comparable
+    assert ov.alerts.empty and ov.townships["yoy_change"].isna().all()
+    assert (ov.townships["ladder_action"] == "无").all()
+    later = overview(engine, COUNTY, Period.months(months[12], months[12]))
+    assert later.month_comparable and later.not_comparable_months == []
+
+
+def test_overview_says_why_a_month_is_not_comparable(open_app, demo):
+    _, engine, _ = demo
+    months = queries.complaint_months(engine)
+    at = open_app(period_range=(months[0], months[11]))
+    said = " ".join(b for v in _boxes(at).values() for b in v) + " ".join(c.value for c in at.caption)
+    assert "不可比" in said and f"数据始于 {months[0]}" in said
