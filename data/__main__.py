@@ -7,6 +7,7 @@ Examples::
     python -m data import boundaries 镇街.shp.zip --level township --crs cgcs2000
     python -m data import compounds 小区.xlsx --dry-run
     python -m data import evaluations 2026年第三季度考评.xlsx
+    python -m data import township-scores 2026年第三季度镇街考核成绩.xlsx
     python -m data import complaints 12345工单.xlsx --crs gcj02 --dry-run
     python -m data import parking 错时停车资源.xlsx   # offices, enterprises, car parks, road bays
     python -m data verify-draw 3              # re-run spot-check draw 3 from its record
@@ -29,7 +30,7 @@ from data import db
 CRS_CHOICES = ("wgs84", "cgcs2000", "gcj02", "bd09")
 # as data.importers.kinds.KINDS (a test keeps them equal); spelled out so the CLI starts without the importers
 IMPORT_KINDS = ("boundaries", "compounds", "complaints", "evaluations", "credit", "fees", "parking", "inspectors",
-                "companies")
+                "companies", "township-scores")
 REGISTER_KINDS = ("credit", "fees", "inspectors", "companies")  # table-only, through kinds.register_importer
 
 def _progress(done: int, total: int, message: str = "") -> None:
@@ -117,6 +118,11 @@ def _import(engine, args) -> int:
         from data.importers.evaluations import import_evaluations
 
         report = import_evaluations(engine, args.file, encoding=args.encoding, dry_run=args.dry_run, actor=actor)
+    elif args.kind == "township-scores":
+        from data.importers.township_scores import import_township_scores
+
+        report = import_township_scores(engine, args.file, encoding=args.encoding, dry_run=args.dry_run,
+                                        actor=actor)
     elif args.kind == "parking":
         from data.importers.parking import import_parking
 
@@ -144,6 +150,13 @@ def _import(engine, args) -> int:
             report.to_excel(args.report)
             print(f"错误报告已写入 {args.report}", file=sys.stderr)
         return 1
+    if not args.dry_run and args.kind in ("complaints", "evaluations", "township-scores", "compounds"):
+        from data.queries.register import sync_latest
+
+        synced = sync_latest(engine)
+        if synced and not synced.get("skipped"):
+            print(f"问责台账：新增 {synced['created']} 项，撤销 {synced['withdrawn']} 项，恢复 {synced['restored']} 项，"
+                  f"逾期 {synced['overdue']} 项")
     return 0
 
 

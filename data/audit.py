@@ -43,6 +43,7 @@ ACTIONS = {
     "restore": "恢复",
     "inspector": "检查人员名录",
     "merge_company": "合并企业",
+    "register_sync": "问责台账同步",
 }
 
 COLUMNS = ["id", "at", "username", "action", "action_label", "target", "scope", "detail"]

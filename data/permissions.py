@@ -37,17 +37,18 @@ COMPLAINT_POINTS = "complaint_points"  # exact complaint locations inside one co
 MANAGE_USERS = "manage_users"
 EDIT_SETTINGS = "edit_settings"
 READ_AUDIT = "read_audit"
+EDIT_ACCOUNTABILITY = "edit_accountability"  # 问责台账: record carrying out / withdrawal (own township only)
 
 CAPABILITIES = (READ, EXPORT, EDIT_REGISTERS, IMPORT, EDIT_CASES, EDIT_PARKING, APPROVE_PARKING, EDIT_FEES,
                 EDIT_EVALUATIONS, RUN_DRAWS, RECORD_CHECKS, REVEAL_PERSONAL, COMPLAINT_POINTS, MANAGE_USERS,
-                EDIT_SETTINGS, READ_AUDIT)
+                EDIT_SETTINGS, READ_AUDIT, EDIT_ACCOUNTABILITY)
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
-    "leader": frozenset({READ, EXPORT, COMPLAINT_POINTS}),
+    "leader": frozenset({READ, EXPORT, COMPLAINT_POINTS, EDIT_ACCOUNTABILITY}),  # the county task force
     "housing": frozenset({READ, EXPORT, EDIT_REGISTERS, IMPORT, EDIT_FEES, EDIT_EVALUATIONS,
-                          RUN_DRAWS, APPROVE_PARKING, REVEAL_PERSONAL, COMPLAINT_POINTS}),
+                          RUN_DRAWS, APPROVE_PARKING, REVEAL_PERSONAL, COMPLAINT_POINTS, EDIT_ACCOUNTABILITY}),
     "township": frozenset({READ, EXPORT, EDIT_CASES, EDIT_PARKING, RECORD_CHECKS, REVEAL_PERSONAL,
-                           COMPLAINT_POINTS}),
+                           COMPLAINT_POINTS, EDIT_ACCOUNTABILITY}),
     "community": frozenset({READ, EXPORT}),
     "inspector": frozenset({READ, EXPORT, RECORD_CHECKS}),
     "admin": frozenset({READ, EXPORT, MANAGE_USERS, EDIT_SETTINGS, READ_AUDIT, IMPORT,
@@ -71,6 +72,7 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
     "pages/inspection.py": frozenset({"leader", "housing", "township", "inspector", "admin"}),
     "pages/enforcement.py": frozenset({"leader", "housing", "township", "community", "inspector",
                                        "admin"}),
+    "pages/register.py": frozenset({"leader", "housing", "township", "community", "admin"}),
     "pages/data.py": frozenset({"housing", "admin"}),
     "pages/audit.py": frozenset({"admin"}),
     "pages/admin.py": frozenset({"admin"}),

@@ -260,6 +260,7 @@ class FeeAdjustment(Base):
     changed_at: Mapped[datetime] = mapped_column(DateTime)
     actor: Mapped[str | None] = mapped_column(String(50))
     reason: Mapped[str | None] = mapped_column(String(300))
+    deadline: Mapped[date | None] = mapped_column(Date)  # 限期整改: rectify by this day (000 §5(2))
 
 
 # --- parking ------------------------------------------------------------------
@@ -583,3 +584,86 @@ class DocumentNumber(Base):
     text: Mapped[str] = mapped_column(String(100))
     issued_at: Mapped[datetime] = mapped_column(DateTime)
     issued_by: Mapped[str | None] = mapped_column(String(100))
+
+
+# --- accountability register, assessment scores, monthly checks (issue 14) -----
+
+class AssessmentScore(Base):
+    """考核成绩: a township's or department's quarterly assessment score (001 §3(6)).
+
+    ``unit_kind`` is 镇街 or 部门; a township row also carries ``township_id``.
+    One score per unit and quarter (re-imports update it).
+    """
+
+    __tablename__ = "assessment_score"
+    __table_args__ = (UniqueConstraint("unit_kind", "unit_name", "quarter"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_kind: Mapped[str] = mapped_column(String(10))        # 镇街 / 部门
+    unit_name: Mapped[str] = mapped_column(String(50))
+    township_id: Mapped[int | None] = mapped_column(ForeignKey("township.id"), index=True)
+    quarter: Mapped[str] = mapped_column(String(7))           # "2026-Q3"
+    score: Mapped[Decimal] = mapped_column(Numeric(6, 2))
+    note: Mapped[str | None] = mapped_column(String(200))
+    recorded_by: Mapped[str | None] = mapped_column(String(50))
+    recorded_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class AccountabilityItem(Base):
+    """问责台账: one consequence a ladder or list triggered, and whether it was carried out.
+
+    ``trigger_key`` (rule|action|subject|period) is unique: re-running a month never
+    duplicates an item. States: 待落实 / 已落实 / 逾期 / 已撤销 (with ``reason``).
+    """
+
+    __tablename__ = "accountability_item"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trigger_key: Mapped[str] = mapped_column(String(200), unique=True)
+    rule: Mapped[str] = mapped_column(String(30))             # township_ladder, complaint_ladder, …
+    action: Mapped[str] = mapped_column(String(30))           # policy.ladders / policy.ratings action code
+    subject_kind: Mapped[str] = mapped_column(String(20))     # compound / company / township / department
+    subject_id: Mapped[int | None] = mapped_column(Integer)
+    subject_name: Mapped[str] = mapped_column(String(100))
+    township_id: Mapped[int | None] = mapped_column(ForeignKey("township.id"), index=True)
+    period: Mapped[str] = mapped_column(String(10), index=True)  # "2026-10" or "2026-Q3"
+    figures: Mapped[dict | None] = mapped_column(JSON)
+    responsible_unit: Mapped[str] = mapped_column(String(100))
+    due_date: Mapped[date | None] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(10), default="待落实")
+    reason: Mapped[str | None] = mapped_column(Text)
+    evidence_note: Mapped[str | None] = mapped_column(Text)
+    evidence_file: Mapped[str | None] = mapped_column(String(200))
+    evidence_sha256: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    updated_by: Mapped[str | None] = mapped_column(String(50))
+
+
+class AccountabilityEvent(Base):
+    """One change of an accountability item: who, when, from which state to which, with a note."""
+
+    __tablename__ = "accountability_event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("accountability_item.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    username: Mapped[str | None] = mapped_column(String(50))
+    from_state: Mapped[str | None] = mapped_column(String(10))
+    to_state: Mapped[str] = mapped_column(String(10))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class MonthlyCheck(Base):
+    """月检查: a township's monthly check of a compound (002: every compound every month),
+    open or unannounced (明查 / 暗访), and whether it was a revisit (回头看)."""
+
+    __tablename__ = "monthly_check"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    compound_id: Mapped[int] = mapped_column(ForeignKey("compound.id"), index=True)
+    township_id: Mapped[int] = mapped_column(ForeignKey("township.id"), index=True)
+    month: Mapped[str] = mapped_column(String(7), index=True)
+    checked_on: Mapped[date] = mapped_column(Date)
+    mode: Mapped[str] = mapped_column(String(10), default="明查")   # 明查 / 暗访
+    revisit: Mapped[bool] = mapped_column(Boolean, default=False)   # 回头看
+    result: Mapped[str | None] = mapped_column(String(20))          # 合格 / 限期整改 / …
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[str | None] = mapped_column(String(50))
+    recorded_at: Mapped[datetime | None] = mapped_column(DateTime)

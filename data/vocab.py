@@ -26,7 +26,7 @@ NO_OWNERS_BODY = "无"
 
 FEE_LEVELS = {1: "一级", 2: "二级", 3: "三级", 4: "四级"}
 
-FEE_STATUSES = ("无", "成本已公开", "表决中", "已通过", "未通过", "降费评估中", "已降费")
+FEE_STATUSES = ("无", "成本已公开", "表决中", "已通过", "未通过", "降费评估中", "限期整改", "已降费", "启动退出程序")
 
 COMPLAINT_STATUSES = ("办理中", "已办结", "退回")
 COMPLAINT_CLOSED = "已办结"  # the one status that is not open

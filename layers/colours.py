@@ -108,7 +108,8 @@ def _by_governance(df):
 EVALUATION_CLASSES = (("红榜", "#e31a1c"), ("—", "#ffffcc"), ("黑榜", "#252525"))
 FEE_STATUS_COLOURS = {  # grey = no procedure; raise path blue → green/red; reduction path orange/purple
     "无": "#e0e0e0", "成本已公开": "#9ecae1", "表决中": "#3182bd", "已通过": "#31a354",
-    "未通过": "#de2d26", "降费评估中": "#fd8d3c", "已降费": "#756bb1",
+    "未通过": "#de2d26", "降费评估中": "#fd8d3c", "限期整改": "#e6550d", "已降费": "#756bb1",
+    "启动退出程序": "#54278f",
 }
 CREDIT_PALETTE = ("#006837", "#31a354", "#78c679", "#fdae61", "#d7191c", "#7b3294", "#c2a5cf")
 

@@ -56,6 +56,10 @@ k[2].metric(t("cp_kpi_ytd"), cc.pct(kpi["ytd_change"]) or "—",
             delta_color="green" if kpi["met"] else "orange", delta_arrow="off", border=True, height="stretch")
 k[3].metric(t("cp_kpi_listed"), len(ranking), help=t("cp_kpi_listed_help").format(n=rules["ranking_top_n"]),
             border=True, height="stretch")
+if not kpi["comparable"] or not kpi["ytd_comparable"]:  # 不可比: say which and why
+    st.warning(t("not_comparable_note").format(
+        months="、".join(x for x, ok in ((month, kpi["comparable"]), (t("cp_kpi_ytd"), kpi["ytd_comparable"]))
+                        if not ok), start=kpi["data_from"]), icon=":material/block:")
 if kpi["progress"] is None:
     st.caption(t("cp_target_none"))
 else:
@@ -85,8 +89,10 @@ with tabs[0]:
     st.caption(t("cp_quarter_rule"))
     q = cc.load_quarter_ladder(url, skey, quarter)
     q = q.assign(last_place=q["last_place"].map({True: "是", False: ""}))
-    cc.table(q, ["township", "action_label", "complaints", "last_year", "yoy_change", "last_place", "times_last"],
-             name=f"季度倒数_{quarter}", key="cp_quarter")
+    basis = q["basis"].iloc[0] if len(q) else ladders.BASIS_NONE
+    st.caption(t(f"cp_quarter_basis_{basis}"))
+    cc.table(q, ["township", "action_label", "score", "complaints", "last_year", "yoy_change", "last_place",
+                 "times_last"], name=f"季度倒数_{quarter}", key="cp_quarter")
 
 with tabs[1]:
     first, last = period.start.strftime("%Y-%m"), period.last_month().start.strftime("%Y-%m")

@@ -17,6 +17,7 @@ from ui import cache as cache
 from ui import cache_complaints as cc
 from ui import matching as matching
 from ui import state as state
+from data.queries.register import sync_latest
 from ui.imports import run_guarded, show_report
 from ui.registers import company_panel, template_buttons
 from ui import setup as setup
@@ -92,6 +93,7 @@ with imp_tab:
             status.update(label=t("dp_status_ok") if ok else t("dp_status_bad"),
                           state="complete" if ok else "error", expanded=False)
         if ok and not dry_run:
+            sync_latest(db.shared_engine(db.default_url()))  # 问责台账, on the county engine: what the new data triggers (or no longer triggers)
             st.cache_data.clear()
         if report is not None:
             show_report(report, upload.name)

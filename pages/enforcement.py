@@ -100,27 +100,34 @@ with tab_detail:
             st.caption(t("acc_read_only"))
         else:
             with st.form("case_step_form"):
-                st.markdown(f"**{tf('case_next', step=detail.next_step)}**")
+                step = detail.next_step
+                if len(detail.next_steps) > 1:  # after 制止: refused → 呈报, corrected → 结案
+                    step = st.radio(t("case_next_choice"), detail.next_steps, key="case_next_pick",
+                                    format_func=lambda s: t(f"case_choice_{s}"), horizontal=True)
+                else:
+                    st.markdown(f"**{tf('case_next', step=step)}**")
+                if step == "拍照" and detail.photos.empty:
+                    st.caption(t("case_photo_needed"))
                 note = st.text_area(t("case_note"), key="case_step_note")
                 form = {}
-                if detail.next_step == REPORT:
+                if step == REPORT:
                     a, b = st.columns(2)
                     form["reporting_unit"] = a.text_input("呈报单位", c["reporting_unit"] or "", key="cf_ru")
                     form["reporter"] = a.text_input("联系人", key="cf_rp")
                     form["reporter_phone"] = a.text_input("电话", key="cf_rph")
                     form["receiving_unit"] = b.text_input("接收单位", c["department"], key="cf_rcu")
                     form["reporting_opinion"] = st.text_area("呈报单位意见", key="cf_ro")
-                elif detail.next_step == "处理":
+                elif step == "处理":
                     a, b = st.columns(2)
                     form["receiver"] = a.text_input("接收人", key="cf_rc")
                     form["receiver_phone"] = b.text_input("电话", key="cf_rcph")
                     form["receiving_opinion"] = st.text_area("接收单位意见", key="cf_rco")
                 if st.form_submit_button(t("case_record_step"), type="primary"):
                     try:
-                        cq.advance_case(engine, scope, int(case_id), detail.next_step, actor=actor, note=note,
+                        cq.advance_case(engine, scope, int(case_id), step, actor=actor, note=note,
                                         form={k: v for k, v in form.items() if v})
                         cache.clear()
-                        st.success(tf("case_recorded", step=detail.next_step))
+                        st.success(tf("case_recorded", step=step))
                         st.rerun()
                     except (StepError, ValueError, PermissionError) as exc:
                         st.error(md_escape(str(exc)))

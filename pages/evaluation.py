@@ -13,6 +13,7 @@ from ui import cache_evaluation as ec
 from ui import state as state
 from ui.imports import show_report
 from ui import setup as setup
+from ui.record import show_register_items
 from ui.text import md_escape, t
 from policy import ratings
 
@@ -76,6 +77,7 @@ if quarter:
                 st.markdown(f"**{t('ev_consequences')}**")
                 for line in view.consequences or [t("ev_no_consequence")]:
                     st.markdown(f"- {md_escape(line)}")
+                show_register_items("company", int(pick))  # 问责台账: were they carried out?
                 st.markdown(f"**{t('ev_credit_chart')}**")
                 credit = view.credit.assign(credit_score=pd.to_numeric(view.credit["score"]))
                 st.altair_chart(ec.credit_chart(credit, r.grades), width="stretch")

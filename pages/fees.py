@@ -95,11 +95,14 @@ with tabs[2]:
                                    if (current, s) in machine.HINTS else s)
                 reason = st.text_area(t("fee_reason"), key="fee_reason", max_chars=300)
                 when = st.date_input(t("fee_date"), key="fee_date")
+                deadline = st.date_input(t("fee_deadline"), value=None, key="fee_deadline",
+                                         help=t("fee_deadline_help"))  # used for 限期整改 only
                 if st.form_submit_button(t("fee_submit")):
                     try:
                         at = datetime.combine(when, datetime.now().time()) if when else None
                         record_fee_status(engine, scope, int(pick), new, actor=state.current_user(),
-                                          reason=reason, at=at)
+                                          reason=reason, at=at,
+                                          deadline=deadline if new == machine.RECTIFY else None)
                     except (ValueError, PermissionError) as exc:  # ScopeError is a PermissionError
                         st.error(md_escape(str(exc)))
                     else:

@@ -38,9 +38,11 @@ if state.is_demo():
 compounds = cache.load_compound_table(url, skey, pkey)
 ov = cache.load_overview(url, skey, pkey) if period else None
 panels.show_tiles(compounds, ov, period, top_n=int(settings.get(state.engine(), "ranking_top_n")))
+register = panels.register_frames(ov.month) if ov is not None else None
 if ov is not None:
     panels.show_alerts(ov)
     panels.show_briefing(state.engine(), scope, ov.month)
+    panels.show_register_line(register[0], ov.month)
 
 PAGE = "home"
 mapview.restore(PAGE, modes=MODES)
@@ -137,4 +139,4 @@ st.subheader(t("overview_tables"))
 if ov is None:
     st.caption(t("no_data"))
 else:
-    panels.show_tables(ov)
+    panels.show_tables(ov, compounds, register)

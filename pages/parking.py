@@ -15,6 +15,7 @@ from data import db, settings
 from data.errors import user_message
 from data.queries import parking as q
 from data.queries.parking import PLANNABLE
+from policy.parking import DAY_TYPES, WEEKDAY
 from ui import cache_parking as cache
 from ui import parking_panels as panels
 from ui import state as state
@@ -49,7 +50,10 @@ walk = top[1].number_input(t("pk_walk"), 50, 3000, int(settings.get(engine, "par
                            key="pk_walk")
 detour = top[2].number_input(t("pk_detour"), 1.0, 3.0, float(settings.get(engine, "parking_detour_factor")),
                              step=0.05, key="pk_detour")
-night_default = [time.fromisoformat(v) for v in settings.get(engine, "parking_night_window")]
+day_type = st.radio(t("pk_day_type"), list(DAY_TYPES), format_func=lambda d: t(f"pk_day_{d}"),
+                    horizontal=True, key="pk_day_type")
+night_setting = "parking_night_window" if day_type == WEEKDAY else "parking_weekend_night_window"
+night_default = [time.fromisoformat(v) for v in settings.get(engine, night_setting)]
 night_from = top[3].time_input(t("pk_night_from"), night_default[0], key="pk_night_from")
 night_until = top[4].time_input(t("pk_night_until"), night_default[1], key="pk_night_until")
 night = tuple((v or d).strftime("%H:%M") for v, d in zip((night_from, night_until), night_default))
@@ -94,7 +98,8 @@ kept = () if last is None else tuple(sorted(
     (int(c), int(r), int(n)) for c, r, n in last[["compound_id", "resource_id", "cars"]].itertuples(index=False)
     if r in lock))
 key = cache.PlanKey(town, tuple(sorted(chosen)) or None, float(walk), float(detour), night,
-                    tuple(sorted(exclude)), tuple(sorted(lock)), kept, share or None, digest)
+                    tuple(sorted(exclude)), tuple(sorted(lock)), kept, share or None, digest, day_type,
+                    int(settings.get(engine, "parking_shortage_min_cars")))
 try:
     with st.spinner(t("pk_planning")):
         result, content = cache.load_plan(url, skey, key, network)
@@ -104,6 +109,7 @@ except ValueError as exc:  # a locked assignment that no longer fits, a bad time
 st.session_state[f"pk_last_{township_id}"] = result.assignments
 
 panels.summary(content)
+panels.day_type_coverage(url, skey, key, network)
 panels.plan_map(url, skey, key, network, engine)
 st.caption(t("pk_map_hint"))
 tabs = st.tabs([t("pk_tab_assignments"), t("pk_tab_compounds"), t("pk_tab_resources"), t("pk_tab_proposal"),

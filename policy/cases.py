@@ -2,7 +2,10 @@
 
 嘉祥县 (004 §4): 发现 → 拍照 → 制止 → 呈报 → 处理 → 结案 (discover, photograph,
 stop, report, handle, close). Steps follow one another and none may be
-skipped. A unit that receives a case outside its duties notifies the right
+skipped, with one fork: after 制止 a violation corrected on the spot closes
+(结案), and only a refusal goes on to 呈报 (004: 对拒不改正的…呈报), then 处理 and
+结案. 拍照 means photos are attached: :func:`check_advance` refuses it without
+one (the data layer counts the case's photos). A unit that receives a case outside its duties notifies the right
 unit at once (004 §3(4)): a transfer (移交), recorded beside the steps, which
 changes the responsible department but not the step reached.
 """
@@ -18,39 +21,54 @@ STEPS = ("发现", "拍照", "制止", "呈报", "处理", "结案")
 TRANSFER = "移交"
 CLOSED = STEPS[-1]
 REPORT = "呈报"  # from here on the case report form (案件呈报表) is filled in
+PHOTO = "拍照"
+STOP = "制止"
+# the steps that may follow each step (the first is the usual continuation)
+FOLLOWS: dict[str | None, tuple[str, ...]] = {
+    None: ("发现",), "发现": ("拍照",), "拍照": ("制止",),
+    "制止": ("呈报", "结案"),    # refused → 呈报; corrected when stopped → 结案
+    "呈报": ("处理",), "处理": ("结案",), "结案": (),
+}
 
 
 class StepError(ValueError):
     """A step that does not follow the procedure (Chinese message)."""
 
 
-def next_step(current: str | None) -> str | None:
-    """The only step allowed after ``current`` (None → 发现; after 结案 → None)."""
-    if current is None:
-        return STEPS[0]
-    if current not in STEPS:
+def next_steps(current: str | None) -> tuple[str, ...]:
+    """The steps allowed after ``current`` (None → 发现; after 制止 → 呈报 or 结案; after 结案 → none)."""
+    if current is not None and current not in STEPS:
         raise StepError(f"未知环节：{current}")
-    i = STEPS.index(current)
-    return STEPS[i + 1] if i + 1 < len(STEPS) else None
+    return FOLLOWS[current]
 
 
-def check_advance(current: str | None, target: str) -> str:
+def next_step(current: str | None) -> str | None:
+    """The usual step after ``current`` (after 制止: 呈报; 结案 is also allowed there)."""
+    allowed = next_steps(current)
+    return allowed[0] if allowed else None
+
+
+def check_advance(current: str | None, target: str, *, photos: int | None = None) -> str:
     """Validate moving from ``current`` to ``target``; return ``target``.
 
+    ``photos``: photos attached to the case so far; 拍照 needs at least one (None: not checked).
     Raises :class:`StepError` when ``target`` is unknown, repeats or goes back,
-    skips a step, or the case is already closed.
+    skips a step, the case is already closed, or 拍照 has no photo.
     """
     if target == TRANSFER:
         raise StepError("移交不是处置环节，请使用“移交”操作")
     if target not in STEPS:
         raise StepError(f"未知环节：{target}（应为 {' → '.join(STEPS)} 之一）")
-    expected = next_step(current)
-    if expected is None:
+    allowed = next_steps(current)
+    if not allowed:
         raise StepError("案件已结案，不能再办理环节")
-    if target != expected:
+    if target not in allowed:
+        expected = "”或“".join(allowed)
         if current is not None and STEPS.index(target) <= STEPS.index(current):
             raise StepError(f"环节“{target}”已经办理，当前为“{current}”，下一环节应为“{expected}”")
         raise StepError(f"不能跳过环节：当前为“{current or '未立案'}”，下一环节应为“{expected}”")
+    if target == PHOTO and photos is not None and photos < 1:
+        raise StepError("拍照环节须先上传现场照片")
     return target
 
 

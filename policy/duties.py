@@ -44,9 +44,11 @@ DEFAULT_DUTIES: dict[str, str] = {
     "人防工程": "人防办",
 }
 
-# categories where "no property company" moves the duty from the township to a department
-_COMPANY_DUTIES = {"物业服务", "停车管理"}
-NO_COMPANY_DEPARTMENT = "住房和城乡建设局"
+# A compound with no property company (000 §1(3)2: 无物业服务企业的，职责明确的事项由职能部门
+# 处理，其他的由所在镇街牵头处理; 004: 街道…负责辖区内无物业管理小区的日常管理): matters with
+# a clear department still go to it; everything else (物业服务, 停车管理, …) is led by the
+# compound's own township — never handed to 住建局 just because there is no company.
+NO_COMPANY_DEPARTMENT = TOWNSHIP
 
 
 @dataclass(frozen=True)
@@ -60,8 +62,9 @@ def route(category: str, *, duties: Mapping[str, str] | None = None, has_company
     """The responsible department for ``category``, with the special cases in order:
 
     still unresolved after the township → county task force (专班); several
-    departments involved → township joint meeting; a company-caused category in
-    a compound with no property company → the competent department (住建局);
+    departments involved → township joint meeting; in a compound with no property
+    company, a category whose duty is the township's (物业服务, 停车管理) or unknown
+    → the compound's township (所在镇街牵头), a category with a clear department → it;
     an unknown category → the township.
     """
     duties = DEFAULT_DUTIES if duties is None else duties
@@ -70,8 +73,8 @@ def route(category: str, *, duties: Mapping[str, str] | None = None, has_company
     involved = {d for d in departments if d}
     if len(involved) > 1:
         return Routing(TOWNSHIP_JOINT_MEETING, "涉及多个部门，由镇街召开联席会议")
-    if category in _COMPANY_DUTIES and not has_company:
-        return Routing(NO_COMPANY_DEPARTMENT, "小区无物业企业，由主管部门负责")
+    if not has_company and duties.get(category, TOWNSHIP) == TOWNSHIP:
+        return Routing(TOWNSHIP, "小区无物业服务企业，职责不明确的事项由所在镇街牵头处理")
     if category in duties:
         return Routing(duties[category], f"按职责分工：{category}")
     return Routing(TOWNSHIP, f"职责清单未列明“{category}”，由属地镇街负责")

@@ -5,7 +5,9 @@ States and the changes allowed between them::
 
     无 ──→ 成本已公开 ──→ 表决中 ──→ 已通过 / 未通过
      │         └──→ 无 (企业撤回调价申请)
-     └──→ 降费评估中 ──→ 已降费
+     └──→ 降费评估中 ──→ 限期整改 ──→ 已降费 (整改期满重新评价仍不合格：降费管理)
+                 │            ├──→ 启动退出程序 (仍不合格：镇街启动退出程序, 金乡 §5(2))
+                 │            └──→ 无 (整改后评价合格)
                  └──→ 无 (服务质量评价合格，不降费)
 
     已通过 / 未通过 / 已降费 ──→ 成本已公开 (新一轮调价) or 降费评估中 (启动降费评估)
@@ -14,6 +16,11 @@ A fee-reduction review (降费评估中) may start from 无, 已通过, 未通�
 whenever no raise procedure is under way. It may not start while costs are
 disclosed or a vote is open: that procedure is concluded (or withdrawn) first,
 so one compound never runs a raise and a reduction at the same time.
+
+限期整改 (000 §5(2); 001: 限期不整改或整改不到位的，进行降费管理): a failed quality
+evaluation first sets a rectification deadline; only at or after it does the
+re-evaluation lead to a reduction or to the township's exit procedure
+(:func:`check_rectification`); passing the re-evaluation may close it at any time.
 
 Fee-reduction candidates (降费管理候选): black-listed projects, projects with
 many complaints (a setting, per 100 households in the quarter) and projects
@@ -28,25 +35,34 @@ import pandas as pd
 
 __all__ = [
     "STATUSES", "NONE", "TRANSITIONS", "TransitionError", "allowed_next", "check_transition",
-    "status_after_vote", "reduction_candidates", "quality_floor", "ACTIVE",
+    "status_after_vote", "reduction_candidates", "quality_floor", "ACTIVE", "RECTIFY", "EXIT",
+    "check_rectification",
 ]
 
 NONE = "无"
-STATUSES = ("无", "成本已公开", "表决中", "已通过", "未通过", "降费评估中", "已降费")
+RECTIFY, EXIT = "限期整改", "启动退出程序"
+STATUSES = ("无", "成本已公开", "表决中", "已通过", "未通过", "降费评估中", "限期整改", "已降费", "启动退出程序")
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "无": ("成本已公开", "降费评估中"),
     "成本已公开": ("表决中", "无"),
     "表决中": ("已通过", "未通过"),
     "已通过": ("成本已公开", "降费评估中"),
     "未通过": ("成本已公开", "降费评估中"),
-    "降费评估中": ("已降费", "无"),
+    "降费评估中": ("限期整改", "无"),
+    "限期整改": ("已降费", "启动退出程序", "无"),
     "已降费": ("成本已公开", "降费评估中"),
+    "启动退出程序": ("无",),
 }
-ACTIVE = ("成本已公开", "表决中", "降费评估中")  # a procedure under way
+ACTIVE = ("成本已公开", "表决中", "降费评估中", "限期整改")  # a procedure under way
 HINTS = {  # what each change means, for the page and the record
     ("成本已公开", "无"): "物业服务企业撤回调价申请",
     ("降费评估中", "无"): "服务质量评价合格，不降费",
     ("无", "降费评估中"): "启动服务质量评价，实行降费管理",
+    ("降费评估中", "限期整改"): "服务质量评价不合格，限期整改，到期重新评价",
+    ("限期整改", "已降费"): "整改期满重新评价仍不合格，实行降费",
+    ("限期整改", "启动退出程序"): "整改期满重新评价仍不合格，由镇街启动退出程序",
+    ("限期整改", "无"): "整改后重新评价合格",
+    ("启动退出程序", "无"): "退出程序完成，由新物业服务企业接管",
 }
 
 
@@ -75,11 +91,19 @@ def check_transition(current: str, new: str) -> None:
             why = "调价程序进行中，须待表决结束或企业撤回申请后再启动降费评估；"
         elif new in ("已通过", "未通过") and current != "表决中":
             why = "只有“表决中”的事项才能确定表决结果；"
-        elif new == "已降费" and current != "降费评估中":
-            why = "降费须先经服务质量评价（降费评估中）；"
+        elif new == "已降费" and current == "降费评估中":
+            why = "评价不合格须先限期整改，到期重新评价仍不合格才降费；"
+        elif new == "已降费" and current != "限期整改":
+            why = "降费须先经服务质量评价（降费评估中）和限期整改；"
         elif new == "表决中" and current != "成本已公开":
             why = "表决前物业服务企业须先公开真实、完整的服务成本；"
         raise TransitionError(f"不能从“{current}”变为“{new}”：{why}“{current}”之后只能变为{options}")
+
+
+def check_rectification(current: str, new: str, deadline, when) -> None:
+    """Reduction or exit after 限期整改 only once the deadline has come (到期重新评价)."""
+    if current == RECTIFY and new in ("已降费", EXIT) and deadline is not None and when.date() < deadline:
+        raise TransitionError(f"整改期限为 {deadline:%Y-%m-%d}，期满重新评价后才能“{new}”")
 
 
 def status_after_vote(vote) -> str:

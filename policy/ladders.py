@@ -18,6 +18,14 @@ Two ladders from 沂水 2024 §3(3) and §3(6) (DOMAIN.md rules 1 and 5):
 Months are ``"YYYY-MM"`` strings; "running" means consecutive calendar months,
 across year ends (2025-12 → 2026-01). A month without a row counts as zero
 complaints, so it breaks a run.
+
+不可比 (not comparable): a month (or quarter) whose year-earlier month(s) lie
+before the start of the data (``data_from``, default the earliest month in the
+counts) has no baseline. It is neither a rise nor a fall, and runs of rises
+count only months that can be compared (DOMAIN.md rule 5).
+
+Every consequence that applies is given (``actions``, heaviest first); the
+``action`` column keeps the heaviest one only for sorting and colouring.
 """
 from __future__ import annotations
 
@@ -28,6 +36,8 @@ __all__ = [
     "NOTIFY", "REPLACE_MANAGER", "REPLACE_COMPANY", "COLLECTIVE_TALK", "PUBLIC_COMMITMENT",
     "REMINDER", "NONE", "ACTION_LABELS", "township_quarter_ladder", "month_quarter",
     "quarter_months", "last_complete_quarter", "EXECUTIVE_MEETING", "STANDING_COMMITTEE",
+    "TOWNSHIP_SUPERVISE", "TOWNSHIP_TAKEOVER", "comparable", "quarter_comparable", "SEVERITY",
+    "NOT_COMPARABLE_REASON", "heaviest", "BASIS_SCORE", "BASIS_COMPLAINTS", "BASIS_NONE",
 ]
 
 NOTIFY = "notify"
@@ -38,7 +48,18 @@ PUBLIC_COMMITMENT = "public_commitment"
 REMINDER = "reminder"
 EXECUTIVE_MEETING = "executive_meeting"
 STANDING_COMMITTEE = "standing_committee"
+# a compound with no property company (业主自管 / 无物业) cannot change its company or manager:
+TOWNSHIP_SUPERVISE = "township_supervise"    # 2 months: the township urges rectification
+TOWNSHIP_TAKEOVER = "township_takeover"      # 3 months: the township secures 兜底 property service
 NONE = "none"
+
+# heaviest first: the order in which actions are listed and the one that colours a row
+SEVERITY = (STANDING_COMMITTEE, EXECUTIVE_MEETING, COLLECTIVE_TALK, PUBLIC_COMMITMENT, REMINDER,
+            REPLACE_COMPANY, TOWNSHIP_TAKEOVER, REPLACE_MANAGER, TOWNSHIP_SUPERVISE, NOTIFY)
+NOT_COMPARABLE_REASON = "上年同期无完整数据（数据始于 {start}），不可比"
+BASIS_SCORE = "score"            # quarterly last place from stored 考核成绩
+BASIS_COMPLAINTS = "complaints"  # stand-in: the largest year-on-year complaint rise
+BASIS_NONE = "not_comparable"    # neither scores nor a comparable year earlier
 
 # The seeds' own words for each action (what tables and exports show).
 ACTION_LABELS = {
@@ -50,14 +71,28 @@ ACTION_LABELS = {
     REMINDER: "工作提醒",
     EXECUTIVE_MEETING: "在县政府常务会议上表态发言",
     STANDING_COMMITTEE: "在县委常委会议上表态发言",
+    TOWNSHIP_SUPERVISE: "镇街督促整改（无物业企业）",
+    TOWNSHIP_TAKEOVER: "镇街落实兜底物业服务",
     NONE: "无",
 }
 
-LADDER_COLUMNS = ["project_id", "rank", "complaints", "consecutive_months", "action"]
+
+def heaviest(actions) -> str:
+    """The heaviest of ``actions`` (by :data:`SEVERITY`), ``"none"`` when empty."""
+    for a in SEVERITY:
+        if a in actions:
+            return a
+    return NONE
+
+
+def _ordered(actions) -> tuple[str, ...]:
+    return tuple(a for a in SEVERITY if a in set(actions))
+
+LADDER_COLUMNS = ["project_id", "rank", "complaints", "consecutive_months", "action", "actions"]
 QUARTER_COLUMNS = ["township_id", "complaints", "last_year", "yoy_change", "last_place", "times_last",
-                   "action"]
+                   "action", "comparable", "basis", "score", "actions"]
 TOWNSHIP_COLUMNS = ["township_id", "complaints", "last_year", "yoy_change", "yoy_pct",
-                    "consecutive_rises", "largest_rise", "action"]
+                    "consecutive_rises", "largest_rise", "action", "comparable", "actions"]
 
 
 def _parse(month: str) -> tuple[int, int]:
@@ -117,8 +152,30 @@ def _top(df: pd.DataFrame, month: str, top_n: int) -> pd.DataFrame:
         .reset_index(drop=True)
 
 
+def comparable(month: str, data_from: str | None) -> bool:
+    """Whether ``month`` has a complete year-earlier month: ``month − 12 ≥ data_from``.
+
+    ``data_from`` None (no data at all) → nothing is comparable.
+    """
+    if data_from is None:
+        return False
+    return shift_month(month, -12) >= shift_month(data_from, 0)
+
+
+def quarter_comparable(quarter: str, data_from: str | None) -> bool:
+    """Whether all three months of ``quarter`` a year earlier lie inside the data."""
+    return all(comparable(m, data_from) for m in quarter_months(quarter))
+
+
+def _data_from(df: pd.DataFrame, data_from: str | None) -> str | None:
+    if data_from is not None:
+        return shift_month(data_from, 0)
+    return min(df["month"]) if len(df) else None
+
+
 def complaint_ladder(counts: pd.DataFrame, month: str, top_n: int = 50, *,
-                     replace_manager_months: int = 2, replace_company_months: int = 3) -> pd.DataFrame:
+                     replace_manager_months: int = 2, replace_company_months: int = 3,
+                     no_company=()) -> pd.DataFrame:
     """The complaint ranking ladder of ``month`` (月度投诉排名通报).
 
     Parameters
@@ -133,14 +190,18 @@ def complaint_ladder(counts: pd.DataFrame, month: str, top_n: int = 50, *,
     replace_manager_months, replace_company_months : int, keyword-only
         Months running in the list that lead to replacing the manager (2) and
         to starting to replace the company (3 or more).
+    no_company : iterable, keyword-only
+        Projects with no property company (业主自管 / 无物业): there is no manager or
+        company to replace, so 2 months → 镇街督促整改 and 3 → 镇街落实兜底物业服务.
 
     Returns
     -------
     DataFrame
         One row per listed project: ``project_id``, ``rank``, ``complaints``,
         ``consecutive_months`` (calendar months in a row ending at ``month`` with
-        the project in the list) and ``action`` (``"notify"``, ``"replace_manager"``
-        or ``"replace_company"``), ordered by rank then id.
+        the project in the list), ``actions`` (every consequence, heaviest first:
+        always ``"notify"`` (通报), plus the replacement owed at this run length)
+        and ``action`` (the heaviest), ordered by rank then id.
     """
     if not 1 <= replace_manager_months <= replace_company_months:
         raise ValueError("need 1 ≤ replace_manager_months ≤ replace_company_months")
@@ -156,9 +217,17 @@ def complaint_ladder(counts: pd.DataFrame, month: str, top_n: int = 50, *,
         run.loc[list(listed)] += 1
         alive = listed
     consecutive = current["project_id"].map(run).astype("int64")
-    action = [REPLACE_COMPANY if n >= replace_company_months
-              else REPLACE_MANAGER if n >= replace_manager_months else NOTIFY for n in consecutive]
-    return current.assign(consecutive_months=consecutive.to_numpy(), action=action)[LADDER_COLUMNS]
+    bare = set(no_company)
+    actions = []
+    for pid, n in zip(current["project_id"], consecutive):
+        owed = [NOTIFY]
+        if n >= replace_company_months:
+            owed.append(TOWNSHIP_TAKEOVER if pid in bare else REPLACE_COMPANY)
+        elif n >= replace_manager_months:
+            owed.append(TOWNSHIP_SUPERVISE if pid in bare else REPLACE_MANAGER)
+        actions.append(_ordered(owed))
+    return current.assign(consecutive_months=consecutive.to_numpy(), action=[heaviest(a) for a in actions],
+                          actions=actions)[LADDER_COLUMNS]
 
 
 def _yoy(df: pd.DataFrame, towns, month: str) -> pd.Series:
@@ -171,7 +240,7 @@ def _yoy(df: pd.DataFrame, towns, month: str) -> pd.Series:
 
 
 def township_ladder(counts: pd.DataFrame, month: str, *, talk_months: int = 3,
-                    commitment_months: int = 2) -> pd.DataFrame:
+                    commitment_months: int = 2, data_from: str | None = None) -> pd.DataFrame:
     """The township accountability ladder of ``month`` (镇街同比上升问责).
 
     Parameters
@@ -184,57 +253,79 @@ def township_ladder(counts: pd.DataFrame, month: str, *, talk_months: int = 3,
     talk_months, commitment_months : int, keyword-only
         A rise this many months running → collective talk (3); the largest rise of
         all townships this many months running → public commitment (2).
+    data_from : str, keyword-only
+        The first month of complete data (default: the earliest month in ``counts``).
+        A month whose year-earlier month is before it is 不可比.
 
     Returns
     -------
     DataFrame
         One row per township: ``township_id``, ``complaints``, ``last_year`` (same
-        month a year earlier), ``yoy_change`` (the difference; a rise is > 0),
-        ``yoy_pct`` (change / last year, a float; NaN where last year was 0),
-        ``consecutive_rises`` (months in a row ending at ``month`` with a rise),
-        ``largest_rise`` (the largest rise of all townships, ties alike, in each of
-        the last ``commitment_months`` months) and ``action``: ``"collective_talk"``
-        when it rose ``talk_months`` or more months running; else
-        ``"public_commitment"`` when ``largest_rise``; else ``"reminder"`` when it
-        rose this month; else ``"none"``. Ordered by ``yoy_change`` descending, then id.
+        month a year earlier; NA when not comparable), ``yoy_change`` (the
+        difference, NA when not comparable), ``yoy_pct`` (NaN where last year was 0
+        or not comparable), ``comparable``, ``consecutive_rises`` (comparable months
+        in a row ending at ``month`` with a rise), ``largest_rise`` (the largest rise
+        of all townships, ties alike, in each of the last ``commitment_months``
+        months, all comparable), ``actions`` — every consequence that applies,
+        heaviest first: ``"collective_talk"`` (rose ``talk_months`` running),
+        ``"public_commitment"`` (``largest_rise``), ``"reminder"`` (rose this month)
+        — and ``action``, the heaviest (``"none"`` when none). Ordered by
+        ``yoy_change`` descending (not comparable last), then id.
     """
     df = _normalise(counts, "township_id")
     month = shift_month(month, 0)
+    start = _data_from(df, data_from)
     towns = sorted(df["township_id"].unique().tolist())
     if not towns:
         return pd.DataFrame(columns=TOWNSHIP_COLUMNS)
+    ok = comparable(month, start)
     change = _yoy(df, towns, month)
     by = df.set_index(["township_id", "month"])["complaints"]
     now = pd.Series([by.get((t, month), 0) for t in towns], index=towns, dtype="int64")
     last_year = now - change
 
     rises = pd.Series(0, index=towns, dtype="int64")
-    alive = set(change.index[change > 0])
+    alive = set(change.index[change > 0]) if ok else set()
     rises.loc[list(alive)] = 1
     back = month
-    earliest = min(df["month"]) if len(df) else month
-    while alive and back > earliest:
+    while alive:
         back = shift_month(back, -1)
+        if not comparable(back, start):
+            break
         up = _yoy(df, towns, back)
         alive = {t for t in alive if up[t] > 0}
         rises.loc[list(alive)] += 1
 
-    largest = pd.Series(True, index=towns)
+    largest = pd.Series(ok, index=towns)
     for k in range(commitment_months):
-        ch = change if k == 0 else _yoy(df, towns, shift_month(month, -k))
-        top = ch.max()
-        largest &= (ch == top) & (ch > 0)
+        m = shift_month(month, -k)
+        if not comparable(m, start):
+            largest[:] = False
+            break
+        ch = change if k == 0 else _yoy(df, towns, m)
+        largest &= (ch == ch.max()) & (ch > 0)
 
-    action = [COLLECTIVE_TALK if rises[t] >= talk_months
-              else PUBLIC_COMMITMENT if largest[t]
-              else REMINDER if change[t] > 0 else NONE for t in towns]
-    pct = [float(change[t]) / float(last_year[t]) if last_year[t] else float("nan") for t in towns]
+    actions = []
+    for t in towns:
+        owed = []
+        if rises[t] >= talk_months:
+            owed.append(COLLECTIVE_TALK)
+        if largest[t]:
+            owed.append(PUBLIC_COMMITMENT)
+        if ok and change[t] > 0:
+            owed.append(REMINDER)
+        actions.append(_ordered(owed))
+    pct = [float(change[t]) / float(last_year[t]) if ok and last_year[t] else float("nan") for t in towns]
+    na = pd.array([pd.NA] * len(towns), dtype="Int64")
     out = pd.DataFrame({
-        "township_id": towns, "complaints": now.to_numpy(), "last_year": last_year.to_numpy(),
-        "yoy_change": change.to_numpy(), "yoy_pct": pct, "consecutive_rises": rises.to_numpy(),
-        "largest_rise": largest.to_numpy(), "action": action,
+        "township_id": towns, "complaints": now.to_numpy(),
+        "last_year": pd.array(last_year.to_numpy(), dtype="Int64") if ok else na,
+        "yoy_change": pd.array(change.to_numpy(), dtype="Int64") if ok else na,
+        "yoy_pct": pct, "consecutive_rises": rises.to_numpy(),
+        "largest_rise": largest.to_numpy(), "action": [heaviest(a) for a in actions],
+        "comparable": ok, "actions": actions,
     })
-    return out.sort_values(["yoy_change", "township_id"], ascending=[False, True]) \
+    return out.sort_values(["yoy_change", "township_id"], ascending=[False, True], na_position="last") \
         .reset_index(drop=True)[TOWNSHIP_COLUMNS]
 
 
@@ -261,8 +352,16 @@ def last_complete_quarter(month: str) -> str:
 
 
 def township_quarter_ladder(counts: pd.DataFrame, quarter: str, *, window: int = 4,
-                            committee_times: int = 2) -> pd.DataFrame:
-    """Quarterly last place of the townships (季度倒数表态发言), from complaints.
+                            committee_times: int = 2, data_from: str | None = None,
+                            scores: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Quarterly last place of the townships (季度倒数表态发言).
+
+    Last place is read, per quarter, from the stored assessment scores
+    (考核成绩, 001 §3(6)) when that quarter has any: the lowest score is last
+    (ties alike; nobody when all are equal). Where a quarter has no scores, the
+    largest year-on-year rise of its complaints stands in (``basis``
+    ``"complaints"``), and only when the quarter is comparable (all three
+    year-earlier months inside the data); otherwise nobody is last that quarter.
 
     Parameters
     ----------
@@ -274,23 +373,30 @@ def township_quarter_ladder(counts: pd.DataFrame, quarter: str, *, window: int =
         Quarters, ending with ``quarter``, in which last places are counted (4: a rolling year).
     committee_times : int, keyword-only
         Last places in the window that move the statement to the party standing committee (2).
+    data_from : str, keyword-only
+        First month of complete complaint data (default: the earliest month in ``counts``).
+    scores : DataFrame, keyword-only
+        ``township_id``, ``quarter``, ``score`` (考核成绩; higher is better).
 
     Returns
     -------
     DataFrame
         One row per township: ``township_id``, ``complaints`` (the quarter), ``last_year``
-        (same quarter a year earlier), ``yoy_change``, ``last_place`` (largest change of
-        all townships, ties alike; nobody when every township changed alike),
-        ``times_last`` (last places in the window) and ``action``: ``"standing_committee"``
-        when last now and ``times_last`` ≥ ``committee_times``; else ``"executive_meeting"``
-        when last now; else ``"none"``. Ordered by ``yoy_change`` descending, then id.
+        (NA when not comparable), ``yoy_change`` (NA when not comparable), ``last_place``,
+        ``times_last`` (last places in the window), ``action`` (heaviest) and ``actions``:
+        ``"standing_committee"`` when last now and ``times_last`` ≥ ``committee_times``; else
+        ``"executive_meeting"`` when last now. ``comparable`` (complaints of the quarter),
+        ``basis`` (``"score"``, ``"complaints"`` or ``"not_comparable"``) and ``score``.
+        Ordered by score ascending when scored, else ``yoy_change`` descending, then id.
     """
     from policy.ratings import quarters_back
 
     if window < 1 or committee_times < 1:
         raise ValueError("window and committee_times must be at least 1")
     df = _normalise(counts, "township_id")
-    towns = sorted(df["township_id"].unique().tolist())
+    start = _data_from(df, data_from)
+    sc = pd.DataFrame(columns=["township_id", "quarter", "score"]) if scores is None else scores
+    towns = sorted(set(df["township_id"].unique().tolist()) | set(sc["township_id"].tolist()))
     if not towns:
         return pd.DataFrame(columns=QUARTER_COLUMNS)
     by = df.set_index(["township_id", "month"])["complaints"]
@@ -304,21 +410,44 @@ def township_quarter_ladder(counts: pd.DataFrame, quarter: str, *, window: int =
         now = total(months)
         return now, now - total([shift_month(m, -12) for m in months])
 
-    def last_of(change: pd.Series) -> set:
-        return set() if change.nunique() <= 1 else set(change.index[change == change.max()])
+    def scored(q: str) -> pd.Series:
+        rows = sc[sc["quarter"] == q]
+        return pd.Series(pd.to_numeric(rows["score"]).to_numpy(), index=rows["township_id"].to_numpy(),
+                         dtype="float64")
+
+    def last_of(q: str) -> tuple[set, str]:
+        s = scored(q)
+        if len(s):
+            return (set() if s.nunique() <= 1 else set(s.index[s == s.min()])), BASIS_SCORE
+        if not quarter_comparable(q, start):
+            return set(), BASIS_NONE
+        change = quarter_change(q)[1]
+        return (set() if change.nunique() <= 1 else set(change.index[change == change.max()])), \
+            BASIS_COMPLAINTS
 
     now, change = quarter_change(quarter)
-    last_now = last_of(change)
+    ok = quarter_comparable(quarter, start)
+    last_now, basis = last_of(quarter)
     times = pd.Series(0, index=towns, dtype="int64")
     for q in quarters_back(quarter, window):
-        for t in (last_now if q == quarter else last_of(quarter_change(q)[1])):
-            times[t] += 1
-    action = [(STANDING_COMMITTEE if times[t] >= committee_times else EXECUTIVE_MEETING)
-              if t in last_now else NONE for t in towns]
+        for t in (last_now if q == quarter else last_of(q)[0]):
+            if t in times.index:
+                times[t] += 1
+    actions = [((STANDING_COMMITTEE,) if times[t] >= committee_times else (EXECUTIVE_MEETING,))
+               if t in last_now else () for t in towns]
+    score = scored(quarter)
+    na = pd.array([pd.NA] * len(towns), dtype="Int64")
     out = pd.DataFrame({
-        "township_id": towns, "complaints": now.to_numpy(), "last_year": (now - change).to_numpy(),
-        "yoy_change": change.to_numpy(), "last_place": [t in last_now for t in towns],
-        "times_last": times.to_numpy(), "action": action,
+        "township_id": towns, "complaints": now.to_numpy(),
+        "last_year": pd.array((now - change).to_numpy(), dtype="Int64") if ok else na,
+        "yoy_change": pd.array(change.to_numpy(), dtype="Int64") if ok else na,
+        "last_place": [t in last_now for t in towns], "times_last": times.to_numpy(),
+        "action": [heaviest(a) for a in actions], "comparable": ok, "basis": basis,
+        "score": [float(score[t]) if t in score.index else float("nan") for t in towns],
+        "actions": actions,
     })
-    return out.sort_values(["yoy_change", "township_id"], ascending=[False, True]) \
-        .reset_index(drop=True)[QUARTER_COLUMNS]
+    if basis == BASIS_SCORE:
+        out = out.sort_values(["score", "township_id"], ascending=[True, True], na_position="last")
+    else:
+        out = out.sort_values(["yoy_change", "township_id"], ascending=[False, True], na_position="last")
+    return out.reset_index(drop=True)[QUARTER_COLUMNS]

@@ -23,6 +23,18 @@ The rule, solved exactly (:func:`plan`):
 :func:`walking_routes` gives the route along the network of each assignment,
 so the map draws the walk that was measured, not a straight line.
 
+Day types (:func:`plan_by_day_type`): residents park every night, but a car
+park open 18:00–07:30 on weekdays and 08:00–17:00 at weekends takes no car on
+weekend nights. A resource may carry ``weekday_opens``/``weekday_closes`` and
+``weekend_opens``/``weekend_closes``; where only one window is known it applies
+to both. Each day type gets its own plan and coverage, and a resource counts
+only on the nights its window covers.
+
+供需矛盾突出: only compounds whose shortage reaches ``min_shortage`` cars are
+planned (setting ``parking_shortage_min_cars``). Resources across a township
+border may be used; when both frames carry ``township_id`` the assignments
+say so (``cross_township``).
+
 Planner controls: exclude resources, lock resources (keep their current
 assignment, add nothing), cap the share of one resource any single compound
 may take. Proposal states (草稿 → 已提交 → 已批准 / 退回) are at the end.
@@ -47,7 +59,11 @@ __all__ = [
     "plan", "PlanResult", "window_covers", "minutes", "hours_label", "NIGHT_DEFAULT", "ROAD_KIND",
     "STATES", "DRAFT", "SUBMITTED", "APPROVED", "RETURNED", "TRANSITIONS", "EDITABLE",
     "check_transition", "StateError", "ASSIGNMENT_COLUMNS", "walking_routes",
+    "WEEKDAY", "WEEKEND", "DAY_TYPES", "windows_for", "plan_by_day_type",
 ]
+
+WEEKDAY, WEEKEND = "weekday", "weekend"
+DAY_TYPES = {WEEKDAY: "工作日夜间", WEEKEND: "周末及节假日夜间"}
 
 NIGHT_DEFAULT = ("19:00", "07:30")
 ROAD_KIND = "道路夜间临时泊位"  # needs 综合执法局 approval (001 §2(3)3)
@@ -318,7 +334,7 @@ def walking_routes(compounds: gpd.GeoDataFrame, resources: gpd.GeoDataFrame, ass
 def plan(compounds: gpd.GeoDataFrame, resources: gpd.GeoDataFrame, *, walk_limit_m: float = 500,
          detour: float = 1.3, night: tuple[str, str] = NIGHT_DEFAULT, exclude: Iterable = (),
          lock: Iterable = (), previous: pd.DataFrame | None = None, max_share=None,
-         network: gpd.GeoDataFrame | gpd.GeoSeries | None = None) -> PlanResult:
+         network: gpd.GeoDataFrame | gpd.GeoSeries | None = None, min_shortage: int = 1) -> PlanResult:
     """Assign each compound's shortage to night-time parking resources, exactly.
 
     Parameters
@@ -347,6 +363,9 @@ def plan(compounds: gpd.GeoDataFrame, resources: gpd.GeoDataFrame, *, walk_limit
         (e.g. ``"1/2"``); None for no cap.
     network : GeoDataFrame or GeoSeries of lines, WGS-84, optional
         Footways/roads: walking is measured along it (shortest path, networkx).
+    min_shortage : int, keyword-only
+        供需矛盾突出: a compound is planned only when its shortage is at least this
+        many cars (1: any shortage); smaller shortages are left out (shortage 0).
 
     Returns
     -------
@@ -370,13 +389,15 @@ def plan(compounds: gpd.GeoDataFrame, resources: gpd.GeoDataFrame, *, walk_limit
     c_ids = _ids(compounds["compound_id"], "小区")
     r_ids = _ids(resources["resource_id"], "停车资源")
     shortage = _counts(compounds["shortage"], "小区缺口")
+    shortage = np.where(shortage >= max(1, int(min_shortage)), shortage, 0)
     capacity = _counts(resources["capacity"], "可共享车位")
     night = (str(night[0]), str(night[1]))
     minutes(night[0]), minutes(night[1], closing=True)  # validate early
     excluded, locked = set(exclude), set(lock)
     params = {"walk_limit_m": walk_limit_m, "detour": detour, "night": list(night),
               "exclude": sorted(excluded, key=str), "lock": sorted(locked, key=str),
-              "max_share": None if share is None else str(share), "network": network is not None}
+              "max_share": None if share is None else str(share), "network": network is not None,
+              "min_shortage": int(min_shortage)}
 
     # --- distances in metres, in one Gauss–Krüger zone for both layers
     both = pd.concat([compounds.geometry, resources.geometry], ignore_index=True)
@@ -454,6 +475,12 @@ def plan(compounds: gpd.GeoDataFrame, resources: gpd.GeoDataFrame, *, walk_limit
     assignments = assignments.astype({"cars": "int64", "walk_m": "float64", "locked": "bool"})
     assignments = assignments.sort_values(["compound_id", "walk_m", "resource_id"], kind="stable",
                                           ignore_index=True)
+    if "township_id" in compounds.columns and "township_id" in resources.columns:
+        town_c = dict(zip(c_ids, compounds["township_id"]))
+        town_r = dict(zip(r_ids, resources["township_id"]))
+        assignments["cross_township"] = [
+            bool(pd.notna(town_r.get(r)) and pd.notna(town_c.get(c)) and town_r.get(r) != town_c.get(c))
+            for c, r in zip(assignments["compound_id"], assignments["resource_id"])]
 
     placed = assignments.groupby("compound_id")["cars"].sum()
     short = pd.Series(shortage, index=pd.Index(c_ids, name="compound_id"), name="shortage")
@@ -480,6 +507,48 @@ def plan(compounds: gpd.GeoDataFrame, resources: gpd.GeoDataFrame, *, walk_limit
     return PlanResult(assignments, unplaced, short,
                       eligible, pd.Series(reasons, index=pd.Index(r_ids, name="resource_id"),
                                           name="reason", dtype=object), params)
+
+
+# --------------------------------------------------------------------------- day types
+def _blank(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v)) or str(v).strip() == ""
+
+
+def windows_for(resources: pd.DataFrame, day_type: str) -> pd.DataFrame:
+    """``resources`` with ``opens``/``closes`` set to the window of ``day_type``.
+
+    Reads ``<day_type>_opens``/``<day_type>_closes`` where given; a resource with
+    only one known window (the other day type's, or plain ``opens``/``closes``)
+    uses it for both day types (own window first, then the plain one, then the other day type's).
+    """
+    if day_type not in DAY_TYPES:
+        raise ValueError(f"未知的日期类型：{day_type}（应为 {'、'.join(DAY_TYPES)}）")
+    other = WEEKEND if day_type == WEEKDAY else WEEKDAY
+    out = resources.copy()
+    opens, closes = [], []
+    for _, r in resources.iterrows():
+        for prefix in (f"{day_type}_", "", f"{other}_"):
+            o, c = r.get(f"{prefix}opens"), r.get(f"{prefix}closes")
+            if not _blank(o) and not _blank(c):
+                break
+        opens.append(o)
+        closes.append(c)
+    out["opens"], out["closes"] = opens, closes
+    return out
+
+
+def plan_by_day_type(compounds: gpd.GeoDataFrame, resources: gpd.GeoDataFrame, *,
+                     nights: dict | None = None, **options) -> dict[str, PlanResult]:
+    """One plan per day type (工作日夜间, 周末及节假日夜间), each with its coverage.
+
+    ``nights``: ``{"weekday": (from, until), "weekend": (from, until)}`` (default:
+    the ``night`` option, else :data:`NIGHT_DEFAULT`, for both). Other options go to
+    :func:`plan`. A resource counts for a day type only where that day's window
+    covers the night.
+    """
+    night = options.pop("night", NIGHT_DEFAULT)
+    nights = {WEEKDAY: night, WEEKEND: night} | dict(nights or {})
+    return {d: plan(compounds, windows_for(resources, d), night=nights[d], **options) for d in DAY_TYPES}
 
 
 # --------------------------------------------------------------------------- proposal states

@@ -40,6 +40,20 @@ ACTIONS = {
     "replace_manager": "更换项目经理、媒体曝光",
     "replace_company": "启动更换物业企业程序",
 }
+CONSEQUENCE_SEP = "；"
+
+
+def black_list_consequences(action: str | None) -> list[str]:
+    """Every consequence a black-listed project owes (沂水 §3(3)): each listing replaces the
+    manager and exposes the project; a 2nd listing also starts replacing the company."""
+    if action is None or action not in ACTIONS:
+        return []
+    owed = [ACTIONS["replace_manager"]]
+    if action == "replace_company":
+        owed.append(ACTIONS["replace_company"])
+    return owed
+
+
 COMPANY_BLACKLIST_ACTION = "列入企业黑名单，对其服务项目开展服务质量评价；评价不合格的，启动更换物业企业程序"
 
 _QUARTER = re.compile(r"^\s*(\d{4})\s*-?\s*[Qq]([1-4])\s*$")

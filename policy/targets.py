@@ -4,6 +4,10 @@
 by the end of November); DOMAIN.md rule 6. 以上 is inclusive, so a fall of
 exactly 30 % meets the goal. Changes are exact :class:`~fractions.Fraction`
 values, never floats, so the comparison at the threshold is exact.
+
+A month (or year to date) whose baseline months lie before the start of the
+data (``data_from``) is 不可比: no change, no verdict, and a flag saying so —
+never a rise from a baseline of zero.
 """
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ from fractions import Fraction
 
 import pandas as pd
 
-from policy.ladders import month_range, shift_month
+from policy.ladders import comparable as _comparable, month_range, shift_month
 
 __all__ = ["change", "meets_target", "TargetStatus", "target_status", "target_table"]
 
@@ -48,6 +52,7 @@ class TargetStatus:
     change: Fraction | None
     target: Fraction
     met: bool | None
+    comparable: bool = True        # False: the baseline is incomplete (不可比)
 
     @property
     def change_pct(self) -> float | None:
@@ -57,32 +62,39 @@ class TargetStatus:
     @property
     def gap(self) -> int | None:
         """Complaints still to cut to meet the goal (0 when met)."""
-        if self.baseline == 0:
+        if self.baseline == 0 or not self.comparable:
             return None
         allowed = self.baseline * (1 - self.target)  # exact Fraction
         ceiling = int(allowed)  # the largest whole count still meeting the goal
         return max(0, self.current - ceiling)
 
 
-def target_status(current: int, baseline: int, target="0.30") -> TargetStatus:
+def target_status(current: int, baseline: int, target="0.30", *, comparable: bool = True) -> TargetStatus:
+    """Where ``current`` stands against ``baseline``; ``comparable=False`` (baseline incomplete)
+    gives no change and no verdict."""
     t = _target(target)
-    c = change(current, baseline)
-    return TargetStatus(int(current), int(baseline), c, t, None if c is None else c <= -t)
+    c = change(current, baseline) if comparable else None
+    return TargetStatus(int(current), int(baseline), c, t, None if c is None else c <= -t, bool(comparable))
 
 
 def target_table(monthly: Mapping[str, int] | pd.Series, first: str, last: str,
-                 target="0.30") -> pd.DataFrame:
+                 target="0.30", *, data_from: str | None = None) -> pd.DataFrame:
     """Month by month from ``first`` to ``last``: this year against the same months last year.
 
     ``monthly`` maps "YYYY-MM" → complaints and must hold the months a year
     earlier too (missing months count as zero). Year to date (累计) starts again
-    each January.
+    each January. ``data_from``: the first month of complete data (default: the
+    earliest month with complaints); a month is comparable when its year-earlier
+    month is inside the data, year to date when last year's January is.
 
     Returns columns ``month``, ``complaints``, ``last_year``, ``change`` (float, NaN
-    without a baseline), ``met``, ``ytd``, ``ytd_last_year``, ``ytd_change``, ``ytd_met``
-    (``met``/``ytd_met`` are None without a baseline).
+    without a baseline or not comparable), ``met``, ``ytd``, ``ytd_last_year``,
+    ``ytd_change``, ``ytd_met`` (``met``/``ytd_met`` are None without a comparable
+    baseline), ``comparable`` and ``ytd_comparable``.
     """
     counts = {shift_month(k, 0): int(v) for k, v in dict(monthly).items()}
+    if data_from is None:
+        data_from = min((k for k, v in counts.items() if v), default=None)
     rows, ytd, ytd_before = [], 0, 0
     for month in month_range(first, last):
         if month.endswith("-01"):
@@ -94,13 +106,15 @@ def target_table(monthly: Mapping[str, int] | pd.Series, first: str, last: str,
                 ytd_before += counts.get(shift_month(m, -12), 0)
         ytd += now
         ytd_before += before
-        m_status, y_status = target_status(now, before, target), target_status(ytd, ytd_before, target)
+        ok, ytd_ok = _comparable(month, data_from), _comparable(f"{month[:4]}-01", data_from)
+        m_status = target_status(now, before, target, comparable=ok)
+        y_status = target_status(ytd, ytd_before, target, comparable=ytd_ok)
         rows.append({
             "month": month, "complaints": now, "last_year": before,
             "change": m_status.change_pct if m_status.change is not None else float("nan"),
             "met": m_status.met, "ytd": ytd, "ytd_last_year": ytd_before,
             "ytd_change": y_status.change_pct if y_status.change is not None else float("nan"),
-            "ytd_met": y_status.met,
+            "ytd_met": y_status.met, "comparable": ok, "ytd_comparable": ytd_ok,
         })
     return pd.DataFrame(rows, columns=["month", "complaints", "last_year", "change", "met", "ytd",
-                                       "ytd_last_year", "ytd_change", "ytd_met"])
+                                       "ytd_last_year", "ytd_change", "ytd_met", "comparable", "ytd_comparable"])

@@ -437,15 +437,17 @@ def test_passwords_are_stored_as_argon2_hashes(world):
 
 
 # --------------------------------------------------------------------------- pages per role
-EXPECTED_PAGES = {
-    "leader": {"home", "compounds", "complaints", "evaluation", "fees", "parking", "inspection", "enforcement"},
+EXPECTED_PAGES = {  # register: 问责台账 (issue 14), read by all but inspectors, written by task force/住建局/镇街
+    "leader": {"home", "compounds", "complaints", "evaluation", "fees", "parking", "inspection", "enforcement",
+               "register"},
     "housing": {"home", "compounds", "complaints", "evaluation", "fees", "parking", "inspection", "enforcement",
-                "data"},
-    "township": {"home", "compounds", "complaints", "evaluation", "fees", "parking", "inspection", "enforcement"},
-    "community": {"home", "compounds", "complaints", "evaluation", "fees", "parking", "enforcement"},
+                "data", "register"},
+    "township": {"home", "compounds", "complaints", "evaluation", "fees", "parking", "inspection", "enforcement",
+                 "register"},
+    "community": {"home", "compounds", "complaints", "evaluation", "fees", "parking", "enforcement", "register"},
     "inspector": {"home", "compounds", "inspection", "enforcement"},
     "admin": {"home", "compounds", "complaints", "evaluation", "fees", "parking", "inspection", "enforcement",
-              "data", "audit", "admin"},
+              "data", "audit", "admin", "register"},
 }
 
 

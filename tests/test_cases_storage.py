@@ -59,6 +59,8 @@ def walk(engine, case_id, upto, start=T0, frm="拍照"):
                 "reporting_opinion": "当事人拒不改正，请依法查处"} if step == "呈报" else None
         if step == "处理":
             form = {"receiver": "李娜", "receiver_phone": "0537-8721234", "receiving_opinion": "已立案调查"}
+        if step == "拍照":  # 拍照 means a photo is attached
+            cq.add_case_photo(engine, COUNTY, case_id, jpeg_with_gps(), "现场.jpg")
         cq.advance_case(engine, COUNTY, case_id, step, actor="某人", note=f"{step}说明", at=start + timedelta(hours=k),
                         form=form)
 
@@ -153,7 +155,7 @@ def test_photos_and_the_case_report_form(engine, places, tmp_path):
     with pytest.raises(PhotoError):
         cq.add_case_photo(engine, COUNTY, case_id, b"MZ\x90\x00" + b"\x00" * 64, "照片.jpg")
     photos = cq.case_detail(engine, COUNTY, case_id).photos
-    assert len(photos) == 1 and photos.iloc[0]["step"] == "拍照"
+    assert len(photos) == 2 and (photos["step"] == "拍照").all()  # walk() attached one before the step
     assert photos.iloc[0]["lat"] == pytest.approx(35.0712, abs=1e-5)
     assert list((tmp_path / "photos").rglob("*.jpg"))
     walk(engine, case_id, "处理", start=T0 + timedelta(hours=1), frm="制止")
@@ -168,7 +170,7 @@ def test_photos_and_the_case_report_form(engine, places, tmp_path):
     for expected in ("呈报单位", "金乡物业", "联系人：王伟", "电话：13812345678", "接收单位", "综合行政执法局",
                      "接收人：李娜", "电话：0537-8721234", "违法违规位置", "3号楼东侧", "违法违规详细情况",
                      "一楼私搭彩钢棚约20平方米", "呈报单位意见", "当事人拒不改正", "接收单位意见", "已立案调查",
-                     "负责人（签章）", "2026 年 9 月 1 日", "备注", "附违法违规照片 1 张"):
+                     "负责人（签章）", "2026 年 9 月 1 日", "备注", "附违法违规照片 2 张"):
         assert expected in cells, expected
     assert cells.count("负责人（签章）") >= 2
     assert len(doc.inline_shapes) == 1 and "位置 35.071200°N" in text
@@ -177,3 +179,20 @@ def test_photos_and_the_case_report_form(engine, places, tmp_path):
                                                  exported_by="金乡街道物业办（jinxiang_jd）",
                                                  when=datetime(2026, 9, 2, 8, 30))))
     assert stamped.sections[0].header.paragraphs[0].text == "导出：金乡街道物业办（jinxiang_jd）　2026-09-02 08:30"
+
+
+def test_photo_step_needs_a_photo_and_a_corrected_violation_closes(engine, places):
+    """拍照 without a photo is refused; 发现→拍照→制止→结案 closes (corrected when stopped)."""
+    _, cid = places["金乡街道"]
+    case_id = cq.open_case(engine, COUNTY, category="占用绿地", details="绿地堆放杂物", actor="某人",
+                           compound_id=cid, at=T0)
+    with pytest.raises(StepError, match="上传现场照片"):
+        cq.advance_case(engine, COUNTY, case_id, "拍照", actor="x", at=T0 + timedelta(hours=1))
+    photo = cq.add_case_photo(engine, COUNTY, case_id, jpeg_with_gps(), "现场.jpg")
+    step = cq.advance_case(engine, COUNTY, case_id, "拍照", actor="x", at=T0 + timedelta(hours=1))
+    cq.advance_case(engine, COUNTY, case_id, "制止", actor="x", at=T0 + timedelta(hours=2))
+    assert set(cq.case_detail(engine, COUNTY, case_id).next_steps) == {"呈报", "结案"}
+    cq.advance_case(engine, COUNTY, case_id, "结案", actor="x", at=T0 + timedelta(hours=3))
+    d = cq.case_detail(engine, COUNTY, case_id)
+    assert d.case["step"] == "结案" and d.next_step is None
+    assert d.photos.set_index("id").loc[photo, "step_id"] == step  # the photo belongs to 拍照

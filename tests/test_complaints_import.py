@@ -133,7 +133,8 @@ def test_csv_encodings_assign_and_route(engine, tmp_path, encoding):
     assert first.department == a.township  # company-caused, compound has a company → the township itself
     assert first.complainant_phone == "05378888888"  # leading zero kept: phones are text
     assert (second.compound_id, second.match_method) == (int(b.id), "地址")
-    assert second.category == "物业服务" and second.department == NO_COMPANY_DEPARTMENT  # 无物业 → 住建局
+    # 无物业: the compound's own township leads (000 §1(3)2), not 住建局
+    assert second.category == "物业服务" and second.department == b.township
     assert second.closed_at == datetime(2026, 3, 3, 10, 0) and second.satisfaction == "满意"
     assert third.compound_id is None and third.match_method == "未匹配"  # kept, not dropped
     assert third.department == TOWNSHIP_JOINT_MEETING and third.status == "办理中"

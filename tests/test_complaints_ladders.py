@@ -93,7 +93,7 @@ def test_top_list(per, top_n, listed, ranks):
 ])
 def test_complaint_ladder(history, month, expected):
     out = complaint_ladder(_counts(history), month, top_n=2)
-    assert list(out.columns) == ["project_id", "rank", "complaints", "consecutive_months", "action"]
+    assert list(out.columns) == ["project_id", "rank", "complaints", "consecutive_months", "action", "actions"]
     got = {r.project_id: (r.consecutive_months, r.action) for r in out.itertuples()}
     assert got == expected
 
@@ -211,4 +211,8 @@ def test_target_table_ytd_restarts_in_january():
     assert out["met"].tolist() == [True, False, True]
     assert out["ytd"].tolist() == [17, 25, 5]             # 2025: Jan 10 + Nov 7 (+ Dec 8)
     assert out["ytd_last_year"].tolist() == [10, 20, 10]
-    assert out["ytd_met"].tolist() == [False, False, True]
+    # data begin 2024-11: the 2025 year to date has no complete 2024 baseline (不可比), 2026's has
+    assert out["ytd_met"].tolist() == [None, None, True]
+    assert out["ytd_comparable"].tolist() == [False, False, True] and out["comparable"].all()
+    full = target_table(counts, "2025-11", "2026-01", "0.30", data_from="2024-01")  # zeros before are real
+    assert full["ytd_met"].tolist() == [False, False, True]

@@ -289,7 +289,8 @@ def test_evaluations_credit_and_fees(small):
     for a in adj:
         hist.setdefault(a.compound_id, []).append(a)
     allowed = {("成本已公开",), ("成本已公开", "表决中"), ("成本已公开", "表决中", "已通过"),
-               ("成本已公开", "表决中", "未通过"), ("降费评估中",), ("降费评估中", "已降费")}
+               ("成本已公开", "表决中", "未通过"), ("降费评估中",), ("降费评估中", "限期整改"),
+               ("降费评估中", "限期整改", "已降费")}
     for rows in hist.values():
         rows.sort(key=lambda a: a.changed_at)
         assert tuple(a.status for a in rows) in allowed
@@ -389,3 +390,30 @@ def test_demo_departments_are_named_as_the_duty_matrix_names_them():
     matrix_names = set(DEFAULT_DUTIES.values())
     others = {d for r in ROUTING.values() for d, _ in r} - matrix_names
     assert others <= {"环卫中心"}, others  # 12345 also sends some to the sanitation centre
+
+
+def test_no_company_compounds_are_the_townships_not_the_housing_bureaus(small):
+    """000 §1(3)2: in a compound without a property company, 物业服务 and 停车管理 are led by its township."""
+    from data.schema import Complaint, Compound, Township
+
+    engine, _, _ = small
+    with Session(engine) as s:
+        rows = s.execute(select(Complaint.category, Complaint.department, Township.name)
+                         .join(Compound, Compound.id == Complaint.compound_id)
+                         .join(Township, Township.id == Compound.township_id)
+                         .where(Compound.company_id.is_(None),
+                                Complaint.category.in_(["物业服务", "停车管理"]))).all()
+    assert rows, "the demo has complaints from compounds without a company"
+    assert all(dept == town for _, dept, town in rows)
+
+
+def test_demo_register_checks_and_scores(small):
+    from data.schema import AccountabilityItem, AssessmentScore, MonthlyCheck
+
+    engine, summary, _ = small
+    assert summary["月检查"] > 0 and summary["考核成绩"] > 0 and summary["问责台账"] > 0
+    with Session(engine) as s:
+        items = s.scalars(select(AccountabilityItem)).all()
+        assert {i.state for i in items} >= {"已落实"} and len({i.trigger_key for i in items}) == len(items)
+        assert s.scalars(select(MonthlyCheck)).first() is not None
+        assert s.scalars(select(AssessmentScore)).first() is not None

@@ -85,7 +85,7 @@ def test_fees_page_map_legend_and_counts(open_page):
     at = open_page("pages/fees.py")
     assert at.title[0].value.startswith("物业费")
     counts = {m.label: int(m.value.replace(",", "")) for m in at.metric}
-    assert list(counts) == ["无", "成本已公开", "表决中", "已通过", "未通过", "降费评估中", "已降费"]
+    assert list(counts) == ["无", "成本已公开", "表决中", "已通过", "未通过", "降费评估中", "限期整改", "已降费", "启动退出程序"]
     assert sum(counts.values()) == 300 and counts["无"] < 300
     (m,) = _maps(at)
     assert _offline(m)

@@ -108,14 +108,16 @@ def test_areas_accept_units_and_thousands_separators():
 # --------------------------------------------------------------------------- state machine
 LEGAL = [
     ("无", "成本已公开"), ("成本已公开", "表决中"), ("表决中", "已通过"), ("表决中", "未通过"),
-    ("无", "降费评估中"), ("降费评估中", "已降费"),
+    ("无", "降费评估中"), ("降费评估中", "限期整改"), ("限期整改", "已降费"), ("限期整改", "启动退出程序"),
+    ("限期整改", "无"), ("启动退出程序", "无"),
     ("已通过", "降费评估中"), ("未通过", "降费评估中"), ("已降费", "降费评估中"),
     ("已通过", "成本已公开"), ("未通过", "成本已公开"), ("已降费", "成本已公开"),
     ("成本已公开", "无"), ("降费评估中", "无"),
 ]
 ILLEGAL = [
     ("无", "表决中", "须先公开"), ("无", "已通过", "只有“表决中”"), ("成本已公开", "已通过", "只有“表决中”"),
-    ("无", "已降费", "须先经服务质量评价"), ("表决中", "降费评估中", "表决结束"),
+    ("无", "已降费", "须先经服务质量评价"), ("降费评估中", "已降费", "须先限期整改"),
+    ("降费评估中", "启动退出程序", "只能变为"), ("表决中", "降费评估中", "表决结束"),
     ("成本已公开", "降费评估中", "表决结束"), ("表决中", "无", "只能变为"), ("已通过", "未通过", "只有“表决中”"),
     ("降费评估中", "已通过", "只有“表决中”"), ("已降费", "已降费", "状态未改变"), ("无", "无", "状态未改变"),
     ("无", "涨价", "未知的调价状态"), ("暂停", "无", "未知的调价状态"),
@@ -183,3 +185,17 @@ def test_reduction_candidates_each_with_its_reasons():
     assert not out.loc[7, "black"] and out.loc[7, "many_complaints"]
     assert out.loc[8, "black"] and out.loc[8, "below_price"] and not out.loc[8, "many_complaints"]
     assert "；" in out.loc[8, "reasons"]
+
+
+@pytest.mark.parametrize("when, ok", [("2026-05-30", False), ("2026-05-31", True), ("2026-06-15", True)])
+def test_reduction_only_when_the_rectification_deadline_has_come(when, ok):
+    from datetime import date, datetime
+
+    at = datetime.fromisoformat(when + " 09:00")
+    for new in ("已降费", "启动退出程序"):
+        if ok:
+            machine.check_rectification("限期整改", new, date(2026, 5, 31), at)
+        else:
+            with pytest.raises(machine.TransitionError, match="期满重新评价"):
+                machine.check_rectification("限期整改", new, date(2026, 5, 31), at)
+    machine.check_rectification("限期整改", "无", date(2026, 5, 31), datetime(2026, 5, 1))  # passing: any time

@@ -54,6 +54,7 @@ def test_a_full_raise_then_a_reduction_is_recorded(world):
     engine, cid = world["engine"], world["ids"][0]
     path = [("成本已公开", "甲物业", "公开成本"), ("表决中", "业委会", "书面表决 15 日"),
             ("已通过", "镇物业办", "双过半数同意"), ("降费评估中", "县住建局", "列入黑榜"),
+            ("限期整改", "县住建局", "服务质量评价不合格，限期 30 日整改"),
             ("已降费", "县住建局", "评价不合格，下调 0.10 元")]
     for k, (status, actor, reason) in enumerate(path):
         row = fees.record_fee_status(engine, Scope(), cid, status, actor=actor, reason=reason,
@@ -126,7 +127,7 @@ def test_status_counts_list_every_status(world):
     engine = world["engine"]
     fees.record_fee_status(engine, Scope(), world["ids"][0], "降费评估中", actor="县住建局", reason="黑榜")
     counts = fees.status_counts(fees.fee_overview(engine, Scope())).set_index("fee_status")["compounds"]
-    assert counts["无"] == 1 and counts["降费评估中"] == 1 and counts["已降费"] == 0 and len(counts) == 7
+    assert counts["无"] == 1 and counts["降费评估中"] == 1 and counts["已降费"] == 0 and len(counts) == 9
 
 
 def test_fee_status_colour_mode_has_a_colour_per_status():
@@ -164,3 +165,23 @@ def test_demo_has_a_spread_of_statuses_through_the_state_machine(tmp_path):
             check_transition(current, status)
             current = status
     engine.dispose()
+
+
+def test_rectification_deadline_and_register_item(world):
+    """限期整改 (000 §5(2)): a deadline, a register item, reduction only after it, the item then 已落实."""
+    from data.queries import register as reg
+
+    engine, cid = world["engine"], world["ids"][0]
+    fees.record_fee_status(engine, Scope(), cid, "降费评估中", actor="县住建局", reason="列入黑榜",
+                           at=datetime(2026, 3, 1, 9))
+    fees.record_fee_status(engine, Scope(), cid, "限期整改", actor="县住建局", reason="评价不合格",
+                           at=datetime(2026, 3, 2, 9))  # default 30 days → 2026-04-01
+    item = reg.items(engine, Scope(), rules=["fee_rectification"], today=date(2026, 3, 5)).iloc[0]
+    assert item["due_date"] == date(2026, 4, 1) and item["state"] == "待落实"
+    with pytest.raises(TransitionError, match="期满重新评价"):
+        fees.record_fee_status(engine, Scope(), cid, "已降费", actor="县住建局", reason="仍不合格",
+                               at=datetime(2026, 3, 31, 9))
+    fees.record_fee_status(engine, Scope(), cid, "已降费", actor="县住建局", reason="重新评价仍不合格",
+                           at=datetime(2026, 4, 1, 9))
+    item = reg.items(engine, Scope(), rules=["fee_rectification"], today=date(2026, 4, 2)).iloc[0]
+    assert item["state"] == "已落实" and "已降费" in item["evidence_note"]

@@ -96,7 +96,8 @@ def test_alerts_name_each_township_under_its_ladder_action(open_app, demo):
     ladder = cs.township_ranking(engine, COUNTY, period.last_month().label())
     boxes = _boxes(at)
     where = {ladders.COLLECTIVE_TALK: "error", ladders.PUBLIC_COMMITMENT: "warning", ladders.REMINDER: "info"}
-    acted = ladder[ladder["action"] != ladders.NONE]
+    # every consequence a township owes has its line (the commitment and the talk can both apply)
+    acted = ladder.assign(action=ladder["actions"].map(list)).explode("action").dropna(subset=["action"])
     assert len(acted), "the demo should have at least one township alert"
     for action, group in acted.groupby("action"):
         words = ladders.ACTION_LABELS[action]
@@ -105,7 +106,7 @@ def test_alerts_name_each_township_under_its_ladder_action(open_app, demo):
         assert f"（{len(group)} 个镇街）" in line[0]
         for r in group.itertuples():
             assert f"{r.township}（同比 {r.yoy_change:+,} 件" in line[0]
-    quiet = ladder[ladder["action"] == ladders.NONE]["township"]
+    quiet = ladder[ladder["actions"].map(len) == 0]["township"]
     monthly = " ".join(b for b in sum(boxes.values(), []) if "季度诉求同比增幅" not in b)
     assert not [t for t in quiet if f"{t}（同比" in monthly]
     assert any("县专班集中谈话" in c.value for c in at.caption)  # the rule in words
@@ -308,3 +309,26 @@ def test_briefing_button_makes_the_month_briefing(open_app, demo, media):
     text = "\n".join(p.text for p in doc.paragraphs)
     assert f"{int(month[:4])}年{int(month[5:])}月" in text and "镇街问责情况" in text
     assert round(doc.sections[0].page_width.mm) == 210 and len(doc.inline_shapes) == 2
+
+
+# --------------------------------------------------------------------------- 不可比 (issue 14)
+def test_first_year_of_data_is_not_comparable(demo):
+    """No month of the data's first year has a year-earlier month: 不可比, no alerts, no +x % target."""
+    _, engine, _ = demo
+    months = queries.complaint_months(engine)
+    first_year = Period.months(months[0], months[11])
+    ov = overview(engine, COUNTY, first_year)
+    assert not ov.month_comparable and ov.not_comparable_months == months[:12]
+    assert ov.target.change is None and ov.target.met is None and not ov.target.comparable
+    assert ov.alerts.empty and ov.townships["yoy_change"].isna().all()
+    assert (ov.townships["ladder_action"] == "无").all()
+    later = overview(engine, COUNTY, Period.months(months[12], months[12]))
+    assert later.month_comparable and later.not_comparable_months == []
+
+
+def test_overview_says_why_a_month_is_not_comparable(open_app, demo):
+    _, engine, _ = demo
+    months = queries.complaint_months(engine)
+    at = open_app(period_range=(months[0], months[11]))
+    said = " ".join(b for v in _boxes(at).values() for b in v) + " ".join(c.value for c in at.caption)
+    assert "不可比" in said and f"数据始于 {months[0]}" in said

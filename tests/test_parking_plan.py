@@ -337,3 +337,50 @@ def test_transitions(current, target, ok):
     else:
         with pytest.raises(P.StateError):
             P.check_transition(current, target)
+
+
+# --------------------------------------------------------------------------- day types (issue 14 item 6)
+def _day_type_world(**windows):
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from policy.parking import plan_by_day_type  # noqa: F401
+
+    comp = gpd.GeoDataFrame({"compound_id": [1], "shortage": [40], "township_id": [1]},
+                            geometry=[Point(116.30, 35.07)], crs="EPSG:4326")
+    res = gpd.GeoDataFrame({"resource_id": [10], "capacity": [40], "township_id": [2], **windows},
+                           geometry=[Point(116.3015, 35.07)], crs="EPSG:4326")
+    return comp, res
+
+
+@pytest.mark.parametrize("windows, weekday, weekend", [
+    # the issue: open 18:00–07:30 on weekdays, 08:00–17:00 at weekends → weekday nights only
+    ({"weekday_opens": ["18:00"], "weekday_closes": ["07:30"], "weekend_opens": ["08:00"],
+      "weekend_closes": ["17:00"]}, 40, 0),
+    # only one window known: it applies to both day types
+    ({"opens": ["18:00"], "closes": ["07:30"]}, 40, 40),
+    ({"weekday_opens": ["18:00"], "weekday_closes": ["07:30"]}, 40, 40),
+    ({"weekend_opens": ["00:00"], "weekend_closes": ["24:00"], "opens": ["20:00"], "closes": ["07:00"]}, 0, 40),
+])
+def test_plans_per_day_type(windows, weekday, weekend):
+    from policy.parking import WEEKDAY, WEEKEND, plan_by_day_type
+
+    comp, res = _day_type_world(**windows)
+    plans = plan_by_day_type(comp, res, nights={WEEKDAY: ("19:00", "07:30"), WEEKEND: ("19:00", "07:30")})
+    assert plans[WEEKDAY].placed == weekday and plans[WEEKEND].placed == weekend
+
+
+def test_single_window_call_still_works_and_crosses_township_borders():
+    from policy.parking import plan
+
+    comp, res = _day_type_world(opens=["18:00"], closes=["07:30"])
+    result = plan(comp, res)
+    assert result.placed == 40 and result.assignments["cross_township"].tolist() == [True]
+
+
+@pytest.mark.parametrize("min_shortage, placed", [(1, 40), (40, 40), (41, 0)])
+def test_shortage_threshold_is_inclusive(min_shortage, placed):
+    from policy.parking import plan
+
+    comp, res = _day_type_world(opens=["18:00"], closes=["07:30"])
+    assert plan(comp, res, min_shortage=min_shortage).placed == placed

@@ -17,10 +17,12 @@ def _frame(n, *, served=0, owners=0, party=0, smart=0):
     })
 
 
-@pytest.mark.parametrize("party, met", [(8, True), (7, False), (10, True)])
-def test_party_branch_target_is_inclusive(party, met):
-    c = coverage(_frame(10, party=party))["party_full_time"]
-    assert c.share == Fraction(party, 10) and c.met is met
+@pytest.mark.parametrize("full_time, met", [(8, True), (7, False), (10, True)])
+def test_party_branch_target_is_inclusive(full_time, met):
+    # 10 compounds, all with a branch: the rate is full-time secretaries among the branches
+    f = _frame(10, party=10).assign(party_secretary_full_time=[True] * full_time + [False] * (10 - full_time))
+    c = coverage(f)["party_full_time"]
+    assert c.share == Fraction(full_time, 10) and c.met is met
 
 
 @pytest.mark.parametrize("smart, met", [(2, True), (1, False)])
@@ -43,7 +45,7 @@ def test_empty_scope_has_no_share():
 @pytest.mark.parametrize("key, total, count, unknown", [
     ("service", 4, 3, 1),          # management mode unknown in one
     ("no_owners_body", 3, 1, 2),   # owners' body unknown in two: not counted as "无"
-    ("party_full_time", 2, 1, 3),  # branch unknown, or branch yes and secretary unknown
+    ("party_full_time", 1, 1, 3),  # among branches; branch unknown, or secretary unknown
     ("smart", 4, 2, 1),
 ])
 def test_unknowns_are_left_out_of_the_denominator(key, total, count, unknown):
@@ -66,3 +68,57 @@ def test_an_unknown_party_branch_is_not_a_gap(branch, gap):
 
     row = {"management_mode": "专业化物业", "owners_body": None, "party_branch": branch}
     assert ("无小区党支部" in governance_gaps(row)) is gap and "无业主组织" not in governance_gaps(row)
+
+
+# --------------------------------------------------------------------------- bases as the seeds mean them
+from policy.coverage import coverage_by_township, townships_below  # noqa: E402
+
+
+def test_full_time_rate_counts_among_compounds_with_a_branch():
+    # 5 branches, all with full-time secretaries, out of 10 compounds: 100 %, met (not 50 %)
+    f = _frame(10, party=5)
+    c = coverage(f)["party_full_time"]
+    assert (c.count, c.total, c.met) == (5, 5, True)
+
+
+@pytest.mark.parametrize("full_time, met", [(4, True), (3, False), (5, True)])
+def test_full_time_rate_threshold_among_branches(full_time, met):
+    f = _frame(5, party=5).assign(party_secretary_full_time=[True] * full_time + [False] * (5 - full_time))
+    c = coverage(f, party_target="0.80")["party_full_time"]
+    assert c.share == Fraction(full_time, 5) and c.met is met
+
+
+def test_unknowns_leave_the_denominator_and_are_counted():
+    f = _frame(5, smart=1).astype(object)
+    f.loc[[3, 4], "smart_property"] = None
+    c = coverage(f)["smart"]
+    assert (c.count, c.total, c.unknown) == (1, 3, 2) and c.share == Fraction(1, 3)
+
+
+@pytest.mark.parametrize("members, ok", [(3, 1), (2, 0), (None, 0)])
+def test_owners_committee_needs_three_party_members(members, ok):
+    f = _frame(2, owners=1).assign(owners_committee_party_members=[members, 9])
+    c = coverage(f, min_party_members=3)["party_members"]
+    assert c.count == ok and c.total == (1 if members is not None else 0)
+    assert c.unknown == (1 if members is None else 0)
+
+
+def test_smart_property_is_judged_per_township():
+    a = _frame(10, smart=10).assign(township_id=1, township="甲镇")
+    b = _frame(10, smart=0).assign(township_id=2, township="乙镇")
+    both = pd.concat([a, b], ignore_index=True)
+    assert coverage(both)["smart"].met is True          # county-wide 50 %
+    table = coverage_by_township(both, smart_target="0.20")
+    assert townships_below(table, "smart") == ["乙镇"]   # but 乙镇 is at 0 %
+    assert table.set_index("township").loc["甲镇", "smart_share"] == 1.0
+
+
+@pytest.mark.parametrize("smart, met", [(2, True), (1, False)])
+def test_smart_target_from_setting_text(smart, met):
+    assert coverage(_frame(10, smart=smart), smart_target="0.20")["smart"].met is met
+
+
+def test_notice_board_full_coverage():
+    f = _frame(4).assign(notice_board=[True, True, True, False])
+    assert coverage(f)["notice_board"].met is False
+    assert coverage(f.assign(notice_board=True))["notice_board"].met is True

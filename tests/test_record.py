@@ -130,7 +130,8 @@ def test_ranking_place_and_ladder_state(world):
     r = compound_record(engine, Scope(), ids["a"], Period.months("2026-10")).ranking
     assert (r["month"], r["rank"], r["complaints"], r["ranked"]) == ("2026-10", 1, 3, 1)
     assert r["listed"] and r["consecutive_months"] == 2
-    assert (r["action"], r["action_label"]) == ("replace_manager", "建议更换项目经理")
+    # every consequence, heaviest first: the list is published (通报) and the manager is replaced
+    assert (r["action"], r["action_label"]) == ("replace_manager", "建议更换项目经理、通报")
     # 2026-09 was the first month of the run (2026-08 had none): published only
     r = ranking_place(engine, ids["a"], "2026-09")
     assert r["consecutive_months"] == 1 and r["action_label"] == "通报"
@@ -181,9 +182,10 @@ def test_list_entries_say_what_follows(world):
 @pytest.mark.parametrize("quarters, expected", [
     # (quarter, score) history → consequence of the newest black entry
     ([("2026-Q3", "50")], "更换项目经理、媒体曝光"),
-    ([("2026-Q2", "50"), ("2026-Q3", "50")], "启动更换物业企业程序"),
+    # a 2nd listing owes every consequence: the manager and exposure again, and the company
+    ([("2026-Q2", "50"), ("2026-Q3", "50")], "更换项目经理、媒体曝光；启动更换物业企业程序"),
     ([("2024-Q3", "50"), ("2026-Q3", "50")], "更换项目经理、媒体曝光"),   # 9 quarters apart: outside 8
-    ([("2024-Q4", "50"), ("2026-Q3", "50")], "启动更换物业企业程序"),     # exactly 8 quarters: inside
+    ([("2024-Q4", "50"), ("2026-Q3", "50")], "更换项目经理、媒体曝光；启动更换物业企业程序"),  # 8 quarters: inside
     ([("2026-Q2", "95"), ("2026-Q3", "59.99")], "更换项目经理、媒体曝光"),
 ])
 def test_black_list_consequence_by_history(quarters, expected):

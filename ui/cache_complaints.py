@@ -72,9 +72,11 @@ def load_month_target(url: str, scope: ScopeKey, month: str, flt: Filters) -> di
     goal = settings.get(e, "complaint_reduction_target")
     row = cs.target_progress(e, Scope(*scope), Period.months(month, month), cs.ComplaintFilter(*flt),
                              target=goal).iloc[0].to_dict()
-    status = targets.target_status(row["ytd"], row["ytd_last_year"], goal)
+    status = targets.target_status(row["ytd"], row["ytd_last_year"], goal,
+                                   comparable=bool(row.get("ytd_comparable", True)))
     done = None if status.change is None else max(0.0, -float(status.change))
     return row | {"goal": float(status.target), "gap": status.gap, "met": status.met,
+                  "data_from": cs.data_from(e),
                   "progress": None if done is None else min(1.0, done / float(status.target) if status.target else 1.0),
                   "done": done}
 
@@ -138,9 +140,12 @@ def table(frame: pd.DataFrame, columns: list[str], *, name: str, key: str, heigh
 
 
 def action_summary(frame: pd.DataFrame) -> str:
-    """"通报 55、建议更换项目经理 19、…" in ladder order."""
-    counts = frame["action"].value_counts()
-    order = [ladders.NOTIFY, ladders.REPLACE_MANAGER, ladders.REPLACE_COMPANY]
+    """"通报 55、建议更换项目经理 19、…" in ladder order: every consequence counted (a project in
+    its 2nd month is both published and told to replace its manager)."""
+    owed = frame["actions"] if "actions" in frame.columns else frame["action"].map(lambda a: (a,))
+    counts = pd.Series([a for row in owed for a in row], dtype=object).value_counts()
+    order = [ladders.NOTIFY, ladders.REPLACE_MANAGER, ladders.TOWNSHIP_SUPERVISE, ladders.REPLACE_COMPANY,
+             ladders.TOWNSHIP_TAKEOVER]
     return "、".join(f"{ladders.ACTION_LABELS[a]} {int(counts[a])}" for a in order if a in counts)
 
 

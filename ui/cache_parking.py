@@ -37,6 +37,8 @@ class PlanKey(NamedTuple):
     locked_rows: tuple[tuple[int, int, int], ...] = ()  # (compound, resource, cars) kept from the last plan
     max_share: str | None = None
     network: str | None = None  # digest of the uploaded road-network file
+    day_type: str = rules.WEEKDAY  # 工作日夜间 / 周末及节假日夜间: whose opening windows count
+    min_shortage: int = 1          # 供需矛盾突出 (setting parking_shortage_min_cars)
 
 
 def _engine(url: str):
@@ -53,6 +55,13 @@ def load_resources(url: str, scope: ScopeKey):
     return q.resources(_engine(url), Scope(*scope))
 
 
+@st.cache_data(show_spinner=False)
+def load_plan_resources(url: str, scope: ScopeKey):
+    """Resources a plan may use: the township's own and those across its border (the walking
+    limit decides which are near enough); contacts masked as everywhere."""
+    return q.resources(_engine(url), Scope())
+
+
 @st.cache_data(show_spinner=False, max_entries=8)
 def load_network(data: bytes, filename: str, url: str, role: str | None, _actor=None):
     """Road lines of an uploaded file (WGS-84); raises ValueError/PermissionError with a Chinese message.
@@ -66,12 +75,12 @@ def load_network(data: bytes, filename: str, url: str, role: str | None, _actor=
 @st.cache_data(show_spinner=False, max_entries=32)
 def load_plan(url: str, scope: ScopeKey, key: PlanKey, _network=None) -> tuple[rules.PlanResult, dict]:
     """The exact plan and the proposal snapshot it would save (``proposal_content``)."""
-    demand, resources = load_demand(url, scope), load_resources(url, scope)
+    demand, resources = load_demand(url, scope), load_plan_resources(url, scope)
     compounds, offers = q.planning_inputs(demand, resources, compound_ids=key.compound_ids)
     previous = pd.DataFrame(list(key.locked_rows), columns=["compound_id", "resource_id", "cars"])
-    result = rules.plan(compounds, offers, walk_limit_m=key.walk_limit_m, detour=key.detour, night=key.night,
-                        exclude=key.exclude, lock=key.lock, previous=previous, max_share=key.max_share,
-                        network=_network)
+    result = rules.plan(compounds, rules.windows_for(offers, key.day_type), walk_limit_m=key.walk_limit_m,
+                        detour=key.detour, night=key.night, exclude=key.exclude, lock=key.lock, previous=previous,
+                        max_share=key.max_share, network=_network, min_shortage=key.min_shortage)
     return result, q.proposal_content(key.township, demand, resources, result)
 
 
@@ -81,13 +90,16 @@ def load_plan_layers(url: str, scope: ScopeKey, key: PlanKey, basemap: str, _net
     result, _ = load_plan(url, scope, key, _network)
     routes, network = None, None
     if _network is not None:  # draw each walk along the roads it was measured on, and the roads
-        planned, offers = q.planning_inputs(load_demand(url, scope), load_resources(url, scope),
+        planned, offers = q.planning_inputs(load_demand(url, scope), load_plan_resources(url, scope),
                                             compound_ids=key.compound_ids)
         walks = rules.walking_routes(planned, offers, result.assignments, _network, detour=key.detour)
         routes = for_basemap(gpd.GeoDataFrame(geometry=walks), basemap).geometry
         network = layers.network_geojson(for_basemap(gpd.GeoDataFrame(geometry=_network), basemap))
     demand = for_basemap(load_demand(url, scope).dropna(subset=["geometry"]), basemap)
-    resources = for_basemap(load_resources(url, scope).dropna(subset=["geometry"]), basemap)
+    every = load_plan_resources(url, scope)
+    own = scope[0] is None or every["township_id"] == scope[0]
+    near = every["id"].isin(set(result.eligible["resource_id"]) | set(result.assignments["resource_id"]))
+    resources = for_basemap(every[own | near].dropna(subset=["geometry"]), basemap)  # no far-away resources
     compounds, entries = layers.compounds_geojson(demand, result)
     return {"compounds": compounds, "entries": entries, "network": network,
             "resources": layers.resources_geojson(resources, result),
@@ -118,6 +130,6 @@ def load_proposal_xlsx(url: str, scope: ScopeKey, proposal_id: int, exported_by:
 
 def clear() -> None:
     """Forget cached results after a write (registers edited, proposal saved or moved)."""
-    for loader in (load_demand, load_resources, load_plan, load_plan_layers, load_proposals, load_proposal,
-                   load_proposal_xlsx):
+    for loader in (load_demand, load_resources, load_plan_resources, load_plan, load_plan_layers, load_proposals,
+                   load_proposal, load_proposal_xlsx):
         loader.clear()

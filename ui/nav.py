@@ -34,6 +34,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/parking.py", "nav_parking", ":material/local_parking:"),
     PageSpec("pages/inspection.py", "nav_inspection", ":material/fact_check:"),
     PageSpec("pages/enforcement.py", "nav_enforcement", ":material/gavel:"),
+    PageSpec("pages/register.py", "nav_register", ":material/assignment_turned_in:"),
     PageSpec("pages/data.py", "nav_data", ":material/upload_file:"),
     PageSpec("pages/audit.py", "nav_audit", ":material/history:", roles=("admin",)),
     PageSpec("pages/admin.py", "nav_admin", ":material/manage_accounts:", roles=("admin",)),

@@ -11,7 +11,8 @@ import streamlit as st
 from data.queries.overview import ALERT_ORDER, QUARTER_ORDER
 from ui import state as state
 from ui.text import action_text, headers, md_escape, t, yes_no
-from policy.coverage import coverage
+from data import settings
+from policy.coverage import coverage, coverage_by_township, townships_below
 
 OFF = {"delta_color": "off", "delta_arrow": "off"}
 TOP_COLUMNS = ["rank", "compound", "township", "community", "company", "manager", "complaints",
@@ -33,10 +34,11 @@ def show_tiles(compounds: pd.DataFrame, ov, period, *, top_n: int) -> None:
                         help=period.label())
         before = ov.month_last_year
         tiles[3].metric(f"{t('kpi_complaints_month')} {ov.month}", f"{ov.month_complaints:,}",
-                        f"{(ov.month_complaints - before) / before:+.1%}" if before else None,
-                        delta_color="inverse")
+                        f"{(ov.month_complaints - before) / before:+.1%}" if before and ov.month_comparable
+                        else None, delta_color="inverse")
         tg, goal = ov.target, f"{float(ov.target.target):.0%}"
-        note = (t("kpi_target_no_base") if tg.change is None else t("kpi_target_met").format(target=goal)
+        note = (t("kpi_target_not_comparable").format(start=ov.data_from) if not tg.comparable
+                else t("kpi_target_no_base") if tg.change is None else t("kpi_target_met").format(target=goal)
                 if tg.met else t("kpi_target_gap").format(target=goal, gap=tg.gap))
         tiles[4].metric(t("kpi_target_progress"), "—" if tg.change is None else f"{float(tg.change):+.1%}",
                         note, **OFF, help=t("kpi_target_help").format(
@@ -47,17 +49,20 @@ def show_tiles(compounds: pd.DataFrame, ov, period, *, top_n: int) -> None:
         tiles[6].metric(t("kpi_black_list"), f"{len(ov.black_list):,}" if ov.quarter else "—",
                         t("kpi_black_quarter").format(quarter=ov.quarter) if ov.quarter
                         else t("kpi_no_quarter"), **OFF)
-    indicators = coverage(compounds)
+    targets = coverage_targets()
+    indicators = coverage(compounds, **targets)
+    below = townships_below(coverage_by_township(compounds, **targets), "smart") if len(compounds) else []
     for col, key in zip(tiles[7:], ("service", "no_owners_body", "party_full_time", "smart")):
         ind = indicators[key]
         value = f"{ind.count:,}" if ind.target is None else (
             "—" if ind.share is None else f"{float(ind.share):.1%}")
         parts = [] if ind.target is None else [f"{t('kpi_target')} {float(ind.target):.0%}"]
+        if key == "smart" and below:  # 各镇街辖区内: the county share hides a township below target
+            parts = [t("kpi_smart_below").format(target=f"{float(ind.target):.0%}", n=len(below))]
         if ind.unknown:  # left out of the denominator: say how many
             parts.append(t("kpi_not_reported").format(n=ind.unknown))
         col.metric(t(f"kpi_{key}"), value, " · ".join(parts) or None, **OFF,
-                   help=t("kpi_known_help").format(known=ind.total, unknown=ind.unknown) if ind.unknown else None)
-
+                   help=t(f"kpi_{key}_help").format(base=ind.total, unknown=ind.unknown))
 
 def show_briefing(engine, scope, month: str) -> None:
     """月度通报 as Word and PDF, made only when clicked (maps and LibreOffice take seconds); audited."""
@@ -82,11 +87,45 @@ def show_briefing(engine, scope, month: str) -> None:
     st.caption(t("briefing_help").format(month=month))
 
 
+def coverage_targets() -> dict:
+    """The coverage targets from settings (party_branch_target, smart_property_target,
+    owners_committee_min_party_members)."""
+    e = state.engine()
+    return {"party_target": settings.get(e, "party_branch_target"),
+            "smart_target": settings.get(e, "smart_property_target"),
+            "min_party_members": int(settings.get(e, "owners_committee_min_party_members"))}
+
+
+COVERAGE_SHOWN = ("service", "party_full_time", "party_members", "smart", "notice_board")
+
+
+def coverage_table(compounds: pd.DataFrame) -> pd.DataFrame:
+    """Per township: each indicator as "share (count/base)", 未达标 marked, unknowns as 未填报 n."""
+    table = coverage_by_township(compounds, **coverage_targets())
+    out = pd.DataFrame({t("township"): table["township"], headers(["compounds"])["compounds"]: table["compounds"]})
+    for key in COVERAGE_SHOWN:
+        def cell(r, key=key):
+            if not r[f"{key}_total"]:
+                text = "—"
+            else:
+                text = f"{r[f'{key}_share']:.0%}（{int(r[f'{key}_count'])}/{int(r[f'{key}_total'])}）"
+                if r[f"{key}_met"] is False:
+                    text += t("cov_not_met")
+            if r[f"{key}_unknown"]:
+                text += t("cov_unknown").format(n=int(r[f"{key}_unknown"]))
+            return text
+        out[t(f"cov_{key}")] = table.apply(cell, axis=1) if len(table) else []
+    return out
+
+
 def show_alerts(ov) -> None:
     """The township ladder of the month in words: one box per action, most severe first."""
     st.markdown(f"##### {t('alerts')} · {ov.month}")
     alerts = ov.alerts
-    if alerts.empty:
+    if not ov.month_comparable:
+        st.info(t("alerts_not_comparable").format(month=ov.month, start=ov.data_from),
+                icon=":material/block:")
+    elif alerts.empty:
         st.success(t("alerts_none").format(month=ov.month), icon=":material/check_circle:")
     boxes = (st.error, st.warning, st.info)
     icons = (":material/campaign:", ":material/record_voice_over:", ":material/notifications:")
@@ -97,14 +136,21 @@ def show_alerts(ov) -> None:
                 town=md_escape(r.township), change=int(r.yoy_change), rises=int(r.consecutive_rises))
                 for r in rows.itertuples())
             box(t("alert_line").format(action=action_text(action), n=len(rows), towns=towns), icon=icon)
-    for action in QUARTER_ORDER:  # quarterly last place (largest rise of the quarter)
+    for action in QUARTER_ORDER:  # quarterly last place: scores, else the complaint rise stands in
         rows = ov.quarter_alerts[ov.quarter_alerts["action"] == action]
         if len(rows):
-            towns = t("alert_sep").join(t("alert_quarter_town").format(
-                town=md_escape(r.township), change=int(r.yoy_change), times=int(r.times_last))
+            scored = "basis" in rows.columns and rows["basis"].iloc[0] == "score"
+            towns = t("alert_sep").join(
+                t("alert_quarter_score_town").format(town=md_escape(r.township), score=float(r.score),
+                                                     times=int(r.times_last)) if scored else
+                t("alert_quarter_town").format(town=md_escape(r.township), change=int(r.yoy_change),
+                                               times=int(r.times_last))
                 for r in rows.itertuples())
-            st.warning(t("alert_quarter_line").format(action=action_text(action), quarter=ov.ladder_quarter,
-                                                      towns=towns), icon=":material/campaign:")
+            line = t("alert_quarter_score_line" if scored else "alert_quarter_line").format(
+                action=action_text(action), quarter=ov.ladder_quarter, towns=towns)
+            st.warning(line if scored else f"{line}  \n{t('alert_quarter_stand_in')}", icon=":material/campaign:")
+    if ov.not_comparable_months:
+        st.caption(t("not_comparable_note").format(months="、".join(ov.not_comparable_months), start=ov.data_from))
     st.caption(t("alert_rule"))
 
 
@@ -140,25 +186,65 @@ def take_pick(ov) -> tuple[str, int] | None:
     return None
 
 
-def show_tables(ov) -> None:
-    """Township ladder, top list, black list and target progress, each with its Excel download.
+def register_frames(month: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The register per township (应落实 / 已落实 / 逾期 / 待落实) for the month's periods and the
+    month's check coverage, in the page's scope; the register is synced first (cheap)."""
+    from data.queries import register as reg
+    from ui import register as rg
 
-    A row of the first three is selectable: it zooms the map to the township or
-    compound and opens the compound's record (:func:`take_pick`).
+    rg.sync(month)
+    engine, scope = state.engine(), state.scope()
+    return (reg.summary_by_township(engine, scope, periods=rg.periods_of(month)),
+            reg.check_coverage(engine, scope, month))
+
+
+def show_register_line(summary: pd.DataFrame, month: str) -> None:
+    """One line under the alerts: what the rules owe this month and how much was carried out."""
+    from ui import register as rg
+
+    f = rg.figures(summary)
+    box = st.error if f["overdue"] else st.info
+    box(t("register_line").format(periods="、".join(dict.fromkeys(rg.periods_of(month))), **f),
+        icon=":material/assignment_turned_in:")
+
+
+def show_tables(ov, compounds: pd.DataFrame | None = None, register: tuple | None = None) -> None:
+    """Township ladder, top list, black list, target progress and the per-township coverage
+    (when ``compounds`` is given), each with its Excel download.
+
+    A row of the ladder, the top list or the black list is selectable: it zooms the map to
+    the township or compound and opens the compound's record (:func:`take_pick`).
     """
     target = ov.target_table.assign(met=ov.target_table["met"].map(yes_no),
                                     ytd_met=ov.target_table["ytd_met"].map(yes_no))
-    tables = [("tab_township_ladder", ov.townships.drop(columns=["township_id", "households", "action"])),
+    for col in ("comparable", "ytd_comparable"):
+        if col in target.columns:
+            target[col] = target[col].map(yes_no)
+    towns = ov.townships.drop(columns=["township_id", "households", "action", "actions"], errors="ignore")
+    if "comparable" in towns.columns:
+        towns = towns.assign(comparable=towns["comparable"].map(yes_no))
+    tables = [("tab_township_ladder", towns),
               ("tab_top_list", ov.top_list.rename(columns={"action_label": "ladder_action"})[TOP_COLUMNS]),
               ("tab_black_list", ov.black_list.reindex(columns=BLACK_COLUMNS)),
               ("tab_target", target)]
+    if compounds is not None:
+        tables.append(("tab_coverage", coverage_table(compounds)))
+    if register is not None:
+        from ui.tables import labelled
+
+        summary, checks = register
+        tables.append(("tab_register", labelled(summary, ["township", "owed", "done", "overdue", "pending"],
+                                                prefix="rg_")))
+        tables.append(("tab_checks", labelled(checks, ["township", "compounds", "checked", "share", "unannounced",
+                                                       "revisits"], prefix="rg_")))
     for tab, (name, frame) in zip(st.tabs([t(n) for n, _ in tables]), tables):
         with tab:
             if name == "tab_township_ladder":
                 st.caption(t("township_table_note").format(month=ov.month))
             if name in PICKABLE:
                 st.caption(t("pick_row_hint"))
-            shown = frame.rename(columns=headers(frame.columns))
+            prelabelled = name in ("tab_coverage", "tab_register", "tab_checks")
+            shown = frame if prelabelled else frame.rename(columns=headers(frame.columns))
             config = {headers([c])[c]: st.column_config.NumberColumn(format="percent")
                       for c in ("yoy_pct", "change", "ytd_change") if c in frame.columns}
             config |= {headers([c])[c]: st.column_config.TextColumn(width="medium")

@@ -65,6 +65,27 @@ def actor():
 
 
 # --------------------------------------------------------------------------- summary and map
+def day_type_coverage(url: str, skey, key, network) -> None:
+    """Coverage of the shortage on weekday nights and on weekend/holiday nights, side by side:
+    a resource counts only on the nights its opening window covers."""
+    from data import settings
+    from policy.parking import DAY_TYPES, WEEKDAY
+    from ui import cache_parking as cache
+    from ui import state
+
+    cols = st.columns(len(DAY_TYPES))
+    for col, day in zip(cols, DAY_TYPES):
+        night = key.night if day == key.day_type else tuple(settings.get(
+            state.engine(), "parking_night_window" if day == WEEKDAY else "parking_weekend_night_window"))
+        other = key if day == key.day_type else key._replace(day_type=day, night=night, lock=(), locked_rows=())
+        result, _ = cache.load_plan(url, skey, other, network)
+        share = result.share_met
+        cross = int(result.assignments.get("cross_township", pd.Series(dtype=bool)).sum())
+        col.metric(t(f"pk_day_{day}"), "—" if share is None else f"{float(share):.0%}",
+                   t("pk_day_placed").format(placed=result.placed, shortage=result.total_shortage, cross=cross),
+                   delta_color="off", delta_arrow="off")
+
+
 def summary(content: dict) -> None:
     totals = content["totals"]
     cols = st.columns(6)
@@ -113,7 +134,8 @@ def tables(tabs, content: dict, resources: pd.DataFrame, result: rules.PlanResul
     """The plan's tables in the first three of ``tabs``: assignments, compounds, resources."""
     with tabs[0]:
         table(pd.DataFrame(content["assignments"]),
-              ["compound", "resource", "owner_kind", "hours", "weekend_hours", "cars", "walk_m", "locked"],
+              ["compound", "resource", "resource_township", "owner_kind", "hours", "weekend_hours", "cars", "walk_m",
+               "locked"],
               name=f"{town}车辆安排", key="pk_assignments")
     with tabs[1]:
         table(pd.DataFrame(content["compounds"]),

@@ -79,17 +79,20 @@ def show_ranking_state(record) -> None:
         latest["list"] if latest["list"] != "—" else t("cmp_not_listed_q")),
         None if latest is None else latest["quarter"], delta_color="off", delta_arrow="off")
     if r["listed"]:
-        box = {"notify": st.info, "replace_manager": st.warning}.get(r["action"], st.error)
+        box = {"notify": st.info, "replace_manager": st.warning,
+               "township_supervise": st.warning}.get(r["action"], st.error)
+        owed = r.get("actions") or (r["action"],)  # every consequence, heaviest first
         box(t("cmp_ladder_listed").format(top=r["top_n"], rank=r["rank"], n=r["consecutive_months"],
-                                          action=action_text(r["action"])), icon=":material/trending_up:")
+                                          action=t("act_sep").join(action_text(a) for a in owed)),
+            icon=":material/trending_up:")
     else:
         st.caption(t("cmp_ladder_not_listed").format(top=r["top_n"]))
     now = lists[lists["quarter"] == latest["quarter"]] if latest is not None and len(lists) else lists.iloc[0:0]
     if len(now) and now.iloc[0]["list"] == "黑榜":
         words = {v: t(f"cmp_cons_{k}") for k, v in ratings.ACTIONS.items()}
         st.error(tf("cmp_black_now", quarter=now.iloc[0]["quarter"], n=int(now.iloc[0]["black_count"]),
-                                           action=words.get(now.iloc[0]["consequence"],
-                                                            now.iloc[0]["consequence"])),
+                    action=t("alert_sep").join(words.get(c, c) for c in now.iloc[0]["consequence"].split(
+                        ratings.CONSEQUENCE_SEP))),
                  icon=":material/gavel:")
     elif len(now):
         st.success(t("cmp_red_now").format(quarter=now.iloc[0]["quarter"]), icon=":material/thumb_up:")
@@ -170,3 +173,24 @@ def show_full_record(record) -> None:
     with tabs[4]:
         _table(record.spot_checks, "spot_checks", "sc")
         _table(record.cases, "cases", "cs")
+    show_register_items("compound", int(record.profile["id"]) if "id" in record.profile else None)
+
+
+def show_register_items(subject_kind: str, subject_id: int | None) -> None:
+    """The accountability-register items of one compound, company or township (问责台账)."""
+    from data.queries import register as reg
+    from ui import state
+    from ui.tables import for_display, labelled
+    from ui.text import t
+
+    if subject_id is None:
+        return
+    frame = reg.items(state.engine(), state.scope())
+    frame = frame[(frame["subject_kind"] == subject_kind) & (frame["subject_id"] == subject_id)]
+    st.markdown(f"**{t('nav_register')}**")
+    if frame.empty:
+        st.caption(t("rg_none"))
+        return
+    st.dataframe(for_display(labelled(frame, ["period", "rule_label", "action_label", "figures", "responsible_unit",
+                                              "due_date", "state"], prefix="rg_")),
+                 hide_index=True, width="stretch", key=f"tbl_register_{subject_kind}_{subject_id}")

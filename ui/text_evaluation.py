@@ -72,6 +72,9 @@ TEXT = {
     "fee_new_status": ("变更为", "Change to"),
     "fee_reason": ("变更理由", "Reason"),
     "fee_date": ("变更日期", "Date"),
+    "fee_deadline": ("整改期限（限期整改时）", "Rectification deadline (限期整改)"),
+    "fee_deadline_help": ("留空按设置“降费管理：限期整改期限”计算；到期重新评价后才能降费或启动退出程序。",
+                          "Empty: the setting's number of days. Reduction or exit only after the deadline."),
     "fee_submit": ("确认变更", "Record the change"),
     "fee_done": ("已记录：{old} → {new}", "Recorded: {old} → {new}"),
     "fee_machine": ("状态流程：无 → 成本已公开 → 表决中 → 已通过/未通过；降费评估中 → 已降费。"

@@ -1,6 +1,11 @@
 """UI text of the staggered-parking page (错时停车)."""
 
 TEXT = {
+    "pk_day_type": ("夜间类型", "Nights"),
+    "pk_day_weekday": ("工作日夜间", "Weekday nights"),
+    "pk_day_weekend": ("周末及节假日夜间", "Weekend and holiday nights"),
+    "pk_day_placed": ("安排 {placed}/{shortage} 辆；跨镇街资源 {cross} 处",
+                      "{placed}/{shortage} placed; {cross} across a township border"),
     "pk_title": ("错时停车 · 方案编制", "Staggered parking: proposal"),
     "pk_caption": ("停车位供需矛盾突出的小区，利用周边机关、企事业单位、商业配建停车场和道路夜间临时泊位错时停放；"
                    "在步行距离和开放时段内安排车辆最多、步行总距离最短（精确求解）。",
@@ -98,6 +103,7 @@ TEXT = {
 
 COLUMNS = {
     "pk_compound": ("小区", "Compound"), "pk_resource": ("安排至", "Resource"),
+    "pk_resource_township": ("资源所在镇街（跨镇街须协调）", "Resource's township (across the border: coordinate)"),
     "pk_owner_kind": ("产权单位类型", "Owner"), "pk_hours": ("开放时段（工作日）", "Hours (weekdays)"),
     "pk_weekend_hours": ("开放时段（节假日）", "Hours (holidays)"), "pk_cars": ("车辆数", "Cars"),
     "pk_walk_m": ("步行距离（米）", "Walk (m)"), "pk_locked": ("锁定", "Locked"),

@@ -123,5 +123,7 @@ def build_demo(engine: Engine, *, seed: int = DEFAULT_SEED, compounds: int | Non
     procedures = build_fee_procedures(engine, seed, end_month)
     summary.update(procedures)
     summary["调价记录"] += procedures["调价程序"]  # every FeeAdjustment row, finished histories and open ones
+    from data.demo.accountability import build_accountability  # checks, scores, the register (issue 14)
+    summary.update(build_accountability(engine, seed, end_month))
     step(total)
     return summary

@@ -305,8 +305,12 @@ def build_complaints(conn, seed: int, pl: Places, co: Companies, cs: Compounds,
     return ComplaintStats(per_compound_month=per, months=starts, count=n)
 
 
-def _departments(rng, cat: np.ndarray, t_of: np.ndarray, pl: Places) -> list[str]:
-    """Handling department per complaint, by the routing table of its category."""
+def _departments(rng, cat: np.ndarray, t_of: np.ndarray, pl: Places, bare: np.ndarray | None = None) -> list[str]:
+    """Handling department per complaint, by the routing table of its category.
+
+    ``bare``: complaints about a compound with no property company; their 物业服务 and
+    停车管理 go to the compound's township (000 §1(3)2: 其他的由所在镇街牵头处理).
+    """
     u = rng.random(len(cat))
     out = np.empty(len(cat), dtype=object)
     for j, c in enumerate(CATS):
@@ -314,6 +318,9 @@ def _departments(rng, cat: np.ndarray, t_of: np.ndarray, pl: Places) -> list[str
         opts = [d for d, _ in ROUTING[c]]
         cum = np.cumsum([wt for _, wt in ROUTING[c]], dtype=float)
         out[sel] = np.array(opts, dtype=object)[np.searchsorted(cum / cum[-1], u[sel], side="right")]
+    if bare is not None:
+        township_led = np.isin(cat, [CATS.index(c) for c in ("物业服务", "停车管理") if c in CATS])
+        out[bare & township_led] = "镇街"
     local = out == "镇街"
     town_names = np.array(pl.township_names + ["住房和城乡建设局"], dtype=object)  # index −1: no township
     out[local] = town_names[t_of[local]]
@@ -333,7 +340,7 @@ def _rows(r, rng, pl, cs, comp, cat, recv, closed, status, sat, coord, lon, lat,
     tel = names.phones(rng, n)
     tpl_k = rng.integers(0, 12, n).tolist()
     bldg = rng.integers(0, 1000, n)
-    dept = _departments(rng, cat, t_of, pl)
+    dept = _departments(rng, cat, t_of, pl, (comp >= 0) & (cs.company[np.maximum(comp, 0)] < 0))
     lon_l = [None if v != v else v for v in np.round(lon, 7).tolist()]
     lat_l = [None if v != v else v for v in np.round(lat, 7).tolist()]
     cid = np.array([None] + list(cs.ids), dtype=object)[comp + 1].tolist()

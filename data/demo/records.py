@@ -185,12 +185,15 @@ def _adjustment(r, up: bool, t0: date, end: date, price: float, company, tname: 
     else:
         t1 = t0 + timedelta(days=r.randint(30, 60))
         reduced = r.random() < 0.75
+        tr = t0 + timedelta(days=10)  # 限期整改 first (金乡 §5(2)); the reduction only after its 30 days
+        t1 = max(t1, tr + timedelta(days=30)) if reduced else t1
         applied = reduced and _next_month(t1) < end
         old, new = (round(price + delta, 2), price) if applied else (price, max(round(price - delta, 2), 0.30))
         hist = [(t0, "降费评估中", "县住建局",
                  f"{black}个季度列入黑榜，服务质量与收费标准不符（质价不符），启动服务质量评价")]
         if reduced:
-            hist.append((t1, "已降费", "县住建局、县发改局", f"服务质量评价不合格，物业费由{old:.2f}元/㎡·月"
+            hist.append((tr, "限期整改", "县住建局", "服务质量评价不合格，限期 30 日整改，到期重新评价"))
+            hist.append((t1, "已降费", "县住建局、县发改局", f"整改期满重新评价仍不合格，物业费由{old:.2f}元/㎡·月"
                          f"下调至{new:.2f}元/㎡·月，自{_next_month(t1):%Y-%m-%d}起执行"))
         last = t1
     hist = [h for h in hist if h[0] < end]

@@ -10,13 +10,14 @@ import importlib
 __all__ = ["KINDS", "REGISTERS", "register_importer"]
 
 KINDS = ("boundaries", "compounds", "complaints", "evaluations", "credit", "fees", "parking", "inspectors",
-         "companies")
+         "companies", "township-scores")
 REGISTERS = {
     "evaluations": ("data.importers.evaluations", "import_evaluations"),
     "credit": ("data.importers.credit", "import_credit"),
     "fees": ("data.importers.fees", "import_fees"),
     "inspectors": ("data.importers.inspectors", "import_inspectors"),
     "companies": ("data.importers.companies", "import_companies"),
+    "township-scores": ("data.importers.township_scores", "import_township_scores"),
 }
 
 

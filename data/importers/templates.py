@@ -33,11 +33,13 @@ _SOURCES = {
     "parking": ("data.importers.parking", "parking"),
     "inspectors": ("data.importers.inspectors", "inspectors"),
     "companies": ("data.importers.companies", "companies"),
+    "township-scores": ("data.importers.township_scores", "township_scores"),
 }
 KINDS = tuple(_SOURCES)
 KIND_LABELS = {"boundaries": "行政边界", "compounds": "小区名册", "complaints": "12345 诉求",
                "evaluations": "季度考评", "credit": "企业信用评价", "fees": "物业收费记录",
-               "parking": "错时停车资源", "inspectors": "执法检查人员名录", "companies": "物业企业名录"}
+               "parking": "错时停车资源", "inspectors": "执法检查人员名录", "companies": "物业企业名录",
+               "township-scores": "镇街和部门考核成绩"}
 
 # What the importers require (their ``job.read(required=…)`` and row checks), by kind.
 _REQUIRED = {

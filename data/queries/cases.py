@@ -77,6 +77,7 @@ class CaseDetail:
     next_step: str | None
     suggested_department: str | None = None  # set when the case sits outside its unit's duties
     extra: dict = field(default_factory=dict)
+    next_steps: tuple[str, ...] = ()   # every step allowed next (制止 → 呈报 or 结案)
 
 
 def _case_in_scope(s: Session, scope: Scope, case_id: int) -> EnforcementCase:
@@ -110,7 +111,7 @@ def case_detail(engine: Engine, scope: Scope, case_id: int) -> CaseDetail:
                                   geometry=False),
                       _frame(photos, ["id", "step_id", "step", "filename", "content_type", "sha256", "lon",
                                       "lat", "taken_at"], geometry=False),
-                      rules.next_step(row["step"]), suggested)
+                      rules.next_step(row["step"]), suggested, next_steps=rules.next_steps(row["step"]))
 
 
 def _audit(s: Session, actor: str | None, action: str, case: EnforcementCase, detail: dict, at: datetime) -> None:
@@ -173,7 +174,8 @@ def advance_case(engine: Engine, scope: Scope, case_id: int, step: str, *, actor
     at = _now(at)
     with Session(engine) as s, s.begin():
         case = _case_in_scope(s, scope, case_id)
-        rules.check_advance(case.step, step)
+        photos = s.scalar(select(func.count()).select_from(CasePhoto).where(CasePhoto.case_id == case.id))
+        rules.check_advance(case.step, step, photos=int(photos or 0))
         last = s.scalar(select(func.max(CaseStep.at)).where(CaseStep.case_id == case.id))
         if last is not None and at < last:
             raise rules.StepError(f"环节时间不能早于上一环节（{last:%Y-%m-%d %H:%M}）")
@@ -191,6 +193,10 @@ def advance_case(engine: Engine, scope: Scope, case_id: int, step: str, *, actor
         row = CaseStep(case_id=case.id, step=step, at=at, actor=who.name, note=note)
         s.add(row)
         s.flush()
+        if step == rules.PHOTO:  # the photos uploaded before the step belong to it
+            for photo in s.scalars(select(CasePhoto).where(CasePhoto.case_id == case.id,
+                                                           CasePhoto.step_id.is_(None))):
+                photo.step_id = row.id
         _audit(s, who.username, "case_step", case, {"step": step}, at)
         return row.id
 

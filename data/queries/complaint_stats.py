@@ -33,6 +33,7 @@ __all__ = [
     "township_quarter_ranking",
     "target_progress", "complaint_records", "unmatched", "assign_compound", "RECORD_COLUMNS",
     "match_candidates",
+    "data_from", "actions_label",
 ]
 
 
@@ -133,6 +134,31 @@ def point_counts(engine: Engine, scope: Scope, period: Period, flt: ComplaintFil
 # --------------------------------------------------------------------------- ladders
 
 
+def data_from(engine: Engine) -> str | None:
+    """The first month of complete complaint data: the setting ``complaints_data_from`` when
+    set, else the month of the earliest complaint (None without complaints). Year-on-year
+    comparisons need their year-earlier month at or after it (不可比 otherwise)."""
+    given = str(settings.get(engine, "complaints_data_from") or "").strip()
+    if given:
+        return ladders.shift_month(given, 0)
+    with Session(engine) as s:
+        first = s.execute(select(func.min(Complaint.received_at))).scalar()
+    return None if first is None else f"{first.year:04d}-{first.month:02d}"
+
+
+def actions_label(actions) -> str:
+    """Every consequence in the seeds' words, heaviest first, joined by 、 (无 when none)."""
+    return "、".join(ladders.ACTION_LABELS[a] for a in actions) if len(actions) else ladders.ACTION_LABELS[
+        ladders.NONE]
+
+
+def _no_company_compounds(engine: Engine) -> set[int]:
+    """Compounds with no property company (业主自管 / 无物业 / no company on record)."""
+    stmt = select(Compound.id).where((Compound.company_id.is_(None))
+                                     | Compound.management_mode.in_(["业主自管", vocab.NO_PROPERTY_SERVICE]))
+    return {int(r[0]) for r in _rows(engine, stmt)}
+
+
 def _months_back(month: str, months: int) -> Period:
     first = ladders.shift_month(month, -months)
     return Period.months(first, month)
@@ -188,7 +214,8 @@ def county_ladder(engine: Engine, month: str, *, top_n: int | None = None) -> pd
     return ladders.complaint_ladder(
         ranking_counts(engine, COUNTY, month), month, top_n,
         replace_manager_months=int(settings.get(engine, "ranking_months_replace_manager")),
-        replace_company_months=int(settings.get(engine, "ranking_months_replace_company")))
+        replace_company_months=int(settings.get(engine, "ranking_months_replace_company")),
+        no_company=_no_company_compounds(engine))
 
 
 def complaint_ranking(engine: Engine, scope: Scope, month: str, *, top_n: int | None = None,
@@ -203,9 +230,9 @@ def complaint_ranking(engine: Engine, scope: Scope, month: str, *, top_n: int | 
         ladder = county_ladder(engine, month, top_n=top_n)
     names = _compound_names(engine, scope, ladder["project_id"])
     out = ladder.merge(names, on="project_id", how="inner")  # inner: drops rows outside the scope
-    out["action_label"] = out["action"].map(ladders.ACTION_LABELS)
+    out["action_label"] = out["actions"].map(actions_label)
     cols = ["rank", "project_id", "compound", "township", "community", "company", "manager", "complaints",
-            "consecutive_months", "action", "action_label"]
+            "consecutive_months", "action", "actions", "action_label"]
     return out[cols].sort_values(["rank", "project_id"]).reset_index(drop=True)
 
 
@@ -219,13 +246,17 @@ def _scope_rows_of_ladder(engine: Engine, scope: Scope, table: pd.DataFrame) -> 
         towns = towns.where(Township.id == scope.township_id)
     names = pd.DataFrame(_rows(engine, towns), columns=["township_id", "township"])
     out = names.merge(table, on="township_id", how="inner")
-    out["action_label"] = out["action"].map(ladders.ACTION_LABELS)
-    return out.sort_values(["yoy_change", "township_id"], ascending=[False, True]).reset_index(drop=True)
+    out["action_label"] = out["actions"].map(actions_label)
+    if "basis" in out.columns and (out["basis"] == ladders.BASIS_SCORE).any():
+        return out.sort_values(["score", "township_id"], na_position="last").reset_index(drop=True)
+    return out.sort_values(["yoy_change", "township_id"], ascending=[False, True],
+                           na_position="last").reset_index(drop=True)
 
 
 def township_ranking(engine: Engine, scope: Scope, month: str) -> pd.DataFrame:
     """Township ladder of ``month`` against all townships, rows of ``scope`` only, with names."""
-    table = ladders.township_ladder(township_month_counts(engine, COUNTY, month), month)
+    table = ladders.township_ladder(township_month_counts(engine, COUNTY, month), month,
+                                    data_from=data_from(engine))
     return _scope_rows_of_ladder(engine, scope, table)
 
 
@@ -233,8 +264,16 @@ def township_quarter_ranking(engine: Engine, scope: Scope, quarter: str) -> pd.D
     """Quarterly last place (``policy.ladders.township_quarter_ladder``) against all townships,
     rows of ``scope`` only, with names and ``action_label``."""
     last = ladders.quarter_months(quarter)[-1]
-    table = ladders.township_quarter_ladder(township_month_counts(engine, COUNTY, last), quarter)
+    table = ladders.township_quarter_ladder(township_month_counts(engine, COUNTY, last), quarter,
+                                            data_from=data_from(engine), scores=_township_scores(engine))
     return _scope_rows_of_ladder(engine, scope, table)
+
+
+def _township_scores(engine: Engine) -> pd.DataFrame | None:
+    """Stored township assessment scores (考核成绩), or None before any are stored."""
+    from data.queries.register import township_scores
+
+    return township_scores(engine)
 
 
 def target_progress(engine: Engine, scope: Scope, period: Period, flt: ComplaintFilter = ALL,
@@ -249,7 +288,7 @@ def target_progress(engine: Engine, scope: Scope, period: Period, flt: Complaint
     now = monthly_counts(engine, scope, first_year, flt)
     before = monthly_counts(engine, scope, first_year.shift_years(-1), flt)
     counts = dict(zip(now["month"], now["complaints"])) | dict(zip(before["month"], before["complaints"]))
-    return targets.target_table(counts, months[0], months[-1], target)
+    return targets.target_table(counts, months[0], months[-1], target, data_from=data_from(engine))
 
 
 # --------------------------------------------------------------------------- records

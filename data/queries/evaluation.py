@@ -113,7 +113,8 @@ def quarter_lists(engine: Engine, scope: Scope, quarter: str) -> pd.DataFrame:
         history.rename(columns={"compound_id": "project_id"})[["project_id", "quarter", "black"]], quarter,
         window=r.window)
     now["action"] = now["compound_id"].map(actions)
-    now["consequence"] = now["action"].map(ratings.ACTIONS).fillna("")
+    now["consequence"] = [ratings.CONSEQUENCE_SEP.join(ratings.black_list_consequences(a)) if isinstance(a, str)
+                           else "" for a in now["action"]]  # every consequence, not just the heaviest
     now.loc[now["list"] == ratings.RED, "consequence"] = "列入红榜，予以通报表扬"
     now = now.drop(columns="black")
     now["score"] = pd.to_numeric(now["score"], errors="coerce")

@@ -68,8 +68,12 @@ def fee_history(engine: Engine, scope: Scope, *, compound_id: int | None = None,
 
 
 def record_fee_status(engine: Engine, scope: Scope, compound_id: int, status: str, *, actor,
-                      reason: str, at: datetime | date | None = None) -> FeeAdjustment:
+                      reason: str, at: datetime | date | None = None, deadline: date | None = None) -> FeeAdjustment:
     """Move a compound to ``status`` if the state machine allows it; record date, actor and reason.
+
+    限期整改 records a ``deadline`` (default: setting ``register_days_rectification`` days on)
+    and an item in the accountability register; the reduction or exit after it needs the
+    deadline to have come, and closes that item as carried out.
 
     ``actor`` is the signed-in Account (its role needs ``edit_fees``) or, for
     scripts, the unit or name to record.
@@ -109,7 +113,22 @@ def record_fee_status(engine: Engine, scope: Scope, compound_id: int, status: st
         machine.check_transition(current, status)
         if last is not None and when < last.changed_at:
             raise ValueError(f"变更日期不能早于上一次变更（{last.changed_at:%Y-%m-%d %H:%M}）")
-        row = FeeAdjustment(compound_id=comp.id, status=status, changed_at=when, actor=who.name[:50], reason=reason)
+        machine.check_rectification(current, status, last.deadline if last is not None else None, when)
+        if status == machine.RECTIFY:
+            from datetime import timedelta
+
+            from data import settings
+            from data.queries.register import add_fee_rectification
+
+            deadline = deadline or (when + timedelta(days=int(settings.get(engine, "register_days_rectification")))
+                                    ).date()
+            add_fee_rectification(s, engine, comp, deadline, reason=reason, at=when)
+        elif current == machine.RECTIFY:
+            from data.queries.register import close_fee_rectification
+
+            close_fee_rectification(s, comp, last.deadline, f"整改期满重新评价：{status}（{reason}）", who.name, when)
+        row = FeeAdjustment(compound_id=comp.id, status=status, changed_at=when, actor=who.name[:50], reason=reason,
+                            deadline=deadline if status == machine.RECTIFY else None)
         s.add(row)
         s.add(AuditLog(at=when, username=(who.username or who.name)[:50], action="status", target=f"物业费调价状态 {comp.name}"[:200],
                        scope=scope.key(), detail={"compound_id": comp.id, "from": current, "to": status,

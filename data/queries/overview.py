@@ -35,7 +35,7 @@ QUARTER_ORDER = (ladders.STANDING_COMMITTEE, ladders.EXECUTIVE_MEETING)
 
 TOWNSHIP_COLUMNS = ["township_id", "township", "compounds", "households", "households_unknown", "complaints", "per_100",
                     "month_complaints", "last_year", "yoy_change", "yoy_pct", "consecutive_rises",
-                    "ladder_action", "action"]
+                    "ladder_action", "action", "actions", "comparable"]
 
 
 @dataclass
@@ -54,6 +54,7 @@ class Overview:
     ladder_quarter: str | None = None       # the quarter of the quarterly ladder
     quarter_alerts: pd.DataFrame = None     # its townships in last place (township_quarter_ranking rows)
     alerts: pd.DataFrame = None    # townships with a ladder action, most severe first (see alerts())
+    data_from: str | None = None   # first month of complete complaint data (不可比 before a year after it)
 
     def __post_init__(self):
         if self.alerts is None:
@@ -62,14 +63,32 @@ class Overview:
             self.quarter_alerts = pd.DataFrame(columns=["township", "yoy_change", "times_last", "action"])
 
     @property
+    def month_comparable(self) -> bool:
+        """Whether ``month`` has a complete year-earlier month."""
+        return ladders.comparable(self.month, self.data_from)
+
+    @property
+    def not_comparable_months(self) -> list[str]:
+        """Months of the period without complete year-earlier data (不可比)."""
+        table = self.target_table
+        if "comparable" not in table.columns:
+            return []
+        return table.loc[~table["comparable"].astype(bool), "month"].tolist()
+
+    @property
     def repeat_top(self) -> int:
         """Compounds of the top list that have been in it 2 months or more running."""
         return int((self.top_list["consecutive_months"] >= 2).sum()) if len(self.top_list) else 0
 
 
 def alerts(townships: pd.DataFrame) -> pd.DataFrame:
-    """Rows of :func:`township_table` with a ladder action (not 无), most severe action first."""
-    t = townships[townships["action"].isin(ALERT_ORDER)].copy()
+    """One row per township and ladder action it owes (a township owing both the public
+    commitment and the collective talk appears under each), most severe action first."""
+    t = townships.copy()
+    if "actions" in t.columns:
+        t["action"] = t["actions"].map(lambda a: [x for x in a if x in ALERT_ORDER] or [ladders.NONE])
+        t = t.explode("action")
+    t = t[t["action"].isin(ALERT_ORDER)].copy()
     t["_order"] = t["action"].map({a: i for i, a in enumerate(ALERT_ORDER)})
     return (t.sort_values(["_order", "yoy_change", "township"], ascending=[True, False, True])
             .drop(columns="_order").reset_index(drop=True))
@@ -138,12 +157,17 @@ def township_table(engine: Engine, scope: Scope, period: Period, month: str | No
     if (out["households_unknown"] > 0).any():  # 户数未填报: their complaints leave the rate with them
         known = known - out["township_id"].map(_complaints_at_unknown_households(engine, scope, period)).fillna(0)
     out["per_100"] = (known / out["households"].where(out["households"] > 0) * 100).round(1)
-    for col in ("month_complaints", "last_year", "yoy_change", "consecutive_rises"):
+    for col in ("month_complaints", "consecutive_rises"):
         out[col] = out[col].fillna(0).astype("int64")
+    for col in ("last_year", "yoy_change"):  # NA: not comparable (不可比), never 0
+        out[col] = pd.array(out[col], dtype="Int64")
     out["action"] = out["action"].fillna(ladders.NONE)
-    out["ladder_action"] = out["action"].map(ladders.ACTION_LABELS)
+    out["actions"] = out["actions"].map(lambda a: a if isinstance(a, tuple) else ())
+    out["comparable"] = out["comparable"].fillna(False).astype(bool)
+    out["ladder_action"] = out["actions"].map(cs.actions_label)
     out["yoy_pct"] = pd.to_numeric(out["yoy_pct"], errors="coerce").round(4)
-    out = out.sort_values(["yoy_change", "per_100", "township_id"], ascending=[False, False, True])
+    out = out.sort_values(["yoy_change", "per_100", "township_id"], ascending=[False, False, True],
+                          na_position="last")
     return out[TOWNSHIP_COLUMNS].reset_index(drop=True)
 
 
@@ -156,7 +180,8 @@ def overview(engine: Engine, scope: Scope, period: Period, *, ladder: pd.DataFra
     table = cs.target_progress(engine, scope, period)
     last = table.iloc[-1]
     target = targets.target_status(int(last["ytd"]), int(last["ytd_last_year"]),
-                                   settings.get(engine, "complaint_reduction_target"))
+                                   settings.get(engine, "complaint_reduction_target"),
+                                   comparable=bool(last["ytd_comparable"]))
     quarter = latest_quarter(engine, period)
     black = pd.DataFrame(columns=["compound_id", "compound", "township", "score", "black_count",
                                   "consequence"])
@@ -170,4 +195,4 @@ def overview(engine: Engine, scope: Scope, period: Period, *, ladder: pd.DataFra
                     month_last_year=int(last["last_year"]), target=target, target_table=table,
                     top_list=cs.complaint_ranking(engine, scope, month, ladder=ladder), quarter=quarter,
                     black_list=black, townships=township_table(engine, scope, period, month),
-                    ladder_quarter=ladder_quarter, quarter_alerts=by_quarter)
+                    ladder_quarter=ladder_quarter, quarter_alerts=by_quarter, data_from=cs.data_from(engine))

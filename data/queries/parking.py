@@ -143,7 +143,10 @@ def planning_inputs(demand_frame: gpd.GeoDataFrame, resource_frame: gpd.GeoDataF
                     compound_ids=None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """The frames :func:`policy.parking.plan` takes: compounds with shortage > 0, plannable resources.
 
-    Resources plan with their weekday window (the night setting is for weekdays).
+    Resources carry both day types' windows (``weekday_*``, ``weekend_*``; ``opens``/``closes``
+    are the weekday window, for the single-window call) and ``township_id`` on both frames, so
+    :func:`policy.parking.plan_by_day_type` / :func:`policy.parking.windows_for` pick the night's
+    window and the plan marks resources across a township border.
     """
     # Unknown shortage or capacity (未填报) is left out: a plan never counts what was not reported.
     comp = demand_frame[(demand_frame["shortage"].fillna(0) > 0).astype(bool) & demand_frame.geometry.notna()]
@@ -151,11 +154,17 @@ def planning_inputs(demand_frame: gpd.GeoDataFrame, resource_frame: gpd.GeoDataF
         comp = comp[comp["id"].isin(list(compound_ids))]
     res = resource_frame[resource_frame["status"].isin(PLANNABLE) & resource_frame.geometry.notna()
                          & resource_frame["capacity"].notna()]
-    compounds = gpd.GeoDataFrame({"compound_id": comp["id"].to_numpy(), "shortage": comp["shortage"].to_numpy()},
+    compounds = gpd.GeoDataFrame({"compound_id": comp["id"].to_numpy(), "shortage": comp["shortage"].to_numpy(),
+                                  "township_id": comp["township_id"].to_numpy()},
                                  geometry=comp.geometry.to_numpy(), crs=WGS84)
     resources_ = gpd.GeoDataFrame({"resource_id": res["id"].to_numpy(), "capacity": res["capacity"].to_numpy(),
                                    "opens": res["weekday_opens"].to_numpy(),
-                                   "closes": res["weekday_closes"].to_numpy()},
+                                   "closes": res["weekday_closes"].to_numpy(),
+                                   "weekday_opens": res["weekday_opens"].to_numpy(),
+                                   "weekday_closes": res["weekday_closes"].to_numpy(),
+                                   "weekend_opens": res["weekend_opens"].to_numpy(),
+                                   "weekend_closes": res["weekend_closes"].to_numpy(),
+                                   "township_id": res["township_id"].to_numpy()},
                                   geometry=res.geometry.to_numpy(), crs=WGS84)
     return compounds, resources_
 
@@ -249,6 +258,7 @@ def proposal_content(township: str, demand_frame: pd.DataFrame, resource_frame: 
         assignments.append({
             "compound_id": _plain(a.compound_id), "compound": comp.loc[a.compound_id, "name"],
             "resource_id": _plain(a.resource_id), "resource": r["name"], "owner_kind": r["owner_kind"],
+            "resource_township": r["township"], "cross_township": bool(r["township"] != township),
             "hours": rules.hours_label(r["weekday_opens"], r["weekday_closes"]),
             "weekend_hours": rules.hours_label(r["weekend_opens"], r["weekend_closes"]),
             "cars": int(a.cars), "walk_m": None if pd.isna(a.walk_m) else float(a.walk_m),
@@ -260,6 +270,7 @@ def proposal_content(township: str, demand_frame: pd.DataFrame, resource_frame: 
         road = r["owner_kind"] == rules.ROAD_KIND
         resources_.append({
             "resource_id": _plain(rid), "name": r["name"], "owner_kind": r["owner_kind"],
+            "township": r["township"], "cross_township": bool(r["township"] != township),  # 跨镇街资源
             "capacity": int(r["capacity"]), "cars": int(cars),
             "hours": rules.hours_label(r["weekday_opens"], r["weekday_closes"]),
             "weekend_hours": rules.hours_label(r["weekend_opens"], r["weekend_closes"]),

@@ -122,7 +122,8 @@ def ranking_place(engine: Engine, compound_id: int, month: str, *,
     if not row.empty:
         r = row.iloc[0]
         out.update(rank=int(r["rank"]), consecutive_months=int(r["consecutive_months"]),
-                   action=str(r["action"]), action_label=ladders.ACTION_LABELS[r["action"]])
+                   action=str(r["action"]), actions=tuple(r["actions"]),
+                   action_label="、".join(ladders.ACTION_LABELS[a] for a in r["actions"]))
     return out
 
 
@@ -148,7 +149,8 @@ def list_entries(evaluations: pd.DataFrame, *, window: int) -> pd.DataFrame:
         back = set(ratings.quarters_back(e["quarter"], window))
         n = int(history[history["black"] & history["quarter"].isin(back)]["quarter"].nunique())
         action = ratings.black_list_actions(history, e["quarter"], window=window).get(0)
-        rows.append([e["quarter"], e["list"], e["score"], n, ratings.ACTIONS.get(action, "")])
+        rows.append([e["quarter"], e["list"], e["score"], n,
+                     ratings.CONSEQUENCE_SEP.join(ratings.black_list_consequences(action))])
     out = pd.DataFrame(rows, columns=columns)
     return out.sort_values("quarter", key=lambda q: q.map(ratings.quarter_index), ascending=False,
                            ignore_index=True)
