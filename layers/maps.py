@@ -42,6 +42,20 @@ def fit_zoom(bounds: tuple[float, float, float, float], *, width_px: int = 760,
     return max(3.0, min(18.0, math.floor(zoom / snap) * snap))
 
 
+# One wheel notch (100 px) is one zoom level. Leaflet turns a wheel delta d into
+# 4·log2(2 / (1 + e^(−d / (4·w)))) levels, then rounds up to the zoom snap (¼): with
+# its default w = 60 a notch gave 1.25 levels (1.5 with two quick notches merged).
+# Any w from 66 to 89 px gives a notch of just under 1, rounded up to exactly 1.
+WHEEL_PX_PER_ZOOM_LEVEL = 80
+
+
+def wheel_levels(delta_px: float, *, px_per_level: float = WHEEL_PX_PER_ZOOM_LEVEL, snap: float = 0.25) -> float:
+    """Zoom levels Leaflet 1.9 moves for a wheel delta of ``delta_px`` (its ``ScrollWheelZoom``)."""
+    d2 = delta_px / (px_per_level * 4)
+    d3 = 4 * math.log(2 / (1 + math.exp(-abs(d2)))) / math.log(2)
+    return math.ceil(d3 / snap) * snap if snap else d3
+
+
 # a view of Shandong, for a map with nothing to fit yet (no county outline or township imported)
 FALLBACK_BOUNDS = (114.8, 34.4, 122.7, 38.4)
 
@@ -58,6 +72,7 @@ def make_map(bounds: tuple[float, float, float, float] | None, *, basemap: str =
     m = folium.Map(
         location=[(miny + maxy) / 2, (minx + maxx) / 2],
         zoom_start=fit_zoom(tuple(bounds), height_px=height_px - 40), zoom_snap=0.25, zoom_delta=0.5,
+        wheel_px_per_zoom_level=WHEEL_PX_PER_ZOOM_LEVEL,
         tiles=None, prefer_canvas=True, control_scale=False,  # metric only: _MapSetup
         attribution_control=basemap != "none",
     )

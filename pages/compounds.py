@@ -20,7 +20,7 @@ from ui import mapview
 from ui import state as state
 from ui.record import record_sheets, show_full_record, show_record_summary
 from ui import setup as setup
-from ui.text import t
+from ui.text import legend_in_language, mode_label, t
 
 
 
@@ -54,7 +54,7 @@ with right:
                 st.session_state["cmp_picked"] = pick
                 mapview.select(PAGE, int(pick))
                 st.session_state["cmp_move"] = True  # a searched compound: the map goes to it
-    mode = st.selectbox(t("colour_mode"), list(MODES), format_func=lambda k: MODES[k].label,
+    mode = st.selectbox(t("colour_mode"), list(MODES), format_func={k: mode_label(k) for k in MODES}.get,
                         key="cmp_mode")
     basemap = st.selectbox(t("basemap"), list(BASEMAPS), format_func=lambda k: BASEMAPS[k].label,
                            key="cmp_basemap")
@@ -77,7 +77,7 @@ with left:
     build_boundary_layer(comm_json, level="community", name=t("layer_communities"),
                          show=scope.township_id is not None).add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
-    layers = [build_compound_layer(comp_json, name=t("layer_compounds"), legend=(legend_title, entries))]
+    layers = [build_compound_layer(comp_json, name=t("layer_compounds"), legend=legend_in_language(legend_title, entries))]
     if len(chosen):
         shown = cache.load_compound_outline(url, skey, int(selected), basemap)
         if shown is not None:

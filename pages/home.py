@@ -23,7 +23,7 @@ from ui import overview as panels
 from ui import setup as setup
 from ui import state as state
 from ui.record import show_record_summary
-from ui.text import t
+from ui.text import legend_in_language, mode_label, t
 
 url = db.default_url()
 scope, period = state.scope(), state.period()
@@ -59,7 +59,7 @@ if pick is not None:  # a table row: zoom the map to it, open its record
 
 left, right = st.columns([3, 1])
 with right:
-    mode = st.selectbox(t("colour_mode"), list(MODES), format_func=lambda k: MODES[k].label,
+    mode = st.selectbox(t("colour_mode"), list(MODES), format_func={k: mode_label(k) for k in MODES}.get,
                         key="home_mode")
     heat = st.toggle(t("heat_view"), key="home_heat", help=t("heat_view_help"), disabled=period is None)
     basemap = st.selectbox(t("basemap"), list(BASEMAPS), format_func=lambda k: BASEMAPS[k].label,
@@ -100,10 +100,11 @@ with left:
         build_legend(t("heat_legend"), heat_entries, position="bottomleft", pane="heat").add_to(heat_layer)
         layers.append(heat_layer)
     else:
-        layers.append(build_area_layer(places.geojson, name=t("layer_places"), legend_title=places.title,
-                                       entries=places.entries, max_zoom=places.visible_zoom - 0.25))
+        area_title, area_entries = legend_in_language(places.title, places.entries)
+        layers.append(build_area_layer(places.geojson, name=t("layer_places"), legend_title=area_title,
+                                       entries=area_entries, max_zoom=places.visible_zoom - 0.25))
     layers.append(build_compound_layer(comp_json, name=t("layer_compounds"), min_zoom=places.visible_zoom,
-                                       legend=(legend_title, entries)))
+                                       legend=legend_in_language(legend_title, entries)))
     chosen = mapview.selected(PAGE)
     if chosen is not None:
         outline = cache.load_compound_outline(url, skey, chosen, basemap)

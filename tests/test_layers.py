@@ -262,3 +262,19 @@ def test_a_legend_in_a_swapped_layer_follows_it_on_and_off():
     html = m.get_root().render()
     assert "owner.on('remove'" in html and 'data-pane' in html and '"compounds"' in html
     assert "_rangedPanes" in html
+
+
+@pytest.mark.parametrize("px, levels", [(100, 1.0), (200, 1.75), (50, 0.5)])
+def test_one_wheel_notch_is_one_zoom_level(px, levels):
+    """Leaflet's own wheel arithmetic (ScrollWheelZoom._performZoom) with the maps' setting."""
+    from layers.maps import wheel_levels
+
+    assert wheel_levels(px) == levels
+    assert wheel_levels(100, px_per_level=60) == 1.25  # Leaflet's default: a notch and a quarter
+
+
+def test_every_map_has_the_one_level_wheel():
+    from layers.maps import WHEEL_PX_PER_ZOOM_LEVEL, make_map
+
+    html = make_map((116.2, 35.0, 116.4, 35.1)).get_root().render()
+    assert f'"wheelPxPerZoomLevel": {WHEEL_PX_PER_ZOOM_LEVEL}' in html

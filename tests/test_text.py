@@ -37,3 +37,25 @@ def test_the_uploader_speaks_the_chosen_language():
     css = text.widget_css("zh", max_upload_mb=50)
     assert "stFileUploaderDropzoneInstructions" in css and '"上传文件"' in css and "50 MB" in css
     assert text.widget_css("en", max_upload_mb=50) is None  # Streamlit's own English stays
+
+
+def test_colour_mode_names_are_the_layers_own_words():
+    from layers.colours import MODES
+
+    for key, mode in MODES.items():
+        assert text.TEXT[f"mode_{key}"][0] == mode.label, key
+
+
+def test_values_and_legends_in_english(monkeypatch):
+    from layers.colours import AREA_INDICATORS, categorical
+    from data import vocab
+
+    monkeypatch.setattr(text, "lang", lambda: "en")
+    _, entries = categorical(__import__("pandas").Series(list(vocab.MANAGEMENT_MODES) + [None]),
+                             vocab.MANAGEMENT_MODES)
+    title, shown = text.legend_in_language("管理模式", entries)
+    untranslated = [label for _, label in shown if any("\u4e00" <= ch <= "\u9fff" for ch in label)]
+    assert not untranslated, untranslated
+    for indicator in AREA_INDICATORS.values():  # the place legends' titles
+        assert not any("\u4e00" <= ch <= "\u9fff" for ch in text.tv(indicator.title)), indicator.title
+    assert text.tv("AA级") == "Grade AA" and text.tv("某某小区") == "某某小区"  # names stay as written

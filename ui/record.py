@@ -41,15 +41,17 @@ def show_record_summary(compounds: pd.DataFrame, compound_id: int) -> None:
     st.caption(" · ".join(md_escape(r[k]) for k in ("township", "community", "code")))
     level = vocab.FEE_LEVELS.get(int(r["fee_level"])) if pd.notna(r["fee_level"]) else "—"
     price = t("cmp_f_price").format(p=r["fee_price"]) if pd.notna(r["fee_price"]) else "—"
+    from ui.text import tv
+
     facts = {
-        "cmp_f_class": t("not_reported") if _unknown(r["compound_class"]) else r["compound_class"],
-        "cmp_f_mode": r["management_mode"],
+        "cmp_f_class": t("not_reported") if _unknown(r["compound_class"]) else tv(r["compound_class"]),
+        "cmp_f_mode": tv(r["management_mode"]),
         "cmp_f_company": r["company"] or "—",
         "cmp_f_manager": r["manager"] or "—",
         "cmp_f_size": t("cmp_f_size_v").format(h=_n(r["households"]), b=_n(r["buildings"])),
         "cmp_f_year": "—" if pd.isna(r["year_built"]) else int(r["year_built"]),
         "cmp_f_fee": f"{level} / {price}",
-        "cmp_f_owners": t("not_reported") if _unknown(r["owners_body"]) else r["owners_body"],
+        "cmp_f_owners": t("not_reported") if _unknown(r["owners_body"]) else tv(r["owners_body"]),
         "cmp_f_party": _yes(r["party_branch"]) + (t("cmp_f_full_time") if not _unknown(
             r["party_secretary_full_time"]) and r["party_secretary_full_time"] else ""),
         "cmp_f_board": _yes(r["notice_board"]),

@@ -205,6 +205,30 @@ def action_text(action: str) -> str:
     return t(key) if key in TEXT else ACTION_LABELS.get(action, str(action))
 
 
+def tv(value):
+    """A data value (小区类型, 管理模式, a legend word …) in the current language; other values unchanged."""
+    if lang() != "en" or not isinstance(value, str):
+        return value
+    from ui.text_values import VALUES
+
+    if value in VALUES:
+        return VALUES[value]
+    import re
+
+    grade = re.fullmatch(r"(A{1,3}|B|C)级", value)
+    return f"Grade {grade.group(1)}" if grade else value
+
+
+def legend_in_language(title: str, entries: list) -> tuple[str, list]:
+    """A legend's title and labels in the current language (the colours stay)."""
+    return tv(title), [(colour, tv(label)) for colour, label in entries]
+
+
+def mode_label(mode: str) -> str:
+    """A colour mode's name in the current language (``layers.colours.MODES`` keys)."""
+    return t(f"mode_{mode}")
+
+
 def yes_no(value) -> str:
     """True → 是, False → 否, None/NaN → —."""
     if value is None or value != value:

@@ -178,6 +178,20 @@ def test_zoom_and_place_are_kept_across_a_mode_change(page, open_app, wait_for_m
     assert "管理模式" in fills["legend"]
 
 
+def test_one_wheel_notch_zooms_one_level(page, open_app, wait_for_map):
+    open_app()
+    state = wait_for_map(page, min_paths=600, timeout_s=90)
+    iframe = page.query_selector('iframe[title*="streamlit_folium"]')
+    iframe.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    before = _zoom(page)
+    box = iframe.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.wheel(0, -100)  # one notch up
+    page.wait_for_timeout(1200)
+    assert _zoom(page) == before + 1
+
+
 def test_a_shared_view_is_restored_after_sign_in(page, app_url, demo_db_url, wait_for_map):
     from data import db, queries
     from data.scope import COUNTY
