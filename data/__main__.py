@@ -126,6 +126,10 @@ def cmd_import(args) -> int:
             report.to_excel(args.report)
             print(f"错误报告已写入 {args.report}", file=sys.stderr)
         return 1
+    if not args.dry_run:  # the running app processes drop their cached figures on their next run
+        from data.settings import bump_data_version
+
+        bump_data_version(engine)
     return 0
 
 

@@ -21,6 +21,7 @@ from ui import state as state
 from ui.imports import show_report
 from ui.registers import company_panel, template_buttons
 from ui.text import headers, t
+from ui import cache_version
 
 KINDS = ("compounds", "boundaries", "complaints", "parking", *REGISTERS)
 TABLE_ONLY = tuple(REGISTERS)  # no geometry, no 坐标系
@@ -90,7 +91,7 @@ with imp_tab:
             status.update(label=t("dp_status_ok") if report.ok else t("dp_status_bad"),
                           state="complete" if report.ok else "error", expanded=False)
         if report.ok and not dry_run:
-            st.cache_data.clear()
+            cache_version.clear_all()  # every app process (ui/cache_version.py)
         show_report(report, upload.name)
     template_buttons()
 
@@ -145,7 +146,7 @@ with queue_tab:
                     except ScopeError as exc:
                         st.error(str(exc))
                     else:
-                        st.cache_data.clear()
+                        cache_version.clear_all()  # every app process (ui/cache_version.py)
                         st.session_state["assign_done"] = t("dp_assign_done").format(order=order,
                                                                                     compound=names[compound])
                         st.rerun()
