@@ -2,7 +2,9 @@
 # Debian packages the app and its tests need; installs only what is missing.
 #
 #   scripts/install_system.sh          chromium, fonts-noto-cjk, postgresql, postgresql-<major>-postgis-3,
-#                                      libreoffice-writer-nogui (Word → PDF), poppler-utils (pdftoppm in tests)
+#                                      libreoffice-writer-nogui (Word → PDF), poppler-utils (pdftoppm in tests),
+#                                      nginx (make cluster and its test run their own nginx binary with their
+#                                      own config, pid and logs; the system nginx service is left as Debian sets it)
 #   scripts/install_system.sh --venv   python3-venv (Debian's python3 cannot create a venv without it)
 #
 # Not root or not Debian: prints what is missing and exits 0 (browser and PostgreSQL
@@ -27,7 +29,7 @@ pg_major() {
 }
 
 case "$mode" in
-    all)    packages=(chromium fonts-noto-cjk postgresql "postgresql-$(pg_major)-postgis-3" libreoffice-writer-nogui poppler-utils) ;;
+    all)    packages=(chromium fonts-noto-cjk postgresql "postgresql-$(pg_major)-postgis-3" libreoffice-writer-nogui poppler-utils nginx) ;;
     --venv) packages=(python3-venv) ;;
     *)      echo "usage: $0 [--venv]" >&2; exit 2 ;;
 esac
