@@ -178,6 +178,7 @@ class Cluster:
         if prepare:
             self.prepare_database()
         self._app_env = self._env()
+        self.started_at = time.perf_counter()
         try:
             for port in self.ports:
                 self.start_app(port)

@@ -141,7 +141,7 @@ class Session:
             # the new map's legend names the new mode (json_args escape non-ASCII: compare decoded)
             if options[1] not in str(json.loads(self.map_digest)) or options[1] in str(json.loads(first_map)):
                 raise RuntimeError("the colour change did not reach the map")
-        return {"route": self.route, "t_map": t_map, "t_mode": t_mode}
+        return {"route": self.route, "t_map": t_map, "t_mode": t_mode, "map_bytes": len(first_map)}
 
 
 async def _sessions(base: str, tokens: list[str], routes: list[str | None] | None = None) -> tuple[list[dict], float]:
@@ -167,12 +167,15 @@ def measure(processes: int, db_url: str, sessions: int, workdir: Path) -> dict:
                             {"u": township_user}).scalar_one() == 0:
                 township_user = "leader"
         warm = login_tokens(db_url, township_user, processes)
-        asyncio.run(_sessions(cluster.url, warm, [str(p) for p in cluster.ports]))
+        started = time.perf_counter() - cluster.started_at  # streamlit start → healthy through nginx
+        warm_results, _ = asyncio.run(_sessions(cluster.url, warm, [str(p) for p in cluster.ports]))
         tokens = login_tokens(db_url, "leader", sessions)
         pids = {port: cluster.pid_of(port) for port in cluster.ports}
         before = {port: cpu_seconds(pid) for port, pid in pids.items()}
+        load_before, client_before = os.getloadavg()[0], time.process_time()
         results, wall = asyncio.run(_sessions(cluster.url, tokens))
         cpu = {port: cpu_seconds(pid) - before[port] for port, pid in pids.items()}
+        client_cpu, load_after = time.process_time() - client_before, os.getloadavg()[0]
     finally:
         cluster.stop()
     t_map = [r["t_map"] for r in results]
@@ -182,7 +185,9 @@ def measure(processes: int, db_url: str, sessions: int, workdir: Path) -> dict:
             "map_p50": statistics.median(t_map), "map_p95": pct(t_map, 0.95),
             "mode_p50": statistics.median(t_mode), "mode_p95": pct(t_mode, 0.95),
             "cpu_total": sum(cpu.values()), "cpu_per_session": sum(cpu.values()) / len(results),
-            "sessions_per_process": per_process}
+            "started": started, "first_run": max(r["t_map"] for r in warm_results),
+            "map_mb": max(r["map_bytes"] for r in results) / 1e6,
+            "sessions_per_process": per_process, "client_cpu": client_cpu, "load": (load_before, load_after)}
 
 
 def _free_port() -> int:
@@ -213,11 +218,15 @@ def main() -> int:
     for n in [int(v) for v in args.processes.split(",")]:
         row = measure(n, db_url, args.sessions, workdir)
         rows.append(row)
+        print(f"  {n} process(es): healthy {row['started']:.1f} s after start; a fresh process's first map "
+              f"(township user) {row['first_run']:.2f} s; county map message {row['map_mb']:.2f} MB")
         print(f"  {n} process(es): all {args.sessions} maps after {row['all_maps']:.2f} s | "
               f"time to map p50 {row['map_p50']:.2f} s p95 {row['map_p95']:.2f} s | "
               f"colour change p50 {row['mode_p50']:.2f} s p95 {row['mode_p95']:.2f} s | "
               f"CPU {row['cpu_total']:.1f} s = {row['cpu_per_session']:.2f} s/session | "
-              f"sessions per process {list(row['sessions_per_process'].values())}", flush=True)
+              f"sessions per process {list(row['sessions_per_process'].values())} | "
+              f"client CPU {row['client_cpu']:.1f} s | load average {row['load'][0]:.1f} → {row['load'][1]:.1f}",
+              flush=True)
     base = rows[0]
     for row in rows[1:]:
         print(f"  ratio {base['processes']}:{row['processes']} processes: all maps "
