@@ -252,7 +252,7 @@ def main() -> int:
             print(f"    {name} caches: all {args.sessions} maps after {r['all_maps']:.2f} s | "
                   f"time to map p50 {r['map_p50']:.2f} s p95 {r['map_p95']:.2f} s | "
                   f"colour change p50 {r['mode_p50']:.2f} s p95 {r['mode_p95']:.2f} s | "
-                  f"CPU {r['cpu_total']:.1f} s = {r['cpu_per_session']:.2f} s/session | "
+                  f"CPU {r['cpu_total']:.1f} s in {r['wall']:.1f} s = {r['cpu_per_session']:.2f} s/session | "
                   f"sessions per process {r['sessions_per_process']} | "
                   f"memory {', '.join(f'{v:.0f}' for v in r['rss'])} MB | "
                   f"client CPU {r['client_cpu']:.1f} s | load average {r['load'][0]:.1f} → {r['load'][1]:.1f}",
