@@ -143,3 +143,48 @@ def test_scoped_caches_never_cross_users_in_either_process(cluster, browser, ord
             assert _compounds_shown(page) == compounds_in[user], (user, port)
         finally:
             ctx.close()
+
+
+def _top_listed(page) -> int:
+    """The overview's 本月投诉排名上榜小区 figure (depends on the setting ranking_top_n)."""
+    wait_for_map(page, min_paths=1, timeout_s=120)
+    body = wait_for_text(page, "本月投诉排名上榜小区", timeout_s=60)
+    found = re.search(r"本月投诉排名上榜小区\s+([\d,]+)", body)
+    assert found, body[:1500]
+    return int(found.group(1).replace(",", ""))
+
+
+def _leader_on(browser, cluster: Cluster, port: int) -> int:
+    ctx = _context(browser)
+    try:
+        ctx.add_cookies([{"name": ROUTE_COOKIE, "value": str(port), "url": cluster.url}])
+        page = ctx.new_page()
+        page.set_default_timeout(60_000)
+        page.goto(cluster.url + "/", wait_until="domcontentloaded")
+        wait_for_app(page, timeout_s=120)
+        sign_in(page, "leader", timeout_s=120)
+        assert _route(ctx) == str(port)
+        return _top_listed(page)
+    finally:
+        ctx.close()
+
+
+def test_a_write_elsewhere_refreshes_every_process_cache(cluster, browser, demo_db_url):
+    """Another process changes a setting the overview's cached figures depend on, as the settings
+    page does (set_value, then the data-version bump): both app processes show the new figure."""
+    from data import db, settings
+
+    engine = db.make_engine(demo_db_url)
+    before = {port: _leader_on(browser, cluster, port) for port in cluster.ports}  # both caches warm
+    assert len(set(before.values())) == 1 and next(iter(before.values())) > 5
+    old = settings.get(engine, "ranking_top_n")
+    try:
+        settings.set_value(engine, "ranking_top_n", 5)
+        # without the bump a process keeps serving its cached figure: the cache is real
+        assert _leader_on(browser, cluster, cluster.ports[0]) == before[cluster.ports[0]]
+        settings.bump_data_version(engine)
+        after = {port: _leader_on(browser, cluster, port) for port in cluster.ports}
+        assert all(n < before[port] for port, n in after.items()), (before, after)
+    finally:
+        settings.set_value(engine, "ranking_top_n", old)
+        settings.bump_data_version(engine)
