@@ -1,5 +1,6 @@
 # One entry point for people and CI. Commands use .venv/bin/... directly (no activate).
 #   make run     the dashboard on http://127.0.0.1:8501 (demo county on first run)
+#   make cluster N processes behind nginx with sticky sessions on http://127.0.0.1:$(CLUSTER_PORT)
 #   make test    everything: environment, system packages, assets, the whole test suite
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -12,11 +13,14 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8501
 PYTEST_ARGS ?=
+N ?= 3
+CLUSTER_PORT := $(if $(filter command line,$(origin PORT)),$(PORT),8600)
 
-.PHONY: help venv system static db run test bench clean distclean
+.PHONY: help venv system static db run cluster test bench clean distclean
 
 help:
 	@echo "make run        start the dashboard on http://$(HOST):$(PORT)"
+	@echo "make cluster   N=3 PORT=8600: N processes + nginx (sticky sessions) on 127.0.0.1:PORT; Ctrl-C stops all"
 	@echo "make test       create .venv, install system packages (root on Debian), run all tests"
 	@echo "make venv       .venv with requirements.txt (re-installs only when requirements.txt changes)"
 	@echo "make system     chromium, fonts-noto-cjk, postgresql, postgis (Debian, root; else prints what is missing)"
@@ -50,6 +54,11 @@ db: venv
 run: venv static db
 	@echo "dashboard: http://$(HOST):$(PORT)"
 	$(VENV)/bin/streamlit run dashboard.py --server.address $(HOST) --server.port $(PORT) --server.headless true
+
+# nginx on PORT (default 8600), the processes on PORT+1 … PORT+N; deploy/README.md 多进程部署
+cluster: venv static
+	@mkdir -p var
+	$(PY) scripts/cluster.py run --processes $(N) --port $(CLUSTER_PORT)
 
 test: venv system static
 	@mkdir -p artifacts/screenshots

@@ -13,6 +13,7 @@ import streamlit as st
 
 from data import db
 from layers import offline
+from ui import cache_version
 from ui import state as state
 from ui.nav import LOGIN, PAGES, available, landing
 from ui.text import localise_widgets, t
@@ -47,6 +48,7 @@ def _prepare(url: str) -> None:
 
 
 _prepare(db.default_url())
+cache_version.sync(db.default_url())  # another process imported? then drop this one's cached figures
 offline.configure_folium()
 
 account = state.current_user()

@@ -157,6 +157,10 @@ def _import(engine, args) -> int:
         if synced and not synced.get("skipped"):
             print(f"问责台账：新增 {synced['created']} 项，撤销 {synced['withdrawn']} 项，恢复 {synced['restored']} 项，"
                   f"逾期 {synced['overdue']} 项")
+    if not args.dry_run:  # the running app processes drop their cached figures on their next run
+        from data.settings import bump_data_version
+
+        bump_data_version(engine)
     return 0
 
 

@@ -212,3 +212,40 @@ def set_value(engine: Engine, key: str, value: Any, *, actor=None) -> None:
         if actor is not None:
             audit.record(s, actor, "settings", f"设置：{BY_KEY[key].label}", None, key=key, before=before,
                          after=value)
+
+
+# --------------------------------------------------------------------------- data version (several processes)
+# Not a setting a person edits (not in DEFINITIONS, so neither the settings page nor all_values shows it):
+# a token every write that clears the app's caches replaces. Each app process compares it once per run
+# with the token it last saw and clears its own caches when it changed (ui/cache_version.py), so an
+# import in one process never leaves another serving stale figures.
+DATA_VERSION_KEY = "_data_version"
+
+
+def data_version(engine: Engine) -> str | None:
+    """The current data-version token (None before the first bump): one primary-key lookup."""
+    with Session(engine) as s:
+        row = s.get(Setting, DATA_VERSION_KEY)
+    return None if row is None else str(row.value)
+
+
+def bump_data_version(engine: Engine) -> str:
+    """Replace the data-version token with a new one and return it (safe when processes bump at once)."""
+    import uuid
+
+    from sqlalchemy import update
+    from sqlalchemy.exc import IntegrityError
+
+    token = uuid.uuid4().hex
+    for _ in range(3):
+        with Session(engine) as s, s.begin():
+            done = s.execute(update(Setting).where(Setting.key == DATA_VERSION_KEY).values(value=token)).rowcount
+        if done:
+            return token
+        try:
+            with Session(engine) as s, s.begin():
+                s.add(Setting(key=DATA_VERSION_KEY, value=token))
+            return token
+        except IntegrityError:  # another process inserted it first: update that row instead
+            continue
+    raise RuntimeError("数据版本号更新失败")

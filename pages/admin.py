@@ -10,6 +10,7 @@ from ui import state as state
 from ui.cache import load_communities, load_townships
 from ui import setup as setup
 from ui.cache_inspection import load_inspectors
+from ui import cache_version
 from ui.text import md_escape, t
 
 if not state.can("manage_users"):  # hidden from other roles by the page matrix; refuse a forced visit
@@ -130,5 +131,5 @@ with settings_tab:
         if not errors:
             for row in changed.itertuples(index=False):
                 settings.set_value(engine, row.key, row.value, actor=me)
-            st.cache_data.clear()
+            cache_version.clear_all()  # every app process (ui/cache_version.py)
             st.success(t("adm_settings_saved").format(n=len(changed)))

@@ -20,6 +20,7 @@ from ui import state as state
 from data.queries.register import sync_latest
 from ui.imports import run_guarded, show_report
 from ui.registers import company_panel, template_buttons
+from ui import cache_version
 from ui import setup as setup
 from ui.text import headers, md_escape, t
 
@@ -94,7 +95,7 @@ with imp_tab:
                           state="complete" if ok else "error", expanded=False)
         if ok and not dry_run:
             sync_latest(db.shared_engine(db.default_url()))  # 问责台账, on the county engine: what the new data triggers (or no longer triggers)
-            st.cache_data.clear()
+            cache_version.clear_all()  # every app process (ui/cache_version.py)
         if report is not None:
             show_report(report, upload.name)
     template_buttons()

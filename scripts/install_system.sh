@@ -3,7 +3,8 @@
 #
 #   scripts/install_system.sh          chromium, fonts-noto-cjk, postgresql, postgresql-<major>-postgis-3,
 #                                      libreoffice-writer-nogui (Word → PDF), poppler-utils (pdftoppm in tests),
-#                                      nginx and openssl (the HttpOnly-cookie and cluster deployments under test)
+#                                      nginx and openssl (the HttpOnly-cookie and cluster deployments under test:
+#                                      they run their own nginx binary with their own config, pid and logs)
 #   scripts/install_system.sh --venv   python3-venv (Debian's python3 cannot create a venv without it)
 #
 # Not root or not Debian: prints what is missing and exits 0 (browser and PostgreSQL

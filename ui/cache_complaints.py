@@ -21,6 +21,7 @@ from ui.cache import PeriodKey, ScopeKey, load_county_ladder, period_key
 from ui import tables as _tables
 from ui.text import t
 from policy import ladders, targets
+from ui import cache_version
 
 Filters = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]  # categories, departments, statuses
 RECORD_LIMIT = 5000
@@ -118,6 +119,7 @@ def clear() -> None:
                    load_quarter_ladder, load_month_target, load_trend, load_breakdown, load_records,
                    load_unmatched, load_duties):
         loader.clear()
+    cache_version.bump(db.default_url())  # the other app processes clear theirs on their next run
 
 
 # --------------------------------------------------------------------------- display helpers

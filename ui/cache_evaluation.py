@@ -18,6 +18,7 @@ from layers.colours import colour_compounds
 from ui.cache import ScopeKey, load_compounds
 from ui import tables as _tables
 from ui.text import t
+from ui import cache_version
 
 
 def _engine(url: str):
@@ -109,6 +110,7 @@ def clear() -> None:
     for loader in (load_quarters, load_lists, load_company_status, load_company_view, load_half_year,
                    load_indicators, load_fee_overview, load_fee_history, load_candidates, load_coloured_geojson):
         loader.clear()
+    cache_version.bump(db.default_url())  # the other app processes clear theirs on their next run
 
 
 def basemap(engine) -> tuple[str, str]:

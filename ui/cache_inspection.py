@@ -14,6 +14,7 @@ from data.queries import inspection as iq
 from data.scope import Scope
 from layers.basemaps import for_basemap
 from layers.cases import cases_geojson
+from ui import cache_version
 
 ScopeKey = tuple[int | None, int | None]
 
@@ -102,3 +103,4 @@ def clear() -> None:
     for loader in (load_check_items, load_inspectors, load_candidates, load_draws, load_draw_results,
                    load_published, load_overdue_checks, load_cases, load_case_geojson, load_overdue):
         loader.clear()
+    cache_version.bump(db.default_url())  # the other app processes clear theirs on their next run

@@ -22,6 +22,7 @@ from layers import parking as layers
 from layers.basemaps import for_basemap
 from ui.cache import ScopeKey
 from policy import parking as rules
+from ui import cache_version
 
 
 class PlanKey(NamedTuple):
@@ -133,3 +134,4 @@ def clear() -> None:
     for loader in (load_demand, load_resources, load_plan_resources, load_plan, load_plan_layers, load_proposals,
                    load_proposal, load_proposal_xlsx):
         loader.clear()
+    cache_version.bump(db.default_url())  # the other app processes clear theirs on their next run

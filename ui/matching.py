@@ -7,7 +7,7 @@ import streamlit as st
 
 from data.queries import complaint_stats as cs
 from data.scope import Scope, ScopeError
-from ui import cache, state
+from ui import cache, cache_version, state
 from ui.text import md_escape, t
 
 
@@ -25,7 +25,7 @@ def _assign(order: str, compound_id: int, label: str, learn: bool) -> None:
     except ScopeError as exc:
         st.error(str(exc))
         return
-    st.cache_data.clear()
+    cache_version.clear_all()  # every app process
     st.session_state["assign_done"] = t("dp_assign_done").format(order=md_escape(order), compound=md_escape(label))
     st.rerun()
 
@@ -81,7 +81,7 @@ def show_learned_aliases(url: str) -> None:
                 except (ScopeError, PermissionError) as exc:
                     st.error(str(exc))
                 else:
-                    st.cache_data.clear()
+                    cache_version.clear_all()  # every app process
                     st.rerun()
 
 

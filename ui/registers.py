@@ -15,6 +15,7 @@ from data.queries import inspectors as rq
 from ui import state
 from ui.tables import table
 from ui.text import t
+from ui import cache_version
 
 __all__ = ["template_buttons", "company_panel", "inspector_editor"]
 
@@ -62,7 +63,7 @@ def company_panel(engine) -> None:
             except (ValueError, PermissionError) as exc:
                 st.error(str(exc))
             else:
-                st.cache_data.clear()
+                cache_version.clear_all()  # every app process (ui/cache_version.py)
                 st.session_state["rg_merge_done"] = t("rg_merged").format(**moved)
                 st.rerun()
 
