@@ -12,12 +12,14 @@ from data.scope import ScopeError
 from policy import register as R
 from ui import cache
 from ui import register as ui
+from ui import setup as setup
 from ui import state
 from ui.text import t
 
 engine, scope = state.engine(), state.scope()
 month = ui.month_of(state.period())
 st.title(t("rg_title"))
+setup.guard("pages/register.py")  # an empty county: what to import next
 st.caption(t("rg_caption"))
 if month is None:
     st.info(t("no_data"))

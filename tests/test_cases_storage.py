@@ -173,7 +173,7 @@ def test_photos_and_the_case_report_form(engine, places, tmp_path):
                      "负责人（签章）", "2026 年 9 月 1 日", "备注", "附违法违规照片 2 张"):
         assert expected in cells, expected
     assert cells.count("负责人（签章）") >= 2
-    assert len(doc.inline_shapes) == 1 and "位置 35.071200°N" in text
+    assert len(doc.inline_shapes) == 2 and "位置 35.071200°N" in text  # the location map and the photo
     assert not doc.sections[0].header.paragraphs[0].text  # no stamp unless somebody exported it
     stamped = Document(io.BytesIO(case_form_docx(cq.case_form_fields(engine, COUNTY, case_id),
                                                  exported_by="金乡街道物业办（jinxiang_jd）",

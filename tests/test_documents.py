@@ -322,7 +322,7 @@ def test_briefing_is_complete_deterministic_and_audited(demo):
     text = all_text(doc)
     y, m = month.split("-")
     for expected in (f"关于{int(y)}年{int(m)}月", "总体情况和目标进度", "镇街问责情况", "投诉排名", "红黑榜",
-                     "台账尚未建立", "执法联动案件", "错时停车方案", "双随机抽查", "附件：", "印发",
+                     "问责事项应落实", "问责事项落实情况（分镇街）", "执法联动案件", "错时停车方案", "双随机抽查", "附件：", "印发",
                      "演示数据（合成）"):
         assert expected in text, expected
     assert len(doc.inline_shapes) == 2  # heat map and township choropleth

@@ -10,7 +10,6 @@ import streamlit as st
 
 from data import db
 from data.queries import register as reg
-from policy import ladders
 from policy import register as R
 from ui import state
 from ui import tables as _tables
@@ -25,8 +24,8 @@ def month_of(period) -> str | None:
 
 
 def periods_of(month: str) -> list[str]:
-    """The periods a month's page covers: the month, its last complete quarter and its own quarter."""
-    return [month, ladders.last_complete_quarter(month), ladders.month_quarter(month)]
+    """The periods a month's page covers (``data.queries.register.periods_of``)."""
+    return reg.periods_of(month)
 
 
 def sync(month: str | None) -> None:

@@ -96,8 +96,14 @@ def _register_section(doc, engine, scope, month) -> None:
     if summary is None:
         doc.para("问责事项台账已建立，本期暂无可汇总的事项。")
         return
-    table = summary(engine, scope, month)
+    table = summary(engine, scope, month, today=month_end(month))
     frame = table if isinstance(table, pd.DataFrame) else pd.DataFrame(table)
+    if {"应落实", "已落实", "逾期"} <= set(frame.columns):
+        owed, done, overdue = (int(frame[c].sum()) for c in ("应落实", "已落实", "逾期"))
+        doc.para(f"截至{month_cn(month)}末，各项排名、榜单和考核触发的问责事项应落实 {num(owed, '项')}，"
+                 f"已落实 {num(done, '项')}，逾期未落实 {num(overdue, '项')}"
+                 f"（分镇街情况见附件{doc.attach('问责事项落实情况（分镇街）', frame)}）。")
+        return
     doc.para(f"问责事项台账本期共 {num(len(frame), '项')}（明细见附件{doc.attach('问责事项台账', frame)}）。")
 
 

@@ -471,6 +471,25 @@ def summary_by_township(engine: Engine, scope: Scope, *, periods=None, today: da
     return out
 
 
+def periods_of(month: str) -> list[str]:
+    """The periods a month's register covers: the month, its last complete quarter and its own quarter."""
+    from policy import ladders
+
+    return [month, ladders.last_complete_quarter(month), ladders.month_quarter(month)]
+
+
+BRIEFING_COLUMNS = {"township": "镇街", "owed": "应落实", "done": "已落实", "overdue": "逾期", "pending": "待落实"}
+
+
+def briefing_summary(engine: Engine, scope: Scope, month: str, *, today: date | None = None) -> pd.DataFrame:
+    """The monthly briefing's register table: per township 应落实 / 已落实 / 逾期 / 待落实 for the
+    month's periods, as of ``today`` (the briefing passes the month's end, so it is reproducible).
+    The register is brought up to date for the month first (a no-op when nothing changed)."""
+    sync_register(engine, month)
+    table = summary_by_township(engine, scope, periods=periods_of(month), today=today)
+    return table.drop(columns="township_id")[list(BRIEFING_COLUMNS)].rename(columns=BRIEFING_COLUMNS)
+
+
 # --------------------------------------------------------------------------- monthly checks (月检查)
 CHECK_MODES = ("明查", "暗访")
 
