@@ -37,7 +37,9 @@ if state.is_demo():
 
 compounds = cache.load_compound_table(url, skey, pkey)
 ov = cache.load_overview(url, skey, pkey) if period else None
-panels.show_tiles(compounds, ov, period, top_n=int(settings.get(state.engine(), "ranking_top_n")))
+period_total = cache.load_period_total(url, skey, pkey) if period else None
+panels.show_tiles(compounds, ov, period, top_n=int(settings.get(state.engine(), "ranking_top_n")),
+                  period_total=period_total)
 register = panels.register_frames(ov.month) if ov is not None else None
 if ov is not None:
     panels.show_alerts(ov)

@@ -18,28 +18,28 @@ from ui.text import t
 
 engine, scope = state.engine(), state.scope()
 month = ui.month_of(state.period())
-st.title(t("rg_title"))
+st.title(t("ar_title"))
 setup.guard("pages/register.py")  # an empty county: what to import next
-st.caption(t("rg_caption"))
+st.caption(t("ar_caption"))
 if month is None:
     st.info(t("no_data"))
     st.stop()
 ui.sync(month)
-st.caption(t("rg_month").format(month=month))
+st.caption(t("ar_month").format(month=month))
 ui.show_figures(reg.summary_by_township(engine, scope, periods=ui.periods_of(month)))
 
-tab_items, tab_checks, tab_scores = st.tabs([t("rg_tab_items"), t("rg_tab_checks"), t("rg_tab_scores")])
+tab_items, tab_checks, tab_scores = st.tabs([t("ar_tab_items"), t("ar_tab_checks"), t("ar_tab_scores")])
 with tab_items:
     everything = reg.items(engine, scope)
     c = st.columns(4)
-    periods = c[0].multiselect(t("rg_f_period"), sorted(set(everything["period"]), reverse=True),
+    periods = c[0].multiselect(t("ar_f_period"), sorted(set(everything["period"]), reverse=True),
                                default=[p for p in ui.periods_of(month) if p in set(everything["period"])],
-                               key="rg_periods", placeholder=t("rg_all"))
-    states = c[1].multiselect(t("rg_f_state"), list(R.STATES), key="rg_states", placeholder=t("rg_all"))
-    rules = c[2].multiselect(t("rg_f_rule"), list(R.RULES), format_func=R.RULES.get, key="rg_rules",
-                             placeholder=t("rg_all"))
+                               key="ar_periods", placeholder=t("ar_all"))
+    states = c[1].multiselect(t("ar_f_state"), list(R.STATES), key="ar_states", placeholder=t("ar_all"))
+    rules = c[2].multiselect(t("ar_f_rule"), list(R.RULES), format_func=R.RULES.get, key="ar_rules",
+                             placeholder=t("ar_all"))
     towns = sorted({x for x in everything["township"].dropna()})
-    chosen_towns = c[3].multiselect(t("rg_f_township"), towns, key="rg_towns", placeholder=t("rg_all"),
+    chosen_towns = c[3].multiselect(t("ar_f_township"), towns, key="ar_towns", placeholder=t("ar_all"),
                                     disabled=scope.township_id is not None)
     shown = everything
     if periods:
@@ -50,69 +50,69 @@ with tab_items:
         shown = shown[shown["rule"].isin(rules)]
     if chosen_towns:
         shown = shown[shown["township"].isin(chosen_towns)]
-    ui.table(shown, ui.ITEM_SHOWN, name=f"问责台账_{month}", key="rg_items")
+    ui.table(shown, ui.ITEM_SHOWN, name=f"问责台账_{month}", key="ar_items")
 
-    st.subheader(t("rg_update"))
+    st.subheader(t("ar_update"))
     if not state.can(permissions.EDIT_ACCOUNTABILITY):
-        st.caption(t("rg_read_only"))
+        st.caption(t("ar_read_only"))
     elif len(shown):
         labels = {int(r.id): f"{r.id} · {r.period} · {r.subject} · {r.action_label}（{r.state}）"
                   for r in shown.itertuples()}
-        item_id = st.selectbox(t("rg_pick"), list(labels), format_func=labels.get, key="rg_pick")
+        item_id = st.selectbox(t("ar_pick"), list(labels), format_func=labels.get, key="ar_pick")
         current = shown.set_index("id").loc[item_id, "state"]
-        with st.form("rg_form"):
-            new = st.radio(t("rg_new_state"), ui.state_options(current), horizontal=True, key="rg_new")
-            note = st.text_area(t("rg_update_note"), key="rg_note_text")
-            photo = st.file_uploader(t("rg_evidence"), type=["jpg", "jpeg", "png"], key="rg_photo")
-            if st.form_submit_button(t("rg_save"), type="primary") and new:
+        with st.form("ar_form"):
+            new = st.radio(t("ar_new_state"), ui.state_options(current), horizontal=True, key="ar_new")
+            note = st.text_area(t("ar_update_note"), key="ar_note_text")
+            photo = st.file_uploader(t("ar_evidence"), type=["jpg", "jpeg", "png"], key="ar_photo")
+            if st.form_submit_button(t("ar_save"), type="primary") and new:
                 try:
                     reg.update_item(engine, scope, item_id, new, actor=state.current_user(), note=note,
                                     evidence=photo.getvalue() if photo else None,
                                     filename=photo.name if photo else None)
-                    st.success(t("rg_saved").format(state=new))
+                    st.success(t("ar_saved").format(state=new))
                 except (R.RegisterError, ValueError, PermissionError, ScopeError) as exc:
                     st.error(str(exc))
         ui.table(reg.item_history(engine, scope, item_id), ["at", "username", "from_state", "to_state", "note"],
-                 name=f"台账变更记录_{item_id}", key="rg_history")
+                 name=f"台账变更记录_{item_id}", key="ar_history")
 
 with tab_checks:
-    st.caption(t("rg_checks_caption"))
+    st.caption(t("ar_checks_caption"))
     ui.table(reg.check_coverage(engine, scope, month), ["township", "compounds", "checked", "share", "unannounced",
-                                                        "revisits"], name=f"月检查覆盖_{month}", key="rg_coverage")
+                                                        "revisits"], name=f"月检查覆盖_{month}", key="ar_coverage")
     ui.table(reg.checks(engine, scope, month), ["checked_on", "township", "compound", "mode", "revisit", "result",
-                                                "note", "recorded_by"], name=f"月检查_{month}", key="rg_checks")
+                                                "note", "recorded_by"], name=f"月检查_{month}", key="ar_checks")
     if state.can(permissions.RECORD_CHECKS) or state.can(permissions.EDIT_ACCOUNTABILITY):
         compounds = cache.load_compounds(db.default_url(), cache.scope_key(scope))
         names = dict(zip(compounds["id"].astype(int), compounds["name"]))
-        with st.form("rg_check_form"):
+        with st.form("ar_check_form"):
             a, b, c2 = st.columns(3)
-            cid = a.selectbox(t("rg_check_compound"), list(names), format_func=names.get, key="rg_check_compound")
-            day = b.date_input(t("rg_check_date"), date.today(), key="rg_check_date")
-            mode = c2.radio(t("rg_check_mode"), reg.CHECK_MODES, horizontal=True, key="rg_check_mode")
-            revisit = a.checkbox(t("rg_check_revisit"), key="rg_check_revisit")
-            result = b.text_input(t("rg_check_result"), key="rg_check_result")
-            if st.form_submit_button(t("rg_check_save")) and cid is not None:
+            cid = a.selectbox(t("ar_check_compound"), list(names), format_func=names.get, key="ar_check_compound")
+            day = b.date_input(t("ar_check_date"), date.today(), key="ar_check_date")
+            mode = c2.radio(t("ar_check_mode"), reg.CHECK_MODES, horizontal=True, key="ar_check_mode")
+            revisit = a.checkbox(t("ar_check_revisit"), key="ar_check_revisit")
+            result = b.text_input(t("ar_check_result"), key="ar_check_result")
+            if st.form_submit_button(t("ar_check_save")) and cid is not None:
                 try:
                     reg.record_check(engine, scope, cid, day, actor=state.current_user(), mode=mode,
                                      revisit=revisit, result=result or None)
-                    st.success(t("rg_check_saved"))
+                    st.success(t("ar_check_saved"))
                 except (ValueError, PermissionError, ScopeError) as exc:
                     st.error(str(exc))
 
 with tab_scores:
-    st.caption(t("rg_scores_caption"))
+    st.caption(t("ar_scores_caption"))
     ui.table(reg.scores(engine), ["quarter", "unit_kind", "unit_name", "score", "rank", "recorded_by"],
-             name="考核成绩", key="rg_scores")
+             name="考核成绩", key="ar_scores")
     if state.can(permissions.EDIT_EVALUATIONS):
-        with st.form("rg_score_form"):
+        with st.form("ar_score_form"):
             a, b, c3, d = st.columns(4)
-            kind = a.selectbox(t("rg_score_kind"), ("镇街", "部门"), key="rg_score_kind")
-            unit = b.text_input(t("rg_score_unit"), key="rg_score_unit")
-            quarter = c3.text_input(t("rg_score_quarter"), ui.periods_of(month)[1], key="rg_score_quarter")
-            value = d.number_input(t("rg_score_value"), 0.0, 100.0, 80.0, 0.5, key="rg_score_value")
-            if st.form_submit_button(t("rg_score_save")):
+            kind = a.selectbox(t("ar_score_kind"), ("镇街", "部门"), key="ar_score_kind")
+            unit = b.text_input(t("ar_score_unit"), key="ar_score_unit")
+            quarter = c3.text_input(t("ar_score_quarter"), ui.periods_of(month)[1], key="ar_score_quarter")
+            value = d.number_input(t("ar_score_value"), 0.0, 100.0, 80.0, 0.5, key="ar_score_value")
+            if st.form_submit_button(t("ar_score_save")):
                 try:
                     reg.record_score(engine, kind, unit.strip(), quarter, str(value), actor=state.current_user())
-                    st.success(t("rg_score_saved"))
+                    st.success(t("ar_score_saved"))
                 except (ValueError, PermissionError) as exc:
                     st.error(str(exc))

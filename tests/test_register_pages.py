@@ -63,9 +63,9 @@ def test_township_user_sees_and_updates_only_its_own_items(open_app, demo):
     assert len(open_items), "the demo township should owe something still open"
     if len(table):
         item = int(open_items["id"].iloc[0])
-        at.selectbox(key="rg_pick").set_value(item).run()
-        at.radio(key="rg_new").set_value("已落实")
-        at.text_area(key="rg_note_text").set_value("已召开整改会并督促物业企业整改")
+        at.selectbox(key="ar_pick").set_value(item).run()
+        at.radio(key="ar_new").set_value("已落实")
+        at.text_area(key="ar_note_text").set_value("已召开整改会并督促物业企业整改")
         at.button[[b.label for b in at.button].index("保存")].click().run()
         assert not at.exception and not at.error, [e.value for e in at.error]
         assert reg.items(engine, town).set_index("id").loc[item, "state"] == "已落实"

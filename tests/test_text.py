@@ -59,3 +59,14 @@ def test_values_and_legends_in_english(monkeypatch):
     for indicator in AREA_INDICATORS.values():  # the place legends' titles
         assert not any("\u4e00" <= ch <= "\u9fff" for ch in text.tv(indicator.title)), indicator.title
     assert text.tv("AA级") == "Grade AA" and text.tv("某某小区") == "某某小区"  # names stay as written
+
+
+def test_every_import_kind_has_a_name_and_a_template():
+    from data.importers.kinds import KINDS
+    from data.importers.templates import KIND_LABELS
+    from data.__main__ import IMPORT_KINDS
+
+    assert set(KINDS) == set(IMPORT_KINDS)
+    for kind in KINDS:
+        assert f"rg_kind_{kind}" in text.TEXT, kind
+        assert kind in KIND_LABELS, kind

@@ -105,6 +105,12 @@ def load_compound_table(url: str, scope: ScopeKey, period: PeriodKey | None):
     return pd.DataFrame(compound_frame(url, scope, period).drop(columns="geometry"))
 
 
+def load_period_total(url: str, scope: ScopeKey, period: PeriodKey) -> int:
+    """All work orders of the scope in the period, matched to a compound or not (the tiles' count)."""
+    counts = load_complaint_counts(url, scope, period, ("month",))
+    return int(counts["count"].sum()) if len(counts) else 0
+
+
 def compound_frame(url: str, scope: ScopeKey, period: PeriodKey | None):
     """Compounds with complaint counts and density (per 100 households per month)."""
     frame = load_compounds(url, scope)

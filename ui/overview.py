@@ -21,8 +21,11 @@ BLACK_COLUMNS = ["compound", "township", "community", "company", "score", "satis
                  "consequence"]
 
 
-def show_tiles(compounds: pd.DataFrame, ov, period, *, top_n: int) -> None:
-    """Twelve tiles, four a row (six crowd the labels and notes into ellipses)."""
+def show_tiles(compounds: pd.DataFrame, ov, period, *, top_n: int, period_total: int | None = None) -> None:
+    """Twelve tiles, four a row (six crowd the labels and notes into ellipses).
+
+    ``period_total``: all work orders of the scope in the period (matched to a compound or not).
+    """
     tiles = [tile for _ in range(3) for tile in st.columns(4)]
     tiles[0].metric(t("kpi_compounds"), f"{len(compounds):,}")
     hh = compounds["households"]
@@ -30,12 +33,18 @@ def show_tiles(compounds: pd.DataFrame, ov, period, *, top_n: int) -> None:
     tiles[1].metric(t("kpi_households"), f"{int(hh.sum(skipna=True)):,}" if hh_unknown < len(compounds) else "—",
                     t("kpi_not_reported").format(n=hh_unknown) if hh_unknown else None, **OFF)
     if ov is not None:
-        tiles[2].metric(t("kpi_complaints_period"), f"{int(compounds['complaints'].sum()):,}",
-                        help=period.label())
+        # one definition for every complaint count: all work orders of the scope received in the
+        # period (by 受理时间), whether or not matched to a compound — as 诉求分析 counts them
+        total = int(period_total) if period_total is not None else int(compounds["complaints"].sum())
+        unmatched = max(total - int(compounds["complaints"].sum()), 0)
+        tiles[2].metric(t("kpi_complaints_period"), f"{total:,}",
+                        t("kpi_unmatched").format(n=unmatched) if unmatched else None, **OFF,
+                        help=t("kpi_complaints_period_help").format(period=period.label(), n=unmatched))
         before = ov.month_last_year
         tiles[3].metric(f"{t('kpi_complaints_month')} {ov.month}", f"{ov.month_complaints:,}",
                         f"{(ov.month_complaints - before) / before:+.1%}" if before and ov.month_comparable
-                        else None, delta_color="inverse")
+                        else None, delta_color="inverse",
+                        help=t("kpi_complaints_month_help").format(month=ov.month))
         tg, goal = ov.target, f"{float(ov.target.target):.0%}"
         note = (t("kpi_target_not_comparable").format(start=ov.data_from) if not tg.comparable
                 else t("kpi_target_no_base") if tg.change is None else t("kpi_target_met").format(target=goal)
@@ -154,6 +163,8 @@ def show_alerts(ov) -> None:
     st.caption(t("alert_rule"))
 
 
+PERCENT_COLUMNS = ("yoy_pct", "change", "ytd_change")  # fractions (0.2418), shown as 24.2 %
+
 # The tables whose rows select on the map: tab → (what a row is, the id column of its frame)
 PICKABLE = {"tab_township_ladder": ("township", "township_id"), "tab_top_list": ("compound", "project_id"),
             "tab_black_list": ("compound", "compound_id")}
@@ -234,9 +245,9 @@ def show_tables(ov, compounds: pd.DataFrame | None = None, register: tuple | Non
 
         summary, checks = register
         tables.append(("tab_register", labelled(summary, ["township", "owed", "done", "overdue", "pending"],
-                                                prefix="rg_")))
+                                                prefix="ar_")))
         tables.append(("tab_checks", labelled(checks, ["township", "compounds", "checked", "share", "unannounced",
-                                                       "revisits"], prefix="rg_")))
+                                                       "revisits"], prefix="ar_")))
     for tab, (name, frame) in zip(st.tabs([t(n) for n, _ in tables]), tables):
         with tab:
             if name == "tab_township_ladder":
@@ -245,13 +256,16 @@ def show_tables(ov, compounds: pd.DataFrame | None = None, register: tuple | Non
                 st.caption(t("pick_row_hint"))
             prelabelled = name in ("tab_coverage", "tab_register", "tab_checks")
             shown = frame if prelabelled else frame.rename(columns=headers(frame.columns))
-            config = {headers([c])[c]: st.column_config.NumberColumn(format="percent")
-                      for c in ("yoy_pct", "change", "ytd_change") if c in frame.columns}
+            # shares as fractions, shown with one decimal as everywhere else (24.2 %, not 24.18 %)
+            config = {headers([c])[c]: st.column_config.NumberColumn(format="%.1f%%")
+                      for c in PERCENT_COLUMNS if c in frame.columns}
+            display = shown.assign(**{headers([c])[c]: shown[headers([c])[c]] * 100
+                                      for c in PERCENT_COLUMNS if c in frame.columns})
             config |= {headers([c])[c]: st.column_config.TextColumn(width="medium")
                        for c in ("ladder_action", "consequence") if c in frame.columns}
             pick = {"on_select": "rerun", "selection_mode": "single-row", "key": f"pick_{name}"} \
                 if name in PICKABLE else {}
-            st.dataframe(shown, hide_index=True, width="stretch", column_config=config, **pick)
+            st.dataframe(display, hide_index=True, width="stretch", column_config=config, **pick)
             label = t(name) if name != "tab_black_list" else f"{t(name)} {ov.quarter or ''}"
             state.download_xlsx(t("download_xlsx"), shown, key=f"dl_{name}", sheet_name=t(name)[:31],
                                 file_name=f"{label.strip()}_{ov.month}.xlsx".replace(" ", "_"))

@@ -191,8 +191,8 @@ def show_register_items(subject_kind: str, subject_id: int | None) -> None:
     frame = frame[(frame["subject_kind"] == subject_kind) & (frame["subject_id"] == subject_id)]
     st.markdown(f"**{t('nav_register')}**")
     if frame.empty:
-        st.caption(t("rg_none"))
+        st.caption(t("ar_none"))
         return
     st.dataframe(for_display(labelled(frame, ["period", "rule_label", "action_label", "figures", "responsible_unit",
-                                              "due_date", "state"], prefix="rg_")),
+                                              "due_date", "state"], prefix="ar_")),
                  hide_index=True, width="stretch", key=f"tbl_register_{subject_kind}_{subject_id}")

@@ -44,7 +44,7 @@ def sync(month: str | None) -> None:
 
 
 def table(frame: pd.DataFrame, columns: list[str], *, name: str, key: str) -> pd.DataFrame:
-    return _tables.table(frame, columns, name=name, key=key, prefix="rg_", empty=t("rg_none"))
+    return _tables.table(frame, columns, name=name, key=key, prefix="ar_", empty=t("ar_none"))
 
 
 def figures(summary: pd.DataFrame) -> dict[str, int]:
@@ -56,7 +56,7 @@ def show_figures(summary: pd.DataFrame) -> None:
     f = figures(summary)
     cols = st.columns(4)
     for col, k in zip(cols, ("owed", "done", "overdue", "pending")):
-        col.metric(t(f"rg_{k}"), f"{f[k]:,}", border=True)
+        col.metric(t(f"ar_{k}"), f"{f[k]:,}", border=True)
 
 
 def state_options(current: str) -> list[str]:

@@ -41,6 +41,16 @@ TEXT: dict[str, tuple[str, str]] = {
     "kpi_households": ("覆盖户数", "Households"),
     "kpi_complaints_period": ("本期诉求", "Complaints in period"),
     "kpi_complaints_month": ("本月诉求（同比）", "This month (YoY)"),
+    "kpi_unmatched": ("其中 {n:,} 件未匹配小区", "{n:,} not matched to a compound"),
+    "kpi_complaints_period_help": (
+        "统计期 {period}。口径：本范围内按受理时间计的全部 12345 诉求，含尚未匹配到小区的 {n:,} 件（地图上的小区颜色只计已匹配的）；"
+        "与“诉求分析”同一口径。",
+        "Period {period}. All 12345 work orders of the scope by time received, including {n:,} not yet matched "
+        "to a compound (compound colours count only matched ones); the same count as Complaints analysis."),
+    "kpi_complaints_month_help": (
+        "{month} 一个月内受理的全部诉求（同上口径）；同比与上年同月相比，上年同月无数据时为“不可比”。",
+        "All work orders received in {month} (same count); compared with the same month a year earlier, "
+        "not comparable when that month has no data."),
     "colour_mode": ("着色方式", "Colour by"),
     "kpi_target": ("目标", "Target"),
     "kpi_service": ("物业服务覆盖率", "Property service coverage"),

@@ -5,6 +5,7 @@ TEXT = {
     "rg_kind_compounds": ("小区名册", "Compound register"),
     "rg_kind_boundaries": ("行政边界", "Boundaries"),
     "rg_kind_complaints": ("12345 诉求", "12345 complaints"),
+    "rg_kind_township-scores": ("镇街和部门考核成绩", "Township and department scores"),
     "rg_kind_parking": ("停车资源", "Parking resources"),
     "rg_kind_evaluations": ("季度考评", "Quarterly evaluations"),
     "rg_kind_credit": ("企业信用评价", "Credit grades"),
