@@ -34,11 +34,17 @@ def open_page(path: str | None = None, *, user: str | None = "leader", timeout: 
     for key, value in (query or {}).items():
         at.query_params[key] = value
     at.run()
-    assert not at.exception, [e.value for e in at.exception]
+    assert not at.exception, failures(at)
     if path is not None:
         at.switch_page(path).run()
-        assert not at.exception, [e.value for e in at.exception]
+        assert not at.exception, failures(at)
     return at
+
+
+def failures(at: AppTest) -> list[str]:
+    """The page's exceptions with the end of their traceback: the app shows users a redacted message
+    (``client.showErrorDetails = "none"``), the test needs the cause."""
+    return [f"{e.value}\n{''.join((e.stack_trace or [])[-6:])}" for e in at.exception]
 
 
 def map_args(at: AppTest, nth: int = 0) -> dict:

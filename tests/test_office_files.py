@@ -11,6 +11,8 @@ and free-text 开放时段. Everything goes through ``python -m data`` in a subp
 """
 from __future__ import annotations
 
+from tests import apptest
+
 import json
 import math
 import random
@@ -369,7 +371,7 @@ def test_the_import_page_shows_unused_columns_guesses_and_the_crs_test():
                                  crs_test="按所属社区检验：GCJ-02 命中 2/2，WGS-84 命中 0/2"), "x")
 
     at = AppTest.from_function(app).run(timeout=60)
-    assert not at.exception
+    assert not at.exception, apptest.failures(at)
     shown = "\n".join(c.value for c in at.caption)
     assert "未使用的列：备注、填表人" in shown and "第5列 → 所属社区（按内容推断）" in shown
     assert "GCJ-02 命中 2/2" in shown
@@ -402,22 +404,29 @@ def test_plan_layers_and_content_leave_unknowns_out(county, imported, parked):
     assert len(docx) > 1000
 
 
-def test_overview_tiles_say_how_many_were_not_reported():
+def test_overview_tiles_say_how_many_were_not_reported(tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest
+
+    from data import db
+
+    url = f"sqlite:///{tmp_path}/settings.sqlite"  # the tiles read their targets from settings
+    db.migrate(db.make_engine(url))
+    monkeypatch.setenv("DATABASE_URL", url)
 
     def app():
         import pandas as pd
 
         from ui.overview import show_tiles
 
-        frame = pd.DataFrame({"households": [100.0, None, 50.0], "complaints": [1, 2, 3],
+        frame = pd.DataFrame({"township_id": [1, 1, 2], "township": ["甲街道", "甲街道", "乙镇"],
+                              "households": [100.0, None, 50.0], "complaints": [1, 2, 3],
                               "management_mode": ["专业化物业", None, "无物业"], "owners_body": [None, None, "无"],
                               "party_branch": [True, None, False], "party_secretary_full_time": [True, None, None],
                               "smart_property": [None, None, True], "notice_board": [None, None, None]})
         show_tiles(frame, None, None, top_n=50)
 
     at = AppTest.from_function(app).run(timeout=60)
-    assert not at.exception
+    assert not at.exception, apptest.failures(at)
     tiles = {m.label: (m.value, m.delta) for m in at.metric}
     assert tiles["覆盖户数"] == ("150", "未填报 1 个")
     assert tiles["物业服务覆盖率"][0] == "50.0%" and "未填报 1 个" in tiles["物业服务覆盖率"][1]
