@@ -18,8 +18,8 @@ from policy.coverage import governance_gaps
 NO_DATA = "#bdbdbd"
 # ColorBrewer YlOrRd 5 (light → dark red): more complaints, darker
 SEQUENTIAL = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
-# ColorBrewer Purples 5: complaint heat, a view of its own, never confused with the fills above
-HEAT_RAMP = ("#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f")
+# ColorBrewer BuPu 5: complaint heat, a view of its own, sharing no colour with the fills below
+HEAT_RAMP = ("#edf8fb", "#b3cde3", "#8c96c6", "#8856a7", "#810f7c")
 CATEGORICAL = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d")
 
 Entries = list[tuple[str, str]]
@@ -109,7 +109,7 @@ EVALUATION_CLASSES = (("红榜", "#e31a1c"), ("—", "#ffffcc"), ("黑榜", "#25
 FEE_STATUS_COLOURS = {  # grey = no procedure; raise path blue → green/red; reduction path orange/purple
     "无": "#e0e0e0", "成本已公开": "#9ecae1", "表决中": "#3182bd", "已通过": "#31a354",
     "未通过": "#de2d26", "降费评估中": "#fd8d3c", "限期整改": "#e6550d", "已降费": "#756bb1",
-    "启动退出程序": "#54278f",
+    "启动退出程序": "#7f2704",
 }
 CREDIT_PALETTE = ("#006837", "#31a354", "#78c679", "#fdae61", "#d7191c", "#7b3294", "#c2a5cf")
 
@@ -185,9 +185,9 @@ def colour_compounds(df: pd.DataFrame, mode: str) -> tuple[pd.Series, Entries, s
 
 
 # --- places at coarse zoom: a township (or community) choropleth of the mode's indicator
-# Single-hue ramps for amounts (ColorBrewer Blues 5 for shares; densities keep the compounds'
+# Single-hue ramps for amounts (ColorBrewer PuBuGn 5 for shares, apart from every category colour; densities keep the compounds'
 # YlOrRd so "darker = more complaints" reads the same at every zoom). Heat has its own ramp.
-SHARE_RAMP = ("#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c")
+SHARE_RAMP = ("#f6eff7", "#bdc9e1", "#67a9cf", "#1c9099", "#016c59")
 
 
 @dataclass(frozen=True)

@@ -221,8 +221,8 @@ def test_area_values_leave_unknowns_out_of_shares_and_densities():
     assert density.loc[2, "value"] == pytest.approx(2.0)
 
 
-@pytest.mark.parametrize("value, colour", [(0.0, "#eff3ff"), (9.99, "#eff3ff"), (10.0, "#bdd7e7"),
-                                           (39.99, "#6baed6"), (60.0, "#08519c"), (100.0, "#08519c")])
+@pytest.mark.parametrize("value, colour", [(0.0, "#f6eff7"), (9.99, "#f6eff7"), (10.0, "#bdc9e1"),
+                                           (39.99, "#67a9cf"), (60.0, "#016c59"), (100.0, "#016c59")])
 def test_area_share_classes_at_their_edges(value, colour):
     from layers.colours import area_classes
 
@@ -245,9 +245,15 @@ def test_compounds_show_from_the_zoom_where_the_median_is_eight_pixels_wide(widt
 
 
 def test_heat_has_its_own_ramp_apart_from_the_compound_colours():
-    from layers.colours import CATEGORICAL, HEAT_RAMP, SEQUENTIAL
+    from layers.colours import CATEGORICAL, FEE_STATUS_COLOURS, HEAT_RAMP, SEQUENTIAL
 
-    assert not set(HEAT_RAMP) & (set(SEQUENTIAL) | set(CATEGORICAL))
+    assert not set(HEAT_RAMP) & (set(SEQUENTIAL) | set(CATEGORICAL) | set(FEE_STATUS_COLOURS.values()))
+
+
+def test_place_shares_use_their_own_single_hue():
+    from layers.colours import CATEGORICAL, FEE_STATUS_COLOURS, HEAT_RAMP, SHARE_RAMP
+
+    assert not set(SHARE_RAMP) & (set(HEAT_RAMP) | set(CATEGORICAL) | set(FEE_STATUS_COLOURS.values()))
 
 
 def test_a_legend_in_a_swapped_layer_follows_it_on_and_off():

@@ -6,7 +6,8 @@ from helpers import FILLS_JS, save_screenshot
 
 
 STATUS_COLOURS = {"无": "#e0e0e0", "成本已公开": "#9ecae1", "表决中": "#3182bd", "已通过": "#31a354",
-                  "未通过": "#de2d26", "降费评估中": "#fd8d3c", "已降费": "#756bb1"}
+                  "未通过": "#de2d26", "降费评估中": "#fd8d3c", "限期整改": "#e6550d", "已降费": "#756bb1",
+                  "启动退出程序": "#7f2704"}
 
 
 def test_fee_map_is_coloured_by_adjustment_status_with_a_legend(page, open_app, wait_for_map, console_errors):

@@ -16,8 +16,10 @@ def test_a_draw_on_the_demo_county_and_its_verification(page, open_app, console_
     open_app("inspection", user="housing")  # the housing bureau runs the draws
     body = page.inner_text("body")
     assert "双随机抽查" in body and "可抽取小区" in body
-    _click_button(page, "抽取")
-    wait_for_text(page, "已抽取批次", "随机种子", "校验码", "本批抽查名单")
+    _click_button(page, "预览抽取")  # the parameters first, no picks …
+    wait_for_text(page, "将从", "确认后才进行抽取")
+    _click_button(page, "确认抽取并记录")  # … then the draw, recorded
+    wait_for_text(page, "已抽取批次", "随机种子", "校验码", "抽查名单")
     save_screenshot(page, "inspection_draw")
 
     page.get_by_role("tab", name="验证").click()
