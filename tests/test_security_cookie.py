@@ -92,7 +92,12 @@ class _Client:
         async def send(message):
             sent.append(message)
 
-        asyncio.run(self.app(scope, receive, send))
+        # in a thread of its own: Playwright's sync API (browser tests in the same run) keeps an
+        # event loop running in this thread, and asyncio.run refuses to nest in it
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, self.app(scope, receive, send)).result()
         start = next(m for m in sent if m["type"] == "http.response.start")
         return _Answer(start["status"], {k.decode().lower(): v.decode() for k, v in start["headers"]})
 
