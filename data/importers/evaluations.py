@@ -27,6 +27,7 @@ from data import permissions
 from data.importers import columns as C
 from data.importers import values as V
 from data.importers.pipeline import Job, Row
+from data.importers.places import outside_scope
 from data.importers.report import ImportReport
 from data.schema import AuditLog, Compound, Evaluation, Township
 from data.scope import COUNTY, Scope
@@ -181,9 +182,7 @@ def _import(job: Job, session: Session, rows: list[Row], scope: Scope, actor: st
         comp = _match(job, row, by_code, by_name, towns)
         if comp is None or row.bad:
             continue
-        if (scope.township_id is not None and comp.township_id != scope.township_id) or (
-                scope.community_id is not None and comp.community_id != scope.community_id):
-            job.error(row, "name", "该小区不在您的管辖范围内", value=comp.name)
+        if outside_scope(job, row, comp, scope):
             continue
         key = (comp.id, row.values["quarter"])
         if key in seen:

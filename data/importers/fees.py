@@ -26,7 +26,7 @@ from data import permissions, vocab
 from data.importers import columns as C
 from data.importers import values as V
 from data.importers.pipeline import Job, Row
-from data.importers.places import apply_values
+from data.importers.places import apply_values, outside_scope
 from data.importers.report import ImportReport
 from data.schema import Compound, FeeAdjustment, FeeRecord, Township
 from data.scope import COUNTY, Scope
@@ -176,9 +176,7 @@ def _import(job: Job, session: Session, rows: list[Row], scope: Scope, actor: st
         comp = _match(job, row, by_code, by_name, towns)
         if comp is None or row.bad:
             continue
-        if (scope.township_id is not None and comp.township_id != scope.township_id) or (
-                scope.community_id is not None and comp.community_id != scope.community_id):
-            job.error(row, "name", "该小区不在您的管辖范围内", value=comp.name)
+        if outside_scope(job, row, comp, scope):
             continue
         key = (comp.id, row.values["date"])
         if key in seen:

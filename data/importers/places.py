@@ -259,6 +259,15 @@ class Registry:
         return out
 
 
+def outside_scope(job, row, compound, scope) -> bool:
+    """True (and the row's error written) when ``compound`` lies outside the importing user's ``scope``."""
+    if (scope.township_id is not None and compound.township_id != scope.township_id) or (
+            scope.community_id is not None and compound.community_id != scope.community_id):
+        job.error(row, "name", "该小区不在您的管辖范围内", value=compound.name)
+        return True
+    return False
+
+
 def named_parents(job, reg: Registry, row) -> tuple[Township | None, Community | None] | None:
     """The township and community ``row`` names (either may be absent, the township then
     follows from the community); None once the row's error is recorded on ``job``."""
