@@ -86,6 +86,15 @@ def test_trend_is_24_months_against_the_year_before(world):
     assert (row["complaints"], row["last_year"]) == (3, 1)
     assert r.trend.set_index("month").loc["2025-10", "complaints"] == 1
     assert r.trend.set_index("month").loc["2026-09", "complaints"] == 2
+    # before the first complaint of the data a month is unknown (不可比), never 0
+    from data.queries.complaint_stats import data_from
+
+    start = data_from(engine)
+    trend = r.trend.set_index("month")
+    before = [m for m in trend.index if m < start]
+    assert before and trend.loc[before, "complaints"].isna().all()
+    assert trend.loc[start:, "complaints"].notna().all()
+    assert trend.loc["2026-10", "last_year"] == 1 and pd.isna(trend.loc[before[0], "last_year"])
 
 
 def test_recorded_cars_beat_the_estimate(world):

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from data import settings
 from data.queries import _frame, complaint_counts, compounds
+from data.queries.complaint_stats import data_from as _data_from
 from data.schema import (
     Complaint, Compound, CreditGrade, EnforcementCase, Evaluation, FeeAdjustment, FeeRecord, SpotCheckDraw,
     SpotCheckResult,
@@ -180,8 +181,13 @@ def compound_record(engine: Engine, scope: Scope, compound_id: int, period: Peri
     counts = complaint_counts(engine, in_scope, window, by=("compound", "month"))
     per_month = counts[counts["compound"] == compound_id].set_index("month")["count"]
     trend = pd.DataFrame({"month": months})
-    trend["complaints"] = [int(per_month.get(m, 0)) for m in months]
-    trend["last_year"] = [int(per_month.get(f"{int(m[:4]) - 1:04d}{m[4:]}", 0)) for m in months]
+    start = _data_from(engine)  # before the data begin a month is unknown, not 0 (不可比)
+
+    def count(m: str):
+        return int(per_month.get(m, 0)) if start is not None and m >= start else None
+
+    trend["complaints"] = pd.array([count(m) for m in months], dtype="Int64")
+    trend["last_year"] = pd.array([count(f"{int(m[:4]) - 1:04d}{m[4:]}") for m in months], dtype="Int64")
 
     cats = complaint_counts(engine, in_scope, period, by=("compound", "category"))
     cats = (cats[cats["compound"] == compound_id][["category", "count"]]
