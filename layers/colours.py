@@ -257,11 +257,11 @@ def area_classes(values: pd.Series, mode: str) -> tuple[pd.Series, Entries]:
     if not AREA_INDICATORS[mode].is_share:
         fills, entries = quantile_classes(v)
     else:
-        edges = [0, 10, 20, 40, 60, 100.0001]
-        bins = np.clip(np.searchsorted(edges, v.fillna(0), side="right") - 1, 0, len(SHARE_RAMP) - 1)
-        fills = pd.Series([SHARE_RAMP[b] for b in bins], index=v.index, dtype=object)
-        labels = ["< 10 %", "10–20 %", "20–40 %", "40–60 %", "≥ 60 %"]
-        entries = list(zip(SHARE_RAMP, labels))
+        # quantiles of the places' own shares: with fixed steps (10/20/40/60 %) a county whose
+        # black-list shares all lie under 10 % came out in one colour
+        fills, entries = quantile_classes(v, ramp=SHARE_RAMP)
+        entries = [(c, label if label in ("0", "无数据") else f"{label} %") for c, label in entries]
+        entries = [(c, "0 %" if label == "0" else label) for c, label in entries]
     fills = fills.where(v.notna(), NO_DATA)
     if v.isna().any():
         entries = [*entries, (NO_DATA, "无已知数据")]

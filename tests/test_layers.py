@@ -221,13 +221,17 @@ def test_area_values_leave_unknowns_out_of_shares_and_densities():
     assert density.loc[2, "value"] == pytest.approx(2.0)
 
 
-@pytest.mark.parametrize("value, colour", [(0.0, "#f6eff7"), (9.99, "#f6eff7"), (10.0, "#bdc9e1"),
-                                           (39.99, "#67a9cf"), (60.0, "#016c59"), (100.0, "#016c59")])
-def test_area_share_classes_at_their_edges(value, colour):
-    from layers.colours import area_classes
+def test_place_shares_are_classed_by_their_own_spread():
+    """Small shares still differ in colour (all under 10 % once came out in one colour)."""
+    from layers.colours import SHARE_RAMP, area_classes
 
-    fills, entries = area_classes(pd.Series([value]), "management")
-    assert fills.iloc[0] == colour
+    shares = pd.Series([0.0, 1.0, 2.0, 3.0, 4.0, 8.0])
+    fills, entries = area_classes(shares, "evaluation")
+    ramp = list(SHARE_RAMP)
+    shades = [ramp.index(f) if f in ramp else -1 for f in fills]
+    assert shades == sorted(shades) and len(set(fills)) >= 4  # darker for more, and distinguishable
+    assert fills.iloc[-1] == SHARE_RAMP[-1]
+    assert all(label.endswith("%") for _, label in entries)
 
 
 def test_unknown_place_is_grey_and_said_so():
