@@ -27,7 +27,7 @@ from data import permissions
 from data.importers import columns as C
 from data.importers import values as V
 from data.importers.pipeline import Job, Row
-from data.importers.places import outside_scope
+from data.importers.places import compound_index, match_compound, outside_scope
 from data.importers.report import ImportReport
 from data.schema import AuditLog, Compound, Evaluation, Township
 from data.scope import COUNTY, Scope
@@ -163,14 +163,7 @@ def import_evaluations(engine, path, *, encoding: str | None = None, dry_run: bo
 
 
 def _import(job: Job, session: Session, rows: list[Row], scope: Scope, actor: str | None) -> None:
-    stored = list(session.execute(select(Compound.id, Compound.code, Compound.name, Compound.aliases,
-                                         Compound.township_id, Compound.community_id)).all())
-    towns = dict(session.execute(select(Township.id, Township.name)).all())
-    by_code = {c.code: c for c in stored}
-    by_name: dict[str, list] = {}
-    for c in stored:
-        for n in {c.name, *[a.strip() for a in (c.aliases or "").split("、") if a.strip()]}:
-            by_name.setdefault(n, []).append(c)
+    by_code, by_name, towns = compound_index(session)
     seen: dict[tuple[int, str], int] = {}
     plans = []
     for row in rows:
@@ -179,7 +172,7 @@ def _import(job: Job, session: Session, rows: list[Row], scope: Scope, actor: st
         for key in ("quarter", "score"):
             if key not in row.values:
                 job.error(row, key, "为空", value=None)
-        comp = _match(job, row, by_code, by_name, towns)
+        comp = match_compound(job, row, by_code, by_name, towns)
         if comp is None or row.bad:
             continue
         if outside_scope(job, row, comp, scope):
@@ -215,36 +208,6 @@ def _import(job: Job, session: Session, rows: list[Row], scope: Scope, actor: st
                              detail={"compound_id": comp.id, "quarter": obj.quarter, "row": row.number,
                                      "old": {k: _plain(old[k]) for k in changed},
                                      "new": {k: _plain(v) for k, v in changed.items()}}))
-
-
-def _match(job: Job, row: Row, by_code: dict, by_name: dict, towns: dict):
-    code, name = row.values.get("code"), row.values.get("name")
-    if code:
-        comp = by_code.get(code)
-        if comp is None:
-            job.error(row, "code", "数据库中没有该小区编码")
-        elif name and comp not in by_name.get(name, []):
-            job.note(row, "name", f"按编码匹配到“{comp.name}”，与表中名称不同", value=name)
-        return comp
-    if not name:
-        job.error(row, "name", "小区名称和小区编码不能都为空", value=None)
-        return None
-    found = by_name.get(name, [])
-    township = row.values.get("township")
-    if township:
-        from data.importers.places import place_key
-
-        found = [c for c in found if towns.get(c.township_id) == township
-                 or place_key(towns.get(c.township_id, "")) == place_key(township)]
-    if not found:
-        where = f"（{township}）" if township else ""
-        job.error(row, "name", f"数据库中没有该小区{where}，请核对名称或填写小区编码")
-        return None
-    if len(found) > 1:
-        places = "、".join(sorted({towns.get(c.township_id, "") for c in found}))
-        job.error(row, "name", f"有 {len(found)} 个同名小区（{places}），请填写小区编码或所属镇街")
-        return None
-    return found[0]
 
 
 def _same(a, b) -> bool:

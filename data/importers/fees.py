@@ -26,7 +26,7 @@ from data import permissions, vocab
 from data.importers import columns as C
 from data.importers import values as V
 from data.importers.pipeline import Job, Row
-from data.importers.places import apply_values, outside_scope
+from data.importers.places import apply_values, compound_index, match_compound, outside_scope
 from data.importers.report import ImportReport
 from data.schema import Compound, FeeAdjustment, FeeRecord, Township
 from data.scope import COUNTY, Scope
@@ -131,49 +131,15 @@ def import_fees(engine, path, *, encoding: str | None = None, dry_run: bool = Fa
         return job.finish(session)
 
 
-def _compound_index(session: Session):
-    stored = list(session.execute(select(Compound.id, Compound.code, Compound.name, Compound.aliases,
-                                         Compound.township_id, Compound.community_id)).all())
-    by_name: dict[str, list] = {}
-    for c in stored:
-        for n in {c.name, *[a.strip() for a in (c.aliases or "").split("、") if a.strip()]}:
-            by_name.setdefault(n, []).append(c)
-    return {c.code: c for c in stored}, by_name, dict(session.execute(select(Township.id, Township.name)).all())
-
-
-def _match(job: Job, row: Row, by_code, by_name, towns):
-    code, name = row.values.get("code"), row.values.get("name")
-    if code:
-        comp = by_code.get(code)
-        if comp is None:
-            job.error(row, "code", "数据库中没有该小区编码")
-        return comp
-    if not name:
-        job.error(row, "name", "小区名称和小区编码不能都为空", value=None)
-        return None
-    found = by_name.get(name, [])
-    town = row.values.get("township")
-    if town:
-        found = [c for c in found if towns.get(c.township_id) == town]
-    if not found:
-        job.error(row, "name", "数据库中没有该小区，请核对名称或填写小区编码")
-        return None
-    if len(found) > 1:
-        places = "、".join(sorted({towns.get(c.township_id, "") for c in found}))
-        job.error(row, "name", f"有 {len(found)} 个同名小区（{places}），请填写小区编码或所属镇街")
-        return None
-    return found[0]
-
-
 def _import(job: Job, session: Session, rows: list[Row], scope: Scope, actor: str, today: date) -> None:
-    by_code, by_name, towns = _compound_index(session)
+    by_code, by_name, towns = compound_index(session)
     seen: dict[tuple[int, date], int] = {}
     plans = []
     for row in rows:
         for key in ("fee_price", "date"):
             if key not in row.values and row.raw.get(key) is None:
                 job.error(row, key, "为空", value=None)
-        comp = _match(job, row, by_code, by_name, towns)
+        comp = match_compound(job, row, by_code, by_name, towns)
         if comp is None or row.bad:
             continue
         if outside_scope(job, row, comp, scope):

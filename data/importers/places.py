@@ -259,6 +259,52 @@ class Registry:
         return out
 
 
+def compound_index(session):
+    """``(by_code, by_name, towns)`` of the stored compounds: by name and every alias (、-separated),
+    and township names by id — what a register row that names a compound is matched against."""
+    from sqlalchemy import select
+
+    from data.schema import Compound as _Compound, Township as _Township
+
+    stored = list(session.execute(select(_Compound.id, _Compound.code, _Compound.name, _Compound.aliases,
+                                         _Compound.township_id, _Compound.community_id)).all())
+    by_name: dict[str, list] = {}
+    for c in stored:
+        for n in {c.name, *[a.strip() for a in (c.aliases or "").split("、") if a.strip()]}:
+            by_name.setdefault(n, []).append(c)
+    return {c.code: c for c in stored}, by_name, dict(session.execute(select(_Township.id, _Township.name)).all())
+
+
+def match_compound(job, row, by_code: dict, by_name: dict, towns: dict):
+    """The compound a row names by 小区编码, or by name or alias (within the named 镇街, suffixes
+    such as 办事处 ignored); the row's error written and None when there is none or more than one."""
+    code, name = row.values.get("code"), row.values.get("name")
+    if code:
+        comp = by_code.get(code)
+        if comp is None:
+            job.error(row, "code", "数据库中没有该小区编码")
+        elif name and comp not in by_name.get(name, []):
+            job.note(row, "name", f"按编码匹配到“{comp.name}”，与表中名称不同", value=name)
+        return comp
+    if not name:
+        job.error(row, "name", "小区名称和小区编码不能都为空", value=None)
+        return None
+    found = by_name.get(name, [])
+    township = row.values.get("township")
+    if township:
+        found = [c for c in found if towns.get(c.township_id) == township
+                 or place_key(towns.get(c.township_id, "")) == place_key(township)]
+    if not found:
+        where = f"（{township}）" if township else ""
+        job.error(row, "name", f"数据库中没有该小区{where}，请核对名称或填写小区编码")
+        return None
+    if len(found) > 1:
+        places = "、".join(sorted({towns.get(c.township_id, "") for c in found}))
+        job.error(row, "name", f"有 {len(found)} 个同名小区（{places}），请填写小区编码或所属镇街")
+        return None
+    return found[0]
+
+
 def outside_scope(job, row, compound, scope) -> bool:
     """True (and the row's error written) when ``compound`` lies outside the importing user's ``scope``."""
     if (scope.township_id is not None and compound.township_id != scope.township_id) or (
