@@ -28,7 +28,7 @@ from data.importers import values as V
 from data.importers.pipeline import Job, Row
 from data.importers.places import apply_values, compound_index, match_compound, outside_scope
 from data.importers.report import ImportReport
-from data.schema import Compound, FeeAdjustment, FeeRecord, Township
+from data.schema import Compound, FeeAdjustment, FeeRecord
 from data.scope import COUNTY, Scope
 
 __all__ = ["import_fees", "parse_date", "CHANGE_KINDS", "LEVEL"]
