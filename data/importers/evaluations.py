@@ -29,7 +29,7 @@ from data.importers import values as V
 from data.importers.pipeline import Job, Row
 from data.importers.places import compound_index, match_compound, outside_scope
 from data.importers.report import ImportReport
-from data.schema import AuditLog, Compound, Evaluation
+from data.schema import AuditLog, Evaluation
 from data.scope import COUNTY, Scope
 
 __all__ = ["import_evaluations", "parse_quarter_cell", "LEVEL"]
