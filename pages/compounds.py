@@ -16,6 +16,7 @@ from layers.colours import MODES
 from layers.compounds import build_compound_layer, build_point_layer, build_selection_layer
 from layers.maps import make_map
 from ui import cache as cache
+from ui.cache_inspection import viewer_key
 from ui import mapview
 from ui import state as state
 from ui.record import record_sheets, show_full_record, show_record_summary
@@ -108,7 +109,7 @@ with right:
 
 if selected is not None and len(chosen) and period:
     try:
-        record = cache.load_record(url, skey, int(selected), pkey)
+        record = cache.load_record(url, skey, int(selected), pkey, viewer_key(state.current_user()))
     except ScopeError:
         st.warning(t("cmp_out_of_scope"))
     else:

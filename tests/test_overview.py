@@ -349,3 +349,24 @@ def test_a_months_complaints_are_one_figure_on_every_page(open_app, demo):
     total = int(queries.complaint_counts(engine, COUNTY, Period.months(month), by="month")["count"].sum())
     assert period_tile == total
     assert "未匹配" in (_metric(home, "本期诉求").help or "")  # the definition is on the tile
+
+
+def test_home_record_panel_shows_rating_fee_credit_check_and_open_items(open_app, demo):
+    """The record beside the map answers a leader's first questions without opening 小区档案."""
+    from datetime import date
+
+    from data.queries.record import record_facts
+
+    _, engine, _ = demo
+    frame = queries.compounds(engine, COUNTY)
+    # a compound with a company and an evaluation, so the rows carry values, not only 无
+    facts = {int(c): record_facts(engine, COUNTY, int(c), today=date.today())
+             for c in frame[frame["company_id"].notna()]["id"].head(30)}
+    cid, f = next((c, f) for c, f in facts.items() if f.evaluation is not None and f.credit is not None)
+    at = open_app(home_selected=cid)
+    table = next(tb.value for tb in at.table if "最近考评" in tb.value.index)
+    assert table.loc["最近考评"].iloc[0].startswith(f.evaluation["quarter"])
+    assert table.loc["企业信用"].iloc[0].startswith(f.credit["grade"])
+    assert table.loc["调价状态"].iloc[0].startswith(f.fee_status)
+    assert f"问责台账 {f.open_items} 项" in table.loc["待办事项"].iloc[0]
+    assert "最近抽查" in table.index

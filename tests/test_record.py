@@ -209,3 +209,41 @@ def test_black_list_consequence_by_history(quarters, expected):
 def test_list_entries_of_a_compound_never_listed():
     evaluations = pd.DataFrame({"quarter": ["2026-Q3"], "score": [Decimal("75")], "list": ["—"]})
     assert list_entries(evaluations, window=8).empty
+
+
+def _item(s, compound_id, state, due, key):
+    from data.schema import AccountabilityItem
+
+    s.add(AccountabilityItem(trigger_key=key, rule="complaint_ladder", action="notify", subject_kind="compound",
+                             subject_id=compound_id, subject_name="锦绣家园", period="2026-10",
+                             responsible_unit="金乡物业", due_date=due, state=state,
+                             created_at=datetime(2026, 11, 1)))
+
+
+@pytest.mark.parametrize("today, overdue", [(date(2026, 12, 10), 0), (date(2026, 12, 11), 1)])
+def test_record_facts_beside_the_map(world, today, overdue):
+    """The panel beside a map: latest rating and list, fee status, credit, last check, open items."""
+    from data.queries.inspection import TRUSTED
+    from data.queries.record import record_facts
+    from data.schema import SpotCheckDraw, SpotCheckResult
+
+    engine, ids = world
+    with Session(engine) as s:
+        _item(s, ids["a"], "待落实", date(2026, 12, 10), "k1")
+        _item(s, ids["a"], "已落实", date(2026, 12, 1), "k2")  # done: not open
+        _item(s, ids["b"], "待落实", date(2026, 12, 1), "k3")  # another compound
+        draw = SpotCheckDraw(drawn_at=datetime(2026, 11, 2), seed=1, scope="county", published=True)
+        s.add(draw)
+        s.flush()
+        s.add(SpotCheckResult(draw_id=draw.id, compound_id=ids["a"], checked_at=date(2026, 11, 9),
+                              verdict="不合格", rectification_due=date(2026, 12, 9)))
+        s.commit()
+    f = record_facts(engine, Scope(), ids["a"], today=today, viewer=TRUSTED)
+    assert f.evaluation == {"quarter": "2026-Q3", "score": Decimal("59.99"), "list": "黑榜"}
+    assert (f.fee_status, f.credit) == ("表决中", {"grade": "B", "quarter": "2026-Q3"})
+    assert (f.last_check["verdict"], f.last_check["rectification_due"]) == ("不合格", date(2026, 12, 9))
+    assert (f.open_items, f.overdue_items, f.open_cases) == (1, overdue, 1)
+    b = record_facts(engine, Scope(), ids["b"], today=today)
+    assert (b.evaluation, b.fee_status, b.credit, b.last_check, b.open_cases) == (None, "无", None, None, 0)
+    with pytest.raises(ScopeError):
+        record_facts(engine, Scope(ids["towns"][1][0]), ids["a"], today=today)

@@ -101,3 +101,31 @@ def test_inspector_page_sends_no_name_of_somebody_elses_unpublished_check(world,
     # the drawing unit sees the whole draw on the same page: the check can fail
     at = open_page("pages/inspection.py", user="housing", insp_draw_id=draw_id)
     assert set(_draw_rows(at, secret)) == secret
+
+
+def test_compound_record_keeps_an_unpublished_draw_to_the_drawing_unit(world):
+    """The same secret through the back door: 小区档案 listed every spot check of the compound,
+    including an unpublished draw's, to any reader (an inspector not drawn could read the plan)."""
+    from data.queries.record import compound_record
+    from data.scope import Period
+
+    _, engine, draw_id = world
+    everything = iq.draw_results(engine, COUNTY, draw_id)
+    me = _account(engine, "inspector1")
+    mine = set(iq.draw_results(engine, COUNTY, draw_id, viewer=iq.Viewer.of(me))["compound_id"])
+    period = Period.months("2026-10")
+    secret = next(int(c) for c in everything["compound_id"] if int(c) not in mine)
+    drawn = datetime(2026, 11, 20, 9, 0)
+
+    def rows(compound_id, viewer):
+        checks = compound_record(engine, COUNTY, compound_id, period, viewer=viewer).spot_checks
+        return checks[checks["drawn_at"] == drawn]
+
+    assert len(rows(secret, iq.TRUSTED)) == 1  # the drawing unit sees it: the check can fail
+    for name in ("inspector1", "leader", "jinxiang_jd"):
+        assert rows(secret, iq.Viewer.of(_account(engine, name))).empty, name
+    assert rows(secret, iq.Viewer()).empty
+    if mine:  # an inspector sees the checks their own team was drawn for
+        assert len(rows(int(next(iter(mine))), iq.Viewer.of(me))) == 1
+    iq.set_published(engine, draw_id, True, actor=_account(engine, "housing"))
+    assert len(rows(secret, iq.Viewer.of(me))) == 1  # once published: everybody in scope

@@ -254,12 +254,28 @@ def load_heat_cells(url: str, scope: ScopeKey, period: PeriodKey, basemap: str,
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def load_record(url: str, scope: ScopeKey, compound_id: int, period: PeriodKey):
+def load_record(url: str, scope: ScopeKey, compound_id: int, period: PeriodKey,
+                viewer: tuple[str | None, int | None] = (None, None)):
+    """The 小区档案 as ``viewer`` (``ui.cache_inspection.viewer_key``) may read it."""
+    from data.queries.inspection import Viewer
     from data.queries.record import compound_record
 
     period = _period(period)
     return compound_record(_engine(url), Scope(*scope), compound_id, period,
-                           ladder=load_county_ladder(url, period.last_month().label()))
+                           ladder=load_county_ladder(url, period.last_month().label()), viewer=Viewer(*viewer))
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def load_record_facts(url: str, scope: ScopeKey, compound_id: int, day: str,
+                      viewer: tuple[str | None, int | None] = (None, None)):
+    """Rating, fee status, credit, last inspection and open items for the record panel (one small read)."""
+    from datetime import date
+
+    from data.queries.inspection import Viewer
+    from data.queries.record import record_facts
+
+    return record_facts(_engine(url), Scope(*scope), compound_id, today=date.fromisoformat(day),
+                        viewer=Viewer(*viewer))
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

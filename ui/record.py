@@ -28,8 +28,62 @@ def _n(value):
     return t("not_reported") if _unknown(value) else int(value)
 
 
+def _day(value) -> str:
+    return "—" if _unknown(value) else pd.Timestamp(value).strftime("%Y-%m-%d")
+
+
+def fact_rows(facts) -> dict[str, str]:
+    """Rating, fee status, credit, last inspection and open items (``data.queries.record.RecordFacts``)."""
+    from ui.text import t, tv
+
+    ev, credit, check = facts.evaluation, facts.credit, facts.last_check
+    rating = t("cmp_f_none") if ev is None else t("cmp_f_rating_v").format(
+        q=ev["quarter"], s="—" if ev["score"] is None else f"{float(ev['score']):.1f}",
+        l=t("cmp_f_not_listed") if ev["list"] == "—" else tv(ev["list"]))
+    fee = tv(facts.fee_status) + ("" if facts.fee_changed_at is None else f"（{_day(facts.fee_changed_at)}）")
+    if check is None:
+        last = t("cmp_f_none")
+    elif _unknown(check["checked_at"]):
+        last = t("cmp_f_check_pending").format(d=_day(check["drawn_at"]))
+    else:
+        last = t("cmp_f_check_done").format(d=_day(check["checked_at"]),
+                                            v="" if _unknown(check["verdict"]) else tv(check["verdict"]))
+        if not _unknown(check["rectified_at"]):
+            last += t("cmp_f_check_rectified")
+        elif not _unknown(check["rectification_due"]):
+            last += t("cmp_f_check_due").format(d=_day(check["rectification_due"]))
+    return {
+        "cmp_f_rating": rating,
+        "cmp_f_fee_status": fee,
+        "cmp_f_credit": t("cmp_f_none") if credit is None else t("cmp_f_credit_v").format(
+            g=credit["grade"], q=credit["quarter"]),
+        "cmp_f_last_check": last,
+        "cmp_f_open": t("cmp_f_open_v").format(n=facts.open_items, o=facts.overdue_items, c=facts.open_cases),
+    }
+
+
+def _facts(compound_id: int):
+    """The signed-in reader's :class:`data.queries.record.RecordFacts` of one compound (cached), or None."""
+    from datetime import date
+
+    from data import db
+    from data.scope import ScopeError
+    from ui import cache, state
+    from ui.cache_inspection import viewer_key
+
+    try:
+        return cache.load_record_facts(db.default_url(), cache.scope_key(state.scope()), int(compound_id),
+                                       date.today().isoformat(), viewer_key(state.current_user()))
+    except ScopeError:
+        return None
+
+
 def show_record_summary(compounds: pd.DataFrame, compound_id: int) -> None:
-    """Show the key facts of one compound from the (already scoped) frame."""
+    """Show the key facts of one compound from the (already scoped) frame.
+
+    Besides the profile: rating, fee status, credit, the last inspection and open items
+    (one small cached read, :func:`data.queries.record.record_facts`).
+    """
     from ui.text import t
 
     rows = compounds[compounds["id"] == compound_id]
@@ -37,17 +91,20 @@ def show_record_summary(compounds: pd.DataFrame, compound_id: int) -> None:
         st.warning(t("cmp_out_of_scope"))
         return
     r = rows.iloc[0]
+    facts = _facts(compound_id)
     st.markdown(f"#### {md_escape(r['name'])}")
     st.caption(" · ".join(md_escape(r[k]) for k in ("township", "community", "code")))
     level = vocab.FEE_LEVELS.get(int(r["fee_level"])) if pd.notna(r["fee_level"]) else "—"
     price = t("cmp_f_price").format(p=r["fee_price"]) if pd.notna(r["fee_price"]) else "—"
     from ui.text import tv
 
-    facts = {
+    shown = {
         "cmp_f_class": t("not_reported") if _unknown(r["compound_class"]) else tv(r["compound_class"]),
         "cmp_f_mode": tv(r["management_mode"]),
         "cmp_f_company": r["company"] or "—",
         "cmp_f_manager": r["manager"] or "—",
+        "cmp_f_complaints": t("cmp_f_complaints_v").format(n=int(r["complaints"])),
+        **(fact_rows(facts) if facts is not None else {}),  # what a leader asks first, before the profile
         "cmp_f_size": t("cmp_f_size_v").format(h=_n(r["households"]), b=_n(r["buildings"])),
         "cmp_f_year": "—" if pd.isna(r["year_built"]) else int(r["year_built"]),
         "cmp_f_fee": f"{level} / {price}",
@@ -57,10 +114,9 @@ def show_record_summary(compounds: pd.DataFrame, compound_id: int) -> None:
         "cmp_f_board": _yes(r["notice_board"]),
         "cmp_f_smart": _yes(r["smart_property"]),
         "cmp_f_parking": t("cmp_f_parking_v").format(p=_n(r["parking_spaces"]), e=_n(r["elevators"])),
-        "cmp_f_complaints": t("cmp_f_complaints_v").format(n=int(r["complaints"])),
     }
-    st.table(pd.DataFrame({t("cmp_f_item"): [t(k) for k in facts],
-                           t("cmp_f_value"): [md_escape(v) for v in facts.values()]})  # st.table renders Markdown
+    st.table(pd.DataFrame({t("cmp_f_item"): [t(k) for k in shown],
+                           t("cmp_f_value"): [md_escape(v) for v in shown.values()]})  # st.table renders Markdown
              .set_index(t("cmp_f_item")))
 
 

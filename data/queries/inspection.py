@@ -84,6 +84,11 @@ def _visible(published: bool, inspector_ids, viewer: Viewer) -> bool:
     return bool(published) or viewer.draws_unit or _on_team(inspector_ids, viewer)
 
 
+def visible_to(viewer: Viewer, published: bool, inspector_ids) -> bool:
+    """The rule of :func:`_visible` for other readers of check rows (the compound record)."""
+    return _visible(published, inspector_ids, viewer)
+
+
 def _on_team(inspector_ids, viewer: Viewer) -> bool:
     return viewer.inspector_id is not None and int(viewer.inspector_id) in [int(i) for i in inspector_ids or []]
 

@@ -11,6 +11,7 @@ compound outside the scope raises :class:`~data.scope.ScopeError`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
 import pandas as pd
@@ -21,11 +22,13 @@ from data import settings
 from data.queries import _frame, complaint_counts, compounds
 from data.queries.complaint_stats import data_from as _data_from
 from data.schema import (
-    Complaint, Compound, CreditGrade, EnforcementCase, Evaluation, FeeAdjustment, FeeRecord, SpotCheckDraw,
+    AccountabilityItem, Complaint, Compound, CreditGrade, EnforcementCase, Evaluation, FeeAdjustment, FeeRecord, SpotCheckDraw,
     SpotCheckResult,
 )
+from data.queries.inspection import Viewer, visible_to
 from data.scope import Period, Scope, ScopeError
 from policy import ladders, ratings
+from policy import register as register_rules
 
 
 @dataclass
@@ -163,11 +166,13 @@ def _rows(engine: Engine, stmt, columns: list[str]) -> pd.DataFrame:
 
 
 def compound_record(engine: Engine, scope: Scope, compound_id: int, period: Period,
-                    *, month: str | None = None, ladder: pd.DataFrame | None = None) -> CompoundRecord:
+                    *, month: str | None = None, ladder: pd.DataFrame | None = None,
+                    viewer: Viewer = Viewer()) -> CompoundRecord:
     """The record of ``compound_id`` as seen from ``scope``; ``month`` ends the 24-month trend.
 
     ``ladder``: that month's ``complaint_stats.county_ladder``, if the caller keeps it
-    (see :func:`ranking_place`).
+    (see :func:`ranking_place`). ``viewer``: who reads it; a check of an unpublished
+    draw is listed for the drawing unit and the team drawn for it only (as on 双随机抽查).
     """
     rows = compounds(engine, scope, ids=[compound_id])
     if rows.empty:
@@ -232,15 +237,7 @@ def compound_record(engine: Engine, scope: Scope, compound_id: int, period: Peri
                "cars_estimated": pd.isna(recorded),
                "shortage": None if cars is None or spaces is None else max(0, cars - spaces)}
 
-    spot_checks = _rows(engine, select(SpotCheckDraw.drawn_at, SpotCheckResult.checked_at,
-                                       SpotCheckResult.score, SpotCheckResult.findings,
-                                       SpotCheckResult.rectification_due,
-                                       SpotCheckResult.rectified_at)
-                        .join(SpotCheckDraw, SpotCheckDraw.id == SpotCheckResult.draw_id)
-                        .where(SpotCheckResult.compound_id == compound_id)
-                        .order_by(SpotCheckDraw.drawn_at.desc()),
-                        ["drawn_at", "checked_at", "score", "findings", "rectification_due",
-                         "rectified_at"])
+    spot_checks = _spot_checks(engine, compound_id, viewer)
     cases = _rows(engine, select(EnforcementCase.case_no, EnforcementCase.category,
                                  EnforcementCase.department, EnforcementCase.step,
                                  EnforcementCase.opened_at, EnforcementCase.closed_at)
@@ -253,6 +250,78 @@ def compound_record(engine: Engine, scope: Scope, compound_id: int, period: Peri
                           evaluations=evaluations, fees=fees, fee_changes=fee_changes,
                           parking=parking, spot_checks=spot_checks, cases=cases,
                           ranking=ranking_place(engine, compound_id, last, ladder=ladder), lists=lists)
+
+
+@dataclass(frozen=True)
+class RecordFacts:
+    """What the record panel beside a map shows besides the profile: one small read, no trend."""
+
+    evaluation: dict | None      # quarter, score, list (红榜/黑榜/—) of the latest evaluation
+    fee_status: str              # the latest fee-adjustment status, 无 if none
+    fee_changed_at: object       # its date, None if none
+    credit: dict | None          # grade, quarter of the company's latest credit grade
+    last_check: dict | None      # drawn_at, checked_at, verdict, rectification_due, rectified_at
+    open_items: int              # 问责台账 items about the compound still owed (待落实/逾期)
+    overdue_items: int           # of those, past their due date
+    open_cases: int              # enforcement cases not closed
+
+
+def record_facts(engine: Engine, scope: Scope, compound_id: int, *, today: date,
+                 viewer: Viewer = Viewer()) -> RecordFacts:
+    """Rating, fee status, credit, last inspection and open items of one compound in ``scope``."""
+    rows = compounds(engine, scope, ids=[compound_id])
+    if rows.empty:
+        raise ScopeError("该小区不存在或不在您的管辖范围内")
+    profile = rows.iloc[0]
+    with Session(engine) as s:
+        ev = s.execute(select(Evaluation.quarter, Evaluation.score).where(Evaluation.compound_id == compound_id)
+                       .order_by(Evaluation.quarter.desc()).limit(1)).first()
+        fee = s.execute(select(FeeAdjustment.status, FeeAdjustment.changed_at)
+                        .where(FeeAdjustment.compound_id == compound_id)
+                        .order_by(FeeAdjustment.changed_at.desc(), FeeAdjustment.id.desc()).limit(1)).first()
+        credit = None if pd.isna(profile["company_id"]) else s.execute(
+            select(CreditGrade.grade, CreditGrade.quarter).where(CreditGrade.company_id == int(profile["company_id"]))
+            .order_by(CreditGrade.quarter.desc()).limit(1)).first()
+        items = s.execute(select(AccountabilityItem.state, AccountabilityItem.due_date)
+                          .where(AccountabilityItem.subject_kind == "compound",
+                                 AccountabilityItem.subject_id == compound_id,
+                                 AccountabilityItem.state.in_((register_rules.PENDING, register_rules.OVERDUE)))
+                          ).all()
+        cases = s.scalar(select(func.count()).select_from(EnforcementCase)
+                         .where(EnforcementCase.compound_id == compound_id,
+                                EnforcementCase.township_id == int(profile["township_id"]),
+                                EnforcementCase.closed_at.is_(None)))
+    evaluation = None
+    if ev is not None:
+        red_min = Decimal(str(settings.get(engine, "red_list_min_score")))
+        black_below = Decimal(str(settings.get(engine, "black_list_below_score")))
+        evaluation = {"quarter": ev.quarter, "score": ev.score,
+                      "list": list_of(ev.score, red_min=red_min, black_below=black_below)}
+    checks = _spot_checks(engine, compound_id, viewer)
+    overdue = sum(1 for state, due in items
+                  if register_rules.effective_state(state, due, today) == register_rules.OVERDUE)
+    return RecordFacts(
+        evaluation=evaluation, fee_status=fee.status if fee else "无", fee_changed_at=fee.changed_at if fee else None,
+        credit=None if credit is None else {"grade": credit.grade, "quarter": credit.quarter},
+        last_check=None if checks.empty else checks.iloc[0].to_dict(),
+        open_items=len(items), overdue_items=overdue, open_cases=int(cases or 0))
+
+
+SPOT_CHECK_COLUMNS = ["drawn_at", "checked_at", "score", "verdict", "findings", "rectification_due",
+                      "rectified_at"]
+
+
+def _spot_checks(engine: Engine, compound_id: int, viewer: Viewer) -> pd.DataFrame:
+    """The compound's checks, newest draw first, leaving out what ``viewer`` may not see yet."""
+    r = SpotCheckResult
+    with Session(engine) as s:
+        rows = s.execute(select(SpotCheckDraw.drawn_at, r.checked_at, r.score, r.verdict, r.findings,
+                                r.rectification_due, r.rectified_at, SpotCheckDraw.published, r.inspector_ids)
+                         .join(SpotCheckDraw, SpotCheckDraw.id == r.draw_id)
+                         .where(r.compound_id == compound_id)
+                         .order_by(SpotCheckDraw.drawn_at.desc(), r.id.desc())).all()
+    return _frame([row[:-2] for row in rows if visible_to(viewer, row[-2], row[-1])], SPOT_CHECK_COLUMNS,
+                  geometry=False)
 
 
 def find_compounds(engine: Engine, scope: Scope, text: str, *, limit: int = 20) -> pd.DataFrame:
