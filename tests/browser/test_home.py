@@ -240,3 +240,58 @@ def _save_whole_page(page, name: str) -> None:
     page.wait_for_timeout(1500)
     save_screenshot(page, name)
     page.set_viewport_size({"width": 1400, "height": 900})
+
+
+_VISIBLE_FILLS_JS = """() => {
+    const v = MAP;
+    const out = {areas: [], compounds: [], panes: {}};
+    for (const name of ["areas", "compounds"]) {
+        const pane = v.getPane(name);
+        out.panes[name] = pane ? pane.style.display : null;
+    }
+    const view = v.getBounds();
+    v.eachLayer(l => {
+        if (!l.feature || !l.options || !l.options.fillColor || !l.getBounds) return;
+        if (!view.intersects(l.getBounds())) return;
+        const p = l.feature.properties || {};
+        if (p.place_id !== undefined) out.areas.push(l.options.fillColor);
+        else if (p.id !== undefined && l.options.pane === "compounds") out.compounds.push(l.options.fillColor);
+    });
+    out.legend = [...document.querySelectorAll('.governance-legend')]
+        .filter(e => e.offsetParent !== null).map(e => e.innerText).join('|');
+    return out;
+}"""
+
+
+def test_every_colour_mode_reads_at_county_and_street_zoom(page, app_url, demo_db_url, wait_for_map):
+    """Issue 15: at county zoom the places carry the mode's indicator (compounds hidden); at street
+    zoom the compounds carry the mode's own colours and legend. A screenshot of each is kept."""
+    from data import db, queries
+    from data.scope import COUNTY
+    from layers.colours import AREA_INDICATORS, MODES
+
+    compounds = queries.compounds(db.make_engine(demo_db_url), COUNTY)
+    point = compounds.geometry.iloc[5].representative_point()  # a street in the county seat
+    seen_compound_fills = {}
+    for mode in MODES:
+        for zoom, where in (("county", f"?mode={mode}"),
+                            ("street", f"?mode={mode}&lat={point.y:.5f}&lon={point.x:.5f}&z=16")):
+            open_as(page, app_url, where, user="leader")  # a shared link, through sign-in
+            wait_for_app(page)
+            frame = wait_for_map(page, min_paths=300, timeout_s=90).frame
+            page.wait_for_timeout(1200)
+            shown = frame.evaluate(_VISIBLE_FILLS_JS.replace("MAP", _MAP_JS))
+            page.query_selector('iframe[title*="streamlit_folium"]').scroll_into_view_if_needed()
+            page.wait_for_timeout(300)
+            save_screenshot(page, f"home_mode_{mode}_{zoom}", full_page=False)
+            if zoom == "county":
+                assert shown["panes"]["compounds"] == "none", mode  # 3-px compounds are hidden
+                assert len(set(shown["areas"])) >= 2, (mode, shown["areas"][:5])  # places differ
+                assert AREA_INDICATORS[mode].title.split("（")[0] in shown["legend"], (mode, shown["legend"])
+            else:
+                assert shown["panes"]["areas"] == "none", mode
+                assert len(shown["compounds"]) >= 3, mode
+                assert MODES[mode].label.split("（")[0] in shown["legend"], (mode, shown["legend"])
+                seen_compound_fills[mode] = tuple(sorted(set(shown["compounds"])))
+    # the modes do not look alike: no two modes colour the same compounds the same way
+    assert len(set(seen_compound_fills.values())) == len(MODES), seen_compound_fills
