@@ -139,6 +139,7 @@ with right:
     mapview.share_button(PAGE)
 
 st.subheader(t("overview_tables"))
+panels.follow_selection(ov, mapview.selected(PAGE))  # a compound picked on the map: its row too
 if ov is None:
     st.caption(t("no_data"))
 else:

@@ -370,3 +370,22 @@ def test_home_record_panel_shows_rating_fee_credit_check_and_open_items(open_app
     assert table.loc["调价状态"].iloc[0].startswith(f.fee_status)
     assert f"问责台账 {f.open_items} 项" in table.loc["待办事项"].iloc[0]
     assert "最近抽查" in table.index
+
+
+def test_a_compound_picked_on_the_map_selects_its_row_in_the_tables(open_app, demo):
+    """Linked views both ways: the map's selection is the top list's selected row, and a compound
+    that is in no table clears the tables' selection."""
+    from data.queries.overview import overview
+
+    _, engine, period = demo
+    top = overview(engine, COUNTY, period).top_list
+    listed = int(top["project_id"].iloc[2])
+    at = open_app(home_selected=listed)
+    assert at.session_state["pick_tab_top_list"]["selection"]["rows"] == [2]
+    assert not at.exception
+    others = set(queries.compounds(engine, COUNTY)["id"]) - set(top["project_id"].dropna().astype(int))
+    # row 2 was picked earlier (remembered), then the user clicked another compound on the map
+    at = open_app(home_selected=int(min(others)), pick_tab_top_list={"selection": {"rows": [2]}},
+                  picked_tab_top_list=("tab_top_list", (2,)))
+    assert at.session_state["pick_tab_top_list"]["selection"]["rows"] == []
+    assert at.session_state["home_selected"] == int(min(others))  # the old row did not win back the map

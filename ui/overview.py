@@ -197,6 +197,28 @@ def take_pick(ov) -> tuple[str, int] | None:
     return None
 
 
+def follow_selection(ov, compound_id: int | None) -> None:
+    """Linked the other way: a compound selected on the map selects its row in each compound table
+    (or clears their selection when it is in none), before the tables are drawn.
+
+    The row becomes the table's remembered pick, so :func:`take_pick` does not take it as a new one.
+    """
+    if ov is None:
+        return
+    frames = _frames(ov)
+    for name, (kind, column) in PICKABLE.items():
+        frame = frames[name]
+        if kind != "compound" or column not in frame.columns:
+            continue
+        hits = [] if compound_id is None else [
+            i for i, v in enumerate(frame[column].tolist()) if pd.notna(v) and int(v) == int(compound_id)]
+        rows = hits[:1]
+        now = ((st.session_state.get(f"pick_{name}") or {}).get("selection") or {}).get("rows") or []
+        if list(now) != rows:
+            st.session_state[f"pick_{name}"] = {"selection": {"rows": rows, "columns": [], "cells": []}}
+        st.session_state[f"picked_{name}"] = (name, tuple(rows))
+
+
 def register_frames(month: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The register per township (应落实 / 已落实 / 逾期 / 待落实) for the month's periods and the
     month's check coverage, in the page's scope; the register is synced first (cheap)."""
