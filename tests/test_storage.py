@@ -190,3 +190,21 @@ def test_a_county_in_use_upgrades_with_its_data(db_url):
             assert not c.execute(text("SELECT name FROM sqlite_master WHERE name LIKE '_alembic_tmp%'")).all()
             assert c.execute(text("PRAGMA foreign_keys")).scalar() == 1  # on again for the app
     assert after == before
+
+
+def test_a_half_copy_left_by_an_older_build_does_not_stop_the_upgrade(tmp_path):
+    """Seen on a county database upgraded by a build from before the all-or-nothing migrations:
+    a stale ``_alembic_tmp_inspector`` stopped 0009b with 'table … already exists' and the
+    dashboard did not start."""
+    from alembic import command
+
+    engine = db.make_engine(f"sqlite:///{tmp_path}/old.sqlite")
+    db.migrate(engine)
+    command.downgrade(db.alembic_config(engine), "0009b_registers@-1")
+    with engine.begin() as c:
+        c.execute(text("CREATE TABLE _alembic_tmp_inspector (id INTEGER PRIMARY KEY, name VARCHAR(30))"))
+    db.migrate(engine)
+    with engine.connect() as c:
+        assert not c.execute(text("SELECT name FROM sqlite_master WHERE name LIKE '\\_alembic\\_tmp\\_%' "
+                                  "ESCAPE '\\'")).all()
+        assert "cert_no" in {col["name"] for col in inspect(engine).get_columns("inspector")}

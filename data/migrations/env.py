@@ -8,6 +8,10 @@ advice for schema changes), and ``foreign_key_check`` must come back empty befor
 the migration's transaction commits. The driver leaves DDL outside any
 transaction unless told, so a failed migration left half-copied tables behind:
 the migration runs inside an explicit ``BEGIN IMMEDIATE`` and is all-or-nothing.
+A database upgraded by an older build may still hold such a half copy
+(``_alembic_tmp_<table>``): a batch migration would then stop on it, and the
+dashboard would not start. Such a table is never live outside a batch step, so it
+is dropped first, in the same transaction.
 """
 from alembic import context
 from sqlalchemy import text
@@ -30,6 +34,11 @@ def run_migrations_online() -> None:
             with connection.begin():
                 if sqlite:
                     connection.exec_driver_sql("BEGIN IMMEDIATE")  # DDL too, in one transaction
+                    stale = connection.execute(text(
+                        "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '\\_alembic\\_tmp\\_%' "
+                        "ESCAPE '\\'")).scalars().all()
+                    for name in stale:
+                        connection.exec_driver_sql(f'DROP TABLE "{name}"')
                 context.configure(connection=connection, target_metadata=target_metadata,
                                   render_as_batch=sqlite)
                 context.run_migrations()
