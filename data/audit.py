@@ -29,6 +29,7 @@ ACTIONS = {
     "login": "登录",
     "login_failed": "登录失败",
     "login_locked": "账号锁定",
+    "login_throttled": "登录过频（延时）",
     "logout": "退出",
     "export": "导出",
     "reveal": "查看个人信息",
@@ -45,6 +46,11 @@ ACTIONS = {
     "merge_company": "合并企业",
     "register_sync": "问责台账同步",
 }
+
+# Actions that change no record: a reader's login, a download, a reveal, a backup. Whatever keeps
+# a derived result fresh by watching the log (the accountability register) ignores them.
+READS = frozenset({"login", "login_failed", "login_locked", "login_throttled", "logout", "export", "reveal",
+                   "backup", "register_sync"})
 
 COLUMNS = ["id", "at", "username", "action", "action_label", "target", "scope", "detail"]
 

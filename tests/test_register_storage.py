@@ -213,3 +213,16 @@ def test_township_scores_import_writes_all_or_nothing(world, tmp_path):
     assert again.ok and again.updated == 1
     with pytest.raises(PermissionError):
         import_township_scores(engine, good, actor=Account("t", "township", ids["t1"]))
+
+
+@pytest.mark.parametrize("action, recomputed", [("login", False), ("export", False), ("reveal", False),
+                                                ("edit", True), ("import", True), ("settings", True)])
+def test_a_new_session_does_not_recompute_the_register_but_a_write_does(world, action, recomputed):
+    """Every signed-in tab logs a login; the register must not be recomputed for it (it cost half
+    of a new session's server CPU), but an audited write may change what the rules owe."""
+    engine, _ = world
+    reg.sync_register(engine, "2026-10", today=date(2026, 11, 2))
+    assert reg.sync_register(engine, "2026-10", today=date(2026, 11, 2))["skipped"]
+    audit.record(engine, "leader", action, "x")
+    assert reg.sync_register(engine, "2026-10", today=date(2026, 11, 2))["skipped"] is not recomputed
+    assert set(audit.READS) <= set(audit.ACTIONS)  # one vocabulary
