@@ -265,6 +265,19 @@ def load_record(url: str, scope: ScopeKey, compound_id: int, period: PeriodKey,
                            ladder=load_county_ladder(url, period.last_month().label()), viewer=Viewer(*viewer))
 
 
+@st.cache_data(show_spinner=False)
+def load_coverage(url: str, scope: ScopeKey, targets: tuple):
+    """``policy.coverage`` for the scope's compounds: the county indicators and the per-township table.
+
+    Cached: recomputed per run it cost a quarter of a warm overview's server time (pandas string
+    comparisons per township); ``targets`` are the settings' (name, value) pairs.
+    """
+    from policy.coverage import coverage, coverage_by_township
+
+    frame = load_compounds(url, scope).drop(columns="geometry")
+    return coverage(frame, **dict(targets)), coverage_by_township(frame, **dict(targets))
+
+
 @st.cache_data(show_spinner=False, max_entries=256)
 def load_record_facts(url: str, scope: ScopeKey, compound_id: int, day: str,
                       viewer: tuple[str | None, int | None] = (None, None)):

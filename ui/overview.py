@@ -11,8 +11,8 @@ import streamlit as st
 from data.queries.overview import ALERT_ORDER, QUARTER_ORDER
 from ui import state as state
 from ui.text import action_text, headers, md_escape, t, yes_no
-from data import settings
-from policy.coverage import coverage, coverage_by_township, townships_below
+from data import db, settings
+from policy.coverage import townships_below
 
 OFF = {"delta_color": "off", "delta_arrow": "off"}
 TOP_COLUMNS = ["rank", "compound", "township", "community", "company", "manager", "complaints",
@@ -58,9 +58,8 @@ def show_tiles(compounds: pd.DataFrame, ov, period, *, top_n: int, period_total:
         tiles[6].metric(t("kpi_black_list"), f"{len(ov.black_list):,}" if ov.quarter else "—",
                         t("kpi_black_quarter").format(quarter=ov.quarter) if ov.quarter
                         else t("kpi_no_quarter"), **OFF)
-    targets = coverage_targets()
-    indicators = coverage(compounds, **targets)
-    below = townships_below(coverage_by_township(compounds, **targets), "smart") if len(compounds) else []
+    indicators, by_township = scope_coverage()
+    below = townships_below(by_township, "smart") if len(compounds) else []
     for col, key in zip(tiles[7:], ("service", "no_owners_body", "party_full_time", "smart")):
         ind = indicators[key]
         value = f"{ind.count:,}" if ind.target is None else (
@@ -105,12 +104,20 @@ def coverage_targets() -> dict:
             "min_party_members": int(settings.get(e, "owners_committee_min_party_members"))}
 
 
+def scope_coverage():
+    """The county indicators and the per-township table of the page's scope (cached, ``ui.cache``)."""
+    from ui import cache
+
+    return cache.load_coverage(db.default_url(), cache.scope_key(state.scope()),
+                               tuple(sorted(coverage_targets().items())))
+
+
 COVERAGE_SHOWN = ("service", "party_full_time", "party_members", "smart", "notice_board")
 
 
-def coverage_table(compounds: pd.DataFrame) -> pd.DataFrame:
+def coverage_table() -> pd.DataFrame:
     """Per township: each indicator as "share (count/base)", 未达标 marked, unknowns as 未填报 n."""
-    table = coverage_by_township(compounds, **coverage_targets())
+    table = scope_coverage()[1]
     out = pd.DataFrame({t("township"): table["township"], headers(["compounds"])["compounds"]: table["compounds"]})
     for key in COVERAGE_SHOWN:
         def cell(r, key=key):
@@ -261,7 +268,7 @@ def show_tables(ov, compounds: pd.DataFrame | None = None, register: tuple | Non
               ("tab_black_list", ov.black_list.reindex(columns=BLACK_COLUMNS)),
               ("tab_target", target)]
     if compounds is not None:
-        tables.append(("tab_coverage", coverage_table(compounds)))
+        tables.append(("tab_coverage", coverage_table()))
     if register is not None:
         from ui.tables import labelled
 
