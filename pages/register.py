@@ -11,6 +11,7 @@ from data.queries import register as reg
 from data.scope import ScopeError
 from policy import register as R
 from ui import cache
+from ui import cache_version
 from ui import register as ui
 from ui import setup as setup
 from ui import state
@@ -69,6 +70,7 @@ with tab_items:
                     reg.update_item(engine, scope, item_id, new, actor=state.current_user(), note=note,
                                     evidence=photo.getvalue() if photo else None,
                                     filename=photo.name if photo else None)
+                    cache_version.clear_all()  # the record panels and to-do lists read the register too
                     st.success(t("ar_saved").format(state=new))
                 except (R.RegisterError, ValueError, PermissionError, ScopeError) as exc:
                     st.error(str(exc))
@@ -95,6 +97,7 @@ with tab_checks:
                 try:
                     reg.record_check(engine, scope, cid, day, actor=state.current_user(), mode=mode,
                                      revisit=revisit, result=result or None)
+                    cache_version.clear_all()  # the record panels and to-do lists read the register too
                     st.success(t("ar_check_saved"))
                 except (ValueError, PermissionError, ScopeError) as exc:
                     st.error(str(exc))
@@ -113,6 +116,7 @@ with tab_scores:
             if st.form_submit_button(t("ar_score_save")):
                 try:
                     reg.record_score(engine, kind, unit.strip(), quarter, str(value), actor=state.current_user())
+                    cache_version.clear_all()  # the record panels and to-do lists read the register too
                     st.success(t("ar_score_saved"))
                 except (ValueError, PermissionError) as exc:
                     st.error(str(exc))

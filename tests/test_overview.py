@@ -389,3 +389,25 @@ def test_a_compound_picked_on_the_map_selects_its_row_in_the_tables(open_app, de
                   picked_tab_top_list=("tab_top_list", (2,)))
     assert at.session_state["pick_tab_top_list"]["selection"]["rows"] == []
     assert at.session_state["home_selected"] == int(min(others))  # the old row did not win back the map
+
+
+def test_a_write_on_another_page_recolours_the_overview_in_the_same_process(open_app, demo):
+    """A fee status changed on 物业费 must show on 总览 of the same app process at once: each page's
+    clear() dropped only its own loaders, so the overview's colours stayed as before the write."""
+    from data import auth
+    from data.queries.fees import record_fee_status
+    from ui import cache_evaluation as ec
+
+    url, engine, _ = demo
+    frame = queries.compounds(engine, COUNTY)
+    status = queries.latest_fee_status(engine, COUNTY).set_index("compound_id")["status"]
+    cid = int(next(c for c in frame["id"] if int(c) not in status.index))  # at 无
+    before = apptest.packed_features(apptest.map_args(open_app(home_mode="fee_status", home_selected=cid))
+                                     ["feature_group"])
+    fill = {int(f["properties"]["id"]): f["properties"]["_fill"] for f in before}
+    record_fee_status(engine, COUNTY, cid, "成本已公开", actor=auth.get_account(engine, "housing"), reason="测试")
+    ec.clear()  # what pages/fees.py does after the write
+    after = apptest.packed_features(apptest.map_args(open_app(home_mode="fee_status", home_selected=cid))
+                                    ["feature_group"])
+    refill = {int(f["properties"]["id"]): f["properties"]["_fill"] for f in after}
+    assert fill[cid] != refill[cid]

@@ -115,11 +115,10 @@ def load_duties(url: str) -> pd.DataFrame:
 
 
 def clear() -> None:
-    for loader in (load_settings, load_options, load_county_ladder, load_ranking, load_township_ladder,
-                   load_quarter_ladder, load_month_target, load_trend, load_breakdown, load_records,
-                   load_unmatched, load_duties):
-        loader.clear()
-    cache_version.bump(db.default_url())  # the other app processes clear theirs on their next run
+    """Forget cached results after a write, in every cache of this process and (through the data
+    version) of the others: a write here changes what other pages show too (a fee status
+    recolours 总览, a check changes the record panel's last inspection)."""
+    cache_version.clear_all()
 
 
 # --------------------------------------------------------------------------- display helpers

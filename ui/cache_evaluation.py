@@ -106,11 +106,10 @@ def _focus(frame, share: float = 0.1) -> tuple | None:
 
 
 def clear() -> None:
-    """Forget cached results after a write (evaluations, fee statuses)."""
-    for loader in (load_quarters, load_lists, load_company_status, load_company_view, load_half_year,
-                   load_indicators, load_fee_overview, load_fee_history, load_candidates, load_coloured_geojson):
-        loader.clear()
-    cache_version.bump(db.default_url())  # the other app processes clear theirs on their next run
+    """Forget cached results after a write, in every cache of this process and (through the data
+    version) of the others: a write here changes what other pages show too (a fee status
+    recolours 总览, a check changes the record panel's last inspection)."""
+    cache_version.clear_all()
 
 
 def basemap(engine) -> tuple[str, str]:

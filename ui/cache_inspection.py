@@ -100,7 +100,7 @@ def load_overdue(url: str, scope: ScopeKey, minute: str):
 
 
 def clear() -> None:
-    for loader in (load_check_items, load_inspectors, load_candidates, load_draws, load_draw_results,
-                   load_published, load_overdue_checks, load_cases, load_case_geojson, load_overdue):
-        loader.clear()
-    cache_version.bump(db.default_url())  # the other app processes clear theirs on their next run
+    """Forget cached results after a write, in every cache of this process and (through the data
+    version) of the others: a write here changes what other pages show too (a fee status
+    recolours 总览, a check changes the record panel's last inspection)."""
+    cache_version.clear_all()

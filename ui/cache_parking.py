@@ -130,8 +130,7 @@ def load_proposal_xlsx(url: str, scope: ScopeKey, proposal_id: int, exported_by:
 
 
 def clear() -> None:
-    """Forget cached results after a write (registers edited, proposal saved or moved)."""
-    for loader in (load_demand, load_resources, load_plan_resources, load_plan, load_plan_layers, load_proposals,
-                   load_proposal, load_proposal_xlsx):
-        loader.clear()
-    cache_version.bump(db.default_url())  # the other app processes clear theirs on their next run
+    """Forget cached results after a write, in every cache of this process and (through the data
+    version) of the others: a write here changes what other pages show too (a fee status
+    recolours 总览, a check changes the record panel's last inspection)."""
+    cache_version.clear_all()
