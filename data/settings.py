@@ -78,6 +78,9 @@ DEFINITIONS: tuple[SettingDef, ...] = (
     SettingDef("basemap", "none", "默认底图", "none（无底图，适用于内网）/ tianditu / amap / osm / custom。"),
     SettingDef("tianditu_key", "", "天地图密钥 tk", "也可写入 .streamlit/secrets.toml 的 tianditu_key。"),
     SettingDef("custom_tile_url", "", "自建瓦片服务地址", "形如 http://内网地址/{z}/{x}/{y}.png"),
+    SettingDef("map_all_compounds_max", 5000, "地图整体下发小区数上限",
+               "范围内小区不超过此数时，地图一次载入全部小区（平移无需等待）；超过时只载入当前视野附近的小区，"
+               "缩小到看不清小区时只显示镇街（社区）着色。市、省级部署靠它控制浏览器收到的数据量。"),
     SettingDef("match_nearest_m", 150, "诉求匹配：最近小区距离上限（米）",
                "小区只有点位（无边界）时，诉求坐标距最近小区点位在此距离内即匹配到该小区。"),
     SettingDef("match_name_threshold", 75, "诉求匹配：名称相似度下限",

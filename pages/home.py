@@ -16,6 +16,7 @@ from layers.areas import build_area_layer
 from layers.compounds import build_compound_layer, build_selection_layer
 from layers.heat import build_heat_layer
 from layers.legend import build_legend
+from layers import viewport
 from layers.maps import make_map
 from ui import cache as cache
 from ui import mapview
@@ -93,8 +94,14 @@ with left:
     folium.LayerControl(collapsed=True).add_to(m)
 
     # what changes: places (coarse zoom) or compounds (once big enough to see), or heat; the selection
-    comp_json, entries, legend_title = cache.load_compound_geojson(url, skey, pkey, mode, basemap)
     places = cache.load_places(url, skey, pkey, mode, basemap)
+    if len(compounds) <= int(settings.get(state.engine(), "map_all_compounds_max")):
+        comp_json, entries, legend_title = cache.load_compound_geojson(url, skey, pkey, mode, basemap)
+    else:  # a city or a province: only what is around the view, nothing while zoomed out (layers/viewport.py)
+        now = mapview.view(PAGE)
+        window = (viewport.window(viewport.view_bounds(*now))
+                  if now is not None and now[2] >= places.visible_zoom else None)
+        comp_json, entries, legend_title = cache.load_compounds_in_view(url, skey, pkey, mode, basemap, window)
     layers = []
     if heat and period:
         heat_json, heat_entries = cache.load_heat_cells(url, skey, pkey, basemap)

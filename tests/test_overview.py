@@ -411,3 +411,28 @@ def test_a_write_on_another_page_recolours_the_overview_in_the_same_process(open
                                     ["feature_group"])
     refill = {int(f["properties"]["id"]): f["properties"]["_fill"] for f in after}
     assert fill[cid] != refill[cid]
+
+
+def test_a_large_scope_sends_only_the_compounds_around_the_view(open_app, demo):
+    """City and province scale (issue 17): above ``map_all_compounds_max`` the map gets no compound
+    while zoomed out and only those around the view when zoomed in; the legend speaks for all."""
+    from data import settings
+
+    _, engine, _ = demo
+    frame = queries.compounds(engine, COUNTY)
+    everything = apptest.packed_features(apptest.map_args(open_app())["feature_group"])
+    assert len([f for f in everything if "id" in f["properties"]]) == len(frame)  # a county: all of them
+    settings.set_value(engine, "map_all_compounds_max", 100)
+    try:
+        zoomed_out = apptest.map_args(open_app())
+        assert not [f for f in apptest.packed_features(zoomed_out["feature_group"]) if "id" in f["properties"]]
+        assert '"areas"' in zoomed_out["feature_group"]  # the places stand for them
+        chosen = frame.iloc[5]
+        p = chosen.geometry.representative_point()
+        near = apptest.map_args(open_app(params={"lat": f"{p.y:.5f}", "lon": f"{p.x:.5f}", "z": "16"}))
+        ids = {int(f["properties"]["id"]) for f in apptest.packed_features(near["feature_group"])
+               if "id" in f["properties"]}
+        assert int(chosen["id"]) in ids and 0 < len(ids) < len(frame) / 3
+        assert "投诉密度" in near["feature_group"]  # the legend
+    finally:
+        settings.set_value(engine, "map_all_compounds_max", 5000)

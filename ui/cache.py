@@ -161,19 +161,38 @@ def load_overview(url: str, scope: ScopeKey, period: PeriodKey):
                     ladder=load_county_ladder(url, period.last_month().label()))
 
 
-@st.cache_data(show_spinner=False)
-def load_compound_geojson(url: str, scope: ScopeKey, period: PeriodKey | None, mode: str,
-                          basemap: str) -> tuple[str, list, str]:
-    """Compound GeoJSON filled for ``mode``, with legend entries and title."""
+def _filled(url: str, scope: ScopeKey, period: PeriodKey | None, mode: str, basemap: str):
+    """Compounds with ``_fill`` for ``mode`` (shifted for the basemap), legend entries and title."""
     frame = compound_frame(url, scope, period)
     if mode in INDICATOR_MODES:
         frame = frame.merge(load_indicators(url, scope, period), on="id", how="left")
     fills, entries, title = colour_compounds(frame, mode)
-    frame = for_basemap(frame.assign(_fill=fills), basemap)
+    return for_basemap(frame.assign(_fill=fills), basemap), entries, title
+
+
+def _packed(frame) -> str:
     # packed, not GeoJSON: a third of the bytes, unpacked to the same features in the browser
-    text = pack_features(frame, properties=["id", "name", "_fill"], text=("name",), lookup=("_fill",),
+    return pack_features(frame, properties=["id", "name", "_fill"], text=("name",), lookup=("_fill",),
                          simplify_tolerance_m=2)
-    return text, entries, title
+
+
+@st.cache_data(show_spinner=False)
+def load_compound_geojson(url: str, scope: ScopeKey, period: PeriodKey | None, mode: str,
+                          basemap: str) -> tuple[str, list, str]:
+    """Every compound of the scope filled for ``mode`` (packed), with legend entries and title."""
+    frame, entries, title = _filled(url, scope, period, mode, basemap)
+    return _packed(frame), entries, title
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def load_compounds_in_view(url: str, scope: ScopeKey, period: PeriodKey | None, mode: str, basemap: str,
+                           window: tuple[float, float, float, float] | None) -> tuple[str, list, str]:
+    """:func:`load_compound_geojson` for a large scope: only the compounds in ``window``
+    (``layers.viewport``; None: none, the map is zoomed out). The legend still speaks for all."""
+    from layers.viewport import in_window
+
+    frame, entries, title = _filled(url, scope, period, mode, basemap)
+    return _packed(in_window(frame, window) if window is not None else frame.iloc[0:0]), entries, title
 
 
 class Places(NamedTuple):

@@ -73,6 +73,7 @@ def move_to(page: str, lat: float, lon: float, zoom: float) -> None:
     """Ask the map to show (lat, lon) at ``zoom`` on this run (a link, a table row)."""
     count = st.session_state.get(_key(page, "moves"), 0) + 1
     st.session_state[_key(page, "moves")] = count
+    st.session_state[_key(page, "seen")] = (round(lat, 6), round(lon, 6), float(zoom))  # where it is going
     # the component moves only when the requested view differs from the last one:
     # a second request for the same place differs by a hair, so it moves too
     st.session_state[_key(page, "request")] = (round(lat, 6) + count * 1e-9, round(lon, 6), float(zoom))
@@ -85,6 +86,31 @@ def move_to_bounds(page: str, bounds, *, max_zoom: float = 17, height_px: int = 
     minx, miny, maxx, maxy = (float(v) for v in bounds)
     move_to(page, (miny + maxy) / 2, (minx + maxx) / 2,
             min(max_zoom, fit_zoom((minx, miny, maxx, maxy), height_px=height_px - 40)))
+
+
+def _report(page: str) -> tuple[float, float, float] | None:
+    """The centre and zoom the browser last reported (the component's value), if any."""
+    out = st.session_state.get(f"{page}_map")
+    if not isinstance(out, dict):
+        return None
+    centre, zoom = out.get("center") or {}, out.get("zoom")
+    if centre.get("lat") is None or not zoom:
+        return None
+    return (round(centre["lat"], 6), round(centre["lng"], 6), float(zoom))
+
+
+def _take_report(page: str, report) -> None:
+    """A report the page has not seen yet becomes the view; an old one never overrides a move."""
+    if report is not None and report != st.session_state.get(_key(page, "reported")):
+        st.session_state[_key(page, "reported")] = report
+        st.session_state[_key(page, "seen")] = report
+
+
+def view(page: str) -> tuple[float, float, float] | None:
+    """(lat, lon, zoom) the map shows on this run, before it is drawn: the browser's latest report
+    (a pan that caused this run), a move the page asked for, or None (the map's first view)."""
+    _take_report(page, _report(page))
+    return st.session_state.get(_key(page, "seen"))
 
 
 def requested(page: str):
@@ -124,7 +150,7 @@ def show(m, page: str, *, layers: list, height: int, base_signature) -> dict:
                     returned_objects=["last_active_drawing", "center", "zoom"]) or {}
     centre, zoom = out.get("center") or {}, out.get("zoom")
     if centre.get("lat") is not None and zoom:
-        st.session_state[_key(page, "seen")] = (round(centre["lat"], 6), round(centre["lng"], 6), float(zoom))
+        _take_report(page, (round(centre["lat"], 6), round(centre["lng"], 6), float(zoom)))
     return out
 
 
