@@ -122,3 +122,36 @@ def test_a_road_network_upload_draws_the_walks_along_the_streets(page, open_app,
     state.frame.evaluate(_ZOOM_JS)
     page.wait_for_timeout(800)
     save_screenshot(page, "parking-network")
+
+
+
+def _download(page, label: str):
+    """Click the download button ``label`` and return (file name, bytes) of what the browser got."""
+    button = page.locator('[data-testid="stDownloadButton"]', has_text=label).first
+    button.wait_for(state="visible", timeout=20_000)
+    with page.expect_download(timeout=60_000) as got:
+        button.locator("button").first.click()
+    return got.value.suggested_filename, open(got.value.path(), "rb").read()
+
+
+def test_a_saved_plan_offers_its_word_and_excel_at_once(page, open_app, wait_for_map):
+    """Each save shows that plan's .docx and .xlsx downloads in the same visit, without a reload."""
+    from helpers import wait_for_app
+
+    open_app("parking", user="jinxiang_jd", timeout_s=90)
+    wait_for_map(page, min_paths=100, timeout_s=90)
+    page.get_by_role("tab", name="方案管理").click()
+    for n, title in enumerate(("金乡街道错时停车方案（初稿）", "金乡街道错时停车方案（二稿）"), start=1):
+        box = page.get_by_label("方案名称")
+        box.fill(title)
+        box.press("Enter")
+        wait_for_app(page)
+        page.get_by_role("button", name="保存为方案（草稿）").click()
+        wait_for_text(page, f"已保存为草稿，方案编号 {n}", timeout_s=90)
+        page.wait_for_timeout(1500)  # the map's first report reruns the page once more: the buttons must survive it
+        wait_for_app(page, timeout_s=60)
+        save_screenshot(page, f"parking-saved-{n}")
+        name, data = _download(page, "下载方案（Word）")
+        assert name == f"{title}.docx" and data[:2] == b"PK" and len(data) > 5000, (name, len(data))
+        name, data = _download(page, "下载方案（Excel）")
+        assert name == f"{title}.xlsx" and data[:2] == b"PK" and len(data) > 3000, (name, len(data))
