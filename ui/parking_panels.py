@@ -264,7 +264,7 @@ def _report(changed: int, errors: list[str]) -> None:
 
 
 def _saved(message: str, where: str = "edit") -> None:
-    cache.clear()
+    cache.clear(plan=where != "proposal")  # a proposal written leaves the plan as it was
     for key in ("pk_edit_compounds", "pk_edit_resources"):  # saved: the editors start again from the registers
         st.session_state.pop(key, None)
     st.session_state["pk_flash"] = (where, message, time.monotonic())
