@@ -76,6 +76,12 @@ DECLUTTER_JS = """function (owner, labels) {
                         items.push(it);
                     }
                 }); });
+                if (items.some(function (it) { return !it.marker._icon.offsetWidth; })) {
+                    // not laid out yet (the frame is still hidden or sizing): try again shortly
+                    if ((map._labelTries = (map._labelTries || 0) + 1) < 60) { setTimeout(map._placeLabels, 250); }
+                    return;
+                }
+                if (map._labelSizes) { items.forEach(function (it) { map._labelSizes.observe(it.marker._icon); }); }
                 items.sort(function (a, b) { return b.priority - a.priority; });
                 var circles = items.map(function (it) {
                     return {x0: it.at.x - it.r, y0: it.at.y - it.r, x1: it.at.x + it.r, y1: it.at.y + it.r, it: it};
@@ -114,6 +120,13 @@ DECLUTTER_JS = """function (owner, labels) {
             };
             map.on('zoomend moveend resize overlayadd overlayremove', map._placeLabels);
             map.whenReady(map._placeLabels);
+            if (window.ResizeObserver) {  // the frame sized late, a font arriving late: place again
+                map._labelSizes = new ResizeObserver(map._placeLabels);
+                map._labelSizes.observe(map.getContainer());
+            }
+            if (document.fonts && document.fonts.addEventListener) {
+                document.fonts.addEventListener('loadingdone', map._placeLabels);
+            }
             if (document.fonts && document.fonts.ready) { document.fonts.ready.then(map._placeLabels); }
         }
         if (map._labelSets.indexOf(labels) < 0) { map._labelSets.push(labels); }
@@ -167,7 +180,7 @@ class VectorLayer(ScriptElement):
                     var r = ((p._style || {}).radius || {{ this.point_radius }});
                     var lm = L.marker(layer.getLatLng(), {interactive: false, keyboard: false, icon: L.divIcon({
                         className: 'map-label', iconSize: null, iconAnchor: [-r - 2, 8],
-                        html: '<span style="font:600 12px/16px sans-serif;color:#212121;white-space:nowrap;'
+                        html: '<span style="display:block;font:600 12px/16px sans-serif;color:#212121;white-space:nowrap;'
                             + 'text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 2px #fff">'
                             + p[{{ this.label_js }}] + '<\\/span>'})
                     }).addTo({{ this._parent.get_name() }});

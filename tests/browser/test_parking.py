@@ -115,7 +115,8 @@ _LAYOUT_JS = """() => {
     const onMap = r => r.x1 > box.left && r.x0 < box.right && r.y1 > box.top && r.y0 < box.bottom;
     const all = [...document.querySelectorAll('.map-label')];
     const shown = all.filter(e => getComputedStyle(e).visibility !== 'hidden');
-    const labels = shown.map(e => ({...rect(e.getBoundingClientRect()), text: e.innerText})).filter(onMap);
+    const labels = shown.map(e => ({...rect(e.getBoundingClientRect()), text: e.innerText,
+                                    margin: e.style.marginLeft + ' ' + e.style.marginTop})).filter(onMap);
     const circles = [];
     map.eachLayer(l => {
         const p = l.feature && l.feature.properties;
@@ -126,7 +127,8 @@ _LAYOUT_JS = """() => {
         if (onMap(it)) circles.push(it);
     });
     const legends = [...document.querySelectorAll('.governance-legend')].map(e => rect(e.getBoundingClientRect()));
-    return {labels, circles, legends, all: all.length, box: rect(box)};
+    return {labels, circles, legends, all: all.length, box: rect(box), tries: map._labelTries || 0,
+            zoom: map.getZoom(), size: map.getSize()};
 }"""
 
 # the open tooltip: its text and whether it is the topmost element at its centre (pointer events
@@ -148,10 +150,11 @@ def _overlap(a: dict, b: dict) -> bool:
 
 
 def _check_layout(layout: dict) -> None:
+    print("LAYOUT", json.dumps(layout, ensure_ascii=False))
     labels = layout["labels"]
     for i, a in enumerate(labels):
         for b in labels[i + 1:]:
-            assert not _overlap(a, b), (a, b)  # "135位" over "122位" read "1352位"
+            assert not _overlap(a, b), (a, b, layout)  # "135位" over "122位" read "1352位"
     for legend in layout["legends"]:  # none is drawn on the map; if one were, it must cover nothing
         for item in labels + layout["circles"]:
             assert not _overlap(legend, item), (legend, item)
