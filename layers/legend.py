@@ -53,14 +53,29 @@ class Legend(MacroElement):
         self._name = "Legend"
         self.position = position
         self.pane = pane
-        rows = "".join(
-            f'<div><i style="display:inline-block;width:14px;height:10px;margin-right:6px;'
-            f'background:{escape_text(colour)};border:1px solid #555"></i>{escape_text(label)}</div>'
-            for colour, label in entries
-        )
-        html = f"<b>{escape_text(title)}</b>{rows}"
+        html = entries_html(title, entries)
         # json.dumps makes a JS string literal; '</' is split so it cannot close a script tag
         self.html_json = json.dumps(html, ensure_ascii=False).replace("</", "<\\/")
+
+
+def _swatch(colour: str) -> str:
+    return (f'<i style="display:inline-block;width:14px;height:10px;margin-right:6px;'
+            f'background:{escape_text(colour)};border:1px solid #555"></i>')
+
+
+def entries_html(title: str, entries: list[tuple[str, str]]) -> str:
+    """The legend's inner HTML, one entry a line (title and labels escaped)."""
+    rows = "".join(f"<div>{_swatch(colour)}{escape_text(label)}</div>" for colour, label in entries)
+    return f"<b>{escape_text(title)}</b>{rows}"
+
+
+def legend_html(title: str, entries: list[tuple[str, str]]) -> str:
+    """A legend to show beside the map rather than on it (``st.html``), so it never covers a
+    feature or a hover label: the title, then the entries side by side, wrapping. Escaped."""
+    rows = "".join(f'<span style="display:inline-block;margin:0 14px 2px 0;white-space:nowrap">'
+                   f"{_swatch(colour)}{escape_text(label)}</span>" for colour, label in entries)
+    return (f'<div class="governance-legend" style="font:13px/1.6 sans-serif;color:#31333f">'
+            f'<b style="margin-right:10px">{escape_text(title)}</b>{rows}</div>')
 
 
 def build_legend(title: str, entries: list[tuple[str, str]], **kwargs) -> Legend:

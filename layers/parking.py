@@ -198,10 +198,14 @@ def build_shortage_layer(geojson: str, *, name: str = "缺口小区") -> folium.
 
 
 def build_resource_layer(geojson: str, *, name: str = "共享停车资源", labels: bool = True) -> folium.FeatureGroup:
-    """Resources from :func:`resources_geojson`: circles sized by capacity, capacity as a label."""
+    """Resources from :func:`resources_geojson`: circles sized by capacity, capacity as a label.
+
+    Labels never overlap each other, a circle or a map control: at each zoom they are placed
+    larger capacity first, beside their circle where there is room, else hidden (the circle's
+    tooltip gives the capacity in full)."""
     group = folium.FeatureGroup(name=name)
     VectorLayer(geojson, style={"color": "#ffffff", "weight": 1.5, "fillOpacity": 0.9, "fillColor": UNUSED},
-                label_property="label" if labels else None,
+                label_property="label" if labels else None, label_priority="capacity",
                 tooltip=(("name", "停车资源"), ("owner_kind", "产权单位类型"), ("capacity", "可共享车位"),
                          ("cars", "本方案安排（辆）"), ("hours", "工作日开放"), ("weekend_hours", "节假日开放"),
                          ("status", "状态"), ("note", "说明"))).add_to(group)

@@ -57,6 +57,87 @@ class ScriptElement(MacroElement):
             element.render(**kwargs)
 
 
+# Permanent labels only where they can be read. On every zoom, move and resize the labels of
+# all labelled layers on the map are placed in order of priority (larger first): to the right
+# of their circle, else left, above or below, in the first spot that touches no label already
+# placed, no circle and no map control; a label with no free spot is hidden (its circle's
+# tooltip still says it in full). Placement is done in container pixels from Leaflet's own
+# positions, then applied as the icon's margins, so the page is laid out once per pass.
+DECLUTTER_JS = """function (owner, labels) {
+    function install(map) {
+        if (!map._labelSets) {
+            map._labelSets = [];
+            var hit = function (a, b) { return a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1; };
+            var place = function () {
+                var size = map.getSize(), box = map.getContainer().getBoundingClientRect(), items = [];
+                map._labelSets.forEach(function (set) { set.forEach(function (it) {
+                    if (it.marker._icon && map.hasLayer(it.marker)) {
+                        it.at = map.layerPointToContainerPoint(map.latLngToLayerPoint(it.marker.getLatLng()).round());
+                        items.push(it);
+                    }
+                }); });
+                if (items.some(function (it) { return !it.marker._icon.offsetWidth; })) {
+                    // not laid out yet (the frame is still hidden or sizing): try again shortly
+                    if ((map._labelTries = (map._labelTries || 0) + 1) < 60) { setTimeout(map._placeLabels, 250); }
+                    return;
+                }
+                if (map._labelSizes) { items.forEach(function (it) { map._labelSizes.observe(it.marker._icon); }); }
+                items.sort(function (a, b) { return b.priority - a.priority; });
+                var circles = items.map(function (it) {
+                    return {x0: it.at.x - it.r, y0: it.at.y - it.r, x1: it.at.x + it.r, y1: it.at.y + it.r, it: it};
+                });
+                var taken = [].slice.call(map.getContainer().querySelectorAll('.leaflet-control')).map(function (c) {
+                    var b = c.getBoundingClientRect();
+                    return {x0: b.left - box.left - 2, y0: b.top - box.top - 2, x1: b.right - box.left + 2,
+                            y1: b.bottom - box.top + 2};
+                });
+                items.forEach(function (it) {
+                    var el = it.marker._icon, w = el.offsetWidth, h = el.offsetHeight, g = it.r + 2, spot = null;
+                    var inside = it.at.x > -g && it.at.y > -g && it.at.x < size.x + g && it.at.y < size.y + g;
+                    var spots = [[g, -Math.round(h / 2)], [-g - w, -Math.round(h / 2)],
+                                 [-Math.round(w / 2), -g - h], [-Math.round(w / 2), g]];
+                    for (var i = 0; inside && i < spots.length && !spot; i++) {
+                        var s = spots[i], x = it.at.x + Math.round(s[0]), y = it.at.y + Math.round(s[1]);
+                        var rect = {x0: x - 1, y0: y - 1, x1: x + w + 1, y1: y + h + 1};
+                        if (taken.some(function (o) { return hit(o, rect); })) continue;
+                        if (circles.some(function (o) { return o.it !== it && hit(o, rect); })) continue;
+                        spot = s; taken.push(rect);
+                    }
+                    if (spot) {
+                        el.style.marginLeft = Math.round(spot[0]) + 'px';
+                        el.style.marginTop = Math.round(spot[1]) + 'px';
+                        el.style.visibility = '';
+                    } else {
+                        el.style.visibility = 'hidden';
+                    }
+                });
+            };
+            var queued = false;
+            map._placeLabels = function () {
+                if (queued) { return; }
+                queued = true;
+                L.Util.requestAnimFrame(function () { queued = false; place(); });
+            };
+            map.on('zoomend moveend resize overlayadd overlayremove', map._placeLabels);
+            map.whenReady(map._placeLabels);
+            if (window.ResizeObserver) {  // the frame sized late, a font arriving late: place again
+                map._labelSizes = new ResizeObserver(map._placeLabels);
+                map._labelSizes.observe(map.getContainer());
+            }
+            if (document.fonts && document.fonts.addEventListener) {
+                document.fonts.addEventListener('loadingdone', map._placeLabels);
+            }
+            if (document.fonts && document.fonts.ready) { document.fonts.ready.then(map._placeLabels); }
+        }
+        if (map._labelSets.indexOf(labels) < 0) { map._labelSets.push(labels); }
+        map._placeLabels();
+    }
+    if (owner instanceof L.Map) { install(owner); return; }
+    owner.on('add', function () { install(owner._map); });
+    if (owner._map) { install(owner._map); }
+}"""
+
+
 class VectorLayer(ScriptElement):
     """GeoJSON (plain or packed) drawn on the canvas, styled in JS: one style, per-feature overrides in
     ``properties._style``, a fill colour from ``fill_property``; escaped tooltips; optional permanent
@@ -64,6 +145,9 @@ class VectorLayer(ScriptElement):
 
     _template = Template("""
         {% macro script(this, kwargs) %}
+        {%- if this.label_js %}
+        var {{ this.get_name() }}_labels = [];
+        {%- endif %}
         var {{ this.get_name() }} = L.geoJson(null, {
             interactive: {{ this.interactive }},
             {%- if this.pane %}
@@ -94,12 +178,14 @@ class VectorLayer(ScriptElement):
                 {%- if this.label_js %}
                 if (f.geometry && f.geometry.type === 'Point' && p[{{ this.label_js }}]) {
                     var r = ((p._style || {}).radius || {{ this.point_radius }});
-                    L.marker(layer.getLatLng(), {interactive: false, keyboard: false, icon: L.divIcon({
+                    var lm = L.marker(layer.getLatLng(), {interactive: false, keyboard: false, icon: L.divIcon({
                         className: 'map-label', iconSize: null, iconAnchor: [-r - 2, 8],
-                        html: '<span style="font:600 12px/16px sans-serif;color:#212121;white-space:nowrap;'
+                        html: '<span style="display:block;font:600 12px/16px sans-serif;color:#212121;white-space:nowrap;'
                             + 'text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 2px #fff">'
                             + p[{{ this.label_js }}] + '<\\/span>'})
                     }).addTo({{ this._parent.get_name() }});
+                    {{ this.get_name() }}_labels.push({marker: lm, r: r,
+                        priority: {% if this.priority_js %}Number(p[{{ this.priority_js }}]) || 0{% else %}0{% endif %}});
                 }
                 {%- endif %}
                 {%- if this.highlight_js %}
@@ -110,17 +196,22 @@ class VectorLayer(ScriptElement):
         });
         {{ this.get_name() }}.addData({{ this.data_js }});
         {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+        {%- if this.label_js %}
+        ({{ this.declutter_js }})({{ this._parent.get_name() }}, {{ this.get_name() }}_labels);
+        {%- endif %}
         {% endmacro %}
     """)
 
     def __init__(self, geojson: str, *, style: dict, fill_property: str | None = None,
                  interactive: bool = True, tooltip: tuple[tuple[str, str], ...] = (),
                  highlight: dict | None = None, point_radius: float = 5, label_property: str | None = None,
-                 casing: bool = False, pane: str | None = None):
+                 casing: bool = False, pane: str | None = None, label_priority: str | None = None):
         super().__init__()
         self._name = "VectorLayer"
         self.pane, self.pane_js = pane, _js(pane)
         self.label_js = _js(label_property) if label_property else ""
+        self.priority_js = _js(label_priority) if label_priority else ""  # larger first when labels collide
+        self.declutter_js = DECLUTTER_JS
         self.casing = casing  # a white halo under each line, so it reads on dark fills
         text = geojson.strip()
         if not text.startswith("{"):

@@ -12,7 +12,7 @@ from shapely.geometry import LineString, Point, box
 from layers import offline
 from layers import parking as pl
 from layers.escape import escape_text
-from layers.legend import build_legend
+from layers.legend import build_legend, legend_html
 from layers.maps import make_map
 from policy import parking as rules
 
@@ -154,3 +154,35 @@ def test_empty_plan_draws_no_lines():
     assert none.placed == 0
     assert _features(pl.assignment_lines_geojson(compounds, resources, none)) == []
     assert pl.plan_bounds(compounds, resources, none) is not None
+
+
+# --------------------------------------------------------------------------- labels and legend
+def test_capacity_labels_are_placed_by_priority_with_no_new_script():
+    """The resource layer's labels carry their capacity as priority and one inline script places
+    them (no plugin, nothing fetched): the map's script links are the same as without labels."""
+    offline.ensure_static()
+    compounds, resources, result = _frames("幸福小区")
+
+    def render(labels: bool) -> str:
+        m = make_map(pl.plan_bounds(compounds, resources, result))
+        pl.build_resource_layer(pl.resources_geojson(resources, result), labels=labels).add_to(m)
+        return m.get_root().render()
+
+    with_labels, without = render(True), render(False)
+    links = lambda html: re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', html)  # noqa: E731
+    assert links(with_labels) == links(without)
+    assert not [s for s in links(with_labels) if s.startswith(("http:", "https:", "//"))]
+    assert with_labels.count("_labels.push(") == 1 and "_labels.push(" not in without
+    assert 'Number(p["capacity"]) || 0' in with_labels  # larger capacity first; 未填报 last
+    assert "map._placeLabels" in with_labels and "'zoomend moveend resize overlayadd overlayremove'" in with_labels
+    assert "style.visibility = 'hidden'" in with_labels  # no free spot: hidden, the tooltip says it
+    assert "_placeLabels" not in without
+
+
+@pytest.mark.parametrize("raw", HOSTILE)
+def test_legend_under_the_map_escapes_its_text(raw):
+    html = legend_html(raw, [("#ff0000", raw), ('"><img src=x>', "乙")])
+    assert raw not in html and "<img" not in html
+    for live in ("${alert", "`;alert", "<script>alert"):
+        assert live not in html, live
+    assert html.count(escape_text(raw)) == 2 and html.startswith('<div class="governance-legend"')

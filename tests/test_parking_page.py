@@ -97,8 +97,13 @@ def test_plan_summary_map_and_tables_for_the_demo_township(demo_url):
     links = maps[0]["js_links"] + maps[0]["css_links"]
     assert links and not [u for u in links if u.startswith(("http:", "https:", "//"))], links
     script = maps[0]["script"]
-    for name in ("缺口小区", "车辆安排连线", "共享停车资源", "停车缺口（辆）", "道路夜间临时泊位"):
+    for name in ("缺口小区", "车辆安排连线", "共享停车资源"):
         assert name in script or json.dumps(name)[1:-1] in script, name  # layer names arrive \u-escaped
+    # the legends are under the map, not on it (where they covered features and hover labels)
+    assert "governance-legend" not in script
+    legends = [h.value for h in at.get("html") if "governance-legend" in h.value]
+    assert len(legends) == 2 and "停车缺口（辆）" in legends[0] and "道路夜间临时泊位" in legends[1], legends
+    assert script.count("_labels.push(") == 1  # capacity labels placed so they never overlap
     assert script.count('"_line":false') >= 10 and script.count('"resource":') >= 5
     # tables with Chinese headers, each downloadable
     headers = [set(df.value.columns) for df in at.dataframe]

@@ -18,7 +18,7 @@ from data.documents.parking import proposal_document
 from data.queries import parking as q
 from layers import parking as pl
 from layers.boundaries import build_boundary_layer
-from layers.legend import build_legend
+from layers.legend import legend_html
 from layers.maps import make_map
 from ui import cache_parking as cache
 from ui import state as state
@@ -122,11 +122,12 @@ def plan_map(url: str, skey, key: cache.PlanKey, network, engine) -> None:
     pl.build_shortage_layer(view["compounds"], name=t("pk_layer_compounds")).add_to(m)
     pl.build_assignment_layer(view["lines"], name=t("pk_layer_lines")).add_to(m)
     pl.build_resource_layer(view["resources"], name=t("pk_layer_resources")).add_to(m)
-    build_legend(t("pk_legend_shortage"), view["entries"]).add_to(m)
-    build_legend(t("pk_legend_resources"), pl.resource_legend_entries(network=bool(view["network"])),
-                 position="bottomleft").add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
     st_folium(m, key="pk_map", height=MAP_HEIGHT, use_container_width=True, returned_objects=[])
+    # the legends go under the map, not on it: on the map they covered compounds, circles and
+    # the hover label of whatever lay beneath them
+    st.html(legend_html(t("pk_legend_shortage"), view["entries"]))
+    st.html(legend_html(t("pk_legend_resources"), pl.resource_legend_entries(network=bool(view["network"]))))
 
 
 # --------------------------------------------------------------------------- tables
@@ -263,7 +264,7 @@ def _report(changed: int, errors: list[str]) -> None:
 
 
 def _saved(message: str, where: str = "edit") -> None:
-    cache.clear()
+    cache.clear(plan=where != "proposal")  # a proposal written leaves the plan as it was
     for key in ("pk_edit_compounds", "pk_edit_resources"):  # saved: the editors start again from the registers
         st.session_state.pop(key, None)
     st.session_state["pk_flash"] = (where, message, time.monotonic())

@@ -56,9 +56,11 @@ TEXT = {
     "pk_layer_resources": ("共享停车资源", "Shared parking"),
     "pk_legend_shortage": ("停车缺口（辆）", "Cars short"),
     "pk_legend_resources": ("共享停车资源（圆越大车位越多）", "Shared parking (size = spaces)"),
-    "pk_map_hint": ("圆点旁数字为可共享车位；连线越粗安排车辆越多；红色粗线为道路夜间临时泊位，虚线表示待审批。",
-                    "Numbers are shared spaces; thicker lines carry more cars; red road stretches are night bays, "
-                    "dashed when awaiting approval."),
+    "pk_map_hint": ("圆点旁数字为可共享车位（放不下时只标车位较多者，鼠标移到圆点上可看全部）；连线越粗安排车辆越多；"
+                    "红色粗线为道路夜间临时泊位，虚线表示待审批。",
+                    "Numbers are shared spaces (where they would overlap only the larger are shown; hover a circle "
+                    "for all); thicker lines carry more cars; red road stretches are night bays, dashed when "
+                    "awaiting approval."),
     "pk_tab_assignments": ("车辆安排", "Assignments"),
     "pk_tab_compounds": ("缺口小区", "Compounds"),
     "pk_tab_resources": ("共享停车资源", "Resources"),

@@ -64,7 +64,9 @@ def test_parking_plan_is_drawn_for_a_demo_township(page, open_app, wait_for_map,
     assert drawn["resources"] >= 10 and drawn["labels"] >= 10, drawn
     assert drawn["lines"] >= 5, drawn
     assert len(set(drawn["weights"])) > 1, drawn  # widths follow the cars on each line
-    assert "停车缺口（辆）" in drawn["legend"] and "道路夜间临时泊位" in drawn["legend"], drawn["legend"]
+    assert not drawn["legend"], drawn["legend"]  # no legend on the map: it is under it
+    legend = " ".join(page.locator(".governance-legend").all_inner_texts())
+    assert "停车缺口（辆）" in legend and "道路夜间临时泊位" in legend, legend
 
     body = page.inner_text("body")
     for text in ("错时停车", "已安排车辆（辆）", "缺口满足率", "平均步行距离（米）", "仍缺（辆）", "综合执法局"):
@@ -101,6 +103,103 @@ _ROUTES_JS = """() => {
 }"""
 
 
+# the map's labels, resource circles and legends as rectangles in the frame's client pixels
+_LAYOUT_JS = """() => {
+    let map = null;
+    for (const key of Object.getOwnPropertyNames(window)) {
+        let v; try { v = window[key]; } catch (e) { continue; }
+        if (v instanceof window.L.Map) { map = v; break; }
+    }
+    const box = map.getContainer().getBoundingClientRect();
+    const rect = r => ({x0: r.left, y0: r.top, x1: r.right, y1: r.bottom});
+    const onMap = r => r.x1 > box.left && r.x0 < box.right && r.y1 > box.top && r.y0 < box.bottom;
+    const all = [...document.querySelectorAll('.map-label')];
+    const shown = all.filter(e => getComputedStyle(e).visibility !== 'hidden');
+    const labels = shown.map(e => ({...rect(e.getBoundingClientRect()), text: e.innerText,
+                                    margin: e.style.marginLeft + ' ' + e.style.marginTop})).filter(onMap);
+    const circles = [];
+    map.eachLayer(l => {
+        const p = l.feature && l.feature.properties;
+        if (!p || p.capacity === undefined || p._line || !l.getLatLng) return;
+        const c = map.latLngToContainerPoint(l.getLatLng()), r = l.getRadius();
+        const it = {x0: box.left + c.x - r, y0: box.top + c.y - r, x1: box.left + c.x + r, y1: box.top + c.y + r,
+                    cx: c.x, cy: c.y, name: p.name};
+        if (onMap(it)) circles.push(it);
+    });
+    const legends = [...document.querySelectorAll('.governance-legend')].map(e => rect(e.getBoundingClientRect()));
+    return {labels, circles, legends, all: all.length, box: rect(box), tries: map._labelTries || 0,
+            zoom: map.getZoom(), size: map.getSize()};
+}"""
+
+# the open tooltip: its text and whether it is the topmost element at its centre (pointer events
+# are switched on for the probe, as Leaflet's tooltips ignore the pointer)
+_TOOLTIP_JS = """() => {
+    const tips = [...document.querySelectorAll('.leaflet-tooltip')];
+    if (!tips.length) return null;
+    const tip = tips[tips.length - 1], r = tip.getBoundingClientRect();
+    tip.style.pointerEvents = 'auto';
+    const top = document.elementFromPoint((r.left + r.right) / 2, (r.top + r.bottom) / 2);
+    tip.style.pointerEvents = '';
+    return {text: tip.innerText, onTop: !!(top && top.closest('.leaflet-tooltip')),
+            topClass: top ? String(top.className) : null};
+}"""
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    return a["x0"] < b["x1"] and b["x0"] < a["x1"] and a["y0"] < b["y1"] and b["y0"] < a["y1"]
+
+
+def _check_layout(layout: dict) -> None:
+    print("LAYOUT", json.dumps(layout, ensure_ascii=False))
+    labels = layout["labels"]
+    for i, a in enumerate(labels):
+        for b in labels[i + 1:]:
+            assert not _overlap(a, b), (a, b, layout)  # "135位" over "122位" read "1352位"
+    for legend in layout["legends"]:  # none is drawn on the map; if one were, it must cover nothing
+        for item in labels + layout["circles"]:
+            assert not _overlap(legend, item), (legend, item)
+
+
+def test_labels_never_overlap_and_the_legend_covers_nothing(page, open_app, wait_for_map):
+    open_app("parking", user="jinxiang_jd", timeout_s=90)
+    state = wait_for_map(page, min_paths=100, timeout_s=90)
+    state.frame.frame_element().scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    layout = state.frame.evaluate(_LAYOUT_JS)
+    assert layout["all"] >= 10 and len(layout["labels"]) >= 5, layout
+    _check_layout(layout)
+    frame_box = state.frame.frame_element().bounding_box()
+    legends = page.locator(".governance-legend")
+    assert legends.count() == 2
+    for n in range(2):  # the legends sit under the map, outside it
+        b = legends.nth(n).bounding_box()
+        assert b["y"] >= frame_box["y"] + frame_box["height"] - 1, (b, frame_box)
+    save_screenshot(page, "parking-labels")
+    legends.nth(1).scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    save_screenshot(page, "parking-legend")
+    state.frame.frame_element().scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    frame_box = state.frame.frame_element().bounding_box()
+
+    # hover the circle nearest the map's lower right corner (where a legend used to hide the label)
+    corner = max(layout["circles"], key=lambda c: c["cx"] + c["cy"])
+    page.mouse.move(frame_box["x"] + corner["cx"], frame_box["y"] + corner["cy"])
+    page.wait_for_timeout(400)
+    tip = state.frame.evaluate(_TOOLTIP_JS)
+    assert tip and corner["name"] in tip["text"] and "可共享车位" in tip["text"], (tip, corner)
+    assert tip["onTop"], tip
+    save_screenshot(page, "parking-hover")
+
+    state.frame.evaluate(_ZOOM_JS)  # street zoom: more room, more labels, still none overlapping
+    page.mouse.move(frame_box["x"] + 5, frame_box["y"] + 5)
+    page.wait_for_timeout(800)
+    closer = state.frame.evaluate(_LAYOUT_JS)
+    assert closer["labels"], closer
+    _check_layout(closer)
+    save_screenshot(page, "parking-labels-zoom")
+
+
 def test_a_road_network_upload_draws_the_walks_along_the_streets(page, open_app, wait_for_map, demo_db_url,
                                                                 tmp_path):
     minx, miny, maxx, maxy = q.demand(db.make_engine(demo_db_url), Scope(1)).total_bounds  # 金乡街道
@@ -122,3 +221,36 @@ def test_a_road_network_upload_draws_the_walks_along_the_streets(page, open_app,
     state.frame.evaluate(_ZOOM_JS)
     page.wait_for_timeout(800)
     save_screenshot(page, "parking-network")
+
+
+
+def _download(page, label: str):
+    """Click the download button ``label`` and return (file name, bytes) of what the browser got."""
+    button = page.locator('[data-testid="stDownloadButton"]', has_text=label).first
+    button.wait_for(state="visible", timeout=20_000)
+    with page.expect_download(timeout=60_000) as got:
+        button.locator("button").first.click()
+    return got.value.suggested_filename, open(got.value.path(), "rb").read()
+
+
+def test_a_saved_plan_offers_its_word_and_excel_at_once(page, open_app, wait_for_map):
+    """Each save shows that plan's .docx and .xlsx downloads in the same visit, without a reload."""
+    from helpers import wait_for_app
+
+    open_app("parking", user="jinxiang_jd", timeout_s=90)
+    wait_for_map(page, min_paths=100, timeout_s=90)
+    page.get_by_role("tab", name="方案管理").click()
+    for n, title in enumerate(("金乡街道错时停车方案（初稿）", "金乡街道错时停车方案（二稿）"), start=1):
+        box = page.get_by_label("方案名称")
+        box.fill(title)
+        box.press("Enter")
+        wait_for_app(page)
+        page.get_by_role("button", name="保存为方案（草稿）").click()
+        wait_for_text(page, f"已保存为草稿，方案编号 {n}", timeout_s=90)
+        page.wait_for_timeout(1500)  # the map's first report reruns the page once more: the buttons must survive it
+        wait_for_app(page, timeout_s=60)
+        save_screenshot(page, f"parking-saved-{n}")
+        name, data = _download(page, "下载方案（Word）")
+        assert name == f"{title}.docx" and data[:2] == b"PK" and len(data) > 5000, (name, len(data))
+        name, data = _download(page, "下载方案（Excel）")
+        assert name == f"{title}.xlsx" and data[:2] == b"PK" and len(data) > 3000, (name, len(data))
