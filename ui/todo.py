@@ -89,9 +89,12 @@ def show(page: str = "home") -> None:
             st.subheader(t("todo_title"))
             _body(frame, page=page, scope=scope)
     else:
-        with st.expander(t("todo_label").format(n=len(frame), late=late), expanded=False,
-                         icon=":material/checklist:"):
-            _body(frame, page=page, scope=scope)
+        # built only once opened: the county's overview keeps its tiles, tables and map as they were
+        fold = st.expander(t("todo_label").format(n=len(frame), late=late), expanded=False, key="todo_fold",
+                           icon=":material/checklist:", on_change="rerun")
+        if fold.open:
+            with fold:
+                _body(frame, page=page, scope=scope)
 
 
 def _body(frame: pd.DataFrame, *, page: str, scope: Scope) -> None:
