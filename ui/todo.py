@@ -108,7 +108,7 @@ def _body(frame: pd.DataFrame, *, page: str, scope: Scope) -> None:
     chosen = _take_pick(rows, page=page, scope=scope)
     row = rows.iloc[chosen if chosen is not None else 0]
     line = st.columns([4, 1], vertical_alignment="center")
-    line[0].markdown(("🔴 " if row["overdue"] else "") + tf(
+    line[0].markdown((f":red-badge[{t('todo_overdue_mark')}] " if row["overdue"] else "") + tf(
         "todo_selected" if chosen is not None else "todo_first", kind=kind_label(row["kind"]), title=row["title"],
         due=_due_text(row)))
     with line[1]:
@@ -142,7 +142,7 @@ def _table(rows: pd.DataFrame, *, county: bool) -> None:
               names["todo_overdue"]: st.column_config.TextColumn(width="small")}
     st.dataframe(for_display(shown.rename(columns=names)), hide_index=True, width="stretch", column_config=config,
                  on_select="rerun", selection_mode="single-row", key="pick_todo",
-                 height=min(38 + 35 * len(shown), 318))
+                 height=min(38 + 35 * len(shown), 248))
     export = shown.drop(columns="todo_link").assign(todo_link=rows["page"].map(_page_label))
     state.download_xlsx(t("download_xlsx"), export.rename(columns=headers(export.columns)), key="dl_todo",
                         sheet_name=t("todo_title"), file_name=f"{t('todo_title')}.xlsx", dated=False)
