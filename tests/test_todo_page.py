@@ -55,6 +55,8 @@ def test_a_township_officer_lands_on_the_overview_with_the_panel_open(open_app, 
     links = [el for el in at.main.get("page_link")]
     stem = first["page"].removeprefix("pages/").removesuffix(".py")
     assert [el.proto.page for el in links] == [stem]
+    key = {"问责台账": "item", "执法案件": "case", "错峰停车方案": "proposal", "抽查整改": "result"}[first["kind"]]
+    assert links[0].proto.query_string == f"{key}={int(first['ref_id'])}"  # the item itself, for its page
     table = at.dataframe[0].value
     assert len(table) == len(frame)
     # every row of the township's own, none of another township's
@@ -77,3 +79,26 @@ def test_an_inspector_has_no_panel(open_app):
     assert not at.exception, apptest.failures(at)
     assert not any(e.label.startswith("待办事项") for e in at.expander)
     assert not any(h.value == "待办事项" for h in at.subheader)
+
+
+def test_nothing_to_do_is_one_calm_line(page_demo, monkeypatch):
+    from sqlalchemy import text
+
+    url = page_demo("todo_empty")
+    engine = db.make_engine(url)
+    reg.sync_latest(engine)
+    town = auth.get_account(engine, "jinxiang_jd").scope.township_id
+    with engine.begin() as c:  # everything of the township done
+        c.execute(text("UPDATE accountability_item SET state = '已落实' WHERE township_id = :t"), {"t": town})
+        c.execute(text("UPDATE enforcement_case SET step = '结案', closed_at = opened_at WHERE township_id = :t"),
+                  {"t": town})
+        c.execute(text("UPDATE parking_proposal SET status = '已批准' WHERE township_id = :t"), {"t": town})
+        c.execute(text("UPDATE spot_check_result SET rectified_at = checked_at WHERE rectification_due IS NOT NULL"
+                       " AND compound_id IN (SELECT id FROM compound WHERE township_id = :t)"), {"t": town})
+    assert _expected(engine, "jinxiang_jd").empty
+    engine.dispose()
+    monkeypatch.setenv("DATABASE_URL", url)
+    at = apptest.open_page(None, user="jinxiang_jd", timeout=180)
+    assert any(h.value == "待办事项" for h in at.subheader)
+    assert any(c.value == "暂无待办。" for c in at.caption), [c.value for c in at.caption][:5]
+    assert not [m for m in at.metric if m.label in td.KINDS]

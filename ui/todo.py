@@ -55,9 +55,18 @@ def _page_label(path: str) -> str:
     return t(spec.title_key) if spec else path
 
 
-def _page_url(path: str) -> str:
-    """The page's address relative to the app (``st.Page`` names it after the file)."""
-    return path.removeprefix("pages/").removesuffix(".py")
+# the item's id in the link, under one name per kind: the hand-off a page can read to open the item itself
+PARAMS = {td.REGISTER: "item", td.CASE: "case", td.PARKING: "proposal", td.RECTIFICATION: "result"}
+
+
+def _params(row) -> dict[str, str]:
+    return {PARAMS[row["kind"]]: str(int(row["ref_id"]))}
+
+
+def _page_url(row) -> str:
+    """The item's address relative to the app (``st.Page`` names a page after its file)."""
+    key, value = next(iter(_params(row).items()))
+    return f"{row['page'].removeprefix('pages/').removesuffix('.py')}?{key}={value}"
 
 
 def _due_text(row) -> str:
@@ -112,7 +121,7 @@ def _body(frame: pd.DataFrame, *, page: str, scope: Scope) -> None:
         "todo_selected" if chosen is not None else "todo_first", kind=kind_label(row["kind"]), title=row["title"],
         due=_due_text(row)))
     with line[1]:
-        st.page_link(row["page"], label=f"{t('todo_open')} · {_page_label(row['page'])}",
+        st.page_link(row["page"], label=f"{t('todo_open')} · {_page_label(row['page'])}", query_params=_params(row),
                      icon=":material/arrow_forward:")
     if chosen is not None and not pd.isna(row["compound_id"]):
         st.caption(tf("todo_on_map", compound=row["compound"]))
@@ -129,7 +138,7 @@ def _shown(rows: pd.DataFrame, *, county: bool) -> pd.DataFrame:
         "todo_township": rows["township"].fillna(""),
         "todo_due_date": rows["due_date"].map(lambda d: "" if d is None or pd.isna(d) else f"{d:%Y-%m-%d}"),
         "todo_state": rows["state"].map(tv),
-        "todo_link": rows["page"].map(_page_url),
+        "todo_link": [_page_url(r) for _, r in rows.iterrows()],
     })
     return out if county else out.drop(columns="todo_township")
 
