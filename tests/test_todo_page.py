@@ -102,3 +102,15 @@ def test_nothing_to_do_is_one_calm_line(page_demo, monkeypatch):
     assert any(h.value == "待办事项" for h in at.subheader)
     assert any(c.value == "暂无待办。" for c in at.caption), [c.value for c in at.caption][:5]
     assert not [m for m in at.metric if m.label in td.KINDS]
+
+
+def test_a_case_link_opens_the_enforcement_page_with_that_case_chosen(open_app, demo, monkeypatch):
+    frame = _expected(demo[1], "jinxiang_jd")
+    cases = frame[frame["kind"] == td.CASE]
+    assert len(cases) >= 2
+    wanted = int(cases.iloc[0]["ref_id"])  # the most overdue: the oldest, last in the newest-first selectbox
+    at = apptest.open_page("pages/enforcement.py", user="jinxiang_jd", timeout=180, query={"case": str(wanted)})
+    assert at.selectbox(key="case_pick").options[0] != at.selectbox(key="case_pick").format_func(wanted)
+    assert at.selectbox(key="case_pick").value == wanted
+    assert any("已选中待办中的案件" in i.value for i in at.info)
+    assert "case" not in at.query_params  # read once: the user's next choice is their own

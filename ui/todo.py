@@ -63,6 +63,20 @@ def _params(row) -> dict[str, str]:
     return {PARAMS[row["kind"]]: str(int(row["ref_id"]))}
 
 
+def take_link(name: str, ids) -> int | None:
+    """The item a to-do link asked its page for (``?case=12``) if it is among ``ids``, read once:
+    the parameter leaves the URL, so the user's own choices afterwards are not overridden."""
+    raw = st.query_params.get(name)
+    if raw is None:
+        return None
+    del st.query_params[name]
+    try:
+        wanted = int(raw)
+    except ValueError:
+        return None
+    return wanted if wanted in {int(i) for i in ids} else None
+
+
 def _page_url(row) -> str:
     """The item's address relative to the app (``st.Page`` names a page after its file)."""
     key, value = next(iter(_params(row).items()))
