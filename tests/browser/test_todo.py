@@ -3,6 +3,8 @@ urgent item one click from the page that handles it, and a row picked in the lis
 compound on the home map."""
 from __future__ import annotations
 
+import re
+
 from helpers import save_screenshot, wait_for_app, wait_for_map, wait_for_text
 
 PANEL = ".st-key-todo_panel"
@@ -30,11 +32,28 @@ def test_township_officer_lands_on_the_to_do_panel_and_reaches_the_page(page, op
     label = link.inner_text()
     assert "去办理" in label
     page_title = label.split("·")[-1].strip()  # 执法联动 / 问责台账 / 双随机抽查 / 错时停车
-    link.click()
+    first = re.search(r"[A-Z]+-\d{4}-\d+", text.split("最急的一项", 1)[1]).group(0) if "执法案件 ·" in text else ""
+    link.click()  # click 1 after signing in
     wait_for_app(page, timeout_s=60)
     page.wait_for_function("t => document.querySelector('h1') && document.querySelector('h1').innerText.includes(t)",
                            arg=page_title if page_title != "双随机抽查" else "抽查", timeout=60_000)
-    assert "todo" not in page.url
+    if page_title == "执法联动":  # the demo's most urgent item is an overdue case: it arrives chosen
+        wait_for_text(page, "已选中待办中的案件", timeout_s=30)
+        page.get_by_role("tab", name="案件详情").click()  # click 2: the case, ready to handle
+        wait_for_text(page, "选择案件", timeout_s=30)
+        chosen = page.locator('[data-testid="stSelectbox"]', has_text="选择案件").first.evaluate(
+            "e => e.innerText + ' ' + [...e.querySelectorAll('input')].map(i => i.value).join(' ')")
+        assert first and first in chosen, chosen
+        save_screenshot(page, "enforcement_from_todo", full_page=False)
+
+
+def test_a_county_leader_sees_the_panel_folded_and_can_open_it(page, open_app):
+    open_app(user="leader")
+    wait_for_text(page, "待办事项 ·", "住宅小区", timeout_s=90)
+    assert page.locator(PANEL).count() == 0
+    assert "最急的一项" not in page.inner_text("body")
+    page.get_by_text("待办事项 ·").first.click()
+    wait_for_text(page, "最急的一项", "去办理", timeout_s=60)
 
 
 def test_picking_a_row_opens_its_compound_on_the_map(page, open_app):
