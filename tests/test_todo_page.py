@@ -114,3 +114,12 @@ def test_a_case_link_opens_the_enforcement_page_with_that_case_chosen(open_app, 
     assert at.selectbox(key="case_pick").value == wanted
     assert any("已选中待办中的案件" in i.value for i in at.info)
     assert "case" not in at.query_params  # read once: the user's next choice is their own
+
+
+def test_the_panel_speaks_english_when_asked(demo, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", demo[0])
+    at = apptest.open_page(None, user="jinxiang_jd", timeout=180, lang="en")
+    assert any(h.value == "To-do" for h in at.subheader)
+    labels = [m.label for m in at.metric][:4]
+    assert labels == ["Accountability", "Enforcement cases", "Parking proposals", "Rectifications"]
+    assert {"Overdue", "Kind", "Item", "Due", "State", "Page"} <= set(at.dataframe[0].value.columns)
