@@ -22,6 +22,7 @@ from ui import state as state
 from ui.cache import scope_key
 from ui import tables as _tables
 from ui import setup as setup
+from ui import todo as todo
 from ui.text import md_escape, t, tf
 from policy.cases import REPORT, STEPS, StepError
 
@@ -45,6 +46,9 @@ st.caption(t("case_caption"))
 if state.is_demo():
     st.info(t("demo_note"), icon=":material/science:")
 cases = cache.load_cases(url, skey, minute)
+if (wanted := todo.take_link("case", cases["id"])) is not None:  # from the overview's to-do: that case
+    st.session_state["case_pick"] = wanted
+    st.info(t("todo_case_opened"), icon=":material/gavel:")
 # the map sits in the first tab: Leaflet in a tab hidden at load would start with no size
 tabs = st.tabs([t("case_tab_list"), t("case_tab_detail")] + ([t("case_tab_new")] if editor else []))
 tab_list, tab_detail = tabs[:2]

@@ -23,6 +23,7 @@ from ui import mapview
 from ui import overview as panels
 from ui import setup as setup
 from ui import state as state
+from ui import todo as todo
 from ui.record import show_record_summary
 from ui.text import legend_in_language, mode_label, t
 
@@ -35,6 +36,7 @@ st.title(f"{t('app_title')} · {setup.county_name()}")
 setup.guard("pages/home.py")  # an empty county: what to import next
 if state.is_demo():
     st.info(t("demo_note"), icon=":material/science:")
+todo.show("home")  # 待办: open for a township officer (their landing), folded for the county's roles
 
 compounds = cache.load_compound_table(url, skey, pkey)
 ov = cache.load_overview(url, skey, pkey) if period else None
