@@ -11,6 +11,7 @@ from data.queries import register as reg
 from data.scope import ScopeError
 from policy import register as R
 from ui import cache
+from ui import linked
 from ui import register as ui
 from ui import setup as setup
 from ui import state
@@ -50,7 +51,16 @@ with tab_items:
         shown = shown[shown["rule"].isin(rules)]
     if chosen_towns:
         shown = shown[shown["township"].isin(chosen_towns)]
-    ui.table(shown, ui.ITEM_SHOWN, name=f"问责台账_{month}", key="ar_items")
+    # an item of a compound or township: its row zooms the map below to it and opens its record
+    view = linked.LinkedView("ar_map", [linked.Source("ar_items", shown.reset_index(drop=True), "subject_id",
+                                                        kind_column="subject_kind")],
+                             url=db.default_url(), scope_key=cache.scope_key(scope))
+    view.table("ar_items", ui.ITEM_SHOWN, name=f"问责台账_{month}", prefix="ar_", empty=t("ar_none"))
+    where, record = st.columns([3, 2])
+    with where:
+        view.show_map()
+    with record:
+        view.show_record()
 
     st.subheader(t("ar_update"))
     if not state.can(permissions.EDIT_ACCOUNTABILITY):
