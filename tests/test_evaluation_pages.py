@@ -1,7 +1,6 @@
 """AppTest smoke tests of the 考核评价 and 物业费 pages on a small demo database."""
 from __future__ import annotations
 
-import json
 
 import pytest
 
