@@ -51,15 +51,16 @@ with tab_items:
         shown = shown[shown["rule"].isin(rules)]
     if chosen_towns:
         shown = shown[shown["township"].isin(chosen_towns)]
-    # an item of a compound or township: its row zooms the map below to it and opens its record
+    # an item of a compound or township: its row zooms the map beside it to it and opens its record
     view = linked.LinkedView("ar_map", [linked.Source("ar_items", shown.reset_index(drop=True), "subject_id",
                                                         kind_column="subject_kind")],
-                             url=db.default_url(), scope_key=cache.scope_key(scope))
-    view.table("ar_items", ui.ITEM_SHOWN, name=f"问责台账_{month}", prefix="ar_", empty=t("ar_none"))
-    where, record = st.columns([3, 2])
+                             url=db.default_url(), scope_key=cache.scope_key(scope), map_height=380)
+    items, where = st.columns([3, 2])
+    with items:
+        view.table("ar_items", ui.ITEM_SHOWN, name=f"问责台账_{month}", prefix="ar_", empty=t("ar_none"),
+                   height=560)
     with where:
         view.show_map()
-    with record:
         view.show_record()
 
     st.subheader(t("ar_update"))

@@ -111,6 +111,7 @@ class LinkedView:
         self.page, self.url, self.skey, self.pkey = page, url, scope_key, period_key
         self.sources = {s.key: s for s in sources}
         self.map_height = map_height
+        self._hinted = False
         self._restore()
         self._take_picks()
         self._sync_tables()
@@ -192,7 +193,9 @@ class LinkedView:
         select = {"on_select": "rerun", "selection_mode": "single-row", "key": src.widget_key}
         if row is not None:
             select["selection_default"] = {"selection": {"rows": [row]}}
-        st.caption(t("lv_pick_hint"))
+        if not self._hinted:  # once per page, above its first table
+            st.caption(t("lv_pick_hint"))
+            self._hinted = True
         return _tables.table(src.frame, columns, name=name, key=key, prefix=prefix, empty=empty,
                              height=height, title=title, select=select)
 
@@ -232,10 +235,12 @@ class LinkedView:
         if outline is not None:
             layers.append(build_selection_layer(outline, name=t("lv_selected")))
             if st.session_state.pop(f"{self.page}_linked_move", False):
-                box = (cache.compound_bounds(self.url, self.skey, chosen[1], basemap) if chosen[0] == "compound"
+                # a small map is narrower than tall: a wider margin keeps the neighbours in view
+                box = (cache.compound_bounds(self.url, self.skey, chosen[1], basemap, margin_m=300)
+                       if chosen[0] == "compound"
                        else cache.place_bounds(self.url, self.skey, "township", chosen[1], basemap))
                 if box is not None:
-                    mapview.move_to_bounds(self.page, box, height_px=self.map_height)
+                    mapview.move_to_bounds(self.page, box, height_px=self.map_height, max_zoom=16)
         out = mapview.show(m, self.page, layers=layers, height=self.map_height,
                            base_signature=(basemap, self.skey, start))
         self._take_click(out, basemap)
