@@ -4,6 +4,7 @@ keeps the selection and a reload selects the row again."""
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -210,3 +211,22 @@ def test_new_rows_are_a_new_table():
     b = Source("x", FRAME.iloc[::-1].reset_index(drop=True), "subject_id", kind_column="subject_kind")
     assert a.widget_key != b.widget_key and a.widget_key == Source("x", FRAME.copy(), "subject_id",
                                                                    kind_column="subject_kind").widget_key
+
+
+def test_the_selection_outline_lets_clicks_through_to_the_compounds():
+    """Its canvas pane lies over the compounds' pane: without this, no other compound could be clicked."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from layers.compounds import build_compound_layer, build_selection_layer
+    from layers.maps import make_map
+
+    m = make_map((116.3, 35.0, 116.4, 35.1))
+    build_compound_layer('{"type": "FeatureCollection", "features": []}', name="c", min_zoom=14).add_to(m)
+    build_selection_layer(gpd.GeoDataFrame(geometry=[box(116.31, 35.01, 116.32, 35.02)], crs="EPSG:4326"),
+                          name="s").add_to(m)
+    script = m.get_root().render()
+    calls = {name: passive for name, passive in
+             re.findall(r'\(map_\w+, "(\w+)", \d+, [\d.]+, [\d.]+, (true|false)\);', script)}
+    assert calls == {"compounds": "false", "selection": "true"}
+    assert "pane.style.pointerEvents = 'none'" in script
