@@ -133,3 +133,16 @@ def test_linked_pages_select_a_row(page, open_app, path, user, key):
     body = page.inner_text("body")
     assert "小区类型" in body or "镇街边界已在地图上勾出" in body
     save_screenshot(page, f"linked_{path}")
+
+
+def test_a_township_row_outlines_the_township(page, open_app):
+    """诉求分析's township ladder: a row zooms the map to the township and outlines it."""
+    open_app("complaints", timeout_s=120)
+    wait_for_map(page, min_paths=20, timeout_s=90)
+    _click_row(page, _grid(page, "cp_townships"), 0)
+    page.wait_for_function("() => window.location.search.includes('township=')", timeout=60_000)
+    wait_for_text(page, "镇街边界已在地图上勾出")
+    state = wait_for_map(page, min_paths=20, timeout_s=60)
+    page.wait_for_timeout(1500)
+    assert state.frame.evaluate(_OUTLINED_JS) == 1
+    save_screenshot(page, "linked_complaints_township")
