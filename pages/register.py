@@ -69,6 +69,8 @@ with tab_items:
     elif len(shown):
         labels = {int(r.id): f"{r.id} · {r.period} · {r.subject} · {r.action_label}（{r.state}）"
                   for r in shown.itertuples()}
+        if "ar_items" in view.new_picks:  # the row just picked is the item to record
+            st.session_state["ar_pick"] = int(shown.iloc[view.new_picks["ar_items"]]["id"])
         item_id = st.selectbox(t("ar_pick"), list(labels), format_func=labels.get, key="ar_pick")
         current = shown.set_index("id").loc[item_id, "state"]
         with st.form("ar_form"):

@@ -151,6 +151,7 @@ def test_an_accountability_item_opens_its_compound(open_page, demo):
     chosen = _compound(engine, int(shown.loc[row, "subject_id"]))
     assert chosen["name"] in _record_title(at)
     _assert_outlined(at, chosen.geometry)
+    assert at.selectbox(key="ar_pick").value == int(shown.loc[row, "id"])  # the item to record, ready
 
 
 def test_an_item_of_a_company_has_no_place(open_page, demo):

@@ -112,6 +112,7 @@ class LinkedView:
         self.sources = {s.key: s for s in sources}
         self.map_height = map_height
         self._hinted = False
+        self.new_picks: dict[str, int] = {}  # source key → the row picked in it since the last run
         self._restore()
         self._take_picks()
         self._sync_tables()
@@ -153,6 +154,7 @@ class LinkedView:
             if before == (src.widget_key, tuple(rows)):
                 continue
             if rows:
+                self.new_picks[src.key] = rows[0]
                 target = src.target(rows[0])
                 self._set(target, move=True, no_place=src.key if target is None else None)
             elif before is not None and before[0] == src.widget_key and before[1]:
