@@ -45,7 +45,8 @@ def build_selection_layer(selected, *, name: str) -> folium.FeatureGroup:
     from layers.panes import ZoomPane
 
     group = folium.FeatureGroup(name=name)
-    ZoomPane("selection").add_to(group)  # above the compounds and places, at every zoom
+    # above the compounds and places, at every zoom; clicks go through it to the compounds
+    ZoomPane("selection", interactive=False).add_to(group)
     VectorLayer(to_geojson(selected, properties=[]), pane="selection",
                 style={"color": "#0d47a1", "weight": 4, "fill": False}, interactive=False).add_to(group)
     return group

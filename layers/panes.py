@@ -31,9 +31,10 @@ def map_of(element) -> folium.Map:
 
 
 RANGE_JS = """
-(function (map, name, zIndex, minZoom, maxZoom) {
+(function (map, name, zIndex, minZoom, maxZoom, passive) {
     var pane = map.getPane(name) || map.createPane(name);
     pane.style.zIndex = zIndex;
+    if (passive) { pane.style.pointerEvents = 'none'; }
     map._rangedPanes = map._rangedPanes || {};
     map._rangedPanes[name] = [minZoom, maxZoom];
     if (!map._applyRangedPanes) {
@@ -51,12 +52,17 @@ RANGE_JS = """
         map.on('zoomend', map._applyRangedPanes);
     }
     map.whenReady(map._applyRangedPanes);
-})(MAP, NAME, ZINDEX, MINZOOM, MAXZOOM);
+})(MAP, NAME, ZINDEX, MINZOOM, MAXZOOM, PASSIVE);
 """
 
 
 class ZoomPane(MacroElement):
-    """Create pane ``name`` (if missing) and show it only from ``min_zoom`` to ``max_zoom``."""
+    """Create pane ``name`` (if missing) and show it only from ``min_zoom`` to ``max_zoom``.
+
+    ``interactive=False``: the pane lets every click through to the panes under it. With canvas
+    rendering a pane's canvas covers the whole map, so an outline drawn above the compounds
+    would otherwise swallow every click on them (the selection outline did).
+    """
 
     _template = Template("""
         {% macro script(this, kwargs) %}
@@ -64,8 +70,10 @@ class ZoomPane(MacroElement):
         {% endmacro %}
     """)
 
-    def __init__(self, name: str, *, min_zoom: float = 0, max_zoom: float = 30, z_index: int | None = None):
+    def __init__(self, name: str, *, min_zoom: float = 0, max_zoom: float = 30, z_index: int | None = None,
+                 interactive: bool = True):
         super().__init__()
+        self.interactive = interactive
         self._name = "ZoomPane"
         self.pane = name
         self.min_zoom, self.max_zoom = float(min_zoom), float(max_zoom)
@@ -76,7 +84,8 @@ class ZoomPane(MacroElement):
 
         self.js = (RANGE_JS.replace("MAP", map_of(self).get_name()).replace("NAME", json.dumps(self.pane))
                    .replace("ZINDEX", str(self.z_index)).replace("MINZOOM", repr(self.min_zoom))
-                   .replace("MAXZOOM", repr(self.max_zoom)))
+                   .replace("MAXZOOM", repr(self.max_zoom))
+                   .replace("PASSIVE", "false" if self.interactive else "true"))
         super().render(**kwargs)
 
 

@@ -12,6 +12,7 @@ from data.queries.reveal import RevealRefused, reveal_complainant
 from data.scope import Period
 from ui import cache as cache
 from ui import cache_complaints as cc
+from ui import linked
 from ui import state as state
 from ui import matching as matching
 from ui import setup as setup
@@ -74,16 +75,27 @@ with tabs[0]:
                                            c=rules["ranking_months_replace_company"]))
     if len(ranking):
         st.markdown(t("cp_ranking_summary").format(total=len(ranking), parts=cc.action_summary(ranking)))
-    cc.table(ranking, ["rank", "compound", "township", "community", "company", "manager", "complaints",
-                       "consecutive_months", "action_label"], name=f"投诉排名_{month}", key="cp_ranking",
-             height=420, title=t("cp_ranking").format(month=month, n=n))
-    # the action words sit next to the township's name: the column a reader looks for first
-    st.subheader(t("cp_township").format(month=month))
-    st.caption(t("cp_township_rule"))
     towns = cc.load_township_ladder(url, skey, month)
     towns = towns.assign(yoy_pct=(towns["yoy_pct"] * 100).round(1))
-    cc.table(towns, ["township", "action_label", "complaints", "last_year", "yoy_change", "yoy_pct",
-                     "consecutive_rises"], name=f"镇街问责_{month}", key="cp_townships")
+    # a row of either table zooms the map beside it to the compound or township and opens its record
+    view = linked.LinkedView("cp_ladder", [linked.Source("cp_ranking", ranking.reset_index(drop=True), "project_id"),
+                                           linked.Source("cp_townships", towns.reset_index(drop=True), "township_id",
+                                                         kind="township")],
+                             url=url, scope_key=skey, period_key=pkey, map_height=480)
+    lists, where = st.columns([3, 2])
+    with lists:
+        view.table("cp_ranking", ["rank", "compound", "township", "community", "company", "manager", "complaints",
+                                  "consecutive_months", "action_label"], name=f"投诉排名_{month}", prefix="cp_",
+                   empty=t("no_data"), height=420, title=t("cp_ranking").format(month=month, n=n))
+        # the action words sit next to the township's name: the column a reader looks for first
+        st.subheader(t("cp_township").format(month=month))
+        st.caption(t("cp_township_rule"))
+        view.table("cp_townships", ["township", "action_label", "complaints", "last_year", "yoy_change", "yoy_pct",
+                                    "consecutive_rises"], name=f"镇街问责_{month}", prefix="cp_", empty=t("no_data"))
+    with where:
+        st.markdown(f"**{t('lv_map')}**")
+        view.show_map()
+        view.show_record()
     quarter = ladders.last_complete_quarter(month)
     st.subheader(t("cp_quarter").format(quarter=quarter))
     st.caption(t("cp_quarter_rule"))

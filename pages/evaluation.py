@@ -10,6 +10,7 @@ from data.importers.evaluations import import_evaluations
 from data.queries.evaluation import rules, save_evaluation
 from ui import cache as cache
 from ui import cache_evaluation as ec
+from ui import linked
 from ui import state as state
 from ui.imports import show_report
 from ui import setup as setup
@@ -46,18 +47,24 @@ LIST_COLS = ["compound", "township", "community", "company", "score", "satisfact
              "black_count", "consequence"]
 
 if quarter:
-    with tabs[0]:
+    with tabs[0]:  # a row of either list zooms the map to its compound and opens its record
+        view = linked.LinkedView("ev_lists", [
+            linked.Source("ev_red", lists[lists["list"] == ratings.RED].reset_index(drop=True), "compound_id"),
+            linked.Source("ev_black", lists[lists["list"] == ratings.BLACK].sort_values("score")
+                          .reset_index(drop=True), "compound_id")], url=url, scope_key=skey, map_height=520)
         left, right = st.columns([3, 2])
-        with left:
-            st.subheader(t("ev_map_lists"))
-            ec.show_map(url, skey, "evaluation", key="ev_map", quarter=quarter, tooltip_label="榜单")
         with right:
             st.subheader(t("ev_red_table"))
-            ec.table(lists[lists["list"] == ratings.RED], LIST_COLS[:6], name=f"红榜_{quarter}",
-                     key="ev_red", height=240)
+            view.table("ev_red", LIST_COLS[:6], name=f"红榜_{quarter}", prefix="ev_", empty=t("ev_none"),
+                       height=240)
             st.subheader(t("ev_black_table"))
-            ec.table(lists[lists["list"] == ratings.BLACK].sort_values("score"), LIST_COLS,
-                     name=f"黑榜_{quarter}", key="ev_black", height=240)
+            view.table("ev_black", LIST_COLS, name=f"黑榜_{quarter}", prefix="ev_", empty=t("ev_none"), height=240)
+        with left:
+            st.subheader(t("ev_map_lists"))
+            view.show_map(compound_layer=lambda base: ec.coloured_layer(url, skey, "evaluation", base, quarter,
+                                                                        tooltip_label="榜单"),
+                          bounds=ec.focus_bounds(url, skey, "evaluation", ec.basemap(engine)[0], quarter))
+            view.show_record()
 
     with tabs[1]:
         st.subheader(t("ev_company_table"))

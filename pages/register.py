@@ -12,6 +12,7 @@ from data.scope import ScopeError
 from policy import register as R
 from ui import cache
 from ui import cache_version
+from ui import linked
 from ui import register as ui
 from ui import setup as setup
 from ui import state
@@ -51,7 +52,17 @@ with tab_items:
         shown = shown[shown["rule"].isin(rules)]
     if chosen_towns:
         shown = shown[shown["township"].isin(chosen_towns)]
-    ui.table(shown, ui.ITEM_SHOWN, name=f"问责台账_{month}", key="ar_items")
+    # an item of a compound or township: its row zooms the map beside it to it and opens its record
+    view = linked.LinkedView("ar_map", [linked.Source("ar_items", shown.reset_index(drop=True), "subject_id",
+                                                        kind_column="subject_kind")],
+                             url=db.default_url(), scope_key=cache.scope_key(scope), map_height=380)
+    items, where = st.columns([3, 2])
+    with items:
+        view.table("ar_items", ui.ITEM_SHOWN, name=f"问责台账_{month}", prefix="ar_", empty=t("ar_none"),
+                   height=560)
+    with where:
+        view.show_map()
+        view.show_record()
 
     st.subheader(t("ar_update"))
     if not state.can(permissions.EDIT_ACCOUNTABILITY):
@@ -59,6 +70,8 @@ with tab_items:
     elif len(shown):
         labels = {int(r.id): f"{r.id} · {r.period} · {r.subject} · {r.action_label}（{r.state}）"
                   for r in shown.itertuples()}
+        if "ar_items" in view.new_picks:  # the row just picked is the item to record
+            st.session_state["ar_pick"] = int(shown.iloc[view.new_picks["ar_items"]]["id"])
         item_id = st.selectbox(t("ar_pick"), list(labels), format_func=labels.get, key="ar_pick")
         current = shown.set_index("id").loc[item_id, "state"]
         with st.form("ar_form"):

@@ -487,7 +487,7 @@ def test_the_handler_reveals_one_complainant_with_a_reason_and_it_is_logged(open
 
 def _heat_cells(at) -> int:
     """Hexagons in the page's heat map (the compact JSON of layers.heat), read from the map script."""
-    script = apptest.map_args(at)["script"]
+    script = apptest.map_args(at, 1)["script"]  # the ladder's map comes first, heat is the last tab
     start = script.index('{"offsets"')
     data, _ = json.JSONDecoder().raw_decode(script, start)
     return len(data["cells"])
@@ -495,8 +495,8 @@ def _heat_cells(at) -> int:
 
 def test_heat_map_is_offline_and_follows_the_category_filter(open_page, demo_url):
     at = open_page()
-    args = apptest.map_args(at)
-    assert not [u for u in args["js_links"] + args["css_links"] if u.startswith(("http:", "https:", "//"))]
+    for args in (apptest.map_args(at), apptest.map_args(at, 1)):
+        assert not [u for u in args["js_links"] + args["css_links"] if u.startswith(("http:", "https:", "//"))]
     everything = _heat_cells(at)
     categories = cs.filter_options(_engine(demo_url), COUNTY, Period.months("2025-11", "2026-10"))["categories"]
     narrow = open_page(cp_categories=[categories[-1]])

@@ -138,14 +138,12 @@ def show_map(url: str, scope: ScopeKey, mode: str, *, key: str, quarter: str | N
     from streamlit_folium import st_folium
 
     from layers.boundaries import build_boundary_layer
-    from layers.compounds import build_compound_layer
-    from layers.legend import build_legend
     from layers.maps import make_map
     from ui.cache import load_outline_geojson
     from ui.state import engine
 
     base, tile_key = basemap(engine())
-    text, entries, title, bounds = load_coloured_geojson(url, scope, mode, base, quarter, company_id)
+    bounds = load_coloured_geojson(url, scope, mode, base, quarter, company_id)[3]
     towns_json, towns = load_outline_geojson(url, "township", scope, base)
     if bounds is None and len(towns):
         bounds = tuple(towns.total_bounds)
@@ -155,11 +153,26 @@ def show_map(url: str, scope: ScopeKey, mode: str, *, key: str, quarter: str | N
     m = make_map(bounds, basemap=base, tianditu_key=tile_key,
                  custom_url=settings.get(engine(), "custom_tile_url"), height_px=height)
     build_boundary_layer(towns_json, level="township", name=t("layer_townships")).add_to(m)
-    build_compound_layer(text, name=t("layer_compounds"), tooltip_fields=("name", "status"),
-                         tooltip_aliases=("小区", tooltip_label)).add_to(m)
-    build_legend(title, entries).add_to(m)
+    coloured_layer(url, scope, mode, base, quarter, company_id, tooltip_label=tooltip_label).add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
     st_folium(m, key=key, height=height, use_container_width=True, returned_objects=[])
+
+
+def coloured_layer(url: str, scope: ScopeKey, mode: str, basemap: str, quarter: str | None = None,
+                   company_id: int | None = None, *, tooltip_label: str = "状态"):
+    """The compounds coloured by ``mode`` for ``quarter`` as one layer with its legend and a
+    name/status tooltip (the 考核评价 maps; ``ui.linked`` swaps it into its small map)."""
+    from layers.compounds import build_compound_layer
+    from ui.text import legend_in_language
+
+    text, entries, title, _ = load_coloured_geojson(url, scope, mode, basemap, quarter, company_id)
+    return build_compound_layer(text, name=t("layer_compounds"), tooltip_fields=("name", "status"),
+                                tooltip_aliases=("小区", tooltip_label), legend=legend_in_language(title, entries))
+
+
+def focus_bounds(url: str, scope: ScopeKey, mode: str, basemap: str, quarter: str | None = None):
+    """Where the coloured compounds of ``quarter`` are (the opening view of a 考核评价 map)."""
+    return load_coloured_geojson(url, scope, mode, basemap, quarter)[3]
 
 
 def credit_chart(credit, grades):

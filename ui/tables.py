@@ -62,7 +62,7 @@ def for_display(shown: pd.DataFrame) -> pd.DataFrame:
 
 def table(frame: pd.DataFrame, columns: list[str] | None = None, *, name: str, key: str, prefix: str = "",
           empty: str | None = None, height: int | None = None, title: str | None = None,
-          notes: dict | None = None, dated: bool = True) -> pd.DataFrame:
+          notes: dict | None = None, dated: bool = True, select: dict | None = None) -> pd.DataFrame:
     """Show ``frame`` with :func:`labelled` and an Excel download (``dl_<key>``); returns what was shown.
 
     The workbook has the title, scope, period (``dated``), time of export and ``notes`` above
@@ -73,7 +73,8 @@ def table(frame: pd.DataFrame, columns: list[str] | None = None, *, name: str, k
     shown = labelled(frame, columns, prefix=prefix)
     if shown.empty and empty:
         st.caption(empty)
-    st.dataframe(for_display(shown), hide_index=True, width="stretch", **({"height": height} if height else {}))
+    st.dataframe(for_display(shown), hide_index=True, width="stretch", **({"height": height} if height else {}),
+                 **(select or {}))
     download_xlsx(t("download_xlsx"), labelled(frame, columns, prefix=prefix, keep_types=True),
                   file_name=f"{name}.xlsx", key=f"dl_{key}", sheet_name=name[:31], title=title, notes=notes,
                   dated=dated)
