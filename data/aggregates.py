@@ -10,7 +10,9 @@ adds complaints, changes their received date, place or category calls
 - the complaint import (``data.importers.complaints``): the months of the file's orders,
   and the old month of an order whose 受理时间 changed;
 - the manual match of the unmatched queue (``complaint_stats.assign_compound``);
-- the demo build and a restore from backup: :func:`refresh_all`.
+- the demo build and a restore from backup: :func:`refresh_all`;
+- any ORM write of a ``Complaint`` (add, attribute change, delete): at the session's flush,
+  on its connection (the listener at the end of this module).
 
 A refresh is set-based and the same SQLAlchemy Core statement on both backends:
 ``DELETE`` the months' rows, then ``INSERT … SELECT … GROUP BY`` them again from
@@ -27,7 +29,7 @@ from contextvars import ContextVar
 from datetime import date, datetime
 from typing import Iterator
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select
+from sqlalchemy import Connection, Engine, delete, event, func, insert, select
 from sqlalchemy.orm import Session
 
 from data.schema import Complaint, ComplaintMonth
@@ -144,3 +146,43 @@ def refresh_all(target: Session | Connection | Engine) -> int:
     target.execute(fill)
     return int(target.execute(select(func.count()).select_from(ComplaintMonth)).scalar() or 0)
 
+
+
+# --------------------------------------------------------------------------- ORM writes
+# Complaints added, changed or deleted through an ORM Session (``session.add(Complaint(...))``,
+# an attribute set on a loaded order, ``session.delete``) refresh their months at the flush,
+# on the flush's connection, so no ORM write path can leave the aggregates behind. Core
+# statements (bulk ``insert(Complaint)``, ``update(Complaint)``) call refresh_months themselves.
+_COUNTED = ("received_at", "township_id", "community_id", "compound_id", "category")
+
+
+def _months_flushed(session: Session) -> set[str]:
+    from sqlalchemy import inspect as sa_inspect
+
+    months: set[str] = set()
+    for obj in session.new:
+        if isinstance(obj, Complaint):
+            months.add(month_of(obj.received_at))
+    for obj in session.deleted:
+        if isinstance(obj, Complaint):
+            old = sa_inspect(obj).attrs.received_at.history
+            months.update(month_of(v) for v in (*old.deleted, *old.unchanged))
+    for obj in session.dirty:
+        if not isinstance(obj, Complaint):
+            continue
+        state = sa_inspect(obj)
+        if not any(state.attrs[k].history.has_changes() for k in _COUNTED):
+            continue
+        when = state.attrs.received_at.history
+        months.update(month_of(v) for v in (*when.deleted, *when.unchanged, *when.added))
+    months.discard(None)
+    return months
+
+
+def _after_flush(session: Session, _context) -> None:
+    months = _months_flushed(session)
+    if months:
+        refresh_months(session.connection(), months)
+
+
+event.listen(Session, "after_flush", _after_flush)

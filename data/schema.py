@@ -693,3 +693,7 @@ class MonthlyCheck(Base):
     note: Mapped[str | None] = mapped_column(Text)
     recorded_by: Mapped[str | None] = mapped_column(String(50))
     recorded_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+# complaints written through an ORM Session refresh their monthly aggregates at the flush
+import data.aggregates  # noqa: E402,F401  (registers the listener; imports this module, complete by now)

@@ -31,6 +31,13 @@ def _frame(rows, columns: list[str], *, geometry: bool) -> pd.DataFrame | gpd.Ge
     return df
 
 
+def _fetch(engine: Engine, stmt) -> list[tuple]:
+    """Rows of a column select as plain tuples, through a Core connection: a Session runs the
+    ORM's row loading on every row (a third of the time for 100,000 rows of counts)."""
+    with engine.connect() as c:
+        return [tuple(r) for r in c.execute(stmt)]
+
+
 def _scoped(stmt, model, scope: Scope):
     """Add the scope's constraints for a model with township_id/community_id columns."""
     if scope.township_id is not None:
@@ -173,9 +180,7 @@ def complaint_counts(engine: Engine, scope: Scope, period: Period, *, by: str | 
     exprs = [columns[k].label(k) for k in keys]
     stmt = _complaint_window(select(*exprs, func.count().label("count")), scope, period)
     stmt = stmt.group_by(*exprs).order_by(*exprs)
-    with Session(engine) as s:
-        rows = s.execute(stmt).all()
-    return _frame(rows, [*keys, "count"], geometry=False)
+    return _frame(_fetch(engine, stmt), [*keys, "count"], geometry=False)
 
 
 def _aggregate_window(stmt, scope: Scope, window: tuple[str, str]):
@@ -193,9 +198,7 @@ def _aggregate_counts(engine: Engine, scope: Scope, window: tuple[str, str], key
     exprs = [columns[k].label(k) for k in keys]
     stmt = _aggregate_window(select(*exprs, func.sum(a.n).label("count")), scope, window)
     stmt = stmt.group_by(*exprs).order_by(*exprs)
-    with Session(engine) as s:
-        rows = s.execute(stmt).all()
-    df = _frame(rows, [*keys, "count"], geometry=False)
+    df = _frame(_fetch(engine, stmt), [*keys, "count"], geometry=False)
     df["count"] = df["count"].astype("int64")
     return df
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from data import aggregates, settings, vocab
 from data.privacy import mask_name, mask_phone, mask_phones_in_text
-from data.queries import _aggregate_window, _complaint_window, _month, _scoped
+from data.queries import _aggregate_window, _complaint_window, _fetch, _month, _scoped
 from data.schema import Community, Complaint, ComplaintMonth, Compound, ProjectManager, PropertyCompany, Township
 from data.scope import COUNTY, Period, Scope, ScopeError
 from policy import ladders, targets
@@ -59,9 +59,9 @@ ALL = ComplaintFilter()
 
 
 def _rows(engine: Engine, stmt) -> list[tuple]:
-    """Plain tuples: pandas builds frames from SQLAlchemy ``Row`` objects ten times slower."""
-    with Session(engine) as s:
-        return [tuple(r) for r in s.execute(stmt)]
+    """Plain tuples: pandas builds frames from SQLAlchemy ``Row`` objects ten times slower
+    (``data.queries._fetch``: a Core connection, without the ORM's per-row loading)."""
+    return _fetch(engine, stmt)
 
 
 def filter_options(engine: Engine, scope: Scope, period: Period) -> dict[str, list[str]]:

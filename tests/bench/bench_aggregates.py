@@ -11,8 +11,9 @@ page cold      ``pages/home.py`` under AppTest signed in as the county leader, e
                Streamlit cache cleared (figures, layers, ladders);
 mode change    the colour mode changed on a warm page: first to a mode not seen yet in this
                session (its layer is computed), then back to one already drawn (cached);
-period change  the sidebar's 统计期 changed: first to a period not seen yet (its figures are
-               computed: the aggregates' case), then back to the one already shown (cached).
+period change  a session opening the page with another 统计期 (本年累计) while the process's caches
+               are warm: first when no session has seen it (its figures are computed), then again
+               (cached); "new session, same period" is the cost of a session without the change.
 
 Also the refresh: recounting one month (what an import or a manual match adds to its
 transaction) and the whole table (``python -m data refresh-aggregates``).
@@ -48,7 +49,7 @@ from data.scope import Scope  # noqa: E402
 
 TARGET_COLD_S, TARGET_CHANGE_S = 2.0, 0.5
 OTHER_MODE = "evaluation"   # a mode that also reads the evaluations (the slowest of the modes)
-OTHER_PRESET = "this_quarter"
+OTHER_PRESET = "year_to_date"
 
 
 def _mark(ok: bool) -> str:
@@ -93,14 +94,23 @@ def page_runs(url: str) -> dict:
         at.session_state["user"] = "leader"
         return at
 
+    def fresh_with(preset: str) -> AppTest:
+        at = fresh()
+        at.session_state["period_preset"] = preset
+        return at
+
     run(fresh())  # imports, migration check, static assets: once per process, not measured
     st.cache_data.clear()
     at = fresh()
     out = {"page cold": run(at)}
     out["mode change, new mode"] = run(at, lambda a: a.selectbox(key="home_mode").set_value(OTHER_MODE))
     out["mode change, seen mode"] = run(at, lambda a: a.selectbox(key="home_mode").set_value("complaints"))
-    out["period change, new period"] = run(at, lambda a: a.selectbox(key="period_preset").set_value(OTHER_PRESET))
-    out["period change, seen period"] = run(at, lambda a: a.selectbox(key="period_preset").set_value("last_12"))
+    # AppTest keeps the sidebar out of its tree after the first run (and a preset then has no
+    # effect), so a period change is a new session opened with the other 统计期 while the
+    # process's caches are warm; "new session, same period" is the same without the change
+    out["new session, same period"] = run(fresh())
+    out["period change, new period"] = run(fresh_with(OTHER_PRESET))
+    out["period change, seen period"] = run(fresh_with(OTHER_PRESET))
     out["warm rerun"] = statistics.median(run(at) for _ in range(3))
     return out
 
