@@ -21,7 +21,7 @@ from data.__main__ import main as cli
 from data.demo import build_demo
 from data.importers.complaints import import_complaints
 from data.queries import complaint_stats as cs
-from data.queries.overview import overview, township_table
+from data.queries.overview import overview
 from data.schema import Complaint, ComplaintMonth, Compound
 from data.scope import COUNTY, Period, Scope
 
@@ -41,41 +41,36 @@ def _frames_equal(a: pd.DataFrame, b: pd.DataFrame) -> bool:
 
 
 def _figures(engine, scope: Scope, period: Period) -> dict:
-    """Every figure the overview counts from complaints, by name."""
+    """Every figure the overview counts from complaints, by name (overview() holds the top list from
+    county_ladder, the township table with its ladder, the target progress and the quarterly ladder)."""
     month = period.last_month().label()
     out = {f"counts by {by}": queries.complaint_counts(engine, scope, period, by=by) for by in BY}
     out |= {
         "months": queries.complaint_months(engine),
-        "monthly_counts": cs.monthly_counts(engine, scope, period),
         "monthly_counts 物业服务": cs.monthly_counts(engine, scope, period, cs.ComplaintFilter(categories=("物业服务",))),
         "trend": cs.trend(engine, scope, period),
         "ranking_counts": cs.ranking_counts(engine, scope, month),
         "township_month_counts": cs.township_month_counts(engine, scope, month),
-        "county_ladder": cs.county_ladder(engine, month).drop(columns=["actions"]),
-        "target_progress": cs.target_progress(engine, scope, period),
-        "township_table": township_table(engine, scope, period).drop(columns=["actions"]),
     }
     ov = overview(engine, scope, period)
     out |= {f"overview.{k}": getattr(ov, k) for k in ("month", "month_complaints", "month_last_year", "target",
                                                         "quarter", "ladder_quarter", "data_from")}
-    out |= {"overview.top_list": ov.top_list.drop(columns=["actions"]),
-            "overview.townships": ov.townships.drop(columns=["actions"]),
-            "overview.alerts": ov.alerts.drop(columns=["actions"]),
-            "overview.quarter_alerts": ov.quarter_alerts.drop(columns=["actions"], errors="ignore")}
+    out |= {f"overview.{k}": getattr(ov, k).drop(columns=["actions"], errors="ignore")
+            for k in ("target_table", "top_list", "townships", "alerts", "quarter_alerts")}
     return out
 
 
 def _cases(engine) -> list[tuple[str, Scope, Period]]:
-    """Scopes × periods: the county, a township, a community; 12 months, one month, a quarter, a year."""
+    """Scopes × periods: the county, a township, a community; 12 months, the imports' month, four months
+    across a year end."""
     months = queries.complaint_months(engine)
     with Session(engine) as s:
         # the community with the most compounds (one with no evaluations trips quarter_lists; not ours)
         town, comm = s.execute(select(Compound.township_id, Compound.community_id)
                                .group_by(Compound.township_id, Compound.community_id)
                                .order_by(func.count().desc(), Compound.community_id)).first()
-    periods = {"last 12": Period.months(months[-12], months[-1]), "last month": Period.months(months[-1]),
-               "2026-03": Period.months("2026-03"), "2026-Q1": Period.months("2026-01", "2026-03"),
-               "2025": Period.months("2025-01", "2025-12")}
+    periods = {"last 12": Period.months(months[-12], months[-1]), "2026-03": Period.months("2026-03"),
+               "2025-12..2026-03": Period.months("2025-12", "2026-03")}
     scopes = {"county": COUNTY, "township": Scope(town), "community": Scope(town, comm)}
     return [(f"{sn} / {pn}", s, p) for sn, s in scopes.items() for pn, p in periods.items()]
 
