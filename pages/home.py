@@ -38,8 +38,9 @@ if state.is_demo():
 compounds = cache.load_compound_table(url, skey, pkey)
 ov = cache.load_overview(url, skey, pkey) if period else None
 period_total = cache.load_period_total(url, skey, pkey) if period else None
+coverage_figures = cache.load_coverage(url, skey, panels.coverage_key())
 panels.show_tiles(compounds, ov, period, top_n=int(settings.get(state.engine(), "ranking_top_n")),
-                  period_total=period_total)
+                  period_total=period_total, coverage_figures=coverage_figures)
 register = panels.register_frames(ov.month) if ov is not None else None
 if ov is not None:
     panels.show_alerts(ov)
@@ -142,4 +143,4 @@ st.subheader(t("overview_tables"))
 if ov is None:
     st.caption(t("no_data"))
 else:
-    panels.show_tables(ov, compounds, register)
+    panels.show_tables(ov, compounds, register, coverage_figures)

@@ -105,6 +105,17 @@ def load_compound_table(url: str, scope: ScopeKey, period: PeriodKey | None):
     return pd.DataFrame(compound_frame(url, scope, period).drop(columns="geometry"))
 
 
+@st.cache_data(show_spinner=False)
+def load_coverage(url: str, scope: ScopeKey, targets: tuple) -> tuple:
+    """``(policy.coverage.coverage, coverage_by_township)`` of the scope's compounds for the
+    targets ``ui.overview.coverage_key()``: compound attributes only, whatever the period.
+    Computed on every run before, it was a quarter of a new session's server CPU."""
+    from policy.coverage import coverage, coverage_by_township
+
+    compounds = load_compound_table(url, scope, None)
+    return coverage(compounds, **dict(targets)), coverage_by_township(compounds, **dict(targets))
+
+
 def load_period_total(url: str, scope: ScopeKey, period: PeriodKey) -> int:
     """All work orders of the scope in the period, matched to a compound or not (the tiles' count)."""
     counts = load_complaint_counts(url, scope, period, ("month",))
