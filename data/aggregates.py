@@ -109,7 +109,11 @@ def _statements(dialect_name: str, months: list[str] | None):
         source = source.where(c.received_at >= _month_start(months[0]), c.received_at < _month_after(months[-1]),
                               m.in_(months))
         drop = drop.where(ComplaintMonth.month.in_(months))
-    source = source.group_by(m, c.township_id, c.community_id, c.compound_id, c.category)
+    # ordered, so a build gives the same ids on both backends (tests/test_demo.py hashes every table):
+    # nulls first as SQLite sorts them, categories by code point (PostgreSQL's "C" collation)
+    category = c.category.collate("C") if dialect_name == "postgresql" else c.category
+    source = source.group_by(m, c.township_id, c.community_id, c.compound_id, c.category).order_by(
+        m, c.township_id.nulls_first(), c.community_id.nulls_first(), c.compound_id.nulls_first(), category)
     fill = insert(ComplaintMonth).from_select(
         ["month", "township_id", "community_id", "compound_id", "category", "n"], source)
     return drop, fill
