@@ -142,12 +142,18 @@ INDICATOR_MODES = ("evaluation", "fee_status", "credit")
 @st.cache_data(show_spinner=False)
 def load_indicators(url: str, scope: ScopeKey, period: PeriodKey | None):
     """eval_score/eval_list, fee_status, credit_grade per compound, for the latest quarter of the period."""
-    from data.queries.evaluation import compound_indicators
     from data.queries.overview import latest_quarter
 
-    engine = _engine(url)
-    quarter = latest_quarter(engine, _period(period)) if period else None
-    return compound_indicators(engine, Scope(*scope), quarter)
+    quarter = latest_quarter(_engine(url), _period(period)) if period else None
+    return _load_quarter_indicators(url, scope, quarter)
+
+
+@st.cache_data(show_spinner=False)
+def _load_quarter_indicators(url: str, scope: ScopeKey, quarter: str | None):
+    """:func:`load_indicators` by quarter: periods with the same latest quarter share it."""
+    from data.queries.evaluation import compound_indicators
+
+    return compound_indicators(_engine(url), Scope(*scope), quarter)
 
 
 @st.cache_data(show_spinner=False, max_entries=12)
@@ -169,7 +175,17 @@ def load_overview(url: str, scope: ScopeKey, period: PeriodKey):
 
     period = _period(period)
     return overview(_engine(url), Scope(*scope), period,
-                    ladder=load_county_ladder(url, period.last_month().label()))
+                    ladder=load_county_ladder(url, period.last_month().label()),
+                    lists_of=lambda quarter: load_quarter_lists(url, scope, quarter))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def load_quarter_lists(url: str, scope: ScopeKey, quarter: str):
+    """红黑榜 of ``quarter`` in the scope (``evaluation.quarter_lists``): the same for every period
+    whose latest quarter it is, so a period change does not read the evaluation window again."""
+    from data.queries.evaluation import quarter_lists
+
+    return quarter_lists(_engine(url), Scope(*scope), quarter)
 
 
 @st.cache_data(show_spinner=False)
