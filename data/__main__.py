@@ -13,6 +13,7 @@ Examples::
     python -m data verify-draw 3              # re-run spot-check draw 3 from its record
     python -m data backup var/备份.sqlite      # consistent online backup + integrity check
     python -m data restore var/备份.sqlite --yes
+    python -m data refresh-aggregates         # recount the monthly complaint aggregates (repair)
     python -m data user add zhangsan --role township --township-id 3
     python -m data places                     # township / community ids for user add
     python -m data import inspectors 执法检查人员名录.xlsx   # also: companies, credit, fees
@@ -207,6 +208,22 @@ def cmd_restore(args) -> int:
     return 0
 
 
+def cmd_refresh_aggregates(args) -> int:
+    """Rebuild ``complaint_month`` from the complaints (repair; every write keeps it in step)."""
+    import time
+
+    from data.aggregates import refresh_all
+    from data.settings import bump_data_version
+
+    engine = db.make_engine(args.db)
+    db.migrate(engine)
+    t0 = time.perf_counter()
+    rows = refresh_all(engine)
+    bump_data_version(engine)  # running app processes drop figures cached from the old table
+    print(f"诉求月度汇总已重算：{rows} 行，用时 {time.perf_counter() - t0:.1f} 秒")
+    return 0
+
+
 def cmd_user(args) -> int:
     import getpass
 
@@ -397,6 +414,10 @@ def build_parser() -> argparse.ArgumentParser:
     res.add_argument("file")
     res.add_argument("--yes", action="store_true", help="确认用备份替换全部数据")
     res.set_defaults(func=cmd_restore)
+
+    agg = sub.add_parser("refresh-aggregates", parents=[common],
+                         help="按诉求工单重算诉求月度汇总（总览读取的汇总表；每次写入已自动更新，用于修复）")
+    agg.set_defaults(func=cmd_refresh_aggregates)
 
     usr = sub.add_parser("user", parents=[common], help="本地账号：list | add | passwd | unlock")
     usr.add_argument("action", choices=("list", "add", "passwd", "unlock"))

@@ -189,6 +189,32 @@ class Complaint(Base):
     complainant_phone: Mapped[str | None] = mapped_column(String(20))
 
 
+class ComplaintMonth(Base):
+    """诉求月度汇总: complaints per month × township × community × compound × category.
+
+    The overview's figures (tiles, top list, township ladders, colour modes) are sums
+    over this table instead of counts over the raw ``complaint`` rows. A row counts the
+    work orders received (受理时间) in ``month`` with exactly these place ids (each as the
+    order stores it; null where the order has none, e.g. an unmatched order has no
+    compound) and this category. Every write of complaints refreshes the months it
+    touched in the same transaction (``data.aggregates``); ``python -m data
+    refresh-aggregates`` rebuilds it.
+    """
+
+    __tablename__ = "complaint_month"
+    __table_args__ = (
+        # covering: the readers filter by month range (and township/community) and sum n
+        Index("ix_complaint_month_month", "month", "township_id", "community_id", "compound_id", "category", "n"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[str] = mapped_column(String(7))  # "YYYY-MM" of received_at
+    township_id: Mapped[int | None] = mapped_column(ForeignKey("township.id"))
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"))
+    compound_id: Mapped[int | None] = mapped_column(ForeignKey("compound.id"))
+    category: Mapped[str] = mapped_column(String(30))
+    n: Mapped[int] = mapped_column(Integer)
+
+
 class CompoundAlias(Base):
     """小区别名: another name a compound is known by in work orders (learned from manual matches)."""
 
@@ -667,3 +693,7 @@ class MonthlyCheck(Base):
     note: Mapped[str | None] = mapped_column(Text)
     recorded_by: Mapped[str | None] = mapped_column(String(50))
     recorded_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+# complaints written through an ORM Session refresh their monthly aggregates at the flush
+import data.aggregates  # noqa: E402,F401  (registers the listener; imports this module, complete by now)

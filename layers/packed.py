@@ -30,7 +30,7 @@ import pandas as pd
 from geo.projection import simplify_m
 from layers.escape import escape_text
 
-__all__ = ["pack_features", "is_packed", "unpack", "DECODER_JS", "PACKED_MARK"]
+__all__ = ["pack_features", "pack_geometries", "PackedGeometry", "is_packed", "unpack", "DECODER_JS", "PACKED_MARK"]
 
 PACKED_MARK = '{"packed":1,'
 _TYPES = {"Polygon": "P", "MultiPolygon": "M", "LineString": "L", "MultiLineString": "N", "Point": "O"}
@@ -93,9 +93,39 @@ def _geometry(geom, origin: np.ndarray, scale: float):
     raise ValueError(f"cannot pack a {kind}")
 
 
+class PackedGeometry(dict):
+    """The geometry half of :func:`pack_features`: which rows have a geometry (``keep``), the
+    ``origin``, ``scale``, ``types`` and the coordinates already as JSON (``geoms_json``).
+
+    It depends on the geometries only, so a caller that redraws the same features with other
+    properties (a colour mode, a period) computes it once and passes it as ``geometry=``.
+    """
+
+
+def pack_geometries(gdf: gpd.GeoDataFrame, *, simplify_tolerance_m: float | None = None,
+                    precision: int = 5) -> PackedGeometry:
+    """Simplify, quantise and serialise ``gdf``'s geometries (WGS-84) for :func:`pack_features`."""
+    if gdf.crs is None or gdf.crs.to_epsg() != 4326:
+        raise ValueError("pack_features expects WGS-84 (EPSG:4326) data")
+    keep = (~gdf.geometry.isna() & ~gdf.geometry.is_empty).to_numpy()
+    frame = gdf.loc[keep, ["geometry"]]
+    if simplify_tolerance_m and len(frame):
+        frame = simplify_m(frame, simplify_tolerance_m)
+    scale = 10.0 ** int(precision)
+    if len(frame):
+        minx, miny, _, _ = frame.total_bounds
+        origin = np.array([int(np.floor(minx * scale)), int(np.floor(miny * scale))], dtype=np.int64)
+    else:
+        origin = np.array([0, 0], dtype=np.int64)
+    geoms = [_geometry(g, origin, scale) for g in frame.geometry]
+    return PackedGeometry(keep=keep, rows=len(gdf), scale=scale, origin=origin.tolist(),
+                          types="".join(_TYPES[g.geom_type] for g in frame.geometry),
+                          geoms_json=json.dumps(geoms, separators=(",", ":")))
+
+
 def pack_features(gdf: gpd.GeoDataFrame, *, properties: list[str], text: tuple[str, ...] = (),
                   lookup: tuple[str, ...] = (), simplify_tolerance_m: float | None = None,
-                  precision: int = 5) -> str:
+                  precision: int = 5, geometry: PackedGeometry | None = None) -> str:
     """Serialise ``gdf`` (WGS-84) for :data:`DECODER_JS`.
 
     Parameters
@@ -111,22 +141,18 @@ def pack_features(gdf: gpd.GeoDataFrame, *, properties: list[str], text: tuple[s
         Douglas–Peucker tolerance in metres (projected); ``None`` keeps every vertex.
     precision : int
         Decimal places of a degree kept (5: about 1 m).
+    geometry : PackedGeometry, optional
+        :func:`pack_geometries` of the same rows (same order), made earlier; then ``gdf``
+        needs only the property columns and the tolerance and precision are the geometry's.
     """
-    if gdf.crs is None or gdf.crs.to_epsg() != 4326:
-        raise ValueError("pack_features expects WGS-84 (EPSG:4326) data")
     unknown = (set(text) | set(lookup)) - set(properties)
     if unknown:
         raise ValueError(f"text/lookup columns not among properties: {sorted(unknown)}")
-    frame = gdf[[*properties, "geometry"]].copy()
-    frame = frame[~frame.geometry.isna() & ~frame.geometry.is_empty]
-    if simplify_tolerance_m and len(frame):
-        frame = simplify_m(frame, simplify_tolerance_m)
-    scale = 10.0 ** int(precision)
-    if len(frame):
-        minx, miny, _, _ = frame.total_bounds
-        origin = np.array([int(np.floor(minx * scale)), int(np.floor(miny * scale))], dtype=np.int64)
-    else:
-        origin = np.array([0, 0], dtype=np.int64)
+    if geometry is None:
+        geometry = pack_geometries(gdf, simplify_tolerance_m=simplify_tolerance_m, precision=precision)
+    elif geometry["rows"] != len(gdf):
+        raise ValueError(f"packed geometry of {geometry['rows']} rows for {len(gdf)} rows of properties")
+    frame = gdf.loc[geometry["keep"], list(properties)].copy()
     for column in text:
         frame[column] = frame[column].map(escape_text)
     tables = {}
@@ -137,12 +163,11 @@ def pack_features(gdf: gpd.GeoDataFrame, *, properties: list[str], text: tuple[s
         frame[column] = [index.get(v) if pd.notna(v) else None for v in frame[column]]
     records = frame[properties].astype(object).where(pd.notna(frame[properties]), None)
     payload = {
-        "packed": 1, "scale": scale, "origin": origin.tolist(), "keys": list(properties),
-        "lookup": tables, "types": "".join(_TYPES[g.geom_type] for g in frame.geometry),
-        "props": records.values.tolist(),
-        "geoms": [_geometry(g, origin, scale) for g in frame.geometry],
+        "packed": 1, "scale": geometry["scale"], "origin": geometry["origin"], "keys": list(properties),
+        "lookup": tables, "types": geometry["types"], "props": records.values.tolist(),
     }
-    text_out = json.dumps(payload, ensure_ascii=False, default=str, separators=(",", ":"))
+    head = json.dumps(payload, ensure_ascii=False, default=str, separators=(",", ":"))
+    text_out = f'{head[:-1]},"geoms":{geometry["geoms_json"]}}}'
     assert text_out.startswith(PACKED_MARK)
     return text_out
 

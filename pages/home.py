@@ -41,8 +41,9 @@ todo.show("home")  # 待办: open for a township officer (their landing), folded
 compounds = cache.load_compound_table(url, skey, pkey)
 ov = cache.load_overview(url, skey, pkey) if period else None
 period_total = cache.load_period_total(url, skey, pkey) if period else None
+coverage_figures = cache.load_coverage(url, skey, panels.coverage_key())
 panels.show_tiles(compounds, ov, period, top_n=int(settings.get(state.engine(), "ranking_top_n")),
-                  period_total=period_total)
+                  period_total=period_total, coverage_figures=coverage_figures)
 register = panels.register_frames(ov.month) if ov is not None else None
 if ov is not None:
     panels.show_alerts(ov)
@@ -152,4 +153,4 @@ panels.follow_selection(ov, mapview.selected(PAGE))  # a compound picked on the 
 if ov is None:
     st.caption(t("no_data"))
 else:
-    panels.show_tables(ov, compounds, register)
+    panels.show_tables(ov, compounds, register, coverage_figures)

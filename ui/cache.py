@@ -105,6 +105,17 @@ def load_compound_table(url: str, scope: ScopeKey, period: PeriodKey | None):
     return pd.DataFrame(compound_frame(url, scope, period).drop(columns="geometry"))
 
 
+@st.cache_data(show_spinner=False)
+def load_coverage(url: str, scope: ScopeKey, targets: tuple) -> tuple:
+    """``(policy.coverage.coverage, coverage_by_township)`` of the scope's compounds for the
+    targets ``ui.overview.coverage_key()``: compound attributes only, whatever the period.
+    Computed on every run before, it was a quarter of a new session's server CPU."""
+    from policy.coverage import coverage, coverage_by_township
+
+    compounds = load_compound_table(url, scope, None)
+    return coverage(compounds, **dict(targets)), coverage_by_township(compounds, **dict(targets))
+
+
 def load_period_total(url: str, scope: ScopeKey, period: PeriodKey) -> int:
     """All work orders of the scope in the period, matched to a compound or not (the tiles' count)."""
     counts = load_complaint_counts(url, scope, period, ("month",))
@@ -131,12 +142,18 @@ INDICATOR_MODES = ("evaluation", "fee_status", "credit")
 @st.cache_data(show_spinner=False)
 def load_indicators(url: str, scope: ScopeKey, period: PeriodKey | None):
     """eval_score/eval_list, fee_status, credit_grade per compound, for the latest quarter of the period."""
-    from data.queries.evaluation import compound_indicators
     from data.queries.overview import latest_quarter
 
-    engine = _engine(url)
-    quarter = latest_quarter(engine, _period(period)) if period else None
-    return compound_indicators(engine, Scope(*scope), quarter)
+    quarter = latest_quarter(_engine(url), _period(period)) if period else None
+    return _load_quarter_indicators(url, scope, quarter)
+
+
+@st.cache_data(show_spinner=False)
+def _load_quarter_indicators(url: str, scope: ScopeKey, quarter: str | None):
+    """:func:`load_indicators` by quarter: periods with the same latest quarter share it."""
+    from data.queries.evaluation import compound_indicators
+
+    return compound_indicators(_engine(url), Scope(*scope), quarter)
 
 
 @st.cache_data(show_spinner=False, max_entries=12)
@@ -158,22 +175,26 @@ def load_overview(url: str, scope: ScopeKey, period: PeriodKey):
 
     period = _period(period)
     return overview(_engine(url), Scope(*scope), period,
-                    ladder=load_county_ladder(url, period.last_month().label()))
+                    ladder=load_county_ladder(url, period.last_month().label()),
+                    lists_of=lambda quarter: load_quarter_lists(url, scope, quarter))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def load_quarter_lists(url: str, scope: ScopeKey, quarter: str):
+    """红黑榜 of ``quarter`` in the scope (``evaluation.quarter_lists``): the same for every period
+    whose latest quarter it is, so a period change does not read the evaluation window again."""
+    from data.queries.evaluation import quarter_lists
+
+    return quarter_lists(_engine(url), Scope(*scope), quarter)
 
 
 def _filled(url: str, scope: ScopeKey, period: PeriodKey | None, mode: str, basemap: str):
-    """Compounds with ``_fill`` for ``mode`` (shifted for the basemap), legend entries and title."""
+    """Compounds with ``_fill`` for ``mode`` (unshifted), legend entries and title."""
     frame = compound_frame(url, scope, period)
     if mode in INDICATOR_MODES:
         frame = frame.merge(load_indicators(url, scope, period), on="id", how="left")
     fills, entries, title = colour_compounds(frame, mode)
-    return for_basemap(frame.assign(_fill=fills), basemap), entries, title
-
-
-def _packed(frame) -> str:
-    # packed, not GeoJSON: a third of the bytes, unpacked to the same features in the browser
-    return pack_features(frame, properties=["id", "name", "_fill"], text=("name",), lookup=("_fill",),
-                         simplify_tolerance_m=2)
+    return frame.assign(_fill=fills), entries, title
 
 
 @st.cache_data(show_spinner=False)
@@ -181,7 +202,27 @@ def load_compound_geojson(url: str, scope: ScopeKey, period: PeriodKey | None, m
                           basemap: str) -> tuple[str, list, str]:
     """Every compound of the scope filled for ``mode`` (packed), with legend entries and title."""
     frame, entries, title = _filled(url, scope, period, mode, basemap)
-    return _packed(frame), entries, title
+    geometry = load_compound_geometry(url, scope, basemap)
+    ids = load_compounds(url, scope)["id"].to_numpy()
+    if len(ids) != len(frame) or (frame["id"].to_numpy() != ids).any():  # not row for row: pack them whole
+        geometry = None
+        props = for_basemap(frame, basemap)
+    else:
+        props = frame[["id", "name", "_fill"]]
+    # packed, not GeoJSON: a third of the bytes, unpacked to the same features in the browser
+    text = pack_features(props, properties=["id", "name", "_fill"], text=("name",), lookup=("_fill",),
+                         simplify_tolerance_m=2, geometry=geometry)
+    return text, entries, title
+
+
+@st.cache_data(show_spinner=False)
+def load_compound_geometry(url: str, scope: ScopeKey, basemap: str):
+    """The compounds' packed geometry (``layers.packed.pack_geometries``, 2 m simplified) in the
+    basemap's datum: the same for every colour mode and period, so a mode or period change only
+    re-packs the properties (simplifying 5,000 outlines cost ~0.5 s of CPU on each change)."""
+    from layers.packed import pack_geometries
+
+    return pack_geometries(for_basemap(load_compounds(url, scope), basemap), simplify_tolerance_m=2)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -192,7 +233,10 @@ def load_compounds_in_view(url: str, scope: ScopeKey, period: PeriodKey | None, 
     from layers.viewport import in_window
 
     frame, entries, title = _filled(url, scope, period, mode, basemap)
-    return _packed(in_window(frame, window) if window is not None else frame.iloc[0:0]), entries, title
+    frame = for_basemap(frame, basemap)
+    shown = in_window(frame, window) if window is not None else frame.iloc[0:0]
+    return pack_features(shown, properties=["id", "name", "_fill"], text=("name",), lookup=("_fill",),
+                         simplify_tolerance_m=2), entries, title
 
 
 class Places(NamedTuple):
@@ -282,19 +326,6 @@ def load_record(url: str, scope: ScopeKey, compound_id: int, period: PeriodKey,
     period = _period(period)
     return compound_record(_engine(url), Scope(*scope), compound_id, period,
                            ladder=load_county_ladder(url, period.last_month().label()), viewer=Viewer(*viewer))
-
-
-@st.cache_data(show_spinner=False)
-def load_coverage(url: str, scope: ScopeKey, targets: tuple):
-    """``policy.coverage`` for the scope's compounds: the county indicators and the per-township table.
-
-    Cached: recomputed per run it cost a quarter of a warm overview's server time (pandas string
-    comparisons per township); ``targets`` are the settings' (name, value) pairs.
-    """
-    from policy.coverage import coverage, coverage_by_township
-
-    frame = load_compounds(url, scope).drop(columns="geometry")
-    return coverage(frame, **dict(targets)), coverage_by_township(frame, **dict(targets))
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

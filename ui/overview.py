@@ -11,8 +11,8 @@ import streamlit as st
 from data.queries.overview import ALERT_ORDER, QUARTER_ORDER
 from ui import state as state
 from ui.text import action_text, headers, md_escape, t, yes_no
-from data import db, settings
-from policy.coverage import townships_below
+from data import settings
+from policy.coverage import coverage, coverage_by_township, townships_below
 
 OFF = {"delta_color": "off", "delta_arrow": "off"}
 TOP_COLUMNS = ["rank", "compound", "township", "community", "company", "manager", "complaints",
@@ -21,10 +21,13 @@ BLACK_COLUMNS = ["compound", "township", "community", "company", "score", "satis
                  "consequence"]
 
 
-def show_tiles(compounds: pd.DataFrame, ov, period, *, top_n: int, period_total: int | None = None) -> None:
+def show_tiles(compounds: pd.DataFrame, ov, period, *, top_n: int, period_total: int | None = None,
+               coverage_figures: tuple | None = None) -> None:
     """Twelve tiles, four a row (six crowd the labels and notes into ellipses).
 
     ``period_total``: all work orders of the scope in the period (matched to a compound or not).
+    ``coverage_figures``: ``(coverage, coverage_by_township)`` of ``compounds`` when the caller
+    keeps them (``ui.cache.load_coverage``); computed here otherwise.
     """
     tiles = [tile for _ in range(3) for tile in st.columns(4)]
     tiles[0].metric(t("kpi_compounds"), f"{len(compounds):,}")
@@ -58,8 +61,10 @@ def show_tiles(compounds: pd.DataFrame, ov, period, *, top_n: int, period_total:
         tiles[6].metric(t("kpi_black_list"), f"{len(ov.black_list):,}" if ov.quarter else "—",
                         t("kpi_black_quarter").format(quarter=ov.quarter) if ov.quarter
                         else t("kpi_no_quarter"), **OFF)
-    indicators, by_township = scope_coverage()
-    below = townships_below(by_township, "smart") if len(compounds) else []
+    targets = coverage_targets()
+    indicators, by_town = coverage_figures or (coverage(compounds, **targets),
+                                               coverage_by_township(compounds, **targets))
+    below = townships_below(by_town, "smart") if len(compounds) else []
     for col, key in zip(tiles[7:], ("service", "no_owners_body", "party_full_time", "smart")):
         ind = indicators[key]
         value = f"{ind.count:,}" if ind.target is None else (
@@ -104,20 +109,19 @@ def coverage_targets() -> dict:
             "min_party_members": int(settings.get(e, "owners_committee_min_party_members"))}
 
 
-def scope_coverage():
-    """The county indicators and the per-township table of the page's scope (cached, ``ui.cache``)."""
-    from ui import cache
-
-    return cache.load_coverage(db.default_url(), cache.scope_key(state.scope()),
-                               tuple(sorted(coverage_targets().items())))
-
-
 COVERAGE_SHOWN = ("service", "party_full_time", "party_members", "smart", "notice_board")
 
 
-def coverage_table() -> pd.DataFrame:
-    """Per township: each indicator as "share (count/base)", 未达标 marked, unknowns as 未填报 n."""
-    table = scope_coverage()[1]
+def coverage_key() -> tuple:
+    """The coverage targets as a hashable key (``ui.cache.load_coverage``)."""
+    return tuple(sorted(coverage_targets().items()))
+
+
+def coverage_table(compounds: pd.DataFrame, table: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per township: each indicator as "share (count/base)", 未达标 marked, unknowns as 未填报 n.
+
+    ``table``: ``coverage_by_township`` of ``compounds`` when the caller keeps it."""
+    table = coverage_by_township(compounds, **coverage_targets()) if table is None else table
     out = pd.DataFrame({t("township"): table["township"], headers(["compounds"])["compounds"]: table["compounds"]})
     for key in COVERAGE_SHOWN:
         def cell(r, key=key):
@@ -248,7 +252,8 @@ def show_register_line(summary: pd.DataFrame, month: str) -> None:
         icon=":material/assignment_turned_in:")
 
 
-def show_tables(ov, compounds: pd.DataFrame | None = None, register: tuple | None = None) -> None:
+def show_tables(ov, compounds: pd.DataFrame | None = None, register: tuple | None = None,
+                coverage_figures: tuple | None = None) -> None:
     """Township ladder, top list, black list, target progress and the per-township coverage
     (when ``compounds`` is given), each with its Excel download.
 
@@ -268,7 +273,7 @@ def show_tables(ov, compounds: pd.DataFrame | None = None, register: tuple | Non
               ("tab_black_list", ov.black_list.reindex(columns=BLACK_COLUMNS)),
               ("tab_target", target)]
     if compounds is not None:
-        tables.append(("tab_coverage", coverage_table()))
+        tables.append(("tab_coverage", coverage_table(compounds, coverage_figures[1] if coverage_figures else None)))
     if register is not None:
         from ui.tables import labelled
 

@@ -18,6 +18,7 @@ from data.demo import names
 from data.demo.places import Places
 from data.demo.registers import NONE, SELF, Companies, Compounds
 from data.demo.util import cross2, insert_bulk, month_start, rngs, xy_to_lonlat
+from data.aggregates import refresh_all
 from data.schema import Complaint
 from data.vocab import COMPLAINT_CATEGORIES
 
@@ -300,6 +301,7 @@ def build_complaints(conn, seed: int, pl: Places, co: Companies, cs: Compounds,
 
     rows = _rows(r, rng, pl, cs, comp, cat, recv, closed, status, sat, coord, lon, lat, t_of, c_of)
     insert_bulk(conn, Complaint, rows)
+    refresh_all(conn)  # the monthly aggregates the overview reads, in the build's transaction
     per = np.zeros((nc, MONTHS), int)
     np.add.at(per, (comp[matched], month[matched]), 1)
     return ComplaintStats(per_compound_month=per, months=starts, count=n)

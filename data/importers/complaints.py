@@ -53,6 +53,7 @@ from data.importers.places import apply_values
 from data.importers.readers import SourceError
 from data.importers.report import ImportReport
 from data.queries.duties import category_map, duty_matrix
+from data.aggregates import month_of, refresh_months
 from data.schema import Community, Complaint, Compound, CompoundAlias, Township
 from geo.assign import assign_points
 from policy import duties as D
@@ -526,8 +527,12 @@ def _write(job: _ComplaintJob, session: Session, plans: list[tuple[Row, dict]]) 
         stored.update({c.order_no: c for c in session.scalars(select(Complaint).where(Complaint.order_no.in_(chunk)))})
     new = []
     labels = _METHOD_LABELS
+    touched = set()  # months whose aggregates change: every order's month, and an old one it moved from
     for row, values in plans:
         obj = stored.get(values["order_no"])
+        touched.add(month_of(values.get("received_at")))
+        if obj is not None:
+            touched.add(month_of(obj.received_at))
         if obj is None:
             values.setdefault("status", "办理中")
             values.setdefault("match_method", "未匹配")
@@ -547,6 +552,7 @@ def _write(job: _ComplaintJob, session: Session, plans: list[tuple[Row, dict]]) 
     for i in range(0, len(full), 2000):
         session.execute(insert(Complaint), full[i:i + 2000])
     job.report.created += len(new)
+    refresh_months(session, touched)  # same transaction: the figures change with the orders
     un = job.report.related.get("未匹配", 0)
     if un:
         job.report.note(f"{un} 条诉求未能匹配到小区，已保存并列入“未匹配”队列")

@@ -12,9 +12,10 @@ import pandas as pd
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from data import aggregates
 from data.privacy import mask_name, mask_phone, mask_phones_in_text
 from data.schema import (
-    Community, Complaint, Compound, County, FeeAdjustment, Grid, ProjectManager,
+    Community, Complaint, ComplaintMonth, Compound, County, FeeAdjustment, Grid, ProjectManager,
     PropertyCompany, Township,
 )
 from data.scope import Period, Scope
@@ -28,6 +29,13 @@ def _frame(rows, columns: list[str], *, geometry: bool) -> pd.DataFrame | gpd.Ge
     if geometry:
         return gpd.GeoDataFrame(df, geometry="geometry", crs=WGS84)
     return df
+
+
+def _fetch(engine: Engine, stmt) -> list[tuple]:
+    """Rows of a column select as plain tuples, through a Core connection: a Session runs the
+    ORM's row loading on every row (a third of the time for 100,000 rows of counts)."""
+    with engine.connect() as c:
+        return [tuple(r) for r in c.execute(stmt)]
 
 
 def _scoped(stmt, model, scope: Scope):
@@ -166,12 +174,33 @@ def complaint_counts(engine: Engine, scope: Scope, period: Period, *, by: str | 
         "category": Complaint.category,
         "month": _month(engine, Complaint.received_at),
     }
+    window = aggregates.aggregated_period(period) if aggregates.use_aggregates() else None
+    if window is not None:  # whole months: sums over the monthly aggregates (data.aggregates)
+        return _aggregate_counts(engine, scope, window, keys)
     exprs = [columns[k].label(k) for k in keys]
     stmt = _complaint_window(select(*exprs, func.count().label("count")), scope, period)
     stmt = stmt.group_by(*exprs).order_by(*exprs)
-    with Session(engine) as s:
-        rows = s.execute(stmt).all()
-    return _frame(rows, [*keys, "count"], geometry=False)
+    return _frame(_fetch(engine, stmt), [*keys, "count"], geometry=False)
+
+
+def _aggregate_window(stmt, scope: Scope, window: tuple[str, str]):
+    """``complaint_month`` rows of the months ``window`` (first, last) inside the scope."""
+    stmt = stmt.where(ComplaintMonth.month >= window[0], ComplaintMonth.month <= window[1])
+    return _scoped(stmt, ComplaintMonth, scope)
+
+
+def _aggregate_counts(engine: Engine, scope: Scope, window: tuple[str, str], keys: tuple[str, ...]
+                      ) -> pd.DataFrame:
+    """:func:`complaint_counts` summed from ``complaint_month`` (the same figures as the raw rows)."""
+    a = ComplaintMonth
+    columns = {"compound": a.compound_id, "township": a.township_id, "community": a.community_id,
+               "category": a.category, "month": a.month}
+    exprs = [columns[k].label(k) for k in keys]
+    stmt = _aggregate_window(select(*exprs, func.sum(a.n).label("count")), scope, window)
+    stmt = stmt.group_by(*exprs).order_by(*exprs)
+    df = _frame(_fetch(engine, stmt), [*keys, "count"], geometry=False)
+    df["count"] = df["count"].astype("int64")
+    return df
 
 
 COMPLAINT_COLUMNS = [
@@ -210,8 +239,12 @@ def complaints(engine: Engine, scope: Scope, period: Period, *, compound_id: int
 def complaint_months(engine: Engine) -> list[str]:
     """The ``YYYY-MM`` months that have complaints, oldest first (for period pickers)."""
     with Session(engine) as s:
-        first, last = s.execute(select(func.min(Complaint.received_at),
-                                       func.max(Complaint.received_at))).one()
+        if aggregates.use_aggregates():
+            first, last = s.execute(select(func.min(ComplaintMonth.month), func.max(ComplaintMonth.month))).one()
+            first, last = (None, None) if first is None else (Period.months(first).start, Period.months(last).start)
+        else:
+            first, last = s.execute(select(func.min(Complaint.received_at),
+                                           func.max(Complaint.received_at))).one()
     if first is None:
         return []
     months, (y, m) = [], (first.year, first.month)

@@ -20,10 +20,10 @@ import pandas as pd
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
-from data import settings, vocab
+from data import aggregates, settings, vocab
 from data.privacy import mask_name, mask_phone, mask_phones_in_text
-from data.queries import _complaint_window, _month, _scoped
-from data.schema import Community, Complaint, Compound, ProjectManager, PropertyCompany, Township
+from data.queries import _aggregate_window, _complaint_window, _fetch, _month, _scoped
+from data.schema import Community, Complaint, ComplaintMonth, Compound, ProjectManager, PropertyCompany, Township
 from data.scope import COUNTY, Period, Scope, ScopeError
 from policy import ladders, targets
 
@@ -59,9 +59,9 @@ ALL = ComplaintFilter()
 
 
 def _rows(engine: Engine, stmt) -> list[tuple]:
-    """Plain tuples: pandas builds frames from SQLAlchemy ``Row`` objects ten times slower."""
-    with Session(engine) as s:
-        return [tuple(r) for r in s.execute(stmt)]
+    """Plain tuples: pandas builds frames from SQLAlchemy ``Row`` objects ten times slower
+    (``data.queries._fetch``: a Core connection, without the ORM's per-row loading)."""
+    return _fetch(engine, stmt)
 
 
 def filter_options(engine: Engine, scope: Scope, period: Period) -> dict[str, list[str]]:
@@ -77,11 +77,28 @@ def filter_options(engine: Engine, scope: Scope, period: Period) -> dict[str, li
 
 def monthly_counts(engine: Engine, scope: Scope, period: Period, flt: ComplaintFilter = ALL) -> pd.DataFrame:
     """``month`` ("YYYY-MM"), ``complaints`` for every month of the period (zeros included)."""
-    m = _month(engine, Complaint.received_at).label("month")
-    stmt = flt.apply(_complaint_window(select(m, func.count()), scope, period)).group_by(m)
+    window = _aggregated(period, flt)
+    if window is not None:
+        a = ComplaintMonth
+        stmt = _aggregate_window(select(a.month, func.sum(a.n)), scope, window)
+        if flt.categories:
+            stmt = stmt.where(a.category.in_(flt.categories))
+        stmt = stmt.group_by(a.month)
+    else:
+        m = _month(engine, Complaint.received_at).label("month")
+        stmt = flt.apply(_complaint_window(select(m, func.count()), scope, period)).group_by(m)
     got = dict(_rows(engine, stmt))
     months = _period_months(period)
     return pd.DataFrame({"month": months, "complaints": [int(got.get(k, 0)) for k in months]})
+
+
+def _aggregated(period: Period, flt: ComplaintFilter = ALL) -> tuple[str, str] | None:
+    """The months to sum from ``complaint_month``, or None to count raw rows: a period cut
+    mid-month, a department or status filter (not in the aggregates), or inside
+    ``data.aggregates.raw_counts()``."""
+    if flt.departments or flt.statuses or not aggregates.use_aggregates():
+        return None
+    return aggregates.aggregated_period(period)
 
 
 def _period_months(period: Period) -> list[str]:
@@ -167,9 +184,16 @@ def _months_back(month: str, months: int) -> Period:
 def ranking_counts(engine: Engine, scope: Scope, month: str, *, months: int = 36) -> pd.DataFrame:
     """``project_id`` (compound), ``month``, ``complaints`` for the ``months`` before ``month`` and it,
     matched complaints only (the input of ``policy.ladders.complaint_ladder``)."""
-    m = _month(engine, Complaint.received_at).label("month")
-    stmt = select(Complaint.compound_id, m, func.count()).where(Complaint.compound_id.is_not(None))
-    stmt = _complaint_window(stmt, scope, _months_back(month, months)).group_by(Complaint.compound_id, m)
+    period = _months_back(month, months)
+    window = _aggregated(period)
+    if window is not None:
+        a = ComplaintMonth
+        stmt = select(a.compound_id, a.month, func.sum(a.n)).where(a.compound_id.is_not(None))
+        stmt = _aggregate_window(stmt, scope, window).group_by(a.compound_id, a.month)
+    else:
+        m = _month(engine, Complaint.received_at).label("month")
+        stmt = select(Complaint.compound_id, m, func.count()).where(Complaint.compound_id.is_not(None))
+        stmt = _complaint_window(stmt, scope, period).group_by(Complaint.compound_id, m)
     df = pd.DataFrame(_rows(engine, stmt), columns=["project_id", "month", "complaints"])
     return df.astype({"project_id": "int64", "complaints": "int64"})
 
@@ -177,9 +201,16 @@ def ranking_counts(engine: Engine, scope: Scope, month: str, *, months: int = 36
 def township_month_counts(engine: Engine, scope: Scope, month: str, *, months: int = 36) -> pd.DataFrame:
     """``township_id``, ``month``, ``complaints`` (input of ``policy.ladders.township_ladder``);
     every township of the scope appears, with zeros where it had no complaints."""
-    m = _month(engine, Complaint.received_at).label("month")
-    stmt = select(Complaint.township_id, m, func.count()).where(Complaint.township_id.is_not(None))
-    stmt = _complaint_window(stmt, scope, _months_back(month, months)).group_by(Complaint.township_id, m)
+    period = _months_back(month, months)
+    window = _aggregated(period)
+    if window is not None:
+        a = ComplaintMonth
+        stmt = select(a.township_id, a.month, func.sum(a.n)).where(a.township_id.is_not(None))
+        stmt = _aggregate_window(stmt, scope, window).group_by(a.township_id, a.month)
+    else:
+        m = _month(engine, Complaint.received_at).label("month")
+        stmt = select(Complaint.township_id, m, func.count()).where(Complaint.township_id.is_not(None))
+        stmt = _complaint_window(stmt, scope, period).group_by(Complaint.township_id, m)
     df = pd.DataFrame(_rows(engine, stmt), columns=["township_id", "month", "complaints"])
     towns = select(Township.id)
     if scope.township_id is not None:
@@ -405,6 +436,7 @@ def assign_compound(engine: Engine, scope: Scope, order_no: str, compound_id: in
         s.execute(update(Complaint).where(Complaint.id == row.id).values(
             compound_id=comp.id, community_id=comp.community_id, township_id=comp.township_id,
             match_method="地址", match_confidence=1.0))
+        aggregates.refresh_months(s, [aggregates.month_of(row.received_at)])  # the month's counts move with it
         alias = None
         if learn_alias is True:
             alias = row.compound_name or row.address

@@ -23,7 +23,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from data import db, permissions, settings
-from data.queries import _frame, _scoped, compounds, latest_fee_status
+from data.queries import _fetch, _frame, _scoped, compounds, latest_fee_status
 from data.schema import AuditLog, Compound, CreditGrade, Evaluation, PropertyCompany
 from data.scope import Scope, ScopeError
 from policy import ratings
@@ -88,9 +88,7 @@ def evaluations(engine: Engine, scope: Scope, *, quarters: list[str] | None = No
         stmt = stmt.where(Evaluation.quarter.in_(list(quarters)))
     if compound_id is not None:
         stmt = stmt.where(Evaluation.compound_id == int(compound_id))
-    with Session(engine) as s:
-        rows = s.execute(stmt.order_by(Evaluation.quarter, Compound.id)).all()
-    return _frame(rows, EVAL_COLUMNS, geometry=False)
+    return _frame(_fetch(engine, stmt.order_by(Evaluation.quarter, Compound.id)), EVAL_COLUMNS, geometry=False)
 
 
 def quarter_lists(engine: Engine, scope: Scope, quarter: str) -> pd.DataFrame:

@@ -171,10 +171,13 @@ def township_table(engine: Engine, scope: Scope, period: Period, month: str | No
     return out[TOWNSHIP_COLUMNS].reset_index(drop=True)
 
 
-def overview(engine: Engine, scope: Scope, period: Period, *, ladder: pd.DataFrame | None = None) -> Overview:
+def overview(engine: Engine, scope: Scope, period: Period, *, ladder: pd.DataFrame | None = None,
+             lists_of=None) -> Overview:
     """Every figure of the overview page for ``scope`` and ``period``.
 
     ``ladder``: the last month's ``complaint_stats.county_ladder``, if the caller keeps it.
+    ``lists_of``: ``quarter -> evaluation.quarter_lists(engine, scope, quarter)``, if the caller
+    keeps them (they depend on the quarter only, and read the whole evaluation window).
     """
     month = period.last_month().label()
     table = cs.target_progress(engine, scope, period)
@@ -186,7 +189,7 @@ def overview(engine: Engine, scope: Scope, period: Period, *, ladder: pd.DataFra
     black = pd.DataFrame(columns=["compound_id", "compound", "township", "score", "black_count",
                                   "consequence"])
     if quarter is not None:
-        lists = ev.quarter_lists(engine, scope, quarter)
+        lists = lists_of(quarter) if lists_of is not None else ev.quarter_lists(engine, scope, quarter)
         black = lists[lists["list"] == ratings.BLACK].reset_index(drop=True)
     ladder_quarter = ladders.last_complete_quarter(month)
     by_quarter = cs.township_quarter_ranking(engine, scope, ladder_quarter)
