@@ -13,7 +13,7 @@ from alembic import context
 from sqlalchemy import text
 
 from data.db import make_engine, default_url
-from data.schema import Base
+from data.schema import Base, include_in_autogenerate
 
 config = context.config
 target_metadata = Base.metadata
@@ -31,7 +31,8 @@ def run_migrations_online() -> None:
                 if sqlite:
                     connection.exec_driver_sql("BEGIN IMMEDIATE")  # DDL too, in one transaction
                 context.configure(connection=connection, target_metadata=target_metadata,
-                                  render_as_batch=sqlite)
+                                  render_as_batch=sqlite,
+                                  include_object=include_in_autogenerate(connection.dialect.name))
                 context.run_migrations()
                 if sqlite:
                     broken = connection.execute(text("PRAGMA foreign_key_check")).all()
