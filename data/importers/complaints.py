@@ -20,7 +20,9 @@ transaction:
   ``match_name_threshold``; a tie is left unmatched). Method and confidence are
   stored; an exact 小区名称 naming another compound than the point outweighs the
   point (with a note). Otherwise 未匹配 — kept and shown in the unmatched queue
-  with its best candidates, never dropped;
+  with its best candidates, never dropped. On PostgreSQL the point stages (and the
+  community and township covering each point) run in PostGIS, one statement for the
+  whole file (``data.spatial.match_points``); on SQLite in Python; same answers;
 * 12345 category names map to the product's categories (table ``category_map``);
   an unknown one is kept as written and listed in the report;
 * the department is the file's 承办单位 when given (several units → the
