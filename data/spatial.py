@@ -5,13 +5,15 @@ SQLite (the embedded default for one county) has no spatial functions here (no S
 ``geo.assign``, ``geo.binning``). Both paths give the same answers; tests compare them on the same
 data (``tests/test_spatial_sql.py``) and ``tests/bench/bench_spatial.py`` times them.
 
-* :func:`match_points` — for a batch of work-order points (WGS-84) in **one statement**: the
-  compound polygon covering each point (``ST_Intersects``: an edge counts as inside, on a shared
+* :func:`match_points` — for a batch of work-order points (WGS-84), COPYed into a temporary
+  table with its own GiST index, **one statement** answers for every point: the
+  compound polygon covering it (``ST_Intersects``: an edge counts as inside, on a shared
   edge the smaller id wins), else the nearest compound stored as a point (a non-polygon
   geometry's centroid) within ``nearest_m`` metres, measured in the CGCS2000 3° Gauss–Krüger zone
   of the compounds' median longitude (the zone ``geo.projection.metric_crs`` picks in Python);
-  and the community and township polygons covering it. Every lookup finds its candidates through
-  the GiST index of ``geometry`` (``&&`` on the point or on a box ``nearest_m`` wide around it).
+  and the community and township polygons covering it. Every join finds its candidates through a
+  GiST index (``&&``: the polygons' ``geometry`` index or the points' own, whichever side the
+  planner puts inside; a box a little over ``nearest_m`` wide for the nearest point).
 * :func:`heat_hexes` — the heat map's hexagons: the same points the Python path bins
   (``data.queries.heat_counts``: ~50 m lattice cells and compound centroids) put into
   ``ST_HexagonGrid`` cells of the given circumradius in the Gauss–Krüger zone of their median
