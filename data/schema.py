@@ -695,5 +695,42 @@ class MonthlyCheck(Base):
     recorded_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
+# --- spatial indexes (keep at the end of the module: it covers every table above) -------------
+
+def _gist_indexes() -> tuple[Index, ...]:
+    """A GiST index on every geometry column, on PostgreSQL only (``ix_<table>_<column>``).
+
+    The migrations make them (0001, completed by 0010c_spatial); SQLite stores WKB blobs, which no
+    index can search spatially, so none is declared there (``Index.ddl_if``; the autogenerate
+    comparison skips them on SQLite through :func:`include_in_autogenerate`)."""
+    made = []
+    for table in Base.metadata.sorted_tables:
+        for column in table.columns:
+            if isinstance(column.type, Geometry):
+                made.append(Index(f"ix_{table.name}_{column.name}", column, postgresql_using="gist")
+                            .ddl_if(dialect="postgresql"))
+    return tuple(made)
+
+
+GIST_INDEXES = _gist_indexes()
+GEOMETRY_TABLES = tuple(sorted({ix.table.name for ix in GIST_INDEXES}))
+
+
+def include_in_autogenerate(dialect_name: str):
+    """An Alembic ``include_object`` hook comparing the models with a database of ``dialect_name``.
+
+    Objects declared for another backend only (``ddl_if``: the GiST indexes) are left out, and so is
+    PostGIS's own ``spatial_ref_sys`` table, which no model describes."""
+    def include(obj, name, type_, reflected, compare_to) -> bool:
+        if type_ == "table" and reflected and name == "spatial_ref_sys":
+            return False
+        ddl_if = getattr(obj, "_ddl_if", None)
+        if ddl_if is not None and ddl_if.dialect is not None:
+            wanted = {ddl_if.dialect} if isinstance(ddl_if.dialect, str) else set(ddl_if.dialect)
+            return dialect_name in wanted
+        return True
+    return include
+
+
 # complaints written through an ORM Session refresh their monthly aggregates at the flush
 import data.aggregates  # noqa: E402,F401  (registers the listener; imports this module, complete by now)

@@ -307,13 +307,14 @@ def place_bounds(url: str, scope: ScopeKey, level: str, place_id: int, basemap: 
 def load_heat_cells(url: str, scope: ScopeKey, period: PeriodKey, basemap: str,
                       categories: tuple[str, ...] | None = None,
                       radius_m: float = 250) -> tuple[str, list]:
-    """Complaint heat cells for the period (server-side hexagon bins), shifted for the basemap."""
-    from layers.heat import heat_cells, heat_frame
+    """Complaint heat cells for the period (server-side hexagon bins), shifted for the basemap.
 
-    points = queries.complaint_point_counts(_engine(url), Scope(*scope), _period(period),
-                                            categories=categories)
-    hexes = for_basemap(heat_frame(points, radius_m=radius_m), basemap)
-    return heat_cells(hexes)
+    Binned by PostGIS (``ST_HexagonGrid``) on PostgreSQL, by ``geo.binning`` on SQLite: same cells."""
+    from data.spatial import heat_hexes
+    from layers.heat import heat_cells
+
+    hexes = heat_hexes(_engine(url), Scope(*scope), _period(period), radius_m=radius_m, categories=categories)
+    return heat_cells(for_basemap(hexes, basemap))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

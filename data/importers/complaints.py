@@ -20,7 +20,9 @@ transaction:
   ``match_name_threshold``; a tie is left unmatched). Method and confidence are
   stored; an exact 小区名称 naming another compound than the point outweighs the
   point (with a note). Otherwise 未匹配 — kept and shown in the unmatched queue
-  with its best candidates, never dropped;
+  with its best candidates, never dropped. On PostgreSQL the point stages (and the
+  community and township covering each point) run in PostGIS, one statement for the
+  whole file (``data.spatial.match_points``); on SQLite in Python; same answers;
 * 12345 category names map to the product's categories (table ``category_map``);
   an unknown one is kept as written and listed in the report;
 * the department is the file's 承办单位 when given (several units → the
@@ -41,10 +43,10 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
-from sqlalchemy import insert, select
+from sqlalchemy import insert, null, select
 from sqlalchemy.orm import Session
 
-from data import permissions, settings, vocab
+from data import permissions, settings, spatial, vocab
 from data.importers import columns as C
 from data.importers import matching as M
 from data.importers import values as V
@@ -265,7 +267,7 @@ class _ComplaintJob(Job):
 def import_complaints(engine, path, *, crs: str | None = None, encoding: str | None = None,
                       dry_run: bool = False, filename: str | None = None,
                       columns: Mapping[str, str] | None = None, tolerance_m: float = 1000.0,
-                      progress: Progress | None = None, actor=None) -> ImportReport:
+                      progress: Progress | None = None, actor=None, spatial_sql: bool | None = None) -> ImportReport:
     """Import 12345 work orders from a file; validate everything, write all or nothing.
 
     Parameters
@@ -288,6 +290,10 @@ def import_complaints(engine, path, *, crs: str | None = None, encoding: str | N
         ``progress(done, total, message)`` between phases.
     actor : Account or str, optional
         Who imports: a signed-in Account needs ``import``; the import is audited with its write.
+    spatial_sql : bool, optional
+        Where points meet polygons (stages 坐标 and 邻近, community and township): None (default)
+        in PostGIS on PostgreSQL (``data.spatial.match_points``, one statement for the file) and in
+        Python on SQLite; False forces Python (comparisons, benchmarks). Same answers either way.
 
     Returns
     -------
@@ -317,7 +323,7 @@ def import_complaints(engine, path, *, crs: str | None = None, encoding: str | N
         _validate(job, rows)
         if not job.report.errors:
             step(2)
-            plans = _plan(job, session, rows)
+            plans = _plan(job, session, rows, spatial_sql=spatial_sql)
             if not job.report.errors:
                 step(3)
                 _write(job, session, plans)
@@ -349,32 +355,46 @@ def _validate(job: _ComplaintJob, rows: list[Row]) -> None:
 class _Places:
     """Compounds, communities and townships of the database, for matching rows."""
 
-    def __init__(self, session: Session):
+    def __init__(self, session: Session, *, spatial_sql: bool | None = None):
         engine = session.get_bind()
+        self.session = session
+        # in PostGIS the points meet the polygons in SQL: no geometry needs to come to Python
+        self.sql = spatial.in_database(engine, spatial_sql)
+        geometry = null().label("geometry") if self.sql else Compound.geometry
         cols = (Compound.id, Compound.name, Compound.aliases, Compound.address, Compound.township_id,
-                Compound.community_id, Compound.management_mode, Compound.company_id, Compound.geometry)
+                Compound.community_id, Compound.management_mode, Compound.company_id, geometry)
         rows = session.execute(select(*cols).order_by(Compound.id)).all()
         self.compounds = {r.id: r for r in rows}
-        comms = session.execute(select(Community.id, Community.township_id, Community.geometry)
+        comm_geometry = null().label("geometry") if self.sql else Community.geometry
+        comms = session.execute(select(Community.id, Community.township_id, comm_geometry)
                                 .where(Community.geometry.is_not(None)).order_by(Community.id)).all()
         self.community_township = {c.id: c.township_id for c in comms}
-        self.community_polys = gpd.GeoDataFrame({"id": [c.id for c in comms]},
-                                                geometry=[c.geometry for c in comms], crs="EPSG:4326")
-        towns = session.execute(select(Township.id, Township.name, Township.geometry).order_by(Township.id)).all()
+        town_geometry = null().label("geometry") if self.sql else Township.geometry
+        towns = session.execute(select(Township.id, Township.name, town_geometry).order_by(Township.id)).all()
         self.township_names = {t.id: t.name for t in towns}
-        tpolys = [t for t in towns if t.geometry is not None]
-        self.township_polys = gpd.GeoDataFrame({"id": [t.id for t in tpolys]},
-                                               geometry=[t.geometry for t in tpolys], crs="EPSG:4326")
+        if not self.sql:
+            self.community_polys = gpd.GeoDataFrame({"id": [c.id for c in comms]},
+                                                    geometry=[c.geometry for c in comms], crs="EPSG:4326")
+            tpolys = [t for t in towns if t.geometry is not None]
+            self.township_polys = gpd.GeoDataFrame({"id": [t.id for t in tpolys]},
+                                                   geometry=[t.geometry for t in tpolys], crs="EPSG:4326")
         aliases = [(r.id, a) for r in rows for a in re.split(r"[、,，;；/\s]+", r.aliases or "") if a.strip()]
         aliases += [tuple(a) for a in session.execute(select(CompoundAlias.compound_id, CompoundAlias.alias))]
         county = settings.get(engine, "county_name")
+        self.nearest_m = float(settings.get(engine, "match_nearest_m"))
         self.matcher = M.CompoundMatcher(
             rows, aliases=aliases, prefixes=[county, *self.township_names.values()],
-            nearest_m=float(settings.get(engine, "match_nearest_m")),
+            nearest_m=self.nearest_m,
             threshold=float(settings.get(engine, "match_name_threshold")))
 
     def by_point(self, lon: list[float], lat: list[float]) -> tuple[list, list, list]:
         """(stage 1–2 Match, community id, township id) per point."""
+        if self.sql:
+            got = spatial.match_points(self.session, lon, lat, nearest_m=self.nearest_m)
+            return ([M.Match(g.compound_id, g.method, g.confidence, note=g.note) if g.compound_id is not None
+                     else M.Match() for g in got],
+                    [g.community_id for g in got], [g.township_id for g in got])
+
         def ids(frame):
             if frame.empty or not lon:
                 return [None] * len(lon)
@@ -397,14 +417,15 @@ def _departments(text: str) -> list[str]:
 _METHOD_LABELS = {M.POLYGON: "按坐标匹配", M.NEAREST: "按邻近点位匹配", M.NAME: "按名称或地址匹配"}
 
 
-def _plan(job: _ComplaintJob, session: Session, rows: list[Row]) -> list[tuple[Row, dict]]:
+def _plan(job: _ComplaintJob, session: Session, rows: list[Row], *,
+          spatial_sql: bool | None = None) -> list[tuple[Row, dict]]:
     """Per row the values to store (assignment and routing decided).
 
     Every order goes through all three matching stages (polygon, nearest point,
     name/alias/address) until one matches: coordinates that fall in no compound
     do not stop the name in 小区名称, 事发地址 or 诉求内容 from being read.
     """
-    places = _Places(session)
+    places = _Places(session, spatial_sql=spatial_sql)
     matrix = duty_matrix(session.get_bind())
     _map_categories(job, session, rows, matrix)
     pts = [r for r in rows if r.geometry is not None]

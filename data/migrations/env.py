@@ -17,7 +17,7 @@ from alembic import context
 from sqlalchemy import text
 
 from data.db import make_engine, default_url
-from data.schema import Base
+from data.schema import Base, include_in_autogenerate
 
 config = context.config
 target_metadata = Base.metadata
@@ -40,7 +40,8 @@ def run_migrations_online() -> None:
                     for name in stale:
                         connection.exec_driver_sql(f'DROP TABLE "{name}"')
                 context.configure(connection=connection, target_metadata=target_metadata,
-                                  render_as_batch=sqlite)
+                                  render_as_batch=sqlite,
+                                  include_object=include_in_autogenerate(connection.dialect.name))
                 context.run_migrations()
                 if sqlite:
                     broken = connection.execute(text("PRAGMA foreign_key_check")).all()

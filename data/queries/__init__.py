@@ -258,6 +258,26 @@ def complaint_months(engine: Engine) -> list[str]:
 LOCATED_BY_POINT = ("坐标", "邻近")
 
 
+def heat_statements(scope: Scope, period: Period, *, where=None, cell_deg: float = 0.0005):
+    """The two selects behind :func:`heat_counts` (also binned in SQL by ``data.spatial.heat_hexes``).
+
+    ``at_point``: ``gx``, ``gy`` (lattice indexes: degrees / ``cell_deg``, rounded) and ``n`` of the
+    complaints located by their coordinates; ``at_compound``: ``compound_id`` and ``n`` of the other
+    matched complaints."""
+    where = where or (lambda stmt: stmt)
+    c = Complaint
+    gx = func.round(c.lon / cell_deg).label("gx")
+    gy = func.round(c.lat / cell_deg).label("gy")
+    located = (c.compound_id.is_not(None) & c.match_method.in_(LOCATED_BY_POINT)
+               & c.lon.is_not(None) & c.lat.is_not(None))
+    at_point = where(_complaint_window(select(gx, gy, func.count().label("n")).where(located), scope, period)
+                     ).group_by(gx, gy)
+    at_compound = where(_complaint_window(
+        select(c.compound_id, func.count().label("n")).where(c.compound_id.is_not(None), ~located), scope, period)
+    ).group_by(c.compound_id)
+    return at_point, at_compound
+
+
 def heat_counts(engine: Engine, scope: Scope, period: Period, *, where=None,
                 cell_deg: float = 0.0005) -> pd.DataFrame:
     """Matched complaints counted per ``cell_deg`` lattice cell (~50 m): the heat map's points.
@@ -270,16 +290,7 @@ def heat_counts(engine: Engine, scope: Scope, period: Period, *, where=None,
 
     Returns ``lon``, ``lat`` (cell centres, WGS-84) and ``count``, bounded by the area.
     """
-    where = where or (lambda stmt: stmt)
-    c = Complaint
-    gx = func.round(c.lon / cell_deg).label("gx")
-    gy = func.round(c.lat / cell_deg).label("gy")
-    located = (c.compound_id.is_not(None) & c.match_method.in_(LOCATED_BY_POINT)
-               & c.lon.is_not(None) & c.lat.is_not(None))
-    at_point = where(_complaint_window(select(gx, gy, func.count()).where(located), scope, period)).group_by(gx, gy)
-    at_compound = where(_complaint_window(
-        select(c.compound_id, func.count()).where(c.compound_id.is_not(None), ~located), scope, period)
-    ).group_by(c.compound_id)
+    at_point, at_compound = heat_statements(scope, period, where=where, cell_deg=cell_deg)
     with Session(engine) as s:
         points = pd.DataFrame([tuple(r) for r in s.execute(at_point)], columns=["gx", "gy", "count"])
         by_compound = dict(tuple(r) for r in s.execute(at_compound))
