@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from data import settings, vocab
 from data.privacy import mask_name, mask_phone, mask_phones_in_text
-from data.queries import _complaint_window, _month, _scoped
+from data.queries import _complaint_window, _month, _scoped, in_scope
 from data.schema import Community, Complaint, Compound, ProjectManager, PropertyCompany, Township
 from data.scope import COUNTY, Period, Scope, ScopeError
 from policy import ladders, targets
@@ -182,8 +182,7 @@ def township_month_counts(engine: Engine, scope: Scope, month: str, *, months: i
     stmt = _complaint_window(stmt, scope, _months_back(month, months)).group_by(Complaint.township_id, m)
     df = pd.DataFrame(_rows(engine, stmt), columns=["township_id", "month", "complaints"])
     towns = select(Township.id)
-    if scope.township_id is not None:
-        towns = towns.where(Township.id == scope.township_id)
+    towns = towns.where(in_scope(Township.id, scope))
     present = set(df["township_id"])
     zeros = [(t, month, 0) for (t,) in _rows(engine, towns) if t not in present]
     if zeros:
@@ -242,8 +241,7 @@ def _scope_rows_of_ladder(engine: Engine, scope: Scope, table: pd.DataFrame) -> 
     Townships are judged against all others; a township user sees only their own line.
     """
     towns = select(Township.id, Township.name)
-    if scope.township_id is not None:
-        towns = towns.where(Township.id == scope.township_id)
+    towns = towns.where(in_scope(Township.id, scope))
     names = pd.DataFrame(_rows(engine, towns), columns=["township_id", "township"])
     out = names.merge(table, on="township_id", how="inner")
     out["action_label"] = out["actions"].map(actions_label)
