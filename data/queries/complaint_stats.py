@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from data import settings, vocab
 from data.privacy import mask_name, mask_phone, mask_phones_in_text
 from data.queries import _complaint_window, _month, _scoped, in_scope
-from data.schema import Community, Complaint, Compound, ProjectManager, PropertyCompany, Township
+from data.schema import Community, Complaint, Compound, County, ProjectManager, PropertyCompany, Township
 from data.scope import COUNTY, Period, Scope, ScopeError
 from policy import ladders, targets
 
@@ -201,7 +201,8 @@ def _compound_names(engine: Engine, scope: Scope, ids) -> pd.DataFrame:
                         columns=["project_id", "compound", "township", "community", "company", "manager"])
 
 
-def county_ladder(engine: Engine, month: str, *, top_n: int | None = None) -> pd.DataFrame:
+def county_ladder(engine: Engine, month: str, *, top_n: int | None = None,
+                  county: str | None = None) -> pd.DataFrame:
     """The county's published top list of ``month`` with its ladder (``policy.ladders.complaint_ladder``).
 
     Ids and numbers only (project_id, rank, complaints, consecutive_months,
@@ -210,11 +211,68 @@ def county_ladder(engine: Engine, month: str, *, top_n: int | None = None) -> pd
     per month and hand it to :func:`complaint_ranking` and to the compound record.
     """
     top_n = int(settings.get(engine, "ranking_top_n")) if top_n is None else int(top_n)
+    return _ladder(engine, COUNTY if county is None else Scope(county=county), month, top_n)
+
+
+def _ladder(engine: Engine, area: Scope, month: str, top_n: int) -> pd.DataFrame:
+    """The ladder (``policy.ladders.complaint_ladder``) of the compounds of ``area``, ranked among themselves."""
     return ladders.complaint_ladder(
-        ranking_counts(engine, COUNTY, month), month, top_n,
+        ranking_counts(engine, area, month), month, top_n,
         replace_manager_months=int(settings.get(engine, "ranking_months_replace_manager")),
         replace_company_months=int(settings.get(engine, "ranking_months_replace_company")),
         no_company=_no_company_compounds(engine))
+
+
+def city_ladder(engine: Engine, month: str, city: str, *, top_n: int | None = None) -> pd.DataFrame:
+    """全市 top list of ``month`` (001 §3(3)): the compounds of all the city's counties ranked together.
+
+    The ladder rules are the county list's (``policy.ladders.complaint_ladder``: ties share the
+    best rank, consecutive months, the consequences); ``top_n`` defaults to the setting
+    ``city_ranking_top_n``. Ids and numbers only, the same for every user of the city.
+    """
+    top_n = int(settings.get(engine, "city_ranking_top_n")) if top_n is None else int(top_n)
+    return _ladder(engine, Scope(city=city), month, top_n)
+
+
+def cities_of(engine: Engine, scope: Scope) -> list[str]:
+    """The cities (adcodes) whose counties ``scope`` touches: its own, its county's, or the deployment's."""
+    if scope.city is not None:
+        return [scope.city]
+    stmt = select(County.city_adcode).where(County.city_adcode.is_not(None)).distinct()
+    if scope.county is not None:
+        stmt = stmt.where(County.adcode == scope.county)
+    elif scope.township_id is not None:
+        stmt = stmt.join(Township, Township.county_adcode == County.adcode).where(Township.id == scope.township_id)
+    return sorted(r[0] for r in _rows(engine, stmt))
+
+
+def city_ranking(engine: Engine, scope: Scope, month: str, *, top_n: int | None = None) -> pd.DataFrame:
+    """The 全市 top list of ``month``, rows of ``scope`` only: each county sees its compounds' city rank.
+
+    One list per city the scope touches (a province user sees every city's list, each ranked
+    within its city). Columns: city, county, rank (the city rank), project_id, compound,
+    township, community, company, manager, complaints, consecutive_months, action, actions,
+    action_label. Empty when the deployment records no city (one county).
+    """
+    parts = []
+    for city in cities_of(engine, scope):
+        ladder = city_ladder(engine, month, city, top_n=top_n)
+        if ladder.empty:
+            continue
+        names = _compound_names(engine, scope, ladder["project_id"])
+        parts.append(ladder.merge(names, on="project_id", how="inner").assign(city=city))
+    cols = ["city", "county", "rank", "project_id", "compound", "township", "community", "company", "manager",
+            "complaints", "consecutive_months", "action", "actions", "action_label"]
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    out = pd.concat(parts, ignore_index=True)
+    counties = dict(_rows(engine, select(Compound.id, County.name)
+                          .join(Township, Compound.township_id == Township.id)
+                          .join(County, Township.county_adcode == County.adcode)
+                          .where(Compound.id.in_([int(i) for i in out["project_id"]]))))
+    out["county"] = out["project_id"].map(counties)
+    out["action_label"] = out["actions"].map(actions_label)
+    return out[cols].sort_values(["city", "rank", "project_id"]).reset_index(drop=True)
 
 
 def complaint_ranking(engine: Engine, scope: Scope, month: str, *, top_n: int | None = None,
