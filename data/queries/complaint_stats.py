@@ -29,7 +29,8 @@ from policy import ladders, targets
 
 __all__ = [
     "ComplaintFilter", "filter_options", "monthly_counts", "trend", "breakdown", "point_counts",
-    "ranking_counts", "township_month_counts", "county_ladder", "complaint_ranking", "township_ranking",
+    "ranking_counts", "township_month_counts", "county_ladder", "city_ladder", "cities_of", "city_ranking",
+    "complaint_ranking", "township_ranking",
     "township_quarter_ranking",
     "target_progress", "complaint_records", "unmatched", "assign_compound", "RECORD_COLUMNS",
     "match_candidates",
