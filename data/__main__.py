@@ -71,8 +71,14 @@ def cmd_demo(args) -> int:
     if build.state_of(url) == build.COMPLETE:
         print("目标数据库已有数据；演示数据只写入空数据库。", file=sys.stderr)
         return 2
-    summary = build.build_demo_safely(url, seed=args.seed, compounds=args.compounds,
-                                      complaints=args.complaints, end_month=args.end, progress=_progress)
+    options = {"compounds": args.compounds, "complaints": args.complaints}
+    if args.scale != "county":  # issue 17: 济宁市 or 山东省, sizes per county
+        if args.compounds is not None or args.complaints is not None:
+            print("市、省规模请用 --compounds-per-county / --complaints-per-county 指定数量", file=sys.stderr)
+            return 2
+        options = {"scale": args.scale, "compounds_per_county": args.compounds_per_county,
+                   "complaints_per_county": args.complaints_per_county}
+    summary = build.build_demo_safely(url, seed=args.seed, end_month=args.end, progress=_progress, **options)
     for key, value in summary.items():
         print(f"{key}\t{value}")
     return 0
@@ -369,6 +375,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--compounds", type=int, default=None, help="小区数量（默认约 900）")
     demo.add_argument("--complaints", type=int, default=None, help="诉求数量（默认约 40000）")
     demo.add_argument("--end", default=None, help="最后一个月 YYYY-MM（默认固定值，保证可复现）")
+    demo.add_argument("--scale", choices=("county", "city", "province"), default="county",
+                      help="county：金乡县（默认）；city：济宁市 11 个县（市、区）；province：山东省 16 市 136 县（市、区）")
+    demo.add_argument("--compounds-per-county", type=int, default=None,
+                      help="市、省规模：每县小区数（默认 市 300、省 370）")
+    demo.add_argument("--complaints-per-county", type=int, default=None,
+                      help="市、省规模：每县诉求数（默认 市 15000、省 37000）")
     demo.set_defaults(func=cmd_demo)
 
     imp = sub.add_parser("import", parents=[common], help="导入本县数据")
