@@ -75,7 +75,7 @@ def load_outline_geojson(url: str, level: str, scope: ScopeKey, basemap: str) ->
     """Outline GeoJSON of one level and the frame (for labels), shifted for the basemap."""
     engine, s = _engine(url), Scope(*scope)
     frame = {
-        "county": lambda: queries.county(engine),
+        "county": lambda: queries.county(engine, s),
         "township": lambda: queries.townships(engine, s),
         "community": lambda: queries.communities(engine, s),
         "grid": lambda: queries.grids(engine, s),
