@@ -212,6 +212,39 @@ def test_city_top_list_ranks_across_the_counties(engine, deployment):
     assert every.loc[every["project_id"] == ids[(TAISHAN, "A")], "rank"].tolist() == [1]
     # the size of the list is the setting city_ranking_top_n (default 50)
     assert len(cs.city_ladder(engine, MONTH, JINING)) == 4
+    # the deployment's published list (what the pages show) is the 全市 one, ranked within each city
+    published = cs.county_ladder(engine, MONTH, top_n=3)
+    assert dict(zip(published["project_id"], published["rank"]))[ids[(TAISHAN, "A")]] == 1
+    assert dict(zip(published["project_id"], published["rank"]))[ids[(JIAXIANG, "B")]] == 3
+    page = cs.complaint_ranking(engine, Scope(county=JIAXIANG), MONTH, top_n=3)
+    assert dict(zip(page["project_id"], page["rank"])) == {ids[(JIAXIANG, "A")]: 2, ids[(JIAXIANG, "B")]: 3}
+
+
+def test_townships_are_judged_within_their_county(engine, deployment):
+    """The township ladder (001 §3(6)) is the county task force's: each county's townships among themselves.
+
+    One complaint per township in 2025-09 and 2025-10. Year on year in 2026-10 金乡 +16, 嘉祥 +16,
+    泰山 +20, the new 金乡鱼山街道 −1; in 2026-09 嘉祥 +11, the others −1. Across the deployment no
+    township has the largest rise both months; within 嘉祥县 its township has (public commitment).
+    """
+    from policy import ladders
+
+    ids = deployment
+    with Session(engine, expire_on_commit=False) as s, s.begin():
+        extra = Township(code="370828002", name="金乡鱼山街道", kind="街道", county_adcode=JINXIANG)
+        s.add(extra)
+        s.flush()
+        for k, town in enumerate((ids[JINXIANG], ids[JIAXIANG], ids[TAISHAN], extra.id)):
+            for month in (9, 10):
+                s.add(Complaint(order_no=f"Y{k}{month}", received_at=datetime(2025, month, 3, 9),
+                                category="物业服务", township_id=town, match_method="未匹配"))
+    ladder = cs.township_ranking(engine, COUNTY, MONTH).set_index("township_id")
+    assert len(ladder) == 4
+    assert ladder.loc[ids[JIAXIANG], "largest_rise"]
+    assert ladders.PUBLIC_COMMITMENT in ladder.loc[ids[JIAXIANG], "actions"]
+    assert not ladder.loc[[ids[JINXIANG], ids[TAISHAN], extra.id], "largest_rise"].any()
+    county_only = cs.township_ranking(engine, Scope(county=JINXIANG), MONTH)
+    assert set(county_only["township_id"]) == {ids[JINXIANG], extra.id}
 
 
 def test_a_one_county_database_links_its_townships_at_upgrade(db_url):

@@ -210,9 +210,34 @@ def county_ladder(engine: Engine, month: str, *, top_n: int | None = None,
     action), the same for every user: the list ranks the whole county. It reads
     36 months of county complaints (1.5 s at 500,000), so pages compute it once
     per month and hand it to :func:`complaint_ranking` and to the compound record.
+
+    In a deployment of several counties with their cities (issue 17) the published list is the
+    全市 one (:func:`city_ladder`, one per city, each ranked within its city), so every county
+    sees its compounds' city rank; ``county`` gives that county's own list instead.
     """
+    if county is None:
+        cities = _deployment_cities(engine)
+        if cities:  # a city or province deployment publishes the 全市 lists, each ranked within its city
+            return pd.concat([city_ladder(engine, month, c, top_n=top_n) for c in cities], ignore_index=True)
     top_n = int(settings.get(engine, "ranking_top_n")) if top_n is None else int(top_n)
     return _ladder(engine, COUNTY if county is None else Scope(county=county), month, top_n)
+
+
+def _deployment_cities(engine: Engine) -> list[str]:
+    """The cities of a deployment of several counties ([] for one county, or counties without a city)."""
+    counties = _rows(engine, select(County.adcode, County.city_adcode))
+    if len(counties) <= 1 or any(c is None for _, c in counties):
+        return []
+    return sorted({c for _, c in counties})
+
+
+def _county_areas(engine: Engine) -> list[Scope]:
+    """The areas townships are judged within: each county of a deployment of several, else the whole."""
+    codes = [a for (a,) in _rows(engine, select(County.adcode))]
+    linked = _rows(engine, select(func.count()).select_from(Township).where(Township.county_adcode.is_(None)))
+    if len(codes) <= 1 or linked[0][0]:
+        return [COUNTY]
+    return [Scope(county=a) for a in sorted(codes)]
 
 
 def _ladder(engine: Engine, area: Scope, month: str, top_n: int) -> pd.DataFrame:
@@ -312,8 +337,9 @@ def _scope_rows_of_ladder(engine: Engine, scope: Scope, table: pd.DataFrame) -> 
 
 def township_ranking(engine: Engine, scope: Scope, month: str) -> pd.DataFrame:
     """Township ladder of ``month`` against all townships, rows of ``scope`` only, with names."""
-    table = ladders.township_ladder(township_month_counts(engine, COUNTY, month), month,
-                                    data_from=data_from(engine))
+    table = pd.concat([ladders.township_ladder(township_month_counts(engine, area, month), month,
+                                               data_from=data_from(engine))
+                       for area in _county_areas(engine)], ignore_index=True)
     return _scope_rows_of_ladder(engine, scope, table)
 
 
@@ -321,8 +347,10 @@ def township_quarter_ranking(engine: Engine, scope: Scope, quarter: str) -> pd.D
     """Quarterly last place (``policy.ladders.township_quarter_ladder``) against all townships,
     rows of ``scope`` only, with names and ``action_label``."""
     last = ladders.quarter_months(quarter)[-1]
-    table = ladders.township_quarter_ladder(township_month_counts(engine, COUNTY, last), quarter,
-                                            data_from=data_from(engine), scores=_township_scores(engine))
+    table = pd.concat([ladders.township_quarter_ladder(township_month_counts(engine, area, last), quarter,
+                                                       data_from=data_from(engine),
+                                                       scores=_township_scores(engine))
+                       for area in _county_areas(engine)], ignore_index=True)
     return _scope_rows_of_ladder(engine, scope, table)
 
 
