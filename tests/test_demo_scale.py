@@ -99,3 +99,27 @@ def test_city_demo_from_the_command_line(tmp_path):
     assert len(queries.counties(engine, Scope())) == 11
     # sizes of a county demo are not per county: mixing them is refused with a clear message
     assert main(["demo", "--scale", "city", "--compounds", "50", "--db", f"sqlite:///{tmp_path / 'x.sqlite'}"]) == 2
+
+
+def test_sidebar_offers_a_city_user_the_county(tmp_path, monkeypatch):
+    """市专班 picks a county in the sidebar (then its townships); a county's 住建局 gets no county choice."""
+    from tests import apptest
+
+    url = f"sqlite:///{tmp_path / 'city.sqlite'}"
+    assert main(["demo", "--scale", "city", "--compounds-per-county", "3", "--complaints-per-county", "20",
+                 "--db", url]) == 0
+    monkeypatch.setenv("DATABASE_URL", url)
+    at = apptest.open_page(user=f"c{CITY}_leader")
+    county = next(s for s in at.sidebar.selectbox if s.label == "县（区、市）")
+    assert len(county.options) == 12 and county.value is None  # 全市 and the 11 counties
+    at = apptest.open_page(user=f"c{CITY}_leader", county_adcode="370828")  # the choice, preset (AppTest)
+    towns = next(s for s in at.sidebar.selectbox if s.label == "镇街")
+    engine = db.make_engine(url)
+    with Session(engine) as s:
+        jinxiang = s.scalars(select(Township.name).where(Township.county_adcode == "370828")).all()
+    assert set(towns.options) - {"全县"} == set(jinxiang)
+    assert at.session_state["scope"] == Scope(county="370828", city=CITY)
+    at = apptest.open_page(user="x370828_housing")
+    assert not [s for s in at.sidebar.selectbox if s.label == "县（区、市）"]
+    towns = next(s for s in at.sidebar.selectbox if s.label == "镇街")
+    assert set(towns.options) - {"全县"} == set(jinxiang)
