@@ -72,8 +72,14 @@ def cmd_demo(args) -> int:
     if build.state_of(url) == build.COMPLETE:
         print("目标数据库已有数据；演示数据只写入空数据库。", file=sys.stderr)
         return 2
-    summary = build.build_demo_safely(url, seed=args.seed, compounds=args.compounds,
-                                      complaints=args.complaints, end_month=args.end, progress=_progress)
+    options = {"compounds": args.compounds, "complaints": args.complaints}
+    if args.scale != "county":  # issue 17: 济宁市 or 山东省, sizes per county
+        if args.compounds is not None or args.complaints is not None:
+            print("市、省规模请用 --compounds-per-county / --complaints-per-county 指定数量", file=sys.stderr)
+            return 2
+        options = {"scale": args.scale, "compounds_per_county": args.compounds_per_county,
+                   "complaints_per_county": args.complaints_per_county}
+    summary = build.build_demo_safely(url, seed=args.seed, end_month=args.end, progress=_progress, **options)
     for key, value in summary.items():
         print(f"{key}\t{value}")
     return 0
@@ -249,11 +255,12 @@ def cmd_user(args) -> int:
 
                 inspector_id = inspector_by_cert(engine, args.inspector)
             if args.role is None:
-                raise ValueError("请用 --role 指定角色（leader、housing、township、community、inspector、admin）")
+                raise ValueError("请用 --role 指定角色（leader、housing、township、community、inspector、admin、"
+                                 "city_leader、city_housing）")
             auth.create_user(engine, args.username, args.name or args.username, args.role,
                              password=password, township_id=args.township_id,
                              community_id=args.community_id, email=args.email, inspector_id=inspector_id,
-                             actor=_cli_actor())
+                             county_adcode=args.county, city_adcode=args.city, actor=_cli_actor())
             print(f"已创建用户 {args.username}")
         else:
             auth.set_password(engine, args.username, password, actor=_cli_actor())
@@ -277,7 +284,7 @@ def cmd_places(args) -> int:
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
-    from data.schema import Community, Grid, Township
+    from data.schema import Community, County, Grid, Region, Township
 
     engine = db.make_engine(args.db)
     db.migrate(engine)
@@ -285,6 +292,9 @@ def cmd_places(args) -> int:
         towns = s.execute(select(Township.id, Township.code, Township.name).order_by(Township.id)).all()
         comms = s.execute(select(Community.id, Community.code, Community.name, Community.township_id)
                           .order_by(Community.township_id, Community.id)).all()
+        cities = s.execute(select(Region.adcode, Region.name, Region.level, Region.parent_adcode)
+                           .order_by(Region.adcode)).all()
+        counties = s.execute(select(County.adcode, County.name, County.city_adcode).order_by(County.adcode)).all()
         grids = s.execute(select(Grid.id, Grid.code, Grid.name, Grid.community_id)
                           .order_by(Grid.community_id, Grid.id)).all() if args.grids else []
     if not towns:
@@ -297,6 +307,11 @@ def cmd_places(args) -> int:
     for g in grids:
         by_comm.setdefault(g.community_id, []).append(g)
     print("类型\t编号\t代码\t名称\t所属")
+    if len(counties) > 1 or cities:  # a city or province deployment: codes for user add --city/--county
+        for r in cities:
+            print(f"{'省' if r.level == 'province' else '市'}\t\t{r.adcode}\t{r.name}\t{r.parent_adcode or ''}")
+        for c in counties:
+            print(f"县（区、市）\t\t{c.adcode}\t{c.name}\t{c.city_adcode or ''}")
     for t in towns:
         print(f"镇街\t{t.id}\t{t.code}\t{t.name}\t")
         for c in by_town.get(t.id, []):
@@ -377,6 +392,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--compounds", type=int, default=None, help="小区数量（默认约 900）")
     demo.add_argument("--complaints", type=int, default=None, help="诉求数量（默认约 40000）")
     demo.add_argument("--end", default=None, help="最后一个月 YYYY-MM（默认固定值，保证可复现）")
+    demo.add_argument("--scale", choices=("county", "city", "province"), default="county",
+                      help="county：金乡县（默认）；city：济宁市 11 个县（市、区）；province：山东省 16 市 136 县（市、区）")
+    demo.add_argument("--compounds-per-county", type=int, default=None,
+                      help="市、省规模：每县小区数（默认 市 300、省 370）")
+    demo.add_argument("--complaints-per-county", type=int, default=None,
+                      help="市、省规模：每县诉求数（默认 市 15000、省 37000）")
     demo.set_defaults(func=cmd_demo)
 
     imp = sub.add_parser("import", parents=[common], help="导入本县数据")
@@ -422,10 +443,15 @@ def build_parser() -> argparse.ArgumentParser:
     usr = sub.add_parser("user", parents=[common], help="本地账号：list | add | passwd | unlock")
     usr.add_argument("action", choices=("list", "add", "passwd", "unlock"))
     usr.add_argument("username", nargs="?", default="")
-    usr.add_argument("--role", choices=("leader", "housing", "township", "community", "inspector", "admin"))
+    usr.add_argument("--role", choices=("leader", "housing", "township", "community", "inspector", "admin",
+                                        "city_leader", "city_housing"))
     usr.add_argument("--name", default=None, help="显示名称")
     usr.add_argument("--township-id", type=int, default=None)
     usr.add_argument("--community-id", type=int, default=None)
+    usr.add_argument("--county", default=None, metavar="县级代码",
+                     help="多县部署中县级角色（leader、housing、township …）所属县（区、市）的 6 位代码")
+    usr.add_argument("--city", default=None, metavar="市代码",
+                     help="市级角色（city_leader 市专班、city_housing 市住建局）所属市的 6 位代码")
     usr.add_argument("--email", default=None, help="统一身份认证（OpenID Connect）邮箱")
     usr.add_argument("--inspector", default=None, metavar="执法证号",
                      help="检查人员账号对应的检查人员（执法证号），登录后只看本人的抽查任务")

@@ -35,7 +35,7 @@ from data import audit, permissions, settings
 from data.db import write_session
 from data.schema import LoginSession, LoginThrottle, Township, User
 from data.scope import COUNTY, Scope
-from data.vocab import ROLES
+from data.vocab import ALL_ROLES as ROLES
 
 _HASHER = PasswordHasher()
 # Verified when the username is unknown, so both failures take the same time.
@@ -64,15 +64,21 @@ class Account:
     township_id: int | None = None
     community_id: int | None = None
     inspector_id: int | None = None
-    must_change_password: bool = False  # a one-time password: the sign-in page asks for a new one first
+    must_change_password: bool = False
+    county_adcode: str | None = None  # issue 17: a county's roles in a deployment of several counties
+    city_adcode: str | None = None    # a city role's city  # a one-time password: the sign-in page asks for a new one first
 
     @property
     def scope(self) -> Scope:
         """The jurisdiction every query of this user is confined to."""
         if self.role in permissions.COMMUNITY_ROLES:
-            return Scope(self.township_id, self.community_id)
+            return Scope(self.township_id, self.community_id, county=self.county_adcode)
         if self.role in permissions.TOWNSHIP_ROLES:
-            return Scope(self.township_id)
+            return Scope(self.township_id, county=self.county_adcode)
+        if self.role in permissions.CITY_ROLES:
+            return Scope(city=self.city_adcode)
+        if self.county_adcode is not None:
+            return Scope(county=self.county_adcode)
         return COUNTY
 
     @property
@@ -121,9 +127,12 @@ def account_of(user: User) -> Account:
         raise LoginError("账号未配置所属镇街，请联系管理员")
     if user.role in permissions.COMMUNITY_ROLES and user.community_id is None:
         raise LoginError("账号未配置所属社区，请联系管理员")
+    if user.role in permissions.CITY_ROLES and user.city_adcode is None:
+        raise LoginError("账号未配置所属市，请联系管理员")
     return Account(id=user.id, username=user.username, display_name=user.display_name,
                    role=user.role, township_id=user.township_id, community_id=user.community_id,
-                   inspector_id=user.inspector_id, must_change_password=bool(user.must_change_password))
+                   inspector_id=user.inspector_id, must_change_password=bool(user.must_change_password),
+                   county_adcode=user.county_adcode, city_adcode=user.city_adcode)
 
 
 def get_account(engine: Engine, username: str) -> Account:
@@ -298,7 +307,8 @@ def account_for_email(engine: Engine, email: str | None, *, provider: str = "oid
 def create_user(engine: Engine, username: str, display_name: str, role: str, *,
                 password: str | None = None, township_id: int | None = None,
                 community_id: int | None = None, email: str | None = None,
-                inspector_id: int | None = None, actor=None, check_strength: bool = True) -> Account:
+                inspector_id: int | None = None, county_adcode: str | None = None,
+                city_adcode: str | None = None, actor=None, check_strength: bool = True) -> Account:
     """Add a user; the role's jurisdiction is checked like at sign-in.
 
     A signed-in ``actor`` needs ``manage_users`` (PermissionError otherwise).
@@ -312,11 +322,15 @@ def create_user(engine: Engine, username: str, display_name: str, role: str, *,
         check_new_password(engine, password)
     user = User(username=username.strip(), display_name=display_name, role=role,
                 township_id=township_id, community_id=community_id,
+                county_adcode=county_adcode, city_adcode=city_adcode,
                 email=email.strip().lower() if email else None, inspector_id=inspector_id,
                 password_hash=hash_password(password) if password is not None else None,
                 active=True, failed_logins=0)
     with write_session(engine) as s:
-        check_links(s, township_id=township_id, community_id=community_id, inspector_id=inspector_id)
+        check_links(s, township_id=township_id, community_id=community_id, inspector_id=inspector_id,
+                    county_adcode=county_adcode, city_adcode=city_adcode)
+        if role in permissions.CITY_ROLES and county_adcode is not None:
+            raise ValueError("市级角色管辖全市，不能指定县（区、市）")
         if s.scalar(select(User.id).where(User.username == user.username)) is not None:
             raise ValueError(f"用户名 {user.username} 已存在")
         if user.email and s.scalar(select(User.id).where(func.lower(User.email) == user.email)) is not None:
@@ -332,9 +346,21 @@ def create_user(engine: Engine, username: str, display_name: str, role: str, *,
 PLACES_HINT = "（用 python -m data places 查看镇街和社区编号）"
 
 
-def check_links(s: Session, *, township_id=None, community_id=None, inspector_id=None) -> None:
+def check_links(s: Session, *, township_id=None, community_id=None, inspector_id=None,
+                county_adcode=None, city_adcode=None) -> None:
     """Raise ValueError (Chinese, naming the command that lists the ids) for an id that does not exist."""
-    from data.schema import Community, Inspector, Township
+    from data.schema import Community, County, Inspector, Region, Township
+
+    if county_adcode is not None and s.get(County, str(county_adcode)) is None:
+        raise ValueError(f"县（区、市）代码 {county_adcode} 不存在{PLACES_HINT}")
+    if city_adcode is not None:
+        city = s.get(Region, str(city_adcode))
+        if city is None or city.level != "city":
+            raise ValueError(f"市代码 {city_adcode} 不存在{PLACES_HINT}")
+    if county_adcode is not None and township_id is not None:
+        town = s.get(Township, int(township_id))
+        if town is not None and town.county_adcode not in (None, str(county_adcode)):
+            raise ValueError(f"镇街编号 {township_id}（{town.name}）不属于县（区、市）{county_adcode}{PLACES_HINT}")
 
     if township_id is not None and s.get(Township, int(township_id)) is None:
         raise ValueError(f"镇街编号 {township_id} 不存在{PLACES_HINT}")

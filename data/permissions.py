@@ -13,12 +13,18 @@ Roles (``data.vocab.ROLES``):
 - ``community`` 社区: own community, read, never complainant identity.
 - ``inspector`` 检查人员: the spot checks assigned to them (whole county).
 - ``admin``     管理员: users, settings and the audit log; no complainant identity.
+- ``city_leader``  市专班 and ``city_housing`` 市住建局 (issue 17): the whole city of a city or
+  province deployment, read (the city top list across its counties); the pages of
+  ``leader`` and ``housing``. They write nothing of a county's: the county bureaus do.
+
+In a deployment of several counties, ``leader`` and ``housing`` are a county's
+(县专班, 县住建局): their user record names the county (``county_adcode``).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from data.vocab import ROLES
+from data.vocab import ALL_ROLES as ROLES
 
 # --- capabilities -----------------------------------------------------------------
 READ = "read"                        # dashboards, registers, counts (always within scope)
@@ -53,15 +59,22 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     "inspector": frozenset({READ, EXPORT, RECORD_CHECKS}),
     "admin": frozenset({READ, EXPORT, MANAGE_USERS, EDIT_SETTINGS, READ_AUDIT, IMPORT,
                         EDIT_REGISTERS}),
+    # issue 17: the city's task force and housing bureau read the whole city
+    "city_leader": frozenset({READ, EXPORT, COMPLAINT_POINTS}),
+    "city_housing": frozenset({READ, EXPORT, COMPLAINT_POINTS}),
 }
 
 # Roles whose jurisdiction is narrower than the county: they need a township
 # (and community) in their user record, else they are refused.
 TOWNSHIP_ROLES = frozenset({"township", "community"})
 COMMUNITY_ROLES = frozenset({"community"})
+# Roles whose jurisdiction is a whole city (their user record names it, city_adcode)
+CITY_ROLES = frozenset({"city_leader", "city_housing"})
+# The county role each city role mirrors: the same pages
+MIRRORS = {"city_leader": "leader", "city_housing": "housing"}
 
 # --- pages ------------------------------------------------------------------------
-ALL = frozenset(ROLES)
+ALL = frozenset(ROLES)  # every role, the city ones too
 PAGE_ROLES: dict[str, frozenset[str]] = {
     "pages/home.py": ALL,
     "pages/compounds.py": ALL,
@@ -77,6 +90,8 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
     "pages/audit.py": frozenset({"admin"}),
     "pages/admin.py": frozenset({"admin"}),
 }
+PAGE_ROLES = {page: roles | {city for city, county in MIRRORS.items() if county in roles}
+              for page, roles in PAGE_ROLES.items()}
 
 
 def can(role: str | None, capability: str) -> bool:
@@ -135,9 +150,7 @@ def authorize(actor, capability: str | tuple[str, ...], scope=None) -> Actor:
     if not any(can(role, c) for c in wanted):
         require(role, wanted[0])
     if scope is not None:
-        own = actor.scope
-        if ((own.township_id is not None and scope.township_id != own.township_id)
-                or (own.community_id is not None and scope.community_id != own.community_id)):
+        if not scope.within(actor.scope):  # every constraint of the user's own: city, county, township, community
             from data.scope import ScopeError
 
             raise ScopeError("无权修改管辖范围以外的数据")

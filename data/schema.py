@@ -36,14 +36,35 @@ class Base(DeclarativeBase):
 
 # --- places -----------------------------------------------------------------
 
+class Region(Base):
+    """省/市: a place above the county (issue 17), for a deployment holding a city or a province.
+
+    ``level`` is ``province`` or ``city``; a city's ``parent_adcode`` is its province. A
+    deployment of one county needs no row here.
+    """
+
+    __tablename__ = "region"
+    adcode: Mapped[str] = mapped_column(String(6), primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+    level: Mapped[str] = mapped_column(String(10))  # province / city
+    parent_adcode: Mapped[str | None] = mapped_column(ForeignKey("region.adcode"), index=True)
+    geometry = mapped_column(Geometry, nullable=True)
+    source: Mapped[str | None] = mapped_column(String(200))
+
+
 class County(Base):
-    """县/市: the deployment's own county (name, 6-digit adcode, outline)."""
+    """县（区、市）: a county-level unit of the deployment (one by default; a city's or province's all).
+
+    ``city_adcode`` is its city (:class:`Region`), None in a one-county deployment that
+    never imported the city.
+    """
 
     __tablename__ = "county"
     adcode: Mapped[str] = mapped_column(String(6), primary_key=True)
     name: Mapped[str] = mapped_column(String(50))
     geometry = mapped_column(Geometry, nullable=True)
     source: Mapped[str | None] = mapped_column(String(200))
+    city_adcode: Mapped[str | None] = mapped_column(ForeignKey("region.adcode"), index=True)
 
 
 class Township(Base):
@@ -56,6 +77,8 @@ class Township(Base):
     kind: Mapped[str] = mapped_column(String(10), default="镇")  # 街道 / 镇 / 乡
     geometry = mapped_column(Geometry, nullable=True)
     synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+    # issue 17: the county it belongs to (None only where a deployment's single county is not recorded)
+    county_adcode: Mapped[str | None] = mapped_column(ForeignKey("county.adcode"), index=True)
 
 
 class Community(Base):
@@ -444,6 +467,9 @@ class User(Base):
     inspector_id: Mapped[int | None] = mapped_column(ForeignKey("inspector.id"))
     # issue 13: a one-time password (first administrator, reset) must be changed at the next sign-in
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # issue 17: the jurisdiction of a county or city role in a deployment of several counties
+    county_adcode: Mapped[str | None] = mapped_column(ForeignKey("county.adcode"))
+    city_adcode: Mapped[str | None] = mapped_column(ForeignKey("region.adcode"))
 
 
 class LoginSession(Base):

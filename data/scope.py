@@ -1,14 +1,21 @@
 """Scope (jurisdiction) and period: the two arguments of every read.
 
-A :class:`Scope` is the whole county, one township, or one community inside a
-township. Narrowing keeps every constraint of the wider scope, so a township
-user who asks for a community of another township gets nothing rather than
-somebody else's data. Widening raises :class:`ScopeError`.
+A :class:`Scope` is the whole deployment, one city (``city``, a 6-digit adcode),
+one county-level unit (``county``), one township, or one community inside a
+township. Places nest 省 → 市 → 县（区、市） → 镇街 → 社区; a deployment holds one county
+(the default, where the whole deployment *is* the county) or a city's or a
+province's counties. Narrowing keeps every constraint of the wider scope, so a
+township user who asks for a community of another township gets nothing rather
+than somebody else's data. Widening raises :class:`ScopeError`: another township,
+another county, another city, or a county outside the scope's city (adcodes nest:
+a county's first four digits are its city's).
+
+The SQL form of a scope lives in ONE place, :func:`data.queries.in_scope`.
 """
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 
 
@@ -16,29 +23,74 @@ class ScopeError(PermissionError):
     """A request to see outside the caller's jurisdiction."""
 
 
+def _adcode(value, what: str) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    if len(text) != 6 or not text.isdigit():
+        raise ValueError(f"{what}的行政区划代码应为 6 位数字：{value!r}")
+    return text
+
+
+def in_city(county: str, city: str) -> bool:
+    """True when the county-level adcode ``county`` lies in the city ``city`` (adcodes nest)."""
+    return county[:4] == city[:4]
+
+
 @dataclass(frozen=True)
 class Scope:
-    """管辖范围: ``township_id``/``community_id`` both None means the whole county."""
+    """管辖范围: all of ``township_id``, ``community_id``, ``county``, ``city`` None is the whole deployment.
+
+    ``county``/``city`` are 6-digit adcodes. A township scope may keep its county and city
+    (a county user narrowed to one township): every given constraint applies.
+    """
 
     township_id: int | None = None
     community_id: int | None = None
+    county: str | None = None
+    city: str | None = None
 
     def __post_init__(self) -> None:
         if self.community_id is not None and self.township_id is None:
             raise ValueError("社区范围必须同时给出所属镇街")
+        object.__setattr__(self, "county", _adcode(self.county, "县（区、市）"))
+        object.__setattr__(self, "city", _adcode(self.city, "市"))
+        if self.county is not None and self.city is not None and not in_city(self.county, self.city):
+            raise ValueError(f"县（区、市）{self.county} 不属于市 {self.city}")
 
     @property
     def level(self) -> str:
+        """community / township / county / city; the whole deployment is ``county`` (one county by default)."""
         if self.community_id is not None:
             return "community"
-        return "township" if self.township_id is not None else "county"
+        if self.township_id is not None:
+            return "township"
+        if self.county is None and self.city is not None:
+            return "city"
+        return "county"
 
-    def narrow(self, *, township_id: int | None = None, community_id: int | None = None) -> Scope:
+    def narrow(self, *, city: str | None = None, county: str | None = None,
+               township_id: int | None = None, community_id: int | None = None) -> Scope:
         """Return a scope at most as wide as this one.
 
-        Asking for another township than this scope's raises ScopeError; asking
-        for nothing more returns this scope unchanged.
+        Asking for another city, county or township than this scope's raises ScopeError
+        (a county outside this scope's city too); asking for nothing more returns this
+        scope unchanged.
         """
+        ci = self.city
+        if city is not None:
+            city = _adcode(city, "市")
+            if (ci is not None and city != ci) or (self.county is not None and not in_city(self.county, city)):
+                raise ScopeError("无权查看其他市的数据")
+            ci = city
+        co = self.county
+        if county is not None:
+            county = _adcode(county, "县（区、市）")
+            if co is not None and county != co:
+                raise ScopeError("无权查看其他县（区、市）的数据")
+            if ci is not None and not in_city(county, ci):
+                raise ScopeError("无权查看其他市的县（区、市）的数据")
+            co = county
         t = self.township_id
         if township_id is not None:
             if t is not None and township_id != t:
@@ -51,11 +103,36 @@ class Scope:
             if t is None:
                 raise ValueError("按社区筛选时需要先选择镇街")
             c = community_id
-        return Scope(t, c)
+        return Scope(t, c, county=co, city=ci)
+
+    def within(self, other: Scope) -> bool:
+        """True when this scope keeps every constraint of ``other`` (is inside it, as far as ids tell)."""
+        return all(getattr(other, f.name) is None or getattr(self, f.name) == getattr(other, f.name)
+                   for f in fields(self))
+
+    def args(self) -> tuple:
+        """The scope as a plain tuple (cache keys); ``Scope(*scope.args())`` gives it back."""
+        return (self.township_id, self.community_id, self.county, self.city)
 
     def key(self) -> str:
-        """A stable string for cache keys and audit records."""
-        return f"county/{self.township_id or '*'}/{self.community_id or '*'}"
+        """A stable string for cache keys and audit records, distinct per level."""
+        tail = f"{self.township_id or '*'}/{self.community_id or '*'}"
+        if self.county is None and self.city is None:
+            return f"county/{tail}"  # one county: as before issue 17
+        return f"city:{self.city or '*'}/county:{self.county or '*'}/{tail}"
+
+    @classmethod
+    def from_key(cls, key: str | None) -> Scope:
+        """The scope of a :meth:`key` string (``county/*/*`` and the other forms it writes)."""
+        parts = (key or "county/*/*").split("/")
+        city = county = None
+        if parts and parts[0].startswith("city:"):
+            city = None if parts[0][5:] in ("*", "") else parts[0][5:]
+            county = None if len(parts) < 2 or parts[1][7:] in ("*", "") else parts[1][7:]
+            parts = parts[1:]
+        t = None if len(parts) < 2 or parts[1] in ("*", "") else int(parts[1])
+        c = None if len(parts) < 3 or parts[2] in ("*", "") else int(parts[2])
+        return cls(t, c, county=county, city=city)
 
 
 COUNTY = Scope()

@@ -28,6 +28,8 @@ DEFINITIONS: tuple[SettingDef, ...] = (
     SettingDef("county_adcode", "370828", "行政区划代码", "6 位行政区划代码。"),
     SettingDef("ranking_top_n", 50, "月度投诉排名公布数",
                "每月公布投诉量前 N 名的物业项目（沂水 §3(3)：前 50 名）。"),
+    SettingDef("city_ranking_top_n", 50, "全市月度投诉排名公布数",
+               "市级部署：每月公布全市（跨各县区）投诉量前 N 名的物业项目（沂水 §3(3)：全市前 50 名）。"),
     SettingDef("ranking_months_replace_manager", 2, "连续上榜更换项目经理（月）",
                "连续 N 个月进入前列的项目更换项目经理。"),
     SettingDef("ranking_months_replace_company", 3, "连续上榜启动更换物业企业（月）",

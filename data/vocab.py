@@ -48,6 +48,12 @@ ROLES = {
     "inspector": "检查人员",
     "admin": "管理员",
 }
+# issue 17: roles above the county, for a deployment holding a city's or a province's counties
+CITY_ROLES = {
+    "city_leader": "市专班",
+    "city_housing": "市住建局",
+}
+ALL_ROLES = {**ROLES, **CITY_ROLES}
 
 # Complaint categories as 12345 exports word them; the duty matrix (issue:
 # complaints) maps each to a department.

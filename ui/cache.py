@@ -17,7 +17,7 @@ from layers.boundaries import label_rows
 from layers.colours import colour_compounds
 from layers.packed import pack_features
 
-ScopeKey = tuple[int | None, int | None]
+ScopeKey = tuple[int | None, int | None, str | None, str | None]  # Scope.args()
 PeriodKey = tuple[str, str]  # ISO dates [start, end)
 
 
@@ -36,7 +36,13 @@ def period_key(period: Period) -> PeriodKey:
 
 
 def scope_key(scope: Scope) -> ScopeKey:
-    return (scope.township_id, scope.community_id)
+    return scope.args()
+
+
+@st.cache_data(show_spinner=False)
+def load_counties(url: str, scope: ScopeKey):
+    """县（区、市） inside the scope (adcode, name, city): the sidebar's county choice (issue 17)."""
+    return queries.counties(_engine(url), Scope(*scope))
 
 
 @st.cache_data(show_spinner=False)
@@ -69,7 +75,7 @@ def load_outline_geojson(url: str, level: str, scope: ScopeKey, basemap: str) ->
     """Outline GeoJSON of one level and the frame (for labels), shifted for the basemap."""
     engine, s = _engine(url), Scope(*scope)
     frame = {
-        "county": lambda: queries.county(engine),
+        "county": lambda: queries.county(engine, s),
         "township": lambda: queries.townships(engine, s),
         "community": lambda: queries.communities(engine, s),
         "grid": lambda: queries.grids(engine, s),

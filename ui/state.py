@@ -18,7 +18,7 @@ import streamlit as st
 
 from data import audit, auth, db, queries
 from data.scope import COUNTY, PERIOD_PRESETS, Period, Scope, preset_months
-from ui.cache import load_communities, load_months, load_townships
+from ui.cache import load_communities, load_counties, load_months, load_townships
 from ui.text import LANGUAGES, md_escape, t
 
 # Sign-in is required by default. DASHBOARD_LOGIN=off (environment) gives the
@@ -253,7 +253,19 @@ def sidebar() -> None:
                  horizontal=True)
         st.subheader(t("sidebar_scope"))
         base = user_scope()
-        towns = load_townships(url, (base.township_id, base.community_id))
+        if base.county is None and base.township_id is None:
+            # a city (or several counties): the county first, then its townships (issue 17)
+            counties = load_counties(url, base.args())
+            if len(counties) > 1:
+                county_names = dict(zip(counties["adcode"], counties["name"]))
+                copts = [None, *county_names]
+                if st.session_state.get("county_adcode") not in copts:
+                    st.session_state.pop("county_adcode", None)
+                whole = t("whole_city") if base.city is not None else t("whole_deployment")
+                county = st.selectbox(t("county_level"), copts, key="county_adcode",
+                                      format_func=lambda a: whole if a is None else county_names[a])
+                base = base.narrow(county=county) if county is not None else base
+        towns = load_townships(url, base.args())
         options = [None] if base.township_id is None else []
         options += list(towns["id"])
         names = dict(zip(towns["id"], towns["name"]))
@@ -263,7 +275,7 @@ def sidebar() -> None:
                                    format_func=lambda i: t("whole_county") if i is None else names[i])
         community_id = None
         if township_id is not None:
-            comms = load_communities(url, (township_id, base.community_id))
+            comms = load_communities(url, base.narrow(township_id=township_id).args())
             copts = ([None] if base.community_id is None else []) + list(comms["id"])
             if st.session_state.get("community_id") not in copts:
                 st.session_state.pop("community_id", None)
@@ -301,7 +313,8 @@ def scope() -> Scope:
     base = user_scope()
     chosen = st.session_state.get("scope", base)
     try:
-        return base.narrow(township_id=chosen.township_id, community_id=chosen.community_id)
+        return base.narrow(county=chosen.county, township_id=chosen.township_id,
+                           community_id=chosen.community_id)
     except (ValueError, PermissionError, AttributeError):  # ScopeError is a PermissionError
         return base
 
@@ -311,7 +324,7 @@ def period() -> Period | None:
 
 
 def is_demo() -> bool:
-    towns = load_townships(db.default_url(), (None, None))
+    towns = load_townships(db.default_url(), Scope().args())
     return bool(len(towns)) and bool(towns["synthetic"].any())
 
 
@@ -349,10 +362,10 @@ def scope_label() -> str:
     url = db.default_url()
     name = settings.get(_engine(url), "county_name")
     if s.township_id is not None:
-        towns = load_townships(url, (s.township_id, s.community_id))
+        towns = load_townships(url, s.args())
         name = dict(zip(towns["id"], towns["name"])).get(s.township_id, name)
         if s.community_id is not None:
-            comms = load_communities(url, (s.township_id, s.community_id))
+            comms = load_communities(url, s.args())
             name += " · " + dict(zip(comms["id"], comms["name"])).get(s.community_id, "")
     return name
 

@@ -34,8 +34,9 @@ __all__ = ["build_demo", "DEFAULT_SEED", "DEFAULT_COMPOUNDS", "DEFAULT_COMPLAINT
 
 def build_demo(engine: Engine, *, seed: int = DEFAULT_SEED, compounds: int | None = None,
                complaints: int | None = None, end_month: str | None = None,
-               progress: Progress | None = None) -> dict:
-    """Fill an empty, migrated database with the synthetic Jinxiang demo.
+               progress: Progress | None = None, scale: str = "county",
+               compounds_per_county: int | None = None, complaints_per_county: int | None = None) -> dict:
+    """Fill an empty, migrated database with the synthetic Jinxiang demo (or a city's or province's).
 
     Parameters
     ----------
@@ -51,6 +52,10 @@ def build_demo(engine: Engine, *, seed: int = DEFAULT_SEED, compounds: int | Non
         Last month of the data, ``YYYY-MM`` (default the constant ``2026-10``).
     progress
         ``progress(done, total, message)``, called before each phase and at the end.
+    scale
+        ``county`` (this demo, the default), ``city`` (济宁市, 11 counties) or ``province``
+        (山东省, 16 cities, 136 counties): see :mod:`data.demo.scale`, which takes
+        ``compounds_per_county`` and ``complaints_per_county`` instead of ``compounds``/``complaints``.
 
     Returns
     -------
@@ -69,6 +74,9 @@ def build_demo(engine: Engine, *, seed: int = DEFAULT_SEED, compounds: int | Non
     from data.demo.records import build_records
     from data.demo.registers import build_registers
 
+    if scale != "county":
+        return _build_scaled(engine, scale=scale, seed=seed, compounds_per_county=compounds_per_county,
+                             complaints_per_county=complaints_per_county, end_month=end_month, progress=progress)
     n_comp = DEFAULT_COMPOUNDS if compounds is None else int(compounds)
     n_cmpl = DEFAULT_COMPLAINTS if complaints is None else int(complaints)
     end_month = end_month or DEFAULT_END_MONTH
@@ -127,3 +135,18 @@ def build_demo(engine: Engine, *, seed: int = DEFAULT_SEED, compounds: int | Non
     summary.update(build_accountability(engine, seed, end_month))
     step(total)
     return summary
+
+
+def _build_scaled(engine: Engine, *, scale: str, end_month: str | None, **options) -> dict:
+    """The city or province demo into an empty, migrated database (:func:`data.demo.scale.build_scaled`)."""
+    from data.demo.scale import build_scaled
+
+    end_month = end_month or DEFAULT_END_MONTH
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", end_month):
+        raise ValueError(f"end_month 应为 YYYY-MM，收到 {end_month!r}")
+    if "township" not in inspect(engine).get_table_names():
+        raise ValueError("数据库尚未迁移：请先运行 python -m data init --no-demo")
+    with engine.connect() as conn:
+        if conn.scalar(select(func.count()).select_from(Township)):
+            raise ValueError("演示数据只写入空数据库：该数据库已有镇街数据")
+    return build_scaled(engine, scale=scale, end_month=end_month, **options)

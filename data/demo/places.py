@@ -198,7 +198,7 @@ def build_places(conn, seed: int) -> Places:
         name, pinyin = (STREETS[k] if street else TOWNS[k - len(STREETS)])[:2]
         code = f"{ADCODE}{k + 1:03d}" if street else f"{ADCODE}{100 + k - len(STREETS):03d}"
         rows.append({"code": code, "name": name, "kind": "街道" if street else "镇",
-                     "geometry": to_wgs(g), "synthetic": True})
+                     "geometry": to_wgs(g), "synthetic": True, "county_adcode": ADCODE})
         pl.township_names.append(name)
         pl.township_kinds.append("街道" if street else "镇")
         pl.township_pinyin.append(pinyin)

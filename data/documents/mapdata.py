@@ -117,7 +117,7 @@ def heat_map(engine: Engine, scope: Scope, period: Period, *, synthetic: bool | 
     points = queries.complaint_point_counts(engine, scope, period)
     m = StaticMap(title=title, synthetic=synthetic, height_cm=9.5, legend_title="诉求（件/六边形）")
     if scope.township_id is None:
-        m.outline(queries.county(engine), colour="#252525", width=1.4)
+        m.outline(queries.county(engine, scope), colour="#252525", width=1.4)
     if len(points):
         polygons, counts = hex_bins(points["lon"].to_numpy(), points["lat"].to_numpy(), radius_m=HEX_RADIUS_M,
                                     weights=points["count"].to_numpy())

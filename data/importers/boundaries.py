@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 import shapely
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from data import permissions
@@ -191,6 +191,9 @@ def _county(job: Job, session: Session, rows: list[Row], *, name: str | None, ad
         _count(job, True, False)
     else:
         _count(job, False, apply_values(row_obj, values))
+    session.flush()
+    # the deployment's one county: townships imported before its outline become its own (issue 17)
+    session.execute(update(Township).where(Township.county_adcode.is_(None)).values(county_adcode=code))
     _county_settings(job, session, county_name, code)
 
 
@@ -230,10 +233,13 @@ def _townships(job: Job, session: Session, rows: list[Row]) -> None:
             plans.append((row, obj))
     if job.report.errors:
         return
-    county = session.scalars(select(County)).first()
+    counties = list(session.scalars(select(County)))
+    county = counties[0] if counties else None
     new_code = CodeMaker(reg.codes(Township), max_len=20)
     for row, obj in plans:
         values = {"name": row.values["name"], "geometry": row.geometry, "synthetic": False}
+        if len(counties) == 1:  # a deployment of one county: its townships are that county's (issue 17)
+            values["county_adcode"] = county.adcode
         for key in ("code", "kind"):
             if key in row.values:
                 values[key] = row.values[key]

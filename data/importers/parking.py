@@ -39,6 +39,7 @@ from data.importers.pipeline import Job, Row
 from data.importers.readers import SourceError, read_source
 from data.importers.report import ImportReport
 from data.schema import ParkingResource, Township
+from data.queries import township_in_scope
 from data.scope import COUNTY, Scope
 
 __all__ = ["import_parking", "parse_window", "parse_time", "parse_hours", "read_road_network", "LEVEL"]
@@ -367,7 +368,7 @@ def _import(job: Job, session: Session, rows: list[Row], scope: Scope) -> None:
                 job.note(row, "township", "未能按位置确定所属镇街", value=name)
         elif name in existing:
             township_id = existing[name].township_id
-        if scope.township_id is not None and township_id != scope.township_id:
+        if scope != Scope() and not township_in_scope(session, scope, township_id, scope.community_id):
             job.error(row, "township" if "township" in row.values else "name", "该停车资源不在您的管辖范围内",
                       value=row.values.get("township", name))
             continue

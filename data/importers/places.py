@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data.schema import Community, Grid, Township
+from data.scope import Scope
 from geo.assign import assign_points
 
 __all__ = ["Registry", "Matcher", "CodeMaker", "hint", "same", "apply_values", "anchor_point", "place_key",
@@ -307,8 +308,12 @@ def match_compound(job, row, by_code: dict, by_name: dict, towns: dict):
 
 def outside_scope(job, row, compound, scope) -> bool:
     """True (and the row's error written) when ``compound`` lies outside the importing user's ``scope``."""
-    if (scope.township_id is not None and compound.township_id != scope.township_id) or (
-            scope.community_id is not None and compound.community_id != scope.community_id):
+    from sqlalchemy.orm import object_session
+
+    from data.queries import township_in_scope
+
+    if scope != Scope() and not township_in_scope(object_session(compound), scope, compound.township_id,
+                                                  compound.community_id):
         job.error(row, "name", "该小区不在您的管辖范围内", value=compound.name)
         return True
     return False

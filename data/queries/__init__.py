@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import geopandas as gpd
 import pandas as pd
-from sqlalchemy import Engine, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, and_, func, select, true
+from sqlalchemy.orm import Session, aliased
 
 from data import aggregates
 from data.privacy import mask_name, mask_phone, mask_phones_in_text
 from data.schema import (
     Community, Complaint, ComplaintMonth, Compound, County, FeeAdjustment, Grid, ProjectManager,
-    PropertyCompany, Township,
+    PropertyCompany, Region, Township,
 )
 from data.scope import Period, Scope
 from geo.projection import WGS84
@@ -38,28 +38,92 @@ def _fetch(engine: Engine, stmt) -> list[tuple]:
         return [tuple(r) for r in c.execute(stmt)]
 
 
-def _scoped(stmt, model, scope: Scope):
-    """Add the scope's constraints for a model with township_id/community_id columns."""
+def in_scope(township_column, scope: Scope, community_column=None):
+    """The scope as ONE SQL condition on a township id column (and a community id column, if given).
+
+    The only place a :class:`~data.scope.Scope` becomes SQL: its city (the townships of the
+    counties whose ``city_adcode`` it is), county (the townships whose ``county_adcode`` it is),
+    township and community constraints, every one that is given. ``true()`` for the whole
+    deployment. A row with no township (an unmatched complaint) is inside the whole deployment only.
+    """
+    conds = []
     if scope.township_id is not None:
-        stmt = stmt.where(model.township_id == scope.township_id)
-    if scope.community_id is not None and hasattr(model, "community_id"):
-        stmt = stmt.where(model.community_id == scope.community_id)
-    return stmt
+        conds.append(township_column == scope.township_id)
+    if scope.county is not None:
+        conds.append(township_column.in_(select(Township.id).where(Township.county_adcode == scope.county)))
+    if scope.city is not None:
+        conds.append(township_column.in_(
+            select(Township.id).join(County, Township.county_adcode == County.adcode)
+            .where(County.city_adcode == scope.city)))
+    if scope.community_id is not None and community_column is not None:
+        conds.append(community_column == scope.community_id)
+    return and_(true(), *conds)
 
 
-def county(engine: Engine) -> gpd.GeoDataFrame:
-    """The county outline (one row, or none before one is imported)."""
+def township_in_scope(session: Session, scope: Scope, township_id, community_id=None) -> bool:
+    """Does the township (and community) ``township_id`` lie inside ``scope``? For writes' checks."""
+    if township_id is None:
+        return scope == Scope()
+    if scope.community_id is not None and community_id != scope.community_id:
+        return False
+    if scope.township_id is not None and int(township_id) != scope.township_id:
+        return False
+    if scope.county is None and scope.city is None:
+        return True  # one county, or a township scope: the ids tell it all
+    return session.scalar(select(func.count()).select_from(Township).where(
+        Township.id == int(township_id), in_scope(Township.id, scope))) > 0
+
+
+def _scoped(stmt, model, scope: Scope):
+    """Add the scope's constraints for a model with township_id (and community_id) columns."""
+    return stmt.where(in_scope(model.township_id, scope, getattr(model, "community_id", None)))
+
+
+def county(engine: Engine, scope: Scope | None = None) -> gpd.GeoDataFrame:
+    """The county outlines (one row in a one-county deployment, none before one is imported).
+
+    With a ``scope`` of a city or county, only that city's counties or that county.
+    """
+    stmt = select(County.adcode, County.name, County.source, County.geometry).order_by(County.adcode)
+    if scope is not None and scope.county is not None:
+        stmt = stmt.where(County.adcode == scope.county)
+    if scope is not None and scope.city is not None:
+        stmt = stmt.where(County.city_adcode == scope.city)
     with Session(engine) as s:
-        rows = s.execute(select(County.adcode, County.name, County.source, County.geometry)).all()
+        rows = s.execute(stmt).all()
     return _frame(rows, ["adcode", "name", "source", "geometry"], geometry=True)
+
+
+def counties(engine: Engine, scope: Scope) -> pd.DataFrame:
+    """县（区、市） of the deployment inside ``scope``: adcode, name, city adcode and name (no geometry)."""
+    city = aliased(Region)
+    stmt = (select(County.adcode, County.name, County.city_adcode, city.name)
+            .outerjoin(city, County.city_adcode == city.adcode).order_by(County.adcode))
+    if scope.county is not None:
+        stmt = stmt.where(County.adcode == scope.county)
+    if scope.city is not None:
+        stmt = stmt.where(County.city_adcode == scope.city)
+    with Session(engine) as s:
+        rows = s.execute(stmt).all()
+    return _frame(rows, ["adcode", "name", "city_adcode", "city"], geometry=False)
+
+
+def regions(engine: Engine, level: str | None = None) -> gpd.GeoDataFrame:
+    """省/市 outlines (``level`` province or city, or both) of a city or province deployment."""
+    stmt = select(Region.adcode, Region.name, Region.level, Region.parent_adcode, Region.source,
+                  Region.geometry).order_by(Region.adcode)
+    if level is not None:
+        stmt = stmt.where(Region.level == level)
+    with Session(engine) as s:
+        rows = s.execute(stmt).all()
+    return _frame(rows, ["adcode", "name", "level", "parent_adcode", "source", "geometry"], geometry=True)
 
 
 def townships(engine: Engine, scope: Scope) -> gpd.GeoDataFrame:
     """镇街 polygons in the scope (a community scope still sees its own township)."""
     stmt = select(Township.id, Township.code, Township.name, Township.kind,
                   Township.synthetic, Township.geometry).order_by(Township.code)
-    if scope.township_id is not None:
-        stmt = stmt.where(Township.id == scope.township_id)
+    stmt = stmt.where(in_scope(Township.id, scope))
     with Session(engine) as s:
         rows = s.execute(stmt).all()
     return _frame(rows, ["id", "code", "name", "kind", "synthetic", "geometry"], geometry=True)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from data import permissions, settings
 from data.privacy import mask_phone
-from data.queries import _frame
+from data.queries import _frame, in_scope, township_in_scope
 from data.queries.duties import duty_matrix
 from data.schema import AuditLog, CasePhoto, CaseStep, Compound, EnforcementCase, Township
 from data.scope import Period, Scope, ScopeError
@@ -30,8 +30,7 @@ FORM_FIELDS = ("reporting_unit", "reporter", "reporter_phone", "receiving_unit",
 
 
 def _in_scope(stmt, scope: Scope):
-    if scope.township_id is not None:
-        stmt = stmt.where(EnforcementCase.township_id == scope.township_id)
+    stmt = stmt.where(in_scope(EnforcementCase.township_id, scope))
     if scope.community_id is not None:
         stmt = stmt.where(EnforcementCase.compound_id.in_(
             select(Compound.id).where(Compound.community_id == scope.community_id)))
@@ -147,8 +146,7 @@ def open_case(engine: Engine, scope: Scope, *, category: str, details: str, acto
         town = compound.township_id if compound else township_id
         if town is None:
             raise ValueError("请选择小区或镇街")
-        if (scope.township_id is not None and town != scope.township_id) or (
-                scope.community_id is not None and (compound is None or compound.community_id != scope.community_id)):
+        if not township_in_scope(s, scope, town, compound.community_id if compound else None):
             raise ScopeError("不能在管辖范围以外立案")
         dept = rules.responsible_department(category, duties=duty_matrix(engine),
                                             has_company=bool(compound and compound.company_id))

@@ -22,14 +22,15 @@ from sqlalchemy.orm import Session
 
 from data import aggregates, settings, vocab
 from data.privacy import mask_name, mask_phone, mask_phones_in_text
-from data.queries import _aggregate_window, _complaint_window, _fetch, _month, _scoped
-from data.schema import Community, Complaint, ComplaintMonth, Compound, ProjectManager, PropertyCompany, Township
+from data.queries import _aggregate_window, _complaint_window, _fetch, _month, _scoped, in_scope
+from data.schema import Community, Complaint, ComplaintMonth, Compound, County, ProjectManager, PropertyCompany, Township
 from data.scope import COUNTY, Period, Scope, ScopeError
 from policy import ladders, targets
 
 __all__ = [
     "ComplaintFilter", "filter_options", "monthly_counts", "trend", "breakdown", "point_counts",
-    "ranking_counts", "township_month_counts", "county_ladder", "complaint_ranking", "township_ranking",
+    "ranking_counts", "township_month_counts", "county_ladder", "city_ladder", "cities_of", "city_ranking",
+    "complaint_ranking", "township_ranking",
     "township_quarter_ranking",
     "target_progress", "complaint_records", "unmatched", "assign_compound", "RECORD_COLUMNS",
     "match_candidates",
@@ -213,8 +214,7 @@ def township_month_counts(engine: Engine, scope: Scope, month: str, *, months: i
         stmt = _complaint_window(stmt, scope, period).group_by(Complaint.township_id, m)
     df = pd.DataFrame(_rows(engine, stmt), columns=["township_id", "month", "complaints"])
     towns = select(Township.id)
-    if scope.township_id is not None:
-        towns = towns.where(Township.id == scope.township_id)
+    towns = towns.where(in_scope(Township.id, scope))
     present = set(df["township_id"])
     zeros = [(t, month, 0) for (t,) in _rows(engine, towns) if t not in present]
     if zeros:
@@ -233,20 +233,103 @@ def _compound_names(engine: Engine, scope: Scope, ids) -> pd.DataFrame:
                         columns=["project_id", "compound", "township", "community", "company", "manager"])
 
 
-def county_ladder(engine: Engine, month: str, *, top_n: int | None = None) -> pd.DataFrame:
+def county_ladder(engine: Engine, month: str, *, top_n: int | None = None,
+                  county: str | None = None) -> pd.DataFrame:
     """The county's published top list of ``month`` with its ladder (``policy.ladders.complaint_ladder``).
 
     Ids and numbers only (project_id, rank, complaints, consecutive_months,
     action), the same for every user: the list ranks the whole county. It reads
     36 months of county complaints (1.5 s at 500,000), so pages compute it once
     per month and hand it to :func:`complaint_ranking` and to the compound record.
+
+    In a deployment of several counties with their cities (issue 17) the published list is the
+    全市 one (:func:`city_ladder`, one per city, each ranked within its city), so every county
+    sees its compounds' city rank; ``county`` gives that county's own list instead.
     """
+    if county is None:
+        cities = _deployment_cities(engine)
+        if cities:  # a city or province deployment publishes the 全市 lists, each ranked within its city
+            return pd.concat([city_ladder(engine, month, c, top_n=top_n) for c in cities], ignore_index=True)
     top_n = int(settings.get(engine, "ranking_top_n")) if top_n is None else int(top_n)
+    return _ladder(engine, COUNTY if county is None else Scope(county=county), month, top_n)
+
+
+def _deployment_cities(engine: Engine) -> list[str]:
+    """The cities of a deployment of several counties ([] for one county, or counties without a city)."""
+    counties = _rows(engine, select(County.adcode, County.city_adcode))
+    if len(counties) <= 1 or any(c is None for _, c in counties):
+        return []
+    return sorted({c for _, c in counties})
+
+
+def _county_areas(engine: Engine) -> list[Scope]:
+    """The areas townships are judged within: each county of a deployment of several, else the whole."""
+    codes = [a for (a,) in _rows(engine, select(County.adcode))]
+    linked = _rows(engine, select(func.count()).select_from(Township).where(Township.county_adcode.is_(None)))
+    if len(codes) <= 1 or linked[0][0]:
+        return [COUNTY]
+    return [Scope(county=a) for a in sorted(codes)]
+
+
+def _ladder(engine: Engine, area: Scope, month: str, top_n: int) -> pd.DataFrame:
+    """The ladder (``policy.ladders.complaint_ladder``) of the compounds of ``area``, ranked among themselves."""
     return ladders.complaint_ladder(
-        ranking_counts(engine, COUNTY, month), month, top_n,
+        ranking_counts(engine, area, month), month, top_n,
         replace_manager_months=int(settings.get(engine, "ranking_months_replace_manager")),
         replace_company_months=int(settings.get(engine, "ranking_months_replace_company")),
         no_company=_no_company_compounds(engine))
+
+
+def city_ladder(engine: Engine, month: str, city: str, *, top_n: int | None = None) -> pd.DataFrame:
+    """全市 top list of ``month`` (001 §3(3)): the compounds of all the city's counties ranked together.
+
+    The ladder rules are the county list's (``policy.ladders.complaint_ladder``: ties share the
+    best rank, consecutive months, the consequences); ``top_n`` defaults to the setting
+    ``city_ranking_top_n``. Ids and numbers only, the same for every user of the city.
+    """
+    top_n = int(settings.get(engine, "city_ranking_top_n")) if top_n is None else int(top_n)
+    return _ladder(engine, Scope(city=city), month, top_n)
+
+
+def cities_of(engine: Engine, scope: Scope) -> list[str]:
+    """The cities (adcodes) whose counties ``scope`` touches: its own, its county's, or the deployment's."""
+    if scope.city is not None:
+        return [scope.city]
+    stmt = select(County.city_adcode).where(County.city_adcode.is_not(None)).distinct()
+    if scope.county is not None:
+        stmt = stmt.where(County.adcode == scope.county)
+    elif scope.township_id is not None:
+        stmt = stmt.join(Township, Township.county_adcode == County.adcode).where(Township.id == scope.township_id)
+    return sorted(r[0] for r in _rows(engine, stmt))
+
+
+def city_ranking(engine: Engine, scope: Scope, month: str, *, top_n: int | None = None) -> pd.DataFrame:
+    """The 全市 top list of ``month``, rows of ``scope`` only: each county sees its compounds' city rank.
+
+    One list per city the scope touches (a province user sees every city's list, each ranked
+    within its city). Columns: city, county, rank (the city rank), project_id, compound,
+    township, community, company, manager, complaints, consecutive_months, action, actions,
+    action_label. Empty when the deployment records no city (one county).
+    """
+    parts = []
+    for city in cities_of(engine, scope):
+        ladder = city_ladder(engine, month, city, top_n=top_n)
+        if ladder.empty:
+            continue
+        names = _compound_names(engine, scope, ladder["project_id"])
+        parts.append(ladder.merge(names, on="project_id", how="inner").assign(city=city))
+    cols = ["city", "county", "rank", "project_id", "compound", "township", "community", "company", "manager",
+            "complaints", "consecutive_months", "action", "actions", "action_label"]
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    out = pd.concat(parts, ignore_index=True)
+    counties = dict(_rows(engine, select(Compound.id, County.name)
+                          .join(Township, Compound.township_id == Township.id)
+                          .join(County, Township.county_adcode == County.adcode)
+                          .where(Compound.id.in_([int(i) for i in out["project_id"]]))))
+    out["county"] = out["project_id"].map(counties)
+    out["action_label"] = out["actions"].map(actions_label)
+    return out[cols].sort_values(["city", "rank", "project_id"]).reset_index(drop=True)
 
 
 def complaint_ranking(engine: Engine, scope: Scope, month: str, *, top_n: int | None = None,
@@ -273,8 +356,7 @@ def _scope_rows_of_ladder(engine: Engine, scope: Scope, table: pd.DataFrame) -> 
     Townships are judged against all others; a township user sees only their own line.
     """
     towns = select(Township.id, Township.name)
-    if scope.township_id is not None:
-        towns = towns.where(Township.id == scope.township_id)
+    towns = towns.where(in_scope(Township.id, scope))
     names = pd.DataFrame(_rows(engine, towns), columns=["township_id", "township"])
     out = names.merge(table, on="township_id", how="inner")
     out["action_label"] = out["actions"].map(actions_label)
@@ -286,8 +368,9 @@ def _scope_rows_of_ladder(engine: Engine, scope: Scope, table: pd.DataFrame) -> 
 
 def township_ranking(engine: Engine, scope: Scope, month: str) -> pd.DataFrame:
     """Township ladder of ``month`` against all townships, rows of ``scope`` only, with names."""
-    table = ladders.township_ladder(township_month_counts(engine, COUNTY, month), month,
-                                    data_from=data_from(engine))
+    table = pd.concat([ladders.township_ladder(township_month_counts(engine, area, month), month,
+                                               data_from=data_from(engine))
+                       for area in _county_areas(engine)], ignore_index=True)
     return _scope_rows_of_ladder(engine, scope, table)
 
 
@@ -295,8 +378,10 @@ def township_quarter_ranking(engine: Engine, scope: Scope, quarter: str) -> pd.D
     """Quarterly last place (``policy.ladders.township_quarter_ladder``) against all townships,
     rows of ``scope`` only, with names and ``action_label``."""
     last = ladders.quarter_months(quarter)[-1]
-    table = ladders.township_quarter_ladder(township_month_counts(engine, COUNTY, last), quarter,
-                                            data_from=data_from(engine), scores=_township_scores(engine))
+    table = pd.concat([ladders.township_quarter_ladder(township_month_counts(engine, area, last), quarter,
+                                                       data_from=data_from(engine),
+                                                       scores=_township_scores(engine))
+                       for area in _county_areas(engine)], ignore_index=True)
     return _scope_rows_of_ladder(engine, scope, table)
 
 

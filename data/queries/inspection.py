@@ -386,10 +386,7 @@ class Verification:
 
 
 def _parse_scope(key: str) -> Scope:
-    parts = (key or "county/*/*").split("/")
-    t = None if len(parts) < 2 or parts[1] in ("*", "") else int(parts[1])
-    c = None if len(parts) < 3 or parts[2] in ("*", "") else int(parts[2])
-    return Scope(t, c)
+    return Scope.from_key(key)
 
 
 def verify_draw(engine: Engine, draw_id: int) -> Verification:

@@ -19,7 +19,7 @@ from sqlalchemy import Engine, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from data import settings
-from data.queries import complaint_counts
+from data.queries import complaint_counts, in_scope
 from data.queries import complaint_stats as cs
 from data.queries import evaluation as ev
 from data.schema import Compound, Township
@@ -114,8 +114,7 @@ def _township_sizes(engine: Engine, scope: Scope) -> pd.DataFrame:
     stmt = (select(Township.id, Township.name, func.count(Compound.id),
                    func.coalesce(func.sum(Compound.households), 0), func.coalesce(unknown, 0))
             .outerjoin(Compound, on).group_by(Township.id, Township.name))
-    if scope.township_id is not None:
-        stmt = stmt.where(Township.id == scope.township_id)
+    stmt = stmt.where(in_scope(Township.id, scope))
     with Session(engine) as s:
         rows = s.execute(stmt).all()
     df = pd.DataFrame(rows, columns=["township_id", "township", "compounds", "households", "households_unknown"])

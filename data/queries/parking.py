@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from data import permissions, settings
 from data.privacy import mask_name, mask_phone
-from data.queries import _frame, _scoped
+from data.queries import _frame, _scoped, in_scope, township_in_scope
 from data.schema import (
     Community, Compound, ParkingProposal, ParkingProposalStep, ParkingResource, Township,
 )
@@ -128,8 +128,7 @@ def resources(engine: Engine, scope: Scope, *, statuses=None) -> gpd.GeoDataFram
                    p.weekday_closes, p.weekend_opens, p.weekend_closes, p.contact, p.status, p.geometry)
             .outerjoin(Township, Township.id == p.township_id)
             .order_by(p.id))
-    if scope.township_id is not None:
-        stmt = stmt.where(p.township_id == scope.township_id)
+    stmt = stmt.where(in_scope(p.township_id, scope))
     if statuses is not None:
         stmt = stmt.where(p.status.in_(list(statuses)))
     with Session(engine) as s:
@@ -178,8 +177,7 @@ def update_compound_parking(engine: Engine, scope: Scope, compound_id: int, *, p
     permissions.authorize(actor, (permissions.EDIT_PARKING, permissions.EDIT_REGISTERS), scope)
     with Session(engine) as s, s.begin():
         comp = s.get(Compound, int(compound_id))
-        if comp is None or (scope.township_id is not None and comp.township_id != scope.township_id) or (
-                scope.community_id is not None and comp.community_id != scope.community_id):
+        if comp is None or not township_in_scope(s, scope, comp.township_id, comp.community_id):
             raise ScopeError("该小区不存在或不在您的管辖范围内")
         for name, value in (("车位数", parking_spaces), ("车辆数", cars)):
             if value is not None and int(value) < 0:
@@ -208,7 +206,7 @@ def update_resource(engine: Engine, scope: Scope, resource_id: int, *, capacity:
     permissions.authorize(actor, permissions.EDIT_PARKING, scope)
     with Session(engine) as s, s.begin():
         obj = s.get(ParkingResource, int(resource_id))
-        if obj is None or (scope.township_id is not None and obj.township_id != scope.township_id):
+        if obj is None or not township_in_scope(s, scope, obj.township_id, scope.community_id):
             raise ScopeError("该停车资源不存在或不在您的管辖范围内")
         if capacity is not None:
             if int(capacity) < 0:
@@ -315,8 +313,8 @@ def _now(at: datetime | None) -> datetime:
     return (at or datetime.now()).replace(microsecond=0)
 
 
-def _check_township(scope: Scope, township_id: int) -> None:
-    if scope.township_id is not None and int(township_id) != scope.township_id:
+def _check_township(s: Session, scope: Scope, township_id: int) -> None:
+    if not township_in_scope(s, scope, township_id, scope.community_id):
         raise ScopeError("该方案不存在或不在您的管辖范围内")
 
 
@@ -324,7 +322,7 @@ def _get(s: Session, scope: Scope, proposal_id: int) -> ParkingProposal:
     obj = s.get(ParkingProposal, int(proposal_id))
     if obj is None:
         raise ScopeError("该方案不存在或不在您的管辖范围内")
-    _check_township(scope, obj.township_id)
+    _check_township(s, scope, obj.township_id)
     return obj
 
 
@@ -336,10 +334,10 @@ def save_proposal(engine: Engine, scope: Scope, township_id: int, content: dict,
     A signed-in ``actor`` needs ``edit_parking``: the township drafts its own proposals.
     """
     actor = permissions.authorize(actor, permissions.EDIT_PARKING, scope).name
-    _check_township(scope, township_id)
     now = _now(at)
     totals = content.get("totals", {})
     with Session(engine) as s, s.begin():
+        _check_township(s, scope, township_id)
         if proposal_id is None:
             name = s.scalar(select(Township.name).where(Township.id == int(township_id)))
             if name is None:
@@ -418,8 +416,7 @@ def proposals(engine: Engine, scope: Scope) -> pd.DataFrame:
                    p.created_at, p.updated_at)
             .join(Township, Township.id == p.township_id)
             .order_by(p.updated_at.desc(), p.id.desc()))
-    if scope.township_id is not None:
-        stmt = stmt.where(p.township_id == scope.township_id)
+    stmt = stmt.where(in_scope(p.township_id, scope))
     with Session(engine) as s:
         return pd.DataFrame(s.execute(stmt).all(), columns=PROPOSAL_COLUMNS)
 
@@ -443,7 +440,6 @@ def proposal(engine: Engine, scope: Scope, proposal_id: int) -> dict:
 
 def proposal_count(engine: Engine, scope: Scope) -> int:
     stmt = select(func.count()).select_from(ParkingProposal)
-    if scope.township_id is not None:
-        stmt = stmt.where(ParkingProposal.township_id == scope.township_id)
+    stmt = stmt.where(in_scope(ParkingProposal.township_id, scope))
     with Session(engine) as s:
         return int(s.scalar(stmt) or 0)

@@ -21,6 +21,7 @@ from data.schema import (
     AccountabilityEvent, AccountabilityItem, AssessmentScore, AuditLog, Complaint, Compound, Evaluation,
     MonthlyCheck, PropertyCompany, Township,
 )
+from data.queries import in_scope, township_in_scope
 from data.scope import COUNTY, Scope, ScopeError
 from policy import ladders, register as R
 
@@ -350,8 +351,7 @@ def close_fee_rectification(s: Session, compound: Compound, deadline: date | Non
 
 # --------------------------------------------------------------------------- reads
 def _scope_filter(stmt, scope: Scope):
-    if scope.township_id is not None:
-        stmt = stmt.where(AccountabilityItem.township_id == scope.township_id)
+    stmt = stmt.where(in_scope(AccountabilityItem.township_id, scope))
     return stmt
 
 
@@ -421,7 +421,7 @@ def _item_in_scope(s: Session, scope: Scope, item_id: int) -> AccountabilityItem
     item = s.get(AccountabilityItem, int(item_id))
     if item is None:
         raise ValueError(f"台账事项 {item_id} 不存在")
-    if scope.township_id is not None and item.township_id != scope.township_id:
+    if not township_in_scope(s, scope, item.township_id, scope.community_id):
         raise ScopeError("不能查看或修改其他镇街的台账事项")
     return item
 
@@ -463,8 +463,7 @@ def summary_by_township(engine: Engine, scope: Scope, *, periods=None, today: da
     df = df[df["state"] != R.WITHDRAWN]
     with Session(engine) as s:
         stmt = select(Township.id, Township.name).order_by(Township.id)
-        if scope.township_id is not None:
-            stmt = stmt.where(Township.id == scope.township_id)
+        stmt = stmt.where(in_scope(Township.id, scope))
         towns = pd.DataFrame([tuple(r) for r in s.execute(stmt)], columns=["township_id", "township"])
     counts = df.groupby(["township_id", "state"]).size().unstack(fill_value=0) if len(df) else pd.DataFrame()
     out = towns.copy()
@@ -507,8 +506,7 @@ def record_check(engine: Engine, scope: Scope, compound_id: int, checked_on: dat
         comp = s.get(Compound, int(compound_id))
         if comp is None:
             raise ValueError(f"小区 {compound_id} 不存在")
-        if (scope.township_id is not None and comp.township_id != scope.township_id) or (
-                scope.community_id is not None and comp.community_id != scope.community_id):
+        if not township_in_scope(s, scope, comp.township_id, comp.community_id):
             raise ScopeError("不能登记管辖范围以外小区的检查")
         row = MonthlyCheck(compound_id=comp.id, township_id=comp.township_id, month=f"{checked_on:%Y-%m}",
                            checked_on=checked_on, mode=mode, revisit=bool(revisit), result=result, note=note,
@@ -527,10 +525,7 @@ def checks(engine: Engine, scope: Scope, month: str) -> pd.DataFrame:
                    m.recorded_by)
             .join(Compound, Compound.id == m.compound_id).join(Township, Township.id == m.township_id)
             .where(m.month == month).order_by(m.checked_on, m.id))
-    if scope.township_id is not None:
-        stmt = stmt.where(m.township_id == scope.township_id)
-    if scope.community_id is not None:
-        stmt = stmt.where(Compound.community_id == scope.community_id)
+    stmt = stmt.where(in_scope(m.township_id, scope, Compound.community_id))
     with Session(engine) as s:
         rows = [tuple(r) for r in s.execute(stmt)]
     return pd.DataFrame(rows, columns=["id", "checked_on", "township", "compound", "mode", "revisit", "result",
@@ -544,8 +539,7 @@ def check_coverage(engine: Engine, scope: Scope, month: str) -> pd.DataFrame:
     with Session(engine) as s:
         towns = select(Township.id, Township.name, func.count(Compound.id)).outerjoin(
             Compound, Compound.township_id == Township.id).group_by(Township.id, Township.name).order_by(Township.id)
-        if scope.township_id is not None:
-            towns = towns.where(Township.id == scope.township_id)
+        towns = towns.where(in_scope(Township.id, scope))
         base = pd.DataFrame([tuple(r) for r in s.execute(towns)], columns=["township_id", "township", "compounds"])
         done = dict(s.execute(select(m.township_id, func.count(func.distinct(m.compound_id)))
                               .where(m.month == month).group_by(m.township_id)).all())

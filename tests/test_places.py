@@ -1,0 +1,263 @@
+"""Places above the county (issue 17): city and county scopes, city/county users, the 全市 top list.
+
+One deployment, two cities: 济宁市 (370800) with 金乡县 (370828) and 嘉祥县 (370829), and
+泰安市 (370900) with 泰山区 (370902). Each county has one township with one community and
+two compounds; complaints are counted so that the city list interleaves the counties.
+Both backends (fixture ``db_url``).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from shapely.geometry import box
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from data import auth, db, permissions, queries
+from data.queries import complaint_stats as cs
+from data.schema import Community, Complaint, Compound, County, Region, Township
+from data.scope import COUNTY, Period, Scope, ScopeError
+
+JINING, TAIAN = "370800", "370900"
+JINXIANG, JIAXIANG, TAISHAN = "370828", "370829", "370902"
+CITY_OF = {JINXIANG: JINING, JIAXIANG: JINING, TAISHAN: TAIAN}
+# complaints in 2026-10 per compound: the city list of 济宁 is 金乡A 10, 嘉祥A 9, 嘉祥B 8, 金乡B 7
+COUNTS = {(JINXIANG, "A"): 10, (JINXIANG, "B"): 7, (JIAXIANG, "A"): 9, (JIAXIANG, "B"): 8,
+          (TAISHAN, "A"): 20, (TAISHAN, "B"): 1}
+MONTH = "2026-10"
+
+
+# --------------------------------------------------------------------------- scope rules
+@pytest.mark.parametrize("base, ask, expected", [
+    (COUNTY, {"city": JINING}, Scope(city=JINING)),
+    (COUNTY, {"county": JINXIANG}, Scope(county=JINXIANG)),
+    (Scope(city=JINING), {}, Scope(city=JINING)),
+    (Scope(city=JINING), {"city": JINING}, Scope(city=JINING)),
+    (Scope(city=JINING), {"county": JIAXIANG}, Scope(county=JIAXIANG, city=JINING)),
+    (Scope(city=JINING), {"county": JINXIANG, "township_id": 3}, Scope(3, county=JINXIANG, city=JINING)),
+    (Scope(county=JINXIANG), {"county": JINXIANG}, Scope(county=JINXIANG)),
+    (Scope(county=JINXIANG), {"city": JINING}, Scope(county=JINXIANG, city=JINING)),
+    (Scope(county=JINXIANG), {"township_id": 3, "community_id": 7}, Scope(3, 7, county=JINXIANG)),
+    (Scope(3, county=JINXIANG), {"community_id": 7}, Scope(3, 7, county=JINXIANG)),
+])
+def test_narrowing_keeps_every_constraint(base, ask, expected):
+    assert base.narrow(**ask) == expected
+
+
+@pytest.mark.parametrize("base, ask", [
+    (Scope(city=JINING), {"city": TAIAN}),                 # another city
+    (Scope(city=JINING), {"county": TAISHAN}),             # a county of another city
+    (Scope(county=JINXIANG), {"county": JIAXIANG}),        # another county of the same city
+    (Scope(county=JINXIANG), {"city": TAIAN}),             # the county lies in 济宁
+    (Scope(3, county=JINXIANG), {"county": JIAXIANG}),
+    (Scope(3, county=JINXIANG), {"township_id": 4}),
+])
+def test_widening_to_another_city_or_county_is_refused(base, ask):
+    with pytest.raises(ScopeError):
+        base.narrow(**ask)
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"county": "37082"}, {"city": "济宁"}, {"county": JINXIANG, "city": TAIAN},
+])
+def test_malformed_or_inconsistent_scopes_are_refused(kwargs):
+    with pytest.raises(ValueError):
+        Scope(**kwargs)
+
+
+def test_keys_are_distinct_per_level_and_round_trip():
+    scopes = [Scope(), Scope(city=JINING), Scope(city=TAIAN), Scope(county=JINXIANG),
+              Scope(county=JINXIANG, city=JINING), Scope(3), Scope(3, county=JINXIANG), Scope(3, 7)]
+    keys = [s.key() for s in scopes]
+    assert len(set(keys)) == len(keys)
+    assert Scope().key() == "county/*/*" and Scope(3, 7).key() == "county/3/7"  # one county: unchanged
+    assert [Scope.from_key(k) for k in keys] == scopes
+    assert [Scope(*s.args()) for s in scopes] == scopes
+    assert [s.level for s in scopes[:5]] == ["county", "city", "city", "county", "county"]
+
+
+# --------------------------------------------------------------------------- a two-city deployment
+def _deployment(engine) -> dict:
+    """The places, compounds and complaints above; ``{(county, "A"|"B"): compound_id, county: township_id}``."""
+    ids: dict = {}
+    with Session(engine) as s, s.begin():
+        s.add(Region(adcode="370000", name="山东省", level="province"))
+        s.flush()
+        for code, name in ((JINING, "济宁市"), (TAIAN, "泰安市")):
+            s.add(Region(adcode=code, name=name, level="city", parent_adcode="370000"))
+        s.flush()
+        for i, (code, name) in enumerate(((JINXIANG, "金乡县"), (JIAXIANG, "嘉祥县"), (TAISHAN, "泰山区"))):
+            s.add(County(adcode=code, name=name, city_adcode=CITY_OF[code],
+                         geometry=box(116 + i, 35, 116.5 + i, 35.5)))
+            s.flush()
+            t = Township(code=f"{code}001", name=f"{name}城区街道", kind="街道", county_adcode=code,
+                         geometry=box(116 + i, 35, 116.4 + i, 35.4))
+            s.add(t)
+            s.flush()
+            c = Community(code=f"{code}001001", township_id=t.id, name="中心社区", geometry=t.geometry)
+            s.add(c)
+            s.flush()
+            ids[code] = t.id
+            for j, tag in enumerate("AB"):
+                comp = Compound(code=f"{code}-{tag}", name=f"{name}{tag}小区", township_id=t.id,
+                                community_id=c.id, management_mode="专业化物业",
+                                geometry=box(116.01 + i + 0.1 * j, 35.01, 116.05 + i + 0.1 * j, 35.05))
+                s.add(comp)
+                s.flush()
+                ids[(code, tag)] = comp.id
+                for k in range(COUNTS[(code, tag)]):
+                    s.add(Complaint(order_no=f"{code}{tag}{k:03d}", received_at=datetime(2026, 10, 1 + k, 9),
+                                    category="物业服务", compound_id=comp.id, township_id=t.id,
+                                    community_id=c.id, match_method="坐标"))
+                # 嘉祥A is in the city list in 2026-09 too: two months running
+                if (code, tag) == (JIAXIANG, "A"):
+                    for k in range(12):
+                        s.add(Complaint(order_no=f"{code}{tag}S{k:03d}", received_at=datetime(2026, 9, 1 + k, 9),
+                                        category="物业服务", compound_id=comp.id, township_id=t.id,
+                                        community_id=c.id, match_method="坐标"))
+    return ids
+
+
+@pytest.fixture
+def deployment(engine):
+    return _deployment(engine)
+
+
+def _user(engine, username, role, **kw) -> auth.Account:
+    return auth.create_user(engine, username, username, role, password="Abcdef123456", **kw)
+
+
+def test_a_city_user_and_a_county_user_each_see_exactly_their_own(engine, deployment):
+    ids = deployment
+    city = _user(engine, "jining", "city_leader", city_adcode=JINING).scope
+    county = _user(engine, "jinxiang", "housing", county_adcode=JINXIANG).scope
+    assert city == Scope(city=JINING) and county == Scope(county=JINXIANG)
+    own = {city: {JINXIANG, JIAXIANG}, county: {JINXIANG}, COUNTY: {JINXIANG, JIAXIANG, TAISHAN}}
+    oct_ = Period.months(MONTH)
+    for scope, counties in own.items():
+        expected = {ids[(c, tag)] for c in counties for tag in "AB"}
+        assert set(queries.compounds(engine, scope)["id"]) == expected
+        assert set(queries.townships(engine, scope)["id"]) == {ids[c] for c in counties}
+        assert set(queries.communities(engine, scope)["township_id"]) == {ids[c] for c in counties}
+        complaints = queries.complaints(engine, scope, oct_)
+        assert set(complaints["compound_id"]) == expected
+        assert len(complaints) == sum(COUNTS[(c, tag)] for c in counties for tag in "AB")
+        by_town = queries.complaint_counts(engine, scope, oct_, by="township")
+        assert set(by_town["township"]) == {ids[c] for c in counties}
+        assert set(queries.county(engine, scope)["adcode"]) == counties
+        assert set(queries.counties(engine, scope)["adcode"]) == counties
+        # ladders: the county list cut to the scope, the township ladder, the city list
+        assert set(cs.complaint_ranking(engine, scope, MONTH)["project_id"]) <= expected
+        assert set(cs.township_ranking(engine, scope, MONTH)["township_id"]) == {ids[c] for c in counties}
+        assert set(cs.city_ranking(engine, scope, MONTH)["project_id"]) <= expected
+    # a county user narrowed to another county's township sees nothing, and cannot ask for that county
+    assert queries.compounds(engine, county.narrow(township_id=ids[JIAXIANG])).empty
+    with pytest.raises(ScopeError):
+        county.narrow(county=JIAXIANG)
+    with pytest.raises(ScopeError):
+        city.narrow(county=TAISHAN)
+
+
+def test_writes_are_checked_against_the_county_and_city(engine, deployment):
+    ids = deployment
+    county = _user(engine, "jinxiang", "housing", county_adcode=JINXIANG)
+    with Session(engine) as s:
+        assert queries.township_in_scope(s, county.scope, ids[JINXIANG])
+        assert not queries.township_in_scope(s, county.scope, ids[JIAXIANG])
+        assert queries.township_in_scope(s, Scope(city=JINING), ids[JIAXIANG])
+        assert not queries.township_in_scope(s, Scope(city=JINING), ids[TAISHAN])
+    permissions.authorize(county, permissions.EDIT_REGISTERS, county.scope.narrow(township_id=ids[JINXIANG]))
+    with pytest.raises(ScopeError):
+        permissions.authorize(county, permissions.EDIT_REGISTERS, Scope(county=JIAXIANG))
+    with pytest.raises(ScopeError):
+        permissions.authorize(county, permissions.EDIT_REGISTERS, COUNTY)  # wider than the county
+
+
+def test_city_roles_mirror_the_county_roles_pages_and_need_their_city(engine, deployment):
+    for city_role, county_role in permissions.MIRRORS.items():
+        assert permissions.pages_for(city_role) == permissions.pages_for(county_role)
+        assert not permissions.can(city_role, permissions.EDIT_REGISTERS)
+    with pytest.raises(auth.LoginError):
+        _user(engine, "nocity", "city_housing")
+    with pytest.raises(ValueError):
+        _user(engine, "badcity", "city_housing", city_adcode="370999")
+    with pytest.raises(ValueError):
+        _user(engine, "badcounty", "housing", county_adcode="370999")
+    assert _user(engine, "taian", "city_housing", city_adcode=TAIAN).scope == Scope(city=TAIAN)
+
+
+def test_city_top_list_ranks_across_the_counties(engine, deployment):
+    ids = deployment
+    ladder = cs.city_ladder(engine, MONTH, JINING, top_n=3)
+    ranked = dict(zip(ladder["project_id"], ladder["rank"]))
+    assert ranked == {ids[(JINXIANG, "A")]: 1, ids[(JIAXIANG, "A")]: 2, ids[(JIAXIANG, "B")]: 3}
+    # the ladder rules of the county list: 嘉祥A is listed two months running
+    runs = dict(zip(ladder["project_id"], ladder["consecutive_months"]))
+    assert runs[ids[(JIAXIANG, "A")]] == 2 and runs[ids[(JINXIANG, "A")]] == 1
+    assert ids[(TAISHAN, "A")] not in ranked  # another city's compound is never in 济宁's list
+    # each county sees its own compounds with their city rank
+    jiaxiang = cs.city_ranking(engine, Scope(county=JIAXIANG), MONTH, top_n=3)
+    assert dict(zip(jiaxiang["project_id"], jiaxiang["rank"])) == {ids[(JIAXIANG, "A")]: 2,
+                                                                   ids[(JIAXIANG, "B")]: 3}
+    assert set(jiaxiang["county"]) == {"嘉祥县"} and set(jiaxiang["city"]) == {JINING}
+    jinxiang = cs.city_ranking(engine, Scope(county=JINXIANG), MONTH, top_n=3)
+    assert jinxiang["rank"].tolist() == [1]  # 金乡B (7) is 4th in the city: not listed
+    # … while in its own county's list 金乡B is 2nd
+    own = cs.county_ladder(engine, MONTH, county=JINXIANG, top_n=3)
+    assert dict(zip(own["project_id"], own["rank"]))[ids[(JINXIANG, "B")]] == 2
+    # a province user sees each city's list, ranked within its city
+    every = cs.city_ranking(engine, COUNTY, MONTH, top_n=3)
+    assert set(every["city"]) == {JINING, TAIAN}
+    assert every.loc[every["project_id"] == ids[(TAISHAN, "A")], "rank"].tolist() == [1]
+    # the size of the list is the setting city_ranking_top_n (default 50)
+    assert len(cs.city_ladder(engine, MONTH, JINING)) == 4
+    # the deployment's published list (what the pages show) is the 全市 one, ranked within each city
+    published = cs.county_ladder(engine, MONTH, top_n=3)
+    assert dict(zip(published["project_id"], published["rank"]))[ids[(TAISHAN, "A")]] == 1
+    assert dict(zip(published["project_id"], published["rank"]))[ids[(JIAXIANG, "B")]] == 3
+    page = cs.complaint_ranking(engine, Scope(county=JIAXIANG), MONTH, top_n=3)
+    assert dict(zip(page["project_id"], page["rank"])) == {ids[(JIAXIANG, "A")]: 2, ids[(JIAXIANG, "B")]: 3}
+
+
+def test_townships_are_judged_within_their_county(engine, deployment):
+    """The township ladder (001 §3(6)) is the county task force's: each county's townships among themselves.
+
+    One complaint per township in 2025-09 and 2025-10. Year on year in 2026-10 金乡 +16, 嘉祥 +16,
+    泰山 +20, the new 金乡鱼山街道 −1; in 2026-09 嘉祥 +11, the others −1. Across the deployment no
+    township has the largest rise both months; within 嘉祥县 its township has (public commitment).
+    """
+    from policy import ladders
+
+    ids = deployment
+    with Session(engine, expire_on_commit=False) as s, s.begin():
+        extra = Township(code="370828002", name="金乡鱼山街道", kind="街道", county_adcode=JINXIANG)
+        s.add(extra)
+        s.flush()
+        for k, town in enumerate((ids[JINXIANG], ids[JIAXIANG], ids[TAISHAN], extra.id)):
+            for month in (9, 10):
+                s.add(Complaint(order_no=f"Y{k}{month}", received_at=datetime(2025, month, 3, 9),
+                                category="物业服务", township_id=town, match_method="未匹配"))
+    ladder = cs.township_ranking(engine, COUNTY, MONTH).set_index("township_id")
+    assert len(ladder) == 4
+    assert ladder.loc[ids[JIAXIANG], "largest_rise"]
+    assert ladders.PUBLIC_COMMITMENT in ladder.loc[ids[JIAXIANG], "actions"]
+    assert not ladder.loc[[ids[JINXIANG], ids[TAISHAN], extra.id], "largest_rise"].any()
+    county_only = cs.township_ranking(engine, Scope(county=JINXIANG), MONTH)
+    assert set(county_only["township_id"]) == {ids[JINXIANG], extra.id}
+
+
+def test_a_one_county_database_links_its_townships_at_upgrade(db_url):
+    """The migration gives existing townships the deployment's single county."""
+    from alembic import command
+
+    engine = db.make_engine(db_url)
+    db.migrate(engine)
+    cfg = db.alembic_config(engine)
+    command.downgrade(cfg, "0010b_places@-1")
+    with engine.begin() as c:
+        c.execute(text("INSERT INTO county (adcode, name) VALUES ('370828', '金乡县')"))
+        c.execute(text("INSERT INTO township (code, name, kind, synthetic) VALUES ('T1', '金乡街道', '街道', false)"))
+    db.migrate(engine)
+    with Session(engine) as s:
+        assert s.scalars(select(Township.county_adcode)).all() == ["370828"]
