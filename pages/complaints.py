@@ -84,8 +84,9 @@ with tabs[0]:
                              url=url, scope_key=skey, period_key=pkey, map_height=480)
     lists, where = st.columns([3, 2])
     with lists:
-        view.table("cp_ranking", ["rank", "compound", "township", "community", "company", "manager", "complaints",
-                                  "consecutive_months", "action_label"], name=f"投诉排名_{month}", prefix="cp_",
+        # beside the map the table is narrow: what follows from the rank comes before who and where
+        view.table("cp_ranking", ["rank", "compound", "complaints", "consecutive_months", "action_label",
+                                  "township", "community", "company", "manager"], name=f"投诉排名_{month}", prefix="cp_",
                    empty=t("no_data"), height=420, title=t("cp_ranking").format(month=month, n=n))
         # the action words sit next to the township's name: the column a reader looks for first
         st.subheader(t("cp_township").format(month=month))
