@@ -282,6 +282,23 @@ def test_fee_rows_with_errors_write_nothing(county, tmp_path):
         assert s.scalar(select(func.count()).select_from(FeeRecord)) == 0
 
 
+def test_a_township_imports_fees_of_its_own_compounds_only(county, tmp_path):
+    """纸坊镇's officer may not write 卧龙山街道's fees; the row says so and nothing is written."""
+    from data.scope import Scope
+    from data.schema import Township
+
+    with Session(county) as s:
+        zhifang = s.scalar(select(Township.id).where(Township.name == "纸坊镇"))
+    path = xlsx(tmp_path / "收费.xlsx", ["小区名称", "收费标准", "执行日期"],
+                [["纸坊新村", 0.8, "2024-01-01"], ["阳光花园", 1.2, "2024-01-01"]])
+    report = import_fees(county, path, scope=Scope(zhifang))
+    assert not report.ok and [(e.row, "管辖范围" in e.message) for e in report.errors] == [(3, True)]
+    with Session(county) as s:
+        assert s.scalar(select(func.count()).select_from(FeeRecord)) == 0
+    own = xlsx(tmp_path / "收费2.xlsx", ["小区名称", "收费标准", "执行日期"], [["纸坊新村", 0.8, "2024-01-01"]])
+    assert import_fees(county, own, scope=Scope(zhifang)).ok
+
+
 # --------------------------------------------------------------------------- inspectors
 def test_inspector_register_with_recusal_lists(county, tmp_path):
     header = ["姓名", "单位", "执法证号", "所属镇街", "回避企业", "联系电话"]

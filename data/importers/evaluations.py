@@ -175,7 +175,7 @@ def _import(job: Job, session: Session, rows: list[Row], scope: Scope, actor: st
         comp = match_compound(job, row, by_code, by_name, towns)
         if comp is None or row.bad:
             continue
-        if outside_scope(job, row, comp, scope):
+        if outside_scope(job, session, row, comp, scope):
             continue
         key = (comp.id, row.values["quarter"])
         if key in seen:

@@ -306,13 +306,12 @@ def match_compound(job, row, by_code: dict, by_name: dict, towns: dict):
     return found[0]
 
 
-def outside_scope(job, row, compound, scope) -> bool:
-    """True (and the row's error written) when ``compound`` lies outside the importing user's ``scope``."""
-    from sqlalchemy.orm import object_session
-
+def outside_scope(job, session, row, compound, scope) -> bool:
+    """True (and the row's error written) when ``compound`` (a row of :func:`compound_index`, not
+    necessarily an ORM object) lies outside the importing user's ``scope``."""
     from data.queries import township_in_scope
 
-    if scope != Scope() and not township_in_scope(object_session(compound), scope, compound.township_id,
+    if scope != Scope() and not township_in_scope(session, scope, compound.township_id,
                                                   compound.community_id):
         job.error(row, "name", "该小区不在您的管辖范围内", value=compound.name)
         return True
