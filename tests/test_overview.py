@@ -369,7 +369,7 @@ def test_home_record_panel_shows_rating_fee_credit_check_and_open_items(open_app
     assert table.loc["最近考评"].iloc[0].startswith(f.evaluation["quarter"])
     assert table.loc["企业信用"].iloc[0].startswith(f.credit["grade"])
     assert table.loc["调价状态"].iloc[0].startswith(f.fee_status)
-    assert f"问责台账 {f.open_items} 项" in table.loc["待办事项"].iloc[0]
+    assert f"问责台账 {f.open_items} 项" in table.loc["未办结事项"].iloc[0]
     assert "最近抽查" in table.index
 
 

@@ -55,7 +55,7 @@ TEXT = {
     "cmp_f_check_done": ("{d} {v}", "{d} {v}"),
     "cmp_f_check_due": ("，整改期限 {d}", ", rectify by {d}"),
     "cmp_f_check_rectified": ("，已整改", ", rectified"),
-    "cmp_f_open": ("待办事项", "Open items"),
+    "cmp_f_open": ("未办结事项", "Open items"),
     "cmp_f_open_v": ("问责台账 {n} 项（逾期 {o}）· 执法案件 {c} 件", "{n} accountability items ({o} overdue) · {c} cases"),
     "cmp_f_none": ("无", "none"),
     "cmp_has": ("有", "Yes"), "cmp_has_not": ("无", "No"),
