@@ -16,6 +16,7 @@ from ui import linked
 from ui import register as ui
 from ui import setup as setup
 from ui import state
+from ui import todo
 from ui.text import t
 
 engine, scope = state.engine(), state.scope()
@@ -33,9 +34,16 @@ ui.show_figures(reg.summary_by_township(engine, scope, periods=ui.periods_of(mon
 tab_items, tab_checks, tab_scores = st.tabs([t("ar_tab_items"), t("ar_tab_checks"), t("ar_tab_scores")])
 with tab_items:
     everything = reg.items(engine, scope)
+    if "ar_periods" not in st.session_state:  # the month's periods, until the user chooses
+        st.session_state["ar_periods"] = [p for p in ui.periods_of(month) if p in set(everything["period"])]
+    linked_item = todo.take_link("item", everything["id"])  # from the overview's to-do: that item
+    if linked_item is not None:  # an overdue item may be of an older period: show its period too
+        old = everything.set_index("id").loc[linked_item, "period"]
+        st.session_state["ar_periods"] = sorted({*st.session_state["ar_periods"], old}, reverse=True)
+        st.session_state["ar_linked_item"] = linked_item
+        st.info(t("todo_item_opened"), icon=":material/assignment_turned_in:")
     c = st.columns(4)
     periods = c[0].multiselect(t("ar_f_period"), sorted(set(everything["period"]), reverse=True),
-                               default=[p for p in ui.periods_of(month) if p in set(everything["period"])],
                                key="ar_periods", placeholder=t("ar_all"))
     states = c[1].multiselect(t("ar_f_state"), list(R.STATES), key="ar_states", placeholder=t("ar_all"))
     rules = c[2].multiselect(t("ar_f_rule"), list(R.RULES), format_func=R.RULES.get, key="ar_rules",
@@ -72,6 +80,8 @@ with tab_items:
                   for r in shown.itertuples()}
         if "ar_items" in view.new_picks:  # the row just picked is the item to record
             st.session_state["ar_pick"] = int(shown.iloc[view.new_picks["ar_items"]]["id"])
+        if st.session_state.get("ar_linked_item") in labels:  # the to-do's item, once
+            st.session_state["ar_pick"] = st.session_state.pop("ar_linked_item")
         item_id = st.selectbox(t("ar_pick"), list(labels), format_func=labels.get, key="ar_pick")
         current = shown.set_index("id").loc[item_id, "state"]
         with st.form("ar_form"):

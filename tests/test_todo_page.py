@@ -123,3 +123,21 @@ def test_the_panel_speaks_english_when_asked(demo, monkeypatch):
     labels = [m.label for m in at.metric][:4]
     assert labels == ["Accountability", "Enforcement cases", "Parking proposals", "Rectifications"]
     assert {"Overdue", "Kind", "Item", "Due", "State", "Page"} <= set(at.dataframe[0].value.columns)
+
+
+def test_a_register_link_opens_the_register_with_that_item_chosen(demo, monkeypatch):
+    """The to-do's 问责台账 link (``?item=``) chooses the item in the update form, and shows its period
+    even when it is older than the month's (an overdue item usually is)."""
+    frame = _expected(demo[1], "jinxiang_jd")
+    items = frame[frame["kind"] == td.REGISTER]
+    assert len(items)
+    monkeypatch.setenv("DATABASE_URL", demo[0])
+    everything = reg.items(demo[1], auth.get_account(demo[1], "jinxiang_jd").scope)
+    periods = everything.set_index("id")["period"]
+    # the oldest open item: the most likely to sit outside the month's default periods
+    wanted = int(min(items["ref_id"], key=lambda i: periods.loc[int(i)]))
+    at = apptest.open_page("pages/register.py", user="jinxiang_jd", timeout=180, query={"item": str(wanted)})
+    assert periods.loc[wanted] in at.multiselect(key="ar_periods").value
+    assert at.selectbox(key="ar_pick").value == wanted
+    assert any("已选中待办中的台账事项" in i.value for i in at.info)
+    assert "item" not in at.query_params  # read once

@@ -21,6 +21,8 @@ TEXT = {
     "todo_no_due": ("无期限", "no deadline"),
     "todo_due": ("期限 {date}", "due {date}"),
     "todo_overdue_mark": ("逾期", "Overdue"),
+    "todo_item_opened": ("已选中待办中的台账事项：在下方“登记落实情况”中登记即可。",
+                         "The to-do item is chosen: record it under the update form below."),
     "todo_case_opened": ("已选中待办中的案件：打开“案件详情”标签即可办理。",
                          "The case from your to-do is selected: open the Case tab to handle it."),
     "todo_error": ("待办事项暂时无法读取：{error}", "The to-do list could not be read: {error}"),
