@@ -325,3 +325,16 @@ def test_the_township_imports_its_resources_from_excel(demo_url):
         assert (row.township_id, row.capacity, row.weekday_opens, row.weekday_closes) == (TOWNSHIP, 40, "18:00",
                                                                                          "07:30")
     engine.dispose()
+
+
+def test_a_to_do_link_chooses_its_proposal(demo_url):
+    """The overview's to-do links a proposal as ``?proposal=``: the page opens with that one chosen."""
+    engine = db.make_engine(demo_url)
+    first = _click(open_page(), "pk_save")  # two drafts: the link must pick the older one
+    _click(first, "pk_save")
+    ids = sorted(int(i) for i in q.proposals(engine, Scope(TOWNSHIP))["id"])
+    assert len(ids) == 2
+    at = apptest.open_page(PAGE, user="jinxiang_jd", timeout=180, query={"proposal": str(ids[0])})
+    assert at.selectbox(key="pk_proposal").value == ids[0]
+    assert any("错峰停车方案" in i.value for i in at.info)
+    assert "proposal" not in at.query_params

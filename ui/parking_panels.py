@@ -295,6 +295,11 @@ def proposals(url: str, engine, scope, skey, township_id: int, town: str, conten
     table(listing, ["id", "title", "status", "shortage", "placed", "created_by", "created_at", "updated_at"],
           name=f"{town}错时停车方案", key="pk_proposals")
     labels = {int(r.id): f"{r.id} · {r.title}" for r in listing.itertuples()}  # status below: it changes
+    from ui import todo
+
+    if (linked := todo.take_link("proposal", labels)) is not None:  # from the overview's to-do: that plan
+        st.session_state["pk_proposal"] = linked
+        st.info(t("todo_proposal_opened"), icon=":material/local_parking:")
     if st.session_state.get("pk_proposal") not in labels:
         st.session_state.pop("pk_proposal", None)
     pid = st.selectbox(t("pk_pick"), list(labels), format_func=labels.get, key="pk_proposal")

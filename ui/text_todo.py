@@ -23,6 +23,7 @@ TEXT = {
     "todo_overdue_mark": ("逾期", "Overdue"),
     "todo_item_opened": ("已选中待办中的台账事项：在下方“登记落实情况”中登记即可。",
                          "The to-do item is chosen: record it under the update form below."),
+    "todo_proposal_opened": ("已选中待办中的错峰停车方案。", "The parking proposal from your to-do is selected."),
     "todo_case_opened": ("已选中待办中的案件：打开“案件详情”标签即可办理。",
                          "The case from your to-do is selected: open the Case tab to handle it."),
     "todo_error": ("待办事项暂时无法读取：{error}", "The to-do list could not be read: {error}"),
