@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from data import aggregates, settings, vocab
 from data.privacy import mask_name, mask_phone, mask_phones_in_text
-from data.queries import _aggregate_window, _complaint_window, _fetch, _month, _scoped, in_scope
+from data.queries import _aggregate_window, _complaint_window, _fetch, _month, _scoped, complaint_counts, in_scope
 from data.schema import Community, Complaint, ComplaintMonth, Compound, County, ProjectManager, PropertyCompany, Township
 from data.scope import COUNTY, Period, Scope, ScopeError
 from policy import ladders, targets
@@ -185,34 +185,19 @@ def _months_back(month: str, months: int) -> Period:
 def ranking_counts(engine: Engine, scope: Scope, month: str, *, months: int = 36) -> pd.DataFrame:
     """``project_id`` (compound), ``month``, ``complaints`` for the ``months`` before ``month`` and it,
     matched complaints only (the input of ``policy.ladders.complaint_ladder``)."""
-    period = _months_back(month, months)
-    window = _aggregated(period)
-    if window is not None:
-        a = ComplaintMonth
-        stmt = select(a.compound_id, a.month, func.sum(a.n)).where(a.compound_id.is_not(None))
-        stmt = _aggregate_window(stmt, scope, window).group_by(a.compound_id, a.month)
-    else:
-        m = _month(engine, Complaint.received_at).label("month")
-        stmt = select(Complaint.compound_id, m, func.count()).where(Complaint.compound_id.is_not(None))
-        stmt = _complaint_window(stmt, scope, period).group_by(Complaint.compound_id, m)
-    df = pd.DataFrame(_rows(engine, stmt), columns=["project_id", "month", "complaints"])
+    counts = complaint_counts(engine, scope, _months_back(month, months), by=("compound", "month"))
+    counts = counts[counts["compound"].notna()]
+    df = pd.DataFrame({"project_id": counts["compound"], "month": counts["month"], "complaints": counts["count"]})
     return df.astype({"project_id": "int64", "complaints": "int64"})
 
 
 def township_month_counts(engine: Engine, scope: Scope, month: str, *, months: int = 36) -> pd.DataFrame:
     """``township_id``, ``month``, ``complaints`` (input of ``policy.ladders.township_ladder``);
     every township of the scope appears, with zeros where it had no complaints."""
-    period = _months_back(month, months)
-    window = _aggregated(period)
-    if window is not None:
-        a = ComplaintMonth
-        stmt = select(a.township_id, a.month, func.sum(a.n)).where(a.township_id.is_not(None))
-        stmt = _aggregate_window(stmt, scope, window).group_by(a.township_id, a.month)
-    else:
-        m = _month(engine, Complaint.received_at).label("month")
-        stmt = select(Complaint.township_id, m, func.count()).where(Complaint.township_id.is_not(None))
-        stmt = _complaint_window(stmt, scope, period).group_by(Complaint.township_id, m)
-    df = pd.DataFrame(_rows(engine, stmt), columns=["township_id", "month", "complaints"])
+    counts = complaint_counts(engine, scope, _months_back(month, months), by=("township", "month"))
+    counts = counts[counts["township"].notna()]
+    df = pd.DataFrame({"township_id": counts["township"].astype("int64"), "month": counts["month"],
+                       "complaints": counts["count"].astype("int64")})
     towns = select(Township.id)
     towns = towns.where(in_scope(Township.id, scope))
     present = set(df["township_id"])

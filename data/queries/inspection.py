@@ -79,14 +79,10 @@ class Viewer:
 TRUSTED = Viewer("housing")
 
 
-def _visible(published: bool, inspector_ids, viewer: Viewer) -> bool:
-    """May ``viewer`` see one result row of a draw (``published`` or not, drawn for ``inspector_ids``)?"""
-    return bool(published) or viewer.draws_unit or _on_team(inspector_ids, viewer)
-
-
 def visible_to(viewer: Viewer, published: bool, inspector_ids) -> bool:
-    """The rule of :func:`_visible` for other readers of check rows (the compound record)."""
-    return _visible(published, inspector_ids, viewer)
+    """May ``viewer`` see one result row of a draw (``published`` or not, drawn for ``inspector_ids``)?
+    The one rule for every reader of check rows (this module, the compound record, the to-do list)."""
+    return bool(published) or viewer.draws_unit or _on_team(inspector_ids, viewer)
 
 
 def _on_team(inspector_ids, viewer: Viewer) -> bool:
@@ -270,7 +266,7 @@ def recently_drawn(engine: Engine, scope: Scope, as_of: datetime, months: int, *
             .where(SpotCheckDraw.drawn_at >= _months_before(as_of, months), SpotCheckDraw.drawn_at < as_of))
     with Session(engine) as s:
         rows = s.execute(_scoped(stmt, Compound, scope)).all()
-    return sorted({int(i) for i, published, team in rows if _visible(published, team, viewer)})
+    return sorted({int(i) for i, published, team in rows if visible_to(viewer, published, team)})
 
 
 def build_inputs(engine: Engine, scope: Scope, *, as_of: datetime, n, stratify: bool,
@@ -438,7 +434,7 @@ def draws(engine: Engine, scope: Scope, *, viewer: Viewer = TRUSTED) -> pd.DataF
         rows = s.execute(_scoped(stmt, Compound, scope)).all()
     agg: dict[int, list] = {}
     for did, drawn_at, who, seed, digest, published, team, checked in rows:
-        if not _visible(published, team, viewer):
+        if not visible_to(viewer, published, team):
             continue
         row = agg.setdefault(did, [did, drawn_at, who, seed, digest, bool(published), 0, 0])
         row[6] += 1
@@ -483,7 +479,7 @@ def draw_results(engine: Engine, scope: Scope, draw_id: int, *, today: date | No
     for row in rows:
         if inspector_id is not None and inspector_id not in (row[5] or []):
             continue
-        if not _visible(published, row[5], viewer):
+        if not visible_to(viewer, published, row[5]):
             continue
         team = [staff.get(i, (f"#{i}", "")) for i in row[5] or []]
         out.append([row[0], row[1], row[2], row[3], row[4], "、".join(n for n, _ in team),
@@ -499,7 +495,7 @@ def _result_in_scope(s: Session, scope: Scope, result_id: int, actor=None) -> Sp
     res = s.scalar(_scoped(stmt, Compound, scope))
     if res is not None and getattr(actor, "role", "inspector") != "inspector":  # inspectors: team check below
         draw = s.get(SpotCheckDraw, res.draw_id)
-        if not _visible(draw.published, res.inspector_ids, Viewer.of(actor)):
+        if not visible_to(Viewer.of(actor), draw.published, res.inspector_ids):
             res = None  # an unpublished draw outside the drawing unit: as if it did not exist
     if res is None:
         raise ScopeError("该抽查记录不存在或不在您的管辖范围内")
@@ -649,7 +645,7 @@ def overdue_rectifications(engine: Engine, scope: Scope, today: date, *,
             .order_by(r.rectification_due))
     with Session(engine) as s:
         rows = [row[:6] for row in s.execute(_scoped(stmt, Compound, scope)).all()
-                if _visible(row[6], row[7], viewer)]
+                if visible_to(viewer, row[6], row[7])]
     df = _frame(rows, ["result_id", "compound", "township", "checked_at", "findings", "rectification_due"],
                 geometry=False)
     df["days_overdue"] = [(today - d).days for d in df["rectification_due"]]
