@@ -19,7 +19,7 @@ from data.__main__ import main
 from data.demo import build_demo
 from data.demo.scale import CITY, OUTLINES, county_count, load_places
 from data.queries import complaint_stats as cs
-from data.schema import Complaint, Compound, County, Region, Township, User
+from data.schema import Complaint, ComplaintMonth, Compound, County, Region, Township, User
 from data.scope import Scope
 from geo.projection import area_m2
 
@@ -56,6 +56,14 @@ def city_demo(db_url):
     db.migrate(engine)
     summary = build_demo(engine, scale="city", seed=3, **PER_COUNTY)
     return engine, summary
+
+
+def test_city_demo_fills_the_monthly_aggregates_the_overview_reads(city_demo):
+    """Built without them, the overview of a city demo had no months: no period, no figures, grey maps."""
+    engine, summary = city_demo
+    with Session(engine) as s:
+        assert s.scalar(select(func.sum(ComplaintMonth.n))) == summary["诉求"] == 440
+    assert len(queries.complaint_months(engine)) >= 24
 
 
 def test_city_demo_builds_jinings_eleven_counties(city_demo):

@@ -25,6 +25,7 @@ import shapely
 from shapely.geometry import box, shape
 
 from data import vocab
+from data.aggregates import refresh_all
 from data.demo import names
 from data.demo.places import _points_in, _spread_points, _voronoi_split
 from data.demo.util import insert_bulk, insert_ids, money, month_start, rngs, to_metric, to_wgs
@@ -129,9 +130,10 @@ def build_scaled(engine, *, scale: str, seed: int, compounds_per_county: int | N
                                    taken_towns, taken_companies)
         for key, value in counts.items():
             summary[key] += value
-    step(total - 1, "账号")
+    step(total - 1, "账号、诉求月度汇总")
     with engine.begin() as conn:
         summary["可登录账号"] = _users(conn, cities, counties)
+        refresh_all(conn)  # the monthly aggregates the overview reads (without them it shows no months)
     step(total, "完成")
     return summary
 
