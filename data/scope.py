@@ -137,6 +137,24 @@ class Scope:
 
 COUNTY = Scope()
 
+DRILL_LEVELS = ("city", "county", "township", "community")
+
+
+def drill_level(scope: Scope, *, cities: int, counties: int) -> str:
+    """The places one level below ``scope`` (the overview's choropleth, what a map click drills into).
+
+    ``cities``/``counties``: how many of each the scope holds. A level with only one
+    place is skipped: a city deployment starts at its counties, a one-county
+    deployment (the default) at its townships, as before issue 17.
+    """
+    if scope.township_id is not None:
+        return "community"
+    if scope.county is not None or counties <= 1:
+        return "township"
+    if scope.city is not None or cities <= 1:
+        return "county"
+    return "city"
+
 
 @dataclass(frozen=True)
 class Period:

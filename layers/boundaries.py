@@ -1,4 +1,4 @@
-"""Boundary outlines (county, township, community, grid) and their name labels."""
+"""Boundary outlines (city, county, township, community, grid) and their name labels."""
 from __future__ import annotations
 
 import json
@@ -13,6 +13,7 @@ from layers.escape import escape_text
 from layers.vector import ScriptElement, VectorLayer
 
 STYLES = {
+    "city": {"color": "#111111", "weight": 3.5, "fill": False},
     "county": {"color": "#222222", "weight": 3, "fill": False},
     "township": {"color": "#3949ab", "weight": 2, "fill": False, "dashArray": None},
     "community": {"color": "#5c6bc0", "weight": 1, "fill": False, "dashArray": "4 3"},
@@ -21,11 +22,18 @@ STYLES = {
 
 
 def build_boundary_layer(geojson: str, *, level: str, name: str, show: bool = True) -> folium.FeatureGroup:
-    """Outlines of one level as a non-interactive layer (clicks go to compounds beneath)."""
+    """Outlines of one level as a non-interactive layer: clicks go to the places and compounds beneath.
+
+    In their own passive pane: with canvas rendering a pane's canvas covers the whole map, and the
+    overlay pane's canvas (z 400) swallowed every click meant for the filled places under it (z 380),
+    so a click on a township or a city at coarse zoom did nothing."""
+    from layers.panes import ZoomPane
+
     style = STYLES[level]
     group = folium.FeatureGroup(name=name, show=show)
+    ZoomPane("outlines", z_index=400, interactive=False).add_to(group)
     VectorLayer(geojson, style={k: v for k, v in style.items() if v is not None},
-                interactive=False).add_to(group)
+                interactive=False, pane="outlines").add_to(group)
     return group
 
 
@@ -36,7 +44,7 @@ def zoom_range(pane: str, min_zoom: float, max_zoom: float, *, z_index: int = 65
     return ZoomPane(pane, min_zoom=min_zoom, max_zoom=max_zoom, z_index=z_index)
 
 
-LABEL_ZOOMS = {"township": (9, 14), "community": (13, 18), "grid": (15, 19)}
+LABEL_ZOOMS = {"city": (5, 9), "county": (7, 11), "township": (9, 14), "community": (13, 18), "grid": (15, 19)}
 
 
 class _Labels(ScriptElement):

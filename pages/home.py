@@ -19,6 +19,7 @@ from layers.legend import build_legend
 from layers import viewport
 from layers.maps import make_map
 from ui import cache as cache
+from ui import drill
 from ui import mapview
 from ui import overview as panels
 from ui import setup as setup
@@ -63,6 +64,8 @@ if pick is not None:  # a table row: zoom the map to it, open its record
     if bounds is not None:
         mapview.move_to_bounds(PAGE, bounds)
 
+drill.path(scope, state.user_scope(), top=setup.county_name(),
+           counties=cache.load_counties(url, state.user_scope().args()), townships=cache.load_townships(url, skey))
 left, right = st.columns([3, 1])
 with right:
     mode = st.selectbox(t("colour_mode"), list(MODES), format_func={k: mode_label(k) for k in MODES}.get,
@@ -77,23 +80,30 @@ with right:
         basemap = "none"
 
 with left:
-    county = cache.load_outline(url, "county", (None, None), basemap)
-    towns, comms, grids = (cache.load_outline(url, level, skey, basemap)
-                           for level in ("township", "community", "grid"))
+    level = cache.place_level(url, skey)  # what the map fills at coarse zoom, and a click drills into
+    county = cache.load_outline(url, "county", (None, None, scope.county, scope.city), basemap)
+    towns = cache.load_outline(url, "township", skey, basemap)
     in_town = scope.township_id is not None
     # the base map: frame, outlines, labels; the same script whatever the mode, heat or selection
     m = make_map(towns.bounds if in_town or county.bounds is None else county.bounds, basemap=basemap,
                  tianditu_key=key, custom_url=settings.get(state.engine(), "custom_tile_url"), height_px=620)
-    if not in_town:
-        build_boundary_layer(county.geojson, level="county", name=t("layer_county")).add_to(m)
-    build_boundary_layer(towns.geojson, level="township", name=t("layer_townships")).add_to(m)
-    # every level switchable; the finer ones start hidden at county scope (they crowd the view)
-    build_boundary_layer(comms.geojson, level="community", name=t("layer_communities"),
-                         show=in_town).add_to(m)
-    build_boundary_layer(grids.geojson, level="grid", name=t("layer_grids"), show=False).add_to(m)
-    build_label_layer(towns.labels, name=t("layer_township_labels"), m=m).add_to(m)
-    build_label_layer(comms.labels, name=t("layer_community_labels"), level="community", size_px=11,
-                      m=m).add_to(m)
+    if level in ("city", "county"):  # a province or a city: its cities' or counties' outlines, named
+        wider = cache.load_outline(url, level, skey, basemap)
+        build_boundary_layer(wider.geojson, level=level,
+                             name=t("layer_cities" if level == "city" else "layer_counties")).add_to(m)
+        build_label_layer(wider.labels, name=t("layer_place_labels"), level=level, m=m).add_to(m)
+    else:
+        comms, grids = (cache.load_outline(url, finer, skey, basemap) for finer in ("community", "grid"))
+        if not in_town:
+            build_boundary_layer(county.geojson, level="county", name=t("layer_county")).add_to(m)
+        build_boundary_layer(towns.geojson, level="township", name=t("layer_townships")).add_to(m)
+        # every level switchable; the finer ones start hidden at county scope (they crowd the view)
+        build_boundary_layer(comms.geojson, level="community", name=t("layer_communities"),
+                             show=in_town).add_to(m)
+        build_boundary_layer(grids.geojson, level="grid", name=t("layer_grids"), show=False).add_to(m)
+        build_label_layer(towns.labels, name=t("layer_township_labels"), m=m).add_to(m)
+        build_label_layer(comms.labels, name=t("layer_community_labels"), level="community", size_px=11,
+                          m=m).add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
 
     # what changes: places (coarse zoom) or compounds (once big enough to see), or heat; the selection
@@ -123,18 +133,20 @@ with left:
         if outline is not None:
             layers.append(build_selection_layer(outline, name=t("cmp_selected")))
     out = mapview.show(m, PAGE, layers=layers, height=620, base_signature=(basemap, skey))
-    st.caption(t("zoom_hint").format(zoom=places.visible_zoom))
+    st.caption(t(f"zoom_hint_{places.level}").format(zoom=places.visible_zoom))
 
 props = mapview.clicked_properties(out, PAGE)
 if props.get("id") is not None:
     mapview.select(PAGE, int(props["id"]))
     st.rerun()
-if props.get("place_id") is not None:  # a place at coarse zoom: zoom into it
-    bounds = cache.place_bounds(url, skey, "community" if in_town else "township", int(props["place_id"]),
-                                basemap)
-    if bounds is not None:
-        mapview.move_to_bounds(PAGE, bounds)
-        st.rerun()
+if props.get("place_id") is not None:  # a place at coarse zoom: drill into it (a community: zoom)
+    if places.level == "community":
+        bounds = cache.place_bounds(url, skey, "community", int(props["place_id"]), basemap)
+        if bounds is not None:
+            mapview.move_to_bounds(PAGE, bounds)
+    else:
+        drill.request(places.level, props["place_id"])
+    st.rerun()
 mapview.write_url(PAGE, mode=mode, heat=heat)
 
 with right:

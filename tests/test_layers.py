@@ -288,3 +288,14 @@ def test_every_map_has_the_one_level_wheel():
 
     html = make_map((116.2, 35.0, 116.4, 35.1)).get_root().render()
     assert f'"wheelPxPerZoomLevel": {WHEEL_PX_PER_ZOOM_LEVEL}' in html
+
+
+def test_outlines_let_clicks_through_to_the_places_beneath():
+    """With canvas rendering the outlines' canvas covered the filled places: a click on a township (or a
+    city of a province) did nothing. The outlines are drawn in a pane that takes no pointer events."""
+    m = make_map((116.1, 34.9, 116.5, 35.3))
+    geo = to_geojson(_frame(["甲"]), properties=["id", "name"], text=("name",))
+    build_boundary_layer(geo, level="township", name="镇街").add_to(m)
+    html = _scripts_and_html(m)
+    assert re.search(r'\(map_\w+, "outlines", 400, 0\.0, 30\.0, true\)', html), "no passive outlines pane"
+    assert re.search(r'L\.geoJson\(null, \{\s*interactive: false,\s*pane: "outlines"', html)

@@ -3,7 +3,7 @@ from datetime import date
 import pytest
 
 from data.privacy import mask_name, mask_phone
-from data.scope import COUNTY, Period, Scope, ScopeError
+from data.scope import COUNTY, Period, Scope, ScopeError, drill_level
 
 
 @pytest.mark.parametrize("base, ask, expected", [
@@ -111,3 +111,20 @@ def test_custom_has_no_range_of_its_own():
 
     with pytest.raises(ValueError):
         preset_months("custom", "2026-10")
+
+
+# --------------------------------------------------------------------------- drill-down (issue 17)
+@pytest.mark.parametrize("scope, cities, counties, level", [
+    (Scope(), 16, 136, "city"),                                  # a province: its cities
+    (Scope(), 1, 11, "county"),                                  # a city deployment: its counties
+    (Scope(), 1, 1, "township"),                                 # one county (the default)
+    (Scope(), 0, 0, "township"),                                 # one county whose outline is not recorded
+    (Scope(city="370800"), 1, 11, "county"),                     # a city user, or a city drilled into
+    (Scope(county="370828"), 1, 1, "township"),
+    (Scope(city="370800", county="370828"), 1, 1, "township"),
+    (Scope(3), 1, 1, "community"),
+    (Scope(3, county="370828"), 1, 1, "community"),
+    (Scope(3, 7), 1, 1, "community"),
+])
+def test_the_map_drills_one_level_below_the_scope(scope, cities, counties, level):
+    assert drill_level(scope, cities=cities, counties=counties) == level

@@ -75,6 +75,7 @@ def load_outline_geojson(url: str, level: str, scope: ScopeKey, basemap: str) ->
     """Outline GeoJSON of one level and the frame (for labels), shifted for the basemap."""
     engine, s = _engine(url), Scope(*scope)
     frame = {
+        "city": lambda: queries.cities(engine, s),
         "county": lambda: queries.county(engine, s),
         "township": lambda: queries.townships(engine, s),
         "community": lambda: queries.communities(engine, s),
@@ -82,7 +83,7 @@ def load_outline_geojson(url: str, level: str, scope: ScopeKey, basemap: str) ->
     }[level]()
     frame = frame[frame.geometry.notna()]  # a community from a list without polygons has no outline to draw
     frame = for_basemap(frame, basemap)
-    tolerance = {"county": 30, "township": 20, "community": 10, "grid": 5}[level]
+    tolerance = {"city": 60, "county": 30, "township": 20, "community": 10, "grid": 5}[level]
     return gj.to_geojson(frame, properties=["name"], text=("name",),
                          simplify_tolerance_m=tolerance), frame
 
@@ -252,11 +253,33 @@ class Places(NamedTuple):
     entries: list
     title: str
     visible_zoom: float  # from here on the compounds are big enough to see
+    level: str  # city / county / township / community (data.scope.drill_level)
+
+
+def place_level(url: str, scope: ScopeKey) -> str:
+    """The level the scope's overview map fills at coarse zoom (:func:`data.scope.drill_level`)."""
+    from data.scope import drill_level
+
+    counties = load_counties(url, scope)
+    return drill_level(Scope(*scope), cities=counties["city_adcode"].nunique(), counties=len(counties))
+
+
+def _with_places(url: str, scope: ScopeKey, frame, level: str):
+    """``frame`` (compounds) with the id of its place at ``level``, as ``place``; the places' outlines."""
+    _, places = load_outline_geojson(url, level, scope, "none")
+    if level in ("township", "community"):
+        return frame.assign(place=frame[f"{level}_id"]), places
+    towns = load_townships(url, scope).set_index("id")["county_adcode"]
+    place = frame["township_id"].map(towns)
+    if level == "city":
+        place = place.map(load_counties(url, scope).set_index("adcode")["city_adcode"])
+    return frame.assign(place=place), places.assign(id=places["adcode"])
 
 
 @st.cache_data(show_spinner=False)
 def load_places(url: str, scope: ScopeKey, period: PeriodKey | None, mode: str, basemap: str) -> Places:
-    """Townships (communities, within one township) filled by ``mode``'s indicator over their compounds."""
+    """The places one level below the scope (cities of a province, counties of a city, townships of a
+    county, communities of a township) filled by ``mode``'s indicator over their compounds."""
     from layers.colours import AREA_INDICATORS, area_classes, area_values
     from geo.projection import to_metric
     from layers.panes import visible_zoom
@@ -264,9 +287,9 @@ def load_places(url: str, scope: ScopeKey, period: PeriodKey | None, mode: str, 
     frame = compound_frame(url, scope, period)
     if mode in INDICATOR_MODES:
         frame = frame.merge(load_indicators(url, scope, period), on="id", how="left")
-    level, by = ("community", "community_id") if scope[0] is not None else ("township", "township_id")
-    _, places = load_outline_geojson(url, level, scope, "none")
-    values = area_values(frame, mode, by=by).set_index(by)
+    level = place_level(url, scope)
+    frame, places = _with_places(url, scope, frame, level)
+    values = area_values(frame, mode, by="place").set_index("place")
     indicator = AREA_INDICATORS[mode]
     places = places.assign(place_id=places["id"], value=places["id"].map(values["value"]),
                            known=places["id"].map(values["known"]).fillna(0).astype(int))
@@ -276,11 +299,12 @@ def load_places(url: str, scope: ScopeKey, period: PeriodKey | None, mode: str, 
             for v, k in zip(places["value"], places["known"])]
     places = for_basemap(places.assign(_fill=fills, value_text=text), basemap)
     geojson = gj.to_geojson(places, properties=["place_id", "name", "value_text", "_fill"],
-                            text=("name", "value_text"), simplify_tolerance_m=20)
+                            text=("name", "value_text"),
+                            simplify_tolerance_m={"city": 200, "county": 60}.get(level, 20))
     drawn = frame[frame.geometry.notna() & ~frame.geometry.is_empty]
     widths = to_metric(drawn).geometry.area.pow(0.5) if len(drawn) else []
     lat = float((drawn.total_bounds[1] + drawn.total_bounds[3]) / 2) if len(drawn) else 35.0
-    return Places(geojson, entries, indicator.title, visible_zoom(widths, lat=lat))
+    return Places(geojson, entries, indicator.title, visible_zoom(widths, lat=lat), level)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -303,9 +327,11 @@ def compound_bounds(url: str, scope: ScopeKey, compound_id: int, basemap: str, *
 
 
 def place_bounds(url: str, scope: ScopeKey, level: str, place_id: int, basemap: str):
-    """A township's or community's bounds in the basemap's datum (None: not in scope or no outline)."""
+    """A place's bounds in the basemap's datum (None: not in scope or no outline); ``place_id`` is the
+    id of a township or community, the adcode of a county or city."""
     _, frame = load_outline_geojson(url, level, scope, basemap)
-    chosen = frame[(frame["id"] == place_id) & frame.geometry.notna()]
+    ids = frame["adcode"] if level in ("city", "county") else frame["id"]
+    chosen = frame[(ids == place_id) & frame.geometry.notna()]
     return tuple(chosen.total_bounds) if len(chosen) else None
 
 

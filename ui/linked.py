@@ -277,8 +277,8 @@ class LinkedView:
             self._set(("compound", int(props["id"])), move=False)
             st.rerun()
         if props.get("place_id") is not None:
-            level = "community" if self.skey[0] is not None else "township"
-            place = int(props["place_id"])
+            level = cache.place_level(self.url, self.skey)
+            place = str(props["place_id"]) if level in ("city", "county") else int(props["place_id"])
             if level == "township" and any(s.row_of(("township", place)) is not None
                                            for s in self.sources.values()):
                 self._set(("township", place), move=True)

@@ -18,6 +18,7 @@ import streamlit as st
 
 from data import audit, auth, db, queries
 from data.scope import COUNTY, PERIOD_PRESETS, Period, Scope, preset_months
+from ui import drill
 from ui.cache import load_communities, load_counties, load_months, load_townships
 from ui.text import LANGUAGES, md_escape, t
 
@@ -253,9 +254,20 @@ def sidebar() -> None:
                  horizontal=True)
         st.subheader(t("sidebar_scope"))
         base = user_scope()
+        drill.apply_pending(load_counties(url, base.args()))  # a place clicked on 总览's map
         if base.county is None and base.township_id is None:
-            # a city (or several counties): the county first, then its townships (issue 17)
+            # a province or a city: the city, then the county, then its townships (issue 17)
             counties = load_counties(url, base.args())
+            city_names = {a: name or a for a, name in zip(counties["city_adcode"], counties["city"]) if a}
+            if base.city is None and len(city_names) > 1:
+                options = [None, *sorted(city_names)]
+                if st.session_state.get("city_adcode") not in options:
+                    st.session_state.pop("city_adcode", None)
+                city = st.selectbox(t("city_level"), options, key="city_adcode",
+                                    format_func=lambda a: t("whole_deployment") if a is None else city_names[a])
+                if city is not None:
+                    base = base.narrow(city=city)
+                    counties = counties[counties["city_adcode"] == city]
             if len(counties) > 1:
                 county_names = dict(zip(counties["adcode"], counties["name"]))
                 copts = [None, *county_names]
@@ -313,7 +325,7 @@ def scope() -> Scope:
     base = user_scope()
     chosen = st.session_state.get("scope", base)
     try:
-        return base.narrow(county=chosen.county, township_id=chosen.township_id,
+        return base.narrow(city=chosen.city, county=chosen.county, township_id=chosen.township_id,
                            community_id=chosen.community_id)
     except (ValueError, PermissionError, AttributeError):  # ScopeError is a PermissionError
         return base

@@ -27,6 +27,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "county_level": ("县（区、市）", "County"),
     "whole_city": ("全市", "Whole city"),
     "whole_deployment": ("全部", "All"),
+    "city_level": ("市", "City"),
+    "drill_where": ("当前位置", "You are at"),
+    "drill_up": ("返回上一级", "Up one level"),
     "all_communities": ("全部社区", "All communities"),
     "township": ("镇街", "Township"),
     "community": ("社区", "Community"),
@@ -66,6 +69,9 @@ TEXT: dict[str, tuple[str, str]] = {
                        "Computed over the {known} compounds that reported; the {unknown} not reported are left out."),
     "basemap": ("底图", "Basemap"),
     "layer_county": ("县界", "County"),
+    "layer_cities": ("市界", "Cities"),
+    "layer_counties": ("县（区、市）界", "Counties"),
+    "layer_place_labels": ("地名", "Place names"),
     "layer_townships": ("镇街边界", "Townships"),
     "layer_township_labels": ("镇街名称", "Township names"),
     "layer_communities": ("社区边界", "Communities"),
@@ -93,9 +99,18 @@ TEXT: dict[str, tuple[str, str]] = {
                        "Complaints of the period binned into hexagons, instead of the township colours; "
                        "zoomed in, the compounds show their colours."),
     "heat_legend": ("诉求热力（件/六边形）", "Complaint heat (per hexagon)"),
-    "zoom_hint": ("全县视图按镇街（镇街内按社区）着色；放大到第 {zoom:g} 级以上显示各小区。点击镇街可放大。",
-                  "At county zoom the townships (communities within a township) are coloured; from zoom "
-                  "{zoom:g} on, each compound shows. Click a township to zoom in."),
+    "zoom_hint_city": ("全省视图按市着色，点击一个市进入该市；放大到第 {zoom:g} 级以上显示各小区。",
+                       "The province is coloured by city; click a city to go into it. From zoom {zoom:g} on, "
+                       "each compound shows."),
+    "zoom_hint_county": ("全市视图按县（区、市）着色，点击一个县进入该县；放大到第 {zoom:g} 级以上显示各小区。",
+                         "The city is coloured by county; click a county to go into it. From zoom {zoom:g} on, "
+                         "each compound shows."),
+    "zoom_hint_township": ("全县视图按镇街着色，点击一个镇街进入该镇街；放大到第 {zoom:g} 级以上显示各小区。",
+                           "The county is coloured by township; click a township to go into it. From zoom "
+                           "{zoom:g} on, each compound shows."),
+    "zoom_hint_community": ("镇街视图按社区着色，点击社区可放大；放大到第 {zoom:g} 级以上显示各小区。",
+                            "The township is coloured by community; click one to zoom in. From zoom {zoom:g} on, "
+                            "each compound shows."),
     "open_full_record": ("打开完整小区档案", "Open the full compound record"),
     "share_view": ("分享当前视图", "Share this view"),
     "share_view_hint": ("复制下面的链接发给同事：打开后（登录后）显示同样的位置、着色方式和小区。",

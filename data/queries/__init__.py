@@ -119,14 +119,28 @@ def regions(engine: Engine, level: str | None = None) -> gpd.GeoDataFrame:
     return _frame(rows, ["adcode", "name", "level", "parent_adcode", "source", "geometry"], geometry=True)
 
 
+def cities(engine: Engine, scope: Scope) -> gpd.GeoDataFrame:
+    """市 outlines of the cities that hold the scope's counties (adcode, name, geometry)."""
+    held = select(County.city_adcode).where(County.city_adcode.is_not(None))
+    if scope.county is not None:
+        held = held.where(County.adcode == scope.county)
+    if scope.city is not None:
+        held = held.where(County.city_adcode == scope.city)
+    stmt = (select(Region.adcode, Region.name, Region.geometry)
+            .where(Region.level == "city", Region.adcode.in_(held)).order_by(Region.adcode))
+    with Session(engine) as s:
+        rows = s.execute(stmt).all()
+    return _frame(rows, ["adcode", "name", "geometry"], geometry=True)
+
+
 def townships(engine: Engine, scope: Scope) -> gpd.GeoDataFrame:
     """镇街 polygons in the scope (a community scope still sees its own township)."""
     stmt = select(Township.id, Township.code, Township.name, Township.kind,
-                  Township.synthetic, Township.geometry).order_by(Township.code)
+                  Township.synthetic, Township.county_adcode, Township.geometry).order_by(Township.code)
     stmt = stmt.where(in_scope(Township.id, scope))
     with Session(engine) as s:
         rows = s.execute(stmt).all()
-    return _frame(rows, ["id", "code", "name", "kind", "synthetic", "geometry"], geometry=True)
+    return _frame(rows, ["id", "code", "name", "kind", "synthetic", "county_adcode", "geometry"], geometry=True)
 
 
 def communities(engine: Engine, scope: Scope) -> gpd.GeoDataFrame:
