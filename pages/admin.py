@@ -83,7 +83,7 @@ with users_tab:
     if several and role in CITY_ROLES:  # 市专班 / 市住建局 read their whole city: a city, no county or township
         city_adcode = cols[1].selectbox(t("adm_city"), list(city_names), format_func=_place(city_names),
                                         key="adm_city")
-    elif several:
+    elif several and role != "admin":  # an administrator serves the whole deployment
         county_adcode = cols[1].selectbox(t("adm_county"), [None, *county_names], format_func=_place(county_names),
                                           key="adm_county")
         if county_adcode is not None:  # the county's townships only
@@ -145,7 +145,7 @@ with users_tab:
                     auth.set_inspector(engine, pick, link, actor=me)
                     _done(t("rg_linked").format(username=pick))
                     st.rerun()
-            if several:  # the user's county (a county's roles) or city (the city roles)
+            if several and row["role"] != "admin":  # the user's county (a county's roles) or city (city roles)
                 _edit_places(pick, row)
             if pd.notna(row["locked_until"]) and st.button(t("adm_unlock"), key="adm_unlock"):
                 auth.unlock(engine, pick, actor=me)

@@ -2,6 +2,7 @@
 county role, absent for an inspector; its figures are the query layer's for the user's own scope."""
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
@@ -183,6 +184,8 @@ def test_a_rectification_link_opens_the_inspection_page_on_that_check(demo, monk
 def test_a_link_to_a_check_of_an_unpublished_draw_stays_hidden(page_demo, monkeypatch):
     """A township officer given ``?result=`` of an unpublished draw gets neither the check nor its draw;
     the drawing unit (住建局) with the same link does."""
+    from sqlalchemy import text
+
     from data.queries import inspection as iq
 
     url = page_demo("todo_hidden")
@@ -192,6 +195,14 @@ def test_a_link_to_a_check_of_an_unpublished_draw_stays_hidden(page_demo, monkey
     results = iq.draw_results(engine, town.scope, record.draw_id)
     secret = int(results["result_id"].iloc[0])
     assert iq.result_draw(engine, town.scope, secret, viewer=Viewer.of(town)) is None
+    assert iq.result_draw(engine, town.scope, secret, viewer=iq.TRUSTED) == record.draw_id  # the drawing unit
+    with engine.connect() as c:  # the drawn team's ids (the result rows name the team, not its ids)
+        team = [int(i) for i in json.loads(c.execute(text("SELECT inspector_ids FROM spot_check_result WHERE id = :i"),
+                                                     {"i": secret}).scalar())]
+    on_team, outsider = Viewer("inspector", team[0]), Viewer("inspector", max(team) + 1000)
+    assert iq.result_draw(engine, town.scope, secret, viewer=on_team, inspector_id=team[0]) == record.draw_id
+    assert iq.result_draw(engine, town.scope, secret, viewer=outsider, inspector_id=outsider.inspector_id) is None
+    assert iq.result_draw(engine, town.scope, 10**9, viewer=iq.TRUSTED) is None  # no such check
     engine.dispose()
     monkeypatch.setenv("DATABASE_URL", url)
     at = apptest.open_page("pages/inspection.py", user="jinxiang_jd", timeout=180, query={"result": str(secret)})
