@@ -29,6 +29,8 @@ city_names = dict(zip(counties["city_adcode"].dropna(), counties["city"].fillna(
 
 def _place(names: dict):
     return lambda code: "—" if code is None else names.get(code, code)
+
+
 st.title(t("nav_admin"))
 setup.guard("pages/admin.py")  # an empty county: what to import next
 users_tab, settings_tab = st.tabs([t("adm_tab_users"), t("adm_tab_settings")])
@@ -48,7 +50,8 @@ def _edit_places(pick: str, row) -> None:
     chosen = d.selectbox(t("adm_city" if city_role else "adm_county"), options, format_func=_place(names),
                          index=options.index(current) if current in options else 0, key=f"adm_place_{pick}")
     if e.button(t("adm_set_place"), key="adm_place_go"):
-        auth.set_places(engine, pick, actor=me, **({"city_adcode": chosen} if city_role else {"county_adcode": chosen}))
+        auth.set_places(engine, pick, actor=me,
+                        **({"city_adcode": chosen} if city_role else {"county_adcode": chosen}))
         _done(t("adm_place_set").format(username=pick))
         st.rerun()
 
@@ -65,7 +68,8 @@ with users_tab:
                           locked_until=people["locked_until"].map(lambda v: "" if pd.isna(v) else f"{v:%Y-%m-%d %H:%M}"))
     places = ["city", "county"] if several else []
     if several:
-        shown = shown.assign(city=people["city_adcode"].map(city_names), county=people["county_adcode"].map(county_names))
+        shown = shown.assign(city=people["city_adcode"].map(city_names),
+                             county=people["county_adcode"].map(county_names))
     shown = shown[["username", "display_name", "role_label", *places, "township", "community", "email", "active",
                    "locked_until"]].astype({c: object for c in [*places, "township", "community", "email"]})
     st.dataframe(shown.where(shown.notna(), "").rename(columns={
@@ -90,12 +94,14 @@ with users_tab:
             towns = load_townships(url, (None, None, county_adcode, None))
             town_names = dict(zip(towns["id"], towns["name"]))
     township_id = None if role in CITY_ROLES else c2.selectbox(
-        t("adm_township"), [None, *town_names], key="adm_town", format_func=lambda i: "—" if i is None else town_names[i])
+        t("adm_township"), [None, *town_names], key="adm_town",
+        format_func=lambda i: "—" if i is None else town_names[i])
     comms = load_communities(url, (township_id, None)) if township_id is not None else pd.DataFrame(
         columns=["id", "name"])
     comm_names = dict(zip(comms["id"], comms["name"]))
     community_id = None if role in CITY_ROLES else c3.selectbox(
-        t("adm_community"), [None, *comm_names], key="adm_comm", format_func=lambda i: "—" if i is None else comm_names[i])
+        t("adm_community"), [None, *comm_names], key="adm_comm",
+        format_func=lambda i: "—" if i is None else comm_names[i])
     staff = load_inspectors(url)
     staff_names = {None: t("rg_user_inspector_none")} | {
         int(r.id): f"{r.cert_no or '—'} · {r.name} · {r.unit}" for r in staff.itertuples()}
