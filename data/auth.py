@@ -329,8 +329,7 @@ def create_user(engine: Engine, username: str, display_name: str, role: str, *,
     with write_session(engine) as s:
         check_links(s, township_id=township_id, community_id=community_id, inspector_id=inspector_id,
                     county_adcode=county_adcode, city_adcode=city_adcode)
-        if role in permissions.CITY_ROLES and county_adcode is not None:
-            raise ValueError("市级角色管辖全市，不能指定县（区、市）")
+        _check_level(role, county_adcode=county_adcode, city_adcode=city_adcode)
         if s.scalar(select(User.id).where(User.username == user.username)) is not None:
             raise ValueError(f"用户名 {user.username} 已存在")
         if user.email and s.scalar(select(User.id).where(func.lower(User.email) == user.email)) is not None:
@@ -344,6 +343,37 @@ def create_user(engine: Engine, username: str, display_name: str, role: str, *,
 
 
 PLACES_HINT = "（用 python -m data places 查看镇街和社区编号）"
+
+
+def _check_level(role: str, *, county_adcode=None, city_adcode=None) -> None:
+    """A city role names its city and no county; every other role names no city (ValueError, Chinese)."""
+    if role in permissions.CITY_ROLES:
+        if county_adcode is not None:
+            raise ValueError("市级角色管辖全市，不能指定县（区、市）")
+        if city_adcode is None:
+            raise ValueError("市级角色（市专班、市住建局）须指定所属市")
+    elif city_adcode is not None:
+        raise ValueError(f"只有市级角色可以指定所属市；{ROLES.get(role, role)}请指定所属县（区、市）")
+
+
+def set_places(engine: Engine, username: str, *, county_adcode: str | None = None,
+               city_adcode: str | None = None, actor=None) -> None:
+    """Give an existing user their county (a county's roles) or city (市专班 / 市住建局) in a
+    deployment of several counties; the same checks as :func:`create_user`. The user's open
+    sign-ins end, so the new jurisdiction applies from their next sign-in."""
+    permissions.authorize(actor, permissions.MANAGE_USERS)
+    with write_session(engine) as s:
+        user = s.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise LoginError(f"用户不存在：{username}")
+        _check_level(user.role, county_adcode=county_adcode, city_adcode=city_adcode)
+        check_links(s, township_id=user.township_id, county_adcode=county_adcode, city_adcode=city_adcode)
+        user.county_adcode = None if county_adcode is None else str(county_adcode)
+        user.city_adcode = None if city_adcode is None else str(city_adcode)
+        s.flush()
+        _end_sessions_of(s, username, datetime.now())
+        audit.record(s, actor, "user", f"app_user:{username}", None, op="set_places",
+                     county_adcode=user.county_adcode, city_adcode=user.city_adcode)
 
 
 def check_links(s: Session, *, township_id=None, community_id=None, inspector_id=None,
@@ -504,6 +534,7 @@ def users(engine: Engine) -> list[dict]:
         rows = s.scalars(select(User).order_by(User.id)).all()
         return [{"username": u.username, "display_name": u.display_name, "role": u.role,
                  "role_label": ROLES.get(u.role, u.role), "township_id": u.township_id,
+                 "county_adcode": u.county_adcode, "city_adcode": u.city_adcode,
                  "community_id": u.community_id, "email": u.email, "active": u.active,
                  "inspector_id": u.inspector_id,
                  "locked_until": u.locked_until, "has_password": u.password_hash is not None}

@@ -12,6 +12,12 @@ from layers.escape import escape_text
 class Legend(MacroElement):
     """A legend box in a map corner; title and labels are escaped.
 
+    It folds: the title is a ``<details>`` summary, open at first; a click on it leaves
+    only the title (a small button in the corner), so the legend need not cover the
+    compounds at street zoom. No script or asset beyond the browser's own. The choice
+    is kept for the browser tab (``sessionStorage``), so a rerun that redraws the map
+    (a colour-mode change) does not open it again. Clicks and wheel on it stay off the map.
+
     Added to a feature group, it shows only while that group is on the map (the
     layer control or a swap by ``st_folium`` removes both); with ``pane``, only
     while that zoom-ranged pane is shown (``layers.panes``).
@@ -23,10 +29,17 @@ class Legend(MacroElement):
             var legend = L.control({position: {{ this.position|tojson }}});
             legend.onAdd = function () {
                 var div = L.DomUtil.create('div', 'governance-legend');
-                div.style.cssText = 'background:rgba(255,255,255,.92);padding:6px 10px;'
-                    + 'border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);font:12px/1.5 sans-serif;'
-                    + 'max-height:45vh;overflow:auto';
+                div.style.cssText = 'background:rgba(255,255,255,.85);padding:3px 8px;'
+                    + 'border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);font:11px/1.45 sans-serif;'
+                    + 'max-height:40vh;max-width:45vw;overflow:auto';
                 div.innerHTML = {{ this.html_json }};
+                var fold = div.querySelector('details'), KEY = 'governance-legend-folded';
+                try { if (window.sessionStorage.getItem(KEY) === '1') { fold.open = false; } } catch (e) {}
+                fold.addEventListener('toggle', function () {
+                    try { window.sessionStorage.setItem(KEY, fold.open ? '0' : '1'); } catch (e) {}
+                });
+                L.DomEvent.disableClickPropagation(div);
+                L.DomEvent.disableScrollPropagation(div);
                 {%- if this.pane %}
                 div.setAttribute('data-pane', {{ this.pane|tojson }});
                 {%- endif %}
@@ -64,9 +77,11 @@ def _swatch(colour: str) -> str:
 
 
 def entries_html(title: str, entries: list[tuple[str, str]]) -> str:
-    """The legend's inner HTML, one entry a line (title and labels escaped)."""
+    """The legend's inner HTML: the title as the summary that folds it, then one entry a line
+    (title and labels escaped)."""
     rows = "".join(f"<div>{_swatch(colour)}{escape_text(label)}</div>" for colour, label in entries)
-    return f"<b>{escape_text(title)}</b>{rows}"
+    return (f'<details open><summary style="cursor:pointer;font-weight:bold;white-space:nowrap">'
+            f"{escape_text(title)}</summary>{rows}</details>")
 
 
 def legend_html(title: str, entries: list[tuple[str, str]]) -> str:

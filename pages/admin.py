@@ -5,9 +5,10 @@ import pandas as pd
 import streamlit as st
 
 from data import auth, db, settings
-from data.vocab import ROLES
+from data.permissions import CITY_ROLES
+from data.vocab import ALL_ROLES, ROLES
 from ui import state as state
-from ui.cache import load_communities, load_townships
+from ui.cache import load_communities, load_counties, load_townships
 from ui import setup as setup
 from ui.cache_inspection import load_inspectors
 from ui import cache_version
@@ -18,6 +19,18 @@ if not state.can("manage_users"):  # hidden from other roles by the page matrix;
     st.stop()
 engine, me = state.engine(), state.current_user()
 url = db.default_url()
+# a city's or a province's deployment (issue 17): the city roles, and a county or city for each user;
+# a one-county deployment's page stays as it was
+counties = load_counties(url, (None, None))
+several = len(counties) > 1
+county_names = dict(zip(counties["adcode"], counties["name"]))
+city_names = dict(zip(counties["city_adcode"].dropna(), counties["city"].fillna(counties["city_adcode"]).dropna()))
+
+
+def _place(names: dict):
+    return lambda code: "—" if code is None else names.get(code, code)
+
+
 st.title(t("nav_admin"))
 setup.guard("pages/admin.py")  # an empty county: what to import next
 users_tab, settings_tab = st.tabs([t("adm_tab_users"), t("adm_tab_settings")])
@@ -25,6 +38,22 @@ users_tab, settings_tab = st.tabs([t("adm_tab_users"), t("adm_tab_settings")])
 
 def _done(message: str) -> None:
     st.session_state["adm_flash"] = message
+
+
+def _edit_places(pick: str, row) -> None:
+    city_role = row["role"] in CITY_ROLES
+    names = city_names if city_role else county_names
+    current = row["city_adcode" if city_role else "county_adcode"]
+    current = None if pd.isna(current) else str(current)
+    options = list(names) if city_role else [None, *names]
+    d, e = st.columns([3, 1], vertical_alignment="bottom")
+    chosen = d.selectbox(t("adm_city" if city_role else "adm_county"), options, format_func=_place(names),
+                         index=options.index(current) if current in options else 0, key=f"adm_place_{pick}")
+    if e.button(t("adm_set_place"), key="adm_place_go"):
+        auth.set_places(engine, pick, actor=me,
+                        **({"city_adcode": chosen} if city_role else {"county_adcode": chosen}))
+        _done(t("adm_place_set").format(username=pick))
+        st.rerun()
 
 
 with users_tab:
@@ -37,23 +66,42 @@ with users_tab:
     shown = people.assign(township=people["township_id"].map(town_names),
                           community=people["community_id"].map(dict(zip(all_comms["id"], all_comms["name"]))),
                           locked_until=people["locked_until"].map(lambda v: "" if pd.isna(v) else f"{v:%Y-%m-%d %H:%M}"))
-    shown = shown[["username", "display_name", "role_label", "township", "community", "email", "active",
-                   "locked_until"]].astype({"township": object, "community": object, "email": object})
+    places = ["city", "county"] if several else []
+    if several:
+        shown = shown.assign(city=people["city_adcode"].map(city_names),
+                             county=people["county_adcode"].map(county_names))
+    shown = shown[["username", "display_name", "role_label", *places, "township", "community", "email", "active",
+                   "locked_until"]].astype({c: object for c in [*places, "township", "community", "email"]})
     st.dataframe(shown.where(shown.notna(), "").rename(columns={
         "username": t("acc_username"), "display_name": t("adm_display_name"), "role_label": t("acc_role"),
+        "city": t("adm_city"), "county": t("adm_county"),
         "township": t("adm_township"), "community": t("adm_community"), "email": t("adm_email"),
         "active": t("adm_active"), "locked_until": t("adm_locked_until")}), hide_index=True, width="stretch")
 
     st.subheader(t("adm_new_user"))
-    c1, c2, c3 = st.columns(3)
-    role = c1.selectbox(t("acc_role"), list(ROLES), format_func=ROLES.get, key="adm_role")
-    township_id = c2.selectbox(t("adm_township"), [None, *town_names], key="adm_town",
-                               format_func=lambda i: "—" if i is None else town_names[i])
+    roles = ALL_ROLES if several else ROLES
+    cols = st.columns(4 if several else 3)
+    c1, c2, c3 = cols[0], cols[-2], cols[-1]
+    role = c1.selectbox(t("acc_role"), list(roles), format_func=roles.get, key="adm_role")
+    county_adcode = city_adcode = None
+    if several and role in CITY_ROLES:  # 市专班 / 市住建局 read their whole city: a city, no county or township
+        city_adcode = cols[1].selectbox(t("adm_city"), list(city_names), format_func=_place(city_names),
+                                        key="adm_city")
+    elif several and role != "admin":  # an administrator serves the whole deployment
+        county_adcode = cols[1].selectbox(t("adm_county"), [None, *county_names], format_func=_place(county_names),
+                                          key="adm_county")
+        if county_adcode is not None:  # the county's townships only
+            towns = load_townships(url, (None, None, county_adcode, None))
+            town_names = dict(zip(towns["id"], towns["name"]))
+    township_id = None if role in CITY_ROLES else c2.selectbox(
+        t("adm_township"), [None, *town_names], key="adm_town",
+        format_func=lambda i: "—" if i is None else town_names[i])
     comms = load_communities(url, (township_id, None)) if township_id is not None else pd.DataFrame(
         columns=["id", "name"])
     comm_names = dict(zip(comms["id"], comms["name"]))
-    community_id = c3.selectbox(t("adm_community"), [None, *comm_names], key="adm_comm",
-                                format_func=lambda i: "—" if i is None else comm_names[i])
+    community_id = None if role in CITY_ROLES else c3.selectbox(
+        t("adm_community"), [None, *comm_names], key="adm_comm",
+        format_func=lambda i: "—" if i is None else comm_names[i])
     staff = load_inspectors(url)
     staff_names = {None: t("rg_user_inspector_none")} | {
         int(r.id): f"{r.cert_no or '—'} · {r.name} · {r.unit}" for r in staff.itertuples()}
@@ -69,7 +117,8 @@ with users_tab:
             try:
                 auth.create_user(engine, username, name.strip() or username, role, password=password,
                                  township_id=township_id, community_id=community_id,
-                                 email=email.strip() or None, inspector_id=inspector_id, actor=me)
+                                 email=email.strip() or None, inspector_id=inspector_id, actor=me,
+                                 county_adcode=county_adcode, city_adcode=city_adcode)
             except (ValueError, PermissionError) as exc:  # LoginError is a PermissionError
                 st.error(md_escape(str(exc)))
             else:
@@ -102,6 +151,8 @@ with users_tab:
                     auth.set_inspector(engine, pick, link, actor=me)
                     _done(t("rg_linked").format(username=pick))
                     st.rerun()
+            if several and row["role"] != "admin":  # the user's county (a county's roles) or city (city roles)
+                _edit_places(pick, row)
             if pd.notna(row["locked_until"]) and st.button(t("adm_unlock"), key="adm_unlock"):
                 auth.unlock(engine, pick, actor=me)
                 _done(t("adm_unlocked").format(username=pick))

@@ -15,6 +15,7 @@ from ui.inspection_form import draw_preview, show_checklist_form
 from ui import state as state
 from ui.cache import scope_key
 from ui import tables as _tables
+from ui import todo as todo
 from ui.registers import inspector_editor
 from ui import cache as cache_places
 from ui import setup as setup
@@ -49,9 +50,19 @@ setup.guard("pages/inspection.py")  # an empty county: what to import next
 st.caption(t("insp_caption"))
 if state.is_demo():
     st.info(t("demo_note"), icon=":material/science:")
+# the to-do's link to one check (``?result=``): its draw and the check chosen in 结果登记, if this viewer
+# may see it (an unpublished draw stays hidden, as everywhere: data.queries.inspection.visible_to)
+asked = st.query_params.get("result")
+linked_draw = cache.load_result_draw(url, skey, int(asked), own, who) if (asked or "").isdigit() else None
+if (linked := todo.take_link("result", [] if linked_draw is None else [asked])) is not None:
+    st.session_state["insp_results_draw"] = linked_draw
+    st.session_state["insp_result"] = linked
+    st.info(t("todo_result_opened"), icon=":material/fact_check:")
+elif asked is not None:
+    st.warning(t("todo_result_missing"))
 tab_draw, tab_verify, tab_results, tab_public, tab_reg = st.tabs(
     [t("insp_tab_draw"), t("insp_tab_verify"), t("insp_tab_results"), t("insp_tab_public"), t("insp_tab_registers")],
-    default=t("insp_tab_results") if state.role() == "inspector" else None)  # an inspector's own checks first
+    default=t("insp_tab_results") if state.role() == "inspector" or linked is not None else None)  # own checks first
 
 with tab_draw:
     window = int(settings.get(engine, "inspection_complaint_window_months"))
@@ -138,7 +149,8 @@ def pick_draw(key: str):
         st.info(t("insp_no_draws"))
         return None
     current = st.session_state.get("insp_draw_id")
-    index = draw_ids.index(current) if current in draw_ids else 0
+    # a value already in the session (the user's, or a to-do link's) wins; a second default would warn
+    index = draw_ids.index(current) if current in draw_ids and key not in st.session_state else 0
     return st.selectbox(t("insp_draw"), draw_ids, index=index, format_func=labels.get, key=key)
 
 

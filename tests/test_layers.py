@@ -299,3 +299,19 @@ def test_outlines_let_clicks_through_to_the_places_beneath():
     html = _scripts_and_html(m)
     assert re.search(r'\(map_\w+, "outlines", 400, 0\.0, 30\.0, true\)', html), "no passive outlines pane"
     assert re.search(r'L\.geoJson\(null, \{\s*interactive: false,\s*pane: "outlines"', html)
+
+
+def test_a_map_legend_folds_to_its_title_and_keeps_clicks_off_the_map():
+    """The in-map legend is a ``<details>`` open at first (its title the summary that folds it), remembered
+    for the tab, with clicks and wheel stopped at it; escaped like every legend text."""
+    from layers.legend import entries_html
+
+    html = entries_html("诉求<数量>", [("#fff", "一类&二类")])
+    assert html.startswith("<details open><summary") and html.endswith("</details>")
+    assert "诉求&lt;数量&gt;</summary>" in html and "一类&amp;二类" in html
+    m = make_map((116.2, 35.0, 116.4, 35.1))
+    build_legend("图例", [("#fff", "一类")]).add_to(m)
+    script = m.get_root().render()
+    for piece in ("L.DomEvent.disableClickPropagation(div)", "L.DomEvent.disableScrollPropagation(div)",
+                  "sessionStorage.getItem(KEY)", "addEventListener('toggle'"):
+        assert piece in script, piece

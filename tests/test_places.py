@@ -178,7 +178,7 @@ def test_city_roles_mirror_the_county_roles_pages_and_need_their_city(engine, de
     for city_role, county_role in permissions.MIRRORS.items():
         assert permissions.pages_for(city_role) == permissions.pages_for(county_role)
         assert not permissions.can(city_role, permissions.EDIT_REGISTERS)
-    with pytest.raises(auth.LoginError):
+    with pytest.raises(ValueError, match="须指定所属市"):  # said before anything is written
         _user(engine, "nocity", "city_housing")
     with pytest.raises(ValueError):
         _user(engine, "badcity", "city_housing", city_adcode="370999")

@@ -2,6 +2,7 @@
 county role, absent for an inspector; its figures are the query layer's for the user's own scope."""
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
@@ -141,3 +142,75 @@ def test_a_register_link_opens_the_register_with_that_item_chosen(demo, monkeypa
     assert at.selectbox(key="ar_pick").value == wanted
     assert any("已选中待办中的台账事项" in i.value for i in at.info)
     assert "item" not in at.query_params  # read once
+
+
+def _open_tab(at) -> str:
+    """The label of the tab the page opens on (``st.tabs(default=…)``), from the first tab container."""
+    def walk(node):
+        proto = getattr(node, "proto", None)
+        if proto is not None and "tab_container" in proto.DESCRIPTOR.fields_by_name and proto.HasField(
+                "tab_container"):
+            return list(node.children.values())[proto.tab_container.default_tab_index].label
+        for child in getattr(node, "children", {}).values():
+            if (found := walk(child)) is not None:
+                return found
+        return None
+    return walk(at.main)
+
+
+def test_a_rectification_link_opens_the_inspection_page_on_that_check(demo, monkeypatch):
+    """The to-do's 抽查整改 link (``?result=``) opens 结果登记 with the check's draw and the check chosen."""
+    from data.queries import inspection as iq
+
+    account = auth.get_account(demo[1], "jinxiang_jd")
+    frame = _expected(demo[1], "jinxiang_jd")
+    due = frame[frame["kind"] == td.RECTIFICATION]
+    assert len(due)
+    wanted = int(due.iloc[-1]["ref_id"])
+    draw = iq.result_draw(demo[1], account.scope, wanted, viewer=Viewer.of(account))
+    assert draw is not None
+    monkeypatch.setenv("DATABASE_URL", demo[0])
+    plain = apptest.open_page("pages/inspection.py", user="jinxiang_jd", timeout=180)
+    assert _open_tab(plain) == "抽取"  # without a link the page opens as before
+    at = apptest.open_page("pages/inspection.py", user="jinxiang_jd", timeout=180, query={"result": str(wanted)})
+    assert _open_tab(at) == "结果登记"
+    assert at.selectbox(key="insp_results_draw").value == draw
+    assert at.selectbox(key="insp_result").value == wanted
+    assert any("已选中待办中的抽查整改" in i.value for i in at.info)
+    assert not at.warning
+    assert "result" not in at.query_params  # read once
+
+
+def test_a_link_to_a_check_of_an_unpublished_draw_stays_hidden(page_demo, monkeypatch):
+    """A township officer given ``?result=`` of an unpublished draw gets neither the check nor its draw;
+    the drawing unit (住建局) with the same link does."""
+    from sqlalchemy import text
+
+    from data.queries import inspection as iq
+
+    url = page_demo("todo_hidden")
+    engine = db.make_engine(url)
+    town = auth.get_account(engine, "jinxiang_jd")
+    record = iq.run_draw(engine, town.scope, n=2, actor=auth.get_account(engine, "housing"), seed=99)
+    results = iq.draw_results(engine, town.scope, record.draw_id)
+    secret = int(results["result_id"].iloc[0])
+    assert iq.result_draw(engine, town.scope, secret, viewer=Viewer.of(town)) is None
+    assert iq.result_draw(engine, town.scope, secret, viewer=iq.TRUSTED) == record.draw_id  # the drawing unit
+    with engine.connect() as c:  # the drawn team's ids (the result rows name the team, not its ids)
+        team = [int(i) for i in json.loads(c.execute(text("SELECT inspector_ids FROM spot_check_result WHERE id = :i"),
+                                                     {"i": secret}).scalar())]
+    on_team, outsider = Viewer("inspector", team[0]), Viewer("inspector", max(team) + 1000)
+    assert iq.result_draw(engine, town.scope, secret, viewer=on_team, inspector_id=team[0]) == record.draw_id
+    assert iq.result_draw(engine, town.scope, secret, viewer=outsider, inspector_id=outsider.inspector_id) is None
+    assert iq.result_draw(engine, town.scope, 10**9, viewer=iq.TRUSTED) is None  # no such check
+    engine.dispose()
+    monkeypatch.setenv("DATABASE_URL", url)
+    at = apptest.open_page("pages/inspection.py", user="jinxiang_jd", timeout=180, query={"result": str(secret)})
+    assert any("不在您的查看范围内" in w.value for w in at.warning)
+    assert _open_tab(at) == "抽取"
+    assert at.selectbox(key="insp_result").value != secret
+    assert record.draw_id not in at.selectbox(key="insp_results_draw").options
+    assert "result" not in at.query_params
+    unit = apptest.open_page("pages/inspection.py", user="housing", timeout=180, query={"result": str(secret)})
+    assert unit.selectbox(key="insp_result").value == secret
+    assert unit.selectbox(key="insp_results_draw").value == record.draw_id

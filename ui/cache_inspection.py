@@ -67,6 +67,14 @@ def load_draw_results(url: str, scope: ScopeKey, draw_id: int, day: str, inspect
 
 
 @st.cache_data(show_spinner=False)
+def load_result_draw(url: str, scope: ScopeKey, result_id: int, inspector_id: int | None = None,
+                     viewer: ViewerKey = (None, None)) -> int | None:
+    """The draw of one check this viewer may see (None: not in scope, hidden, or not theirs)."""
+    return iq.result_draw(_engine(url), Scope(*scope), int(result_id), viewer=iq.Viewer(*viewer),
+                          inspector_id=inspector_id)
+
+
+@st.cache_data(show_spinner=False)
 def load_published(url: str, scope: ScopeKey):
     return iq.published_list(_engine(url), Scope(*scope))
 

@@ -26,6 +26,10 @@ TEXT = {
     "todo_proposal_opened": ("已选中待办中的错峰停车方案。", "The parking proposal from your to-do is selected."),
     "todo_case_opened": ("已选中待办中的案件：打开“案件详情”标签即可办理。",
                          "The case from your to-do is selected: open the Case tab to handle it."),
+    "todo_result_opened": ("已选中待办中的抽查整改：在“结果登记”中登记整改情况即可。",
+                           "The check from your to-do is chosen: record its rectification under Results."),
+    "todo_result_missing": ("链接中的抽查记录不存在，或不在您的查看范围内。",
+                            "The linked check does not exist or is not yours to see."),
     "todo_error": ("待办事项暂时无法读取：{error}", "The to-do list could not be read: {error}"),
 }
 

@@ -488,6 +488,27 @@ def draw_results(engine: Engine, scope: Scope, draw_id: int, *, today: date | No
     return _frame(out, RESULT_COLUMNS, geometry=False)
 
 
+def result_draw(engine: Engine, scope: Scope, result_id: int, *, viewer: Viewer = TRUSTED,
+                inspector_id: int | None = None) -> int | None:
+    """The draw of check ``result_id`` when it lies in ``scope`` and ``viewer`` may see it, else None.
+
+    For a link to one check (the to-do's ``?result=``): an unpublished draw stays hidden
+    from readers outside the drawing unit and the drawn team (:func:`visible_to`), and
+    with ``inspector_id`` (an inspector's own list) only that inspector's checks answer.
+    """
+    r = SpotCheckResult
+    stmt = (select(r.draw_id, SpotCheckDraw.published, r.inspector_ids)
+            .join(SpotCheckDraw, SpotCheckDraw.id == r.draw_id)
+            .join(Compound, Compound.id == r.compound_id).where(r.id == int(result_id)))
+    with Session(engine) as s:
+        row = s.execute(_scoped(stmt, Compound, scope)).first()
+    if row is None or not visible_to(viewer, row[1], row[2]):
+        return None
+    if inspector_id is not None and int(inspector_id) not in [int(i) for i in row[2] or []]:
+        return None
+    return int(row[0])
+
+
 def _result_in_scope(s: Session, scope: Scope, result_id: int, actor=None) -> SpotCheckResult:
     """The result if it lies in ``scope``; an inspector ``actor`` must also be on its team."""
     stmt = (select(SpotCheckResult).join(Compound, Compound.id == SpotCheckResult.compound_id)

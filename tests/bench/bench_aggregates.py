@@ -1,9 +1,10 @@
 """Benchmark: the overview read from the monthly aggregates (``complaint_month``) against raw complaints, in one process.
 
 Prints, for the demo county and for 5,000 compounds / 500,000 complaints (the demo
-generator, as ``bench_overview.py``), each figure twice: read from the aggregates (this
-build) and counted from the raw complaint rows (the build before, the same code under
-``data.aggregates.set_raw_everywhere(True)``), with the ratio raw/aggregates:
+generator, imported from ``bench_overview.py``; ``--large`` changes the sizes), each figure
+twice: read from the aggregates (this build) and counted from the raw complaint rows (the
+build before, the same code under ``data.aggregates.set_raw_everywhere(True)``), with the
+ratio raw/aggregates:
 
 figures cold   ``data.queries.overview.overview`` (tiles, top list, ladders, lists) plus the
                compound counts and the period total the page reads: no cache, fresh engine;
@@ -22,6 +23,7 @@ Not a test: no thresholds asserted (shared, noisy machines). Targets of issue 15
 marked ok/MISSED: cold overview ≤ 2 s at 5,000 compounds, a mode or period change ≤ 0.5 s.
 
     .venv/bin/python tests/bench/bench_aggregates.py [--demo-only] [--keep DIR] [--db URL] [--postgres]
+        [--large COMPOUNDS,COMPLAINTS]
 
 ``--postgres`` also runs the demo county on a throwaway PostgreSQL+PostGIS server
 (``scripts/pg_test_server.py``); with ``--postgres-large`` the 500,000 too (builds take minutes).
@@ -40,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "bench"))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from bench_overview import _demo_db, _period  # noqa: E402
+from bench_overview import LARGE, _demo_db, _mark, _period, demo_database, large_label, large_sizes  # noqa: E402
 
 from data import aggregates, db, queries  # noqa: E402
 from data.queries.overview import overview  # noqa: E402
@@ -49,10 +51,6 @@ from data.scope import Scope  # noqa: E402
 TARGET_COLD_S, TARGET_CHANGE_S = 2.0, 0.5
 OTHER_MODE = "evaluation"   # a mode that also reads the evaluations (the slowest of the modes)
 OTHER_PRESET = "year_to_date"
-
-
-def _mark(ok: bool) -> str:
-    return "ok" if ok else "MISSED"
 
 
 class Clock:
@@ -179,16 +177,7 @@ def run(url: str, label: str, *, page: bool = True) -> None:
 
 
 def _postgres_db(databases, **sizes) -> str:
-    from data.demo import build_demo
-
-    url = databases.create()
-    engine = db.make_engine(url)
-    db.migrate(engine)
-    t0 = time.perf_counter()
-    build_demo(engine, **sizes)
-    print(f"(built the PostgreSQL demo {sizes or ''} in {time.perf_counter() - t0:.1f} s)", flush=True)
-    engine.dispose()
-    return url
+    return demo_database(databases.create(), "the PostgreSQL demo", **sizes)
 
 
 def main() -> int:
@@ -199,6 +188,8 @@ def main() -> int:
     ap.add_argument("--postgres", action="store_true", help="also the demo county on PostgreSQL+PostGIS")
     ap.add_argument("--postgres-large", action="store_true", help="and 5,000 / 500,000 on PostgreSQL")
     ap.add_argument("--no-page", action="store_true", help="figures only (no AppTest runs)")
+    ap.add_argument("--large", type=large_sizes, default=LARGE, metavar="C,N",
+                    help="compounds and complaints of the large run (default 5000,500000)")
     args = ap.parse_args()
     page = not args.no_page
     if args.db:
@@ -209,8 +200,8 @@ def main() -> int:
         where.mkdir(parents=True, exist_ok=True)
         run(_demo_db(where / "demo.sqlite"), "SQLite, demo county", page=page)
         if not args.demo_only:
-            run(_demo_db(where / "large.sqlite", compounds=5000, complaints=500_000),
-                "SQLite, 5,000 compounds / 500,000 complaints", page=page)
+            run(_demo_db(where / f"large_{args.large['compounds']}_{args.large['complaints']}.sqlite",
+                         **args.large), f"SQLite, {large_label(args.large)}", page=page)
     if args.postgres or args.postgres_large:
         import pg_test_server
 
@@ -220,8 +211,7 @@ def main() -> int:
             databases.ensure_template()
             run(_postgres_db(databases), "PostGIS, demo county", page=page)
             if args.postgres_large:
-                run(_postgres_db(databases, compounds=5000, complaints=500_000),
-                    "PostGIS, 5,000 compounds / 500,000 complaints", page=page)
+                run(_postgres_db(databases, **args.large), f"PostGIS, {large_label(args.large)}", page=page)
         finally:
             server.stop()
     return 0

@@ -27,7 +27,7 @@ reading 36 months of county complaints itself.
 
 Not a test: no thresholds asserted (shared, noisy machines); each target is marked
 ok/MISSED. Run ``make bench`` or
-``python tests/bench/bench_overview.py [--demo-only] [--db URL] [--keep DIR]``.
+``python tests/bench/bench_overview.py [--demo-only] [--db URL] [--keep DIR] [--large C,N]``.
 """
 from __future__ import annotations
 
@@ -250,16 +250,38 @@ def run(url: str, label: str) -> None:
     engine.dispose()
 
 
-def _demo_db(path: Path, **sizes) -> str:
-    url = f"sqlite:///{path}"
+# the large run's sizes; ``--large C,N`` changes them (small sizes: a quick check that the bench still runs)
+LARGE = {"compounds": 5000, "complaints": 500_000}
+
+
+def large_sizes(text: str) -> dict:
+    """``"5000,500000"`` → the generator's keyword sizes (argparse ``type=``)."""
+    try:
+        compounds, complaints = (int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected COMPOUNDS,COMPLAINTS, e.g. 5000,500000") from None
+    return {"compounds": compounds, "complaints": complaints}
+
+
+def large_label(sizes: dict) -> str:
+    return f"{sizes['compounds']:,} compounds / {sizes['complaints']:,} complaints"
+
+
+def demo_database(url: str, name: str, **sizes) -> str:
+    """Migrate the database at ``url`` and fill it with the demo generator (``sizes`` as ``build_demo``
+    takes them) unless it holds data already; the one generator every bench of the overview uses."""
     engine = db.make_engine(url)
     db.migrate(engine)
     if db.is_empty(engine):
         t0 = time.perf_counter()
         build_demo(engine, **sizes)
-        print(f"(built {path.name} in {time.perf_counter() - t0:.1f} s)", flush=True)
+        print(f"(built {name} {sizes or ''} in {time.perf_counter() - t0:.1f} s)", flush=True)
     engine.dispose()
     return url
+
+
+def _demo_db(path: Path, **sizes) -> str:
+    return demo_database(f"sqlite:///{path}", path.name, **sizes)
 
 
 def main() -> int:
@@ -267,6 +289,8 @@ def main() -> int:
     ap.add_argument("--db", help="benchmark this database instead of the demo sizes")
     ap.add_argument("--demo-only", action="store_true", help="skip 5,000 compounds / 500,000 complaints")
     ap.add_argument("--keep", metavar="DIR", help="build (or reuse) the demo databases in DIR")
+    ap.add_argument("--large", type=large_sizes, default=LARGE, metavar="C,N",
+                    help="compounds and complaints of the large run (default 5000,500000)")
     args = ap.parse_args()
     if args.db:
         run(args.db, args.db)
@@ -276,8 +300,8 @@ def main() -> int:
         where.mkdir(parents=True, exist_ok=True)
         run(_demo_db(where / "demo.sqlite"), "demo county")
         if not args.demo_only:
-            run(_demo_db(where / "large.sqlite", compounds=5000, complaints=500_000),
-                "5,000 compounds / 500,000 complaints")
+            run(_demo_db(where / f"large_{args.large['compounds']}_{args.large['complaints']}.sqlite",
+                         **args.large), large_label(args.large))
     return 0
 
 

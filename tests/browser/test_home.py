@@ -295,3 +295,43 @@ def test_every_colour_mode_reads_at_county_and_street_zoom(page, app_url, demo_d
                 seen_compound_fills[mode] = tuple(sorted(set(shown["compounds"])))
     # the modes do not look alike: no two modes colour the same compounds the same way
     assert len(set(seen_compound_fills.values())) == len(MODES), seen_compound_fills
+
+
+_LEGEND_BOX_JS = """() => {
+    const shown = [...document.querySelectorAll('.governance-legend')].filter(e => e.offsetParent !== null);
+    return shown.map(e => { const r = e.getBoundingClientRect();
+        return {w: r.width, h: r.height, open: e.querySelector('details').open, text: e.innerText}; });
+}"""
+
+
+def test_the_compound_legend_folds_to_its_title_at_street_zoom(page, app_url, demo_db_url, wait_for_map):
+    """The in-map legend covered compounds in the corner at street zoom: it folds to its title with
+    one click (the map does not take the click), and stays folded when a mode change redraws the map."""
+    from data import db, queries
+    from data.scope import COUNTY
+
+    compounds = queries.compounds(db.make_engine(demo_db_url), COUNTY)
+    point = compounds.geometry.iloc[5].representative_point()
+    open_as(page, app_url, f"?mode=complaints&lat={point.y:.5f}&lon={point.x:.5f}&z=16", user="leader")
+    wait_for_app(page)
+    frame = wait_for_map(page, min_paths=300, timeout_s=90).frame
+    page.wait_for_timeout(1200)
+    page.query_selector('iframe[title*="streamlit_folium"]').scroll_into_view_if_needed()
+    (opened,) = frame.evaluate(_LEGEND_BOX_JS)
+    assert opened["open"] and "投诉密度" in opened["text"] and "\n" in opened["text"].strip()
+    save_screenshot(page, "home_legend_open_street", full_page=False)
+    zoom = frame.evaluate("() => MAP.getZoom()".replace("MAP", _MAP_JS))
+    frame.locator(".governance-legend summary").first.click()
+    page.wait_for_timeout(500)
+    (folded,) = frame.evaluate(_LEGEND_BOX_JS)
+    assert not folded["open"] and folded["h"] < 30 and folded["h"] * folded["w"] < opened["h"] * opened["w"] / 3
+    assert frame.evaluate("() => MAP.getZoom()".replace("MAP", _MAP_JS)) == zoom  # the map took no click
+    save_screenshot(page, "home_legend_folded_street", full_page=False)
+    _choose(page, "着色方式", "管理模式")  # the map is redrawn with the other mode's legend
+    page.wait_for_function("() => window.location.search.includes('mode=management')", timeout=60_000)
+    wait_for_app(page)
+    page.wait_for_timeout(1500)
+    frame = wait_for_map(page, min_paths=300, timeout_s=60).frame
+    legends = frame.evaluate(_LEGEND_BOX_JS)
+    assert legends and all(not lg["open"] for lg in legends), legends
+    assert any("管理模式" in lg["text"] for lg in legends)

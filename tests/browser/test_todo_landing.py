@@ -73,3 +73,49 @@ def test_picking_a_row_opens_its_compound_on_the_map(page, open_app):
                            " && document.body.innerText.split(n).length > 2", arg=compound, timeout=60_000)
     assert "compound=" in page.url
     save_screenshot(page, "home_township_todo_pick")
+
+
+def _todo_rows(url: str, username: str):
+    """The to-do rows as the panel lists them (the data layer's order), for the demo user."""
+    from datetime import date
+
+    from data import auth, db
+    from data.queries import todo as td
+    from data.queries.inspection import Viewer
+
+    engine = db.make_engine(url)
+    try:
+        account = auth.get_account(engine, username)
+        return td.todo(engine, account.scope, date.today(), viewer=Viewer.of(account)).reset_index(drop=True)
+    finally:
+        engine.dispose()
+
+
+def test_a_rectification_row_links_to_its_check_on_the_inspection_page(page, open_app, demo_db_url):
+    """Pick a 抽查整改 row, follow 去办理: 双随机抽查 opens on 结果登记 with that check chosen."""
+    rows = _todo_rows(demo_db_url, "jinxiang_jd")
+    due = rows.index[rows["kind"] == "抽查整改"]
+    assert len(due), "the demo township has a rectification due"
+    index = int(due[0])
+    compound = rows.loc[index, "compound"]
+    assert index < 6, "the row is in the list's first screen (248 px)"
+    open_app(user="jinxiang_jd")
+    wait_for_text(page, "待办事项", "去办理", timeout_s=90)
+    grid = page.locator(f'{PANEL} [data-testid="stDataFrame"]')
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 18, box["y"] + 35 + 35 * index + 17)  # the row's selection box
+    wait_for_text(page, "已选：抽查整改", timeout_s=60)
+    link = page.locator(PANEL).locator('[data-testid="stPageLink"] a').first
+    assert "双随机抽查" in link.inner_text()
+    link.click()
+    body = wait_for_text(page, "已选中待办中的抽查整改", timeout_s=90)
+    assert "不在您的查看范围内" not in body
+    assert page.get_by_role("tab", name="结果登记").get_attribute("aria-selected") == "true"
+    # the check chosen in 选择小区 (its value is drawn a moment after the label)
+    page.wait_for_function("n => [...document.querySelectorAll('[data-testid=stSelectbox]')].some("
+                           "e => e.innerText.includes('选择小区') && (e.innerText + ' ' + [...e.querySelectorAll('input')]"
+                           ".map(i => i.value).join(' ')).includes(n))", arg=compound,
+                           timeout=30_000)
+    assert "result=" not in page.url  # read once: the user's next choice is their own
+    save_screenshot(page, "inspection_from_todo", full_page=False)
