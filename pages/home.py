@@ -82,12 +82,13 @@ with right:
 with left:
     level = cache.place_level(url, skey)  # what the map fills at coarse zoom, and a click drills into
     county = cache.load_outline(url, "county", (None, None, scope.county, scope.city), basemap)
-    towns = cache.load_outline(url, "township", skey, basemap)
+    wide = level in ("city", "county")  # a province or a city: no township outlines to load or draw
+    towns = None if wide else cache.load_outline(url, "township", skey, basemap)
     in_town = scope.township_id is not None
     # the base map: frame, outlines, labels; the same script whatever the mode, heat or selection
-    m = make_map(towns.bounds if in_town or county.bounds is None else county.bounds, basemap=basemap,
-                 tianditu_key=key, custom_url=settings.get(state.engine(), "custom_tile_url"), height_px=620)
-    if level in ("city", "county"):  # a province or a city: its cities' or counties' outlines, named
+    m = make_map(towns.bounds if towns is not None and (in_town or county.bounds is None) else county.bounds,
+                 basemap=basemap, tianditu_key=key, custom_url=settings.get(state.engine(), "custom_tile_url"), height_px=620)
+    if wide:  # its cities' or counties' outlines, named
         wider = cache.load_outline(url, level, skey, basemap)
         build_boundary_layer(wider.geojson, level=level,
                              name=t("layer_cities" if level == "city" else "layer_counties")).add_to(m)

@@ -245,6 +245,16 @@ def test_townships_are_judged_within_their_county(engine, deployment):
     assert not ladder.loc[[ids[JINXIANG], ids[TAISHAN], extra.id], "largest_rise"].any()
     county_only = cs.township_ranking(engine, Scope(county=JINXIANG), MONTH)
     assert set(county_only["township_id"]) == {ids[JINXIANG], extra.id}
+    # a narrower scope computes only its counties' ladders (one query for all): the same rows as the whole
+    columns = ["township_id", "complaints", "yoy_change", "largest_rise", "consecutive_rises"]
+    for scope in (Scope(county=JINXIANG), Scope(county=JIAXIANG), Scope(city=JINXIANG[:4] + "00"),
+                  Scope(extra.id), Scope(ids[JIAXIANG])):
+        mine = cs.township_ranking(engine, scope, MONTH).set_index("township_id")
+        assert len(mine) and mine.index.isin(ladder.index).all()
+        assert mine.reset_index()[columns].equals(ladder.loc[mine.index].reset_index()[columns]), scope
+        quarter = cs.township_quarter_ranking(engine, scope, "2026-Q3").set_index("township_id")
+        whole = cs.township_quarter_ranking(engine, COUNTY, "2026-Q3").set_index("township_id")
+        assert quarter["times_last"].equals(whole.loc[quarter.index, "times_last"]), scope
 
 
 def test_a_one_county_database_links_its_townships_at_upgrade(db_url):

@@ -24,7 +24,7 @@ from data import aggregates, settings, vocab
 from data.privacy import mask_name, mask_phone, mask_phones_in_text
 from data.queries import _aggregate_window, _complaint_window, _fetch, _month, _scoped, complaint_counts, in_scope
 from data.schema import Community, Complaint, ComplaintMonth, Compound, County, ProjectManager, PropertyCompany, Township
-from data.scope import COUNTY, Period, Scope, ScopeError
+from data.scope import COUNTY, Period, Scope, ScopeError, in_city
 from policy import ladders, targets
 
 __all__ = [
@@ -247,13 +247,35 @@ def _deployment_cities(engine: Engine) -> list[str]:
     return sorted({c for _, c in counties})
 
 
-def _county_areas(engine: Engine) -> list[Scope]:
-    """The areas townships are judged within: each county of a deployment of several, else the whole."""
+def _county_areas(engine: Engine, scope: Scope | None = None) -> list[Scope]:
+    """The areas townships are judged within: each county of a deployment of several, else the whole.
+
+    With ``scope``, only the areas that hold its townships (a township's ladder is its county's,
+    so the other counties' ladders are not needed to answer for the scope)."""
     codes = [a for (a,) in _rows(engine, select(County.adcode))]
     linked = _rows(engine, select(func.count()).select_from(Township).where(Township.county_adcode.is_(None)))
     if len(codes) <= 1 or linked[0][0]:
         return [COUNTY]
+    if scope is not None and scope.township_id is not None:
+        codes = [a for (a,) in _rows(engine, select(Township.county_adcode).where(Township.id == scope.township_id))]
+    if scope is not None and scope.county is not None:
+        codes = [a for a in codes if a == scope.county]
+    if scope is not None and scope.city is not None:
+        codes = [a for a in codes if in_city(a, scope.city)]
     return [Scope(county=a) for a in sorted(codes)]
+
+
+def _township_counts_by_area(engine: Engine, scope: Scope, month: str) -> list[tuple[Scope, pd.DataFrame]]:
+    """:func:`township_month_counts` of each area of :func:`_county_areas` for ``scope``, read in ONE
+    query (a province has 136 counties: one query each was most of a cold overview)."""
+    areas = _county_areas(engine, scope)
+    if len(areas) == 1:
+        return [(areas[0], township_month_counts(engine, areas[0], month))]
+    counts = township_month_counts(engine, Scope(city=scope.city), month)
+    county_of = dict(_rows(engine, select(Township.id, Township.county_adcode)))
+    by_county = dict(tuple(counts.groupby(counts["township_id"].map(county_of), sort=False)))
+    empty = counts.iloc[0:0]
+    return [(area, by_county.get(area.county, empty).reset_index(drop=True)) for area in areas]
 
 
 def _ladder(engine: Engine, area: Scope, month: str, top_n: int) -> pd.DataFrame:
@@ -353,9 +375,8 @@ def _scope_rows_of_ladder(engine: Engine, scope: Scope, table: pd.DataFrame) -> 
 
 def township_ranking(engine: Engine, scope: Scope, month: str) -> pd.DataFrame:
     """Township ladder of ``month`` against all townships, rows of ``scope`` only, with names."""
-    table = pd.concat([ladders.township_ladder(township_month_counts(engine, area, month), month,
-                                               data_from=data_from(engine))
-                       for area in _county_areas(engine)], ignore_index=True)
+    table = pd.concat([ladders.township_ladder(counts, month, data_from=data_from(engine))
+                       for _, counts in _township_counts_by_area(engine, scope, month)], ignore_index=True)
     return _scope_rows_of_ladder(engine, scope, table)
 
 
@@ -363,10 +384,9 @@ def township_quarter_ranking(engine: Engine, scope: Scope, quarter: str) -> pd.D
     """Quarterly last place (``policy.ladders.township_quarter_ladder``) against all townships,
     rows of ``scope`` only, with names and ``action_label``."""
     last = ladders.quarter_months(quarter)[-1]
-    table = pd.concat([ladders.township_quarter_ladder(township_month_counts(engine, area, last), quarter,
-                                                       data_from=data_from(engine),
-                                                       scores=_township_scores(engine))
-                       for area in _county_areas(engine)], ignore_index=True)
+    scores, since = _township_scores(engine), data_from(engine)
+    table = pd.concat([ladders.township_quarter_ladder(counts, quarter, data_from=since, scores=scores)
+                       for _, counts in _township_counts_by_area(engine, scope, last)], ignore_index=True)
     return _scope_rows_of_ladder(engine, scope, table)
 
 
