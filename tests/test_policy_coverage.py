@@ -122,3 +122,28 @@ def test_notice_board_full_coverage():
     f = _frame(4).assign(notice_board=[True, True, True, False])
     assert coverage(f)["notice_board"].met is False
     assert coverage(f.assign(notice_board=True))["notice_board"].met is True
+
+
+def test_per_township_figures_are_the_scope_rule_applied_to_each_township():
+    """coverage_by_township sums the masks once per township; each row must be coverage() of that
+    township's compounds alone, unknowns included (random frame, every column sometimes None)."""
+    import random
+
+    rng = random.Random(7)
+    pick = lambda *values: rng.choice(values)  # noqa: E731
+    rows = [{"township_id": t, "township": f"镇{t}",
+             "management_mode": pick("专业化物业", "无物业", None), "owners_body": pick("业主委员会", "无", None),
+             "party_branch": pick(True, False, None), "party_secretary_full_time": pick(True, False, None),
+             "owners_committee_party_members": pick(0, 2, 3, 5, None), "smart_property": pick(True, False, None),
+             "notice_board": pick(True, False, None)}
+            for t in (1, 2, 3, 4) for _ in range(rng.randint(1, 40))]
+    frame = pd.DataFrame(rows)
+    table = coverage_by_township(frame, party_target="0.8", smart_target="0.2", min_party_members=3)
+    assert list(table["township_id"]) == [1, 2, 3, 4]
+    for row in table.itertuples():
+        alone = coverage(frame[frame["township_id"] == row.township_id], party_target="0.8", smart_target="0.2",
+                         min_party_members=3)
+        assert row.compounds == (frame["township_id"] == row.township_id).sum()
+        for key, ind in alone.items():
+            assert (getattr(row, f"{key}_count"), getattr(row, f"{key}_total"), getattr(row, f"{key}_unknown"),
+                    getattr(row, f"{key}_met")) == (ind.count, ind.total, ind.unknown, ind.met), key
