@@ -26,8 +26,9 @@ def request(level: str, place) -> None:
 
 
 def _clear_below(key: str) -> None:
+    """The pickers narrower than ``key`` back to their whole option (None)."""
     for k in KEYS[KEYS.index(key) + 1:]:
-        st.session_state.pop(k, None)
+        st.session_state[k] = None
 
 
 def apply_pending(counties) -> None:
@@ -53,8 +54,8 @@ def apply_pending(counties) -> None:
 
 
 def _up(key: str) -> None:
-    """Back up one level: drop the picker ``key`` and every narrower one (a button's callback)."""
-    st.session_state.pop(key, None)
+    """Back up one level: the picker ``key`` and every narrower one to their whole option (a button's callback)."""
+    st.session_state[key] = None
     _clear_below(key)
 
 

@@ -1,0 +1,72 @@
+"""The drill-down's requests (``ui.drill``) as the sidebar applies them, on a small city demo (AppTest).
+
+A place clicked on 总览's map becomes the sidebar's choice on the next run; the sidebar re-checks it
+against the user's jurisdiction, so a request for a place outside it (a forged or stale one) changes
+nothing. The click itself is in ``tests/browser/test_drill.py``.
+"""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from apptest import failures, open_page
+from data import db
+from data.demo import build_demo
+from data.schema import Township
+from data.scope import Scope
+
+JINING, JINXIANG, RENCHENG = "370800", "370828", "370811"
+
+
+@pytest.fixture(scope="module")
+def city_url(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('city') / 'city.sqlite'}"
+    engine = db.make_engine(url)
+    db.migrate(engine)
+    build_demo(engine, scale="city", seed=3, compounds_per_county=3, complaints_per_county=10)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def city(city_url, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", city_url)
+    return db.make_engine(city_url)
+
+
+def _town(engine, county: str) -> int:
+    with Session(engine) as s:
+        return s.scalars(select(Township.id).where(Township.county_adcode == county).order_by(Township.id)).first()
+
+
+def test_a_county_clicked_by_a_city_user_becomes_the_scope(city):
+    at = open_page(None, user=f"c{JINING}_leader", drill_to=("county", JINXIANG))
+    assert at.session_state["scope"] == Scope(county=JINXIANG, city=JINING)
+    assert at.session_state["county_adcode"] == JINXIANG
+    # the deployment is the city: its name first, no province above it
+    assert "当前位置：济宁市 › **金乡县**" in [m.value for m in at.markdown], [m.value for m in at.markdown]
+
+
+def test_then_a_township(city):
+    """(Back up is the browser test's: AppTest does not re-render the sidebar after the first run.)"""
+    town = _town(city, JINXIANG)
+    at = open_page(None, user=f"c{JINING}_leader", county_adcode=JINXIANG, drill_to=("township", str(town)))
+    assert at.session_state["scope"] == Scope(town, county=JINXIANG, city=JINING)
+    assert [b for b in at.button if b.key == "drill_up"]
+
+
+@pytest.mark.parametrize("user, request_, stays", [
+    (f"x{JINXIANG}_leader", ("county", RENCHENG), Scope(county=JINXIANG)),     # another county
+    (f"x{JINXIANG}_leader", ("city", "370100"), Scope(county=JINXIANG)),       # a city at all
+    (f"c{JINING}_leader", ("county", "370102"), Scope(city=JINING)),           # a county of 济南
+    (f"c{JINING}_leader", ("township", "999999"), Scope(city=JINING)),         # no such township
+])
+def test_a_request_outside_the_users_jurisdiction_changes_nothing(city, user, request_, stays):
+    at = open_page(None, user=user, drill_to=request_)
+    assert at.session_state["scope"] == stays
+
+
+def test_a_township_of_another_county_is_refused(city):
+    at = open_page(None, user=f"x{JINXIANG}_leader", drill_to=("township", str(_town(city, RENCHENG))))
+    assert at.session_state["scope"] == Scope(county=JINXIANG)
