@@ -245,6 +245,15 @@ def test_townships_are_judged_within_their_county(engine, deployment):
     assert not ladder.loc[[ids[JINXIANG], ids[TAISHAN], extra.id], "largest_rise"].any()
     county_only = cs.township_ranking(engine, Scope(county=JINXIANG), MONTH)
     assert set(county_only["township_id"]) == {ids[JINXIANG], extra.id}
+    # named with their county where the scope spans several (a province has dozens of 城区街道)
+    assert ladder.loc[ids[JIAXIANG], "township"] == "嘉祥县·嘉祥县城区街道"
+    assert set(county_only["township"]) == {"金乡县城区街道", "金乡鱼山街道"}
+    city = cs.township_ranking(engine, Scope(city=JINING), MONTH).set_index("township_id")["township"]
+    assert city[extra.id] == "金乡县·金乡鱼山街道"
+    assert cs.township_ranking(engine, Scope(city=TAIAN), MONTH)["township"].tolist() == ["泰山区城区街道"]
+    from data.queries.overview import township_table
+    table = township_table(engine, COUNTY, Period.months("2026-10")).set_index("township_id")["township"]
+    assert table[ids[TAISHAN]] == "泰山区·泰山区城区街道"
     # a narrower scope computes only its counties' ladders (one query for all): the same rows as the whole
     columns = ["township_id", "complaints", "yoy_change", "largest_rise", "consecutive_rises"]
     for scope in (Scope(county=JINXIANG), Scope(county=JIAXIANG), Scope(city=JINXIANG[:4] + "00"),
@@ -252,6 +261,7 @@ def test_townships_are_judged_within_their_county(engine, deployment):
         mine = cs.township_ranking(engine, scope, MONTH).set_index("township_id")
         assert len(mine) and mine.index.isin(ladder.index).all()
         assert mine.reset_index()[columns].equals(ladder.loc[mine.index].reset_index()[columns]), scope
+        assert all(w.endswith(m.split("·")[-1]) for m, w in zip(mine["township"], ladder.loc[mine.index, "township"]))
         quarter = cs.township_quarter_ranking(engine, scope, "2026-Q3").set_index("township_id")
         whole = cs.township_quarter_ranking(engine, COUNTY, "2026-Q3").set_index("township_id")
         assert quarter["times_last"].equals(whole.loc[quarter.index, "times_last"]), scope

@@ -38,6 +38,21 @@ def _fetch(engine: Engine, stmt) -> list[tuple]:
         return [tuple(r) for r in c.execute(stmt)]
 
 
+def township_label(engine: Engine, scope: Scope):
+    """The name a list of ``scope``'s townships shows: ``Township.name``, or 县名·镇街名 where the
+    scope spans several counties (a province has dozens of 城区街道; issue 17). A SQL expression."""
+    if scope.county is not None or scope.township_id is not None:
+        return Township.name
+    counties = select(func.count()).select_from(County)
+    if scope.city is not None:
+        counties = counties.where(County.city_adcode == scope.city)
+    with engine.connect() as c:
+        if (c.scalar(counties) or 0) <= 1:
+            return Township.name
+    county = select(County.name).where(County.adcode == Township.county_adcode).scalar_subquery()
+    return func.coalesce(county + "·", "") + Township.name
+
+
 def in_scope(township_column, scope: Scope, community_column=None):
     """The scope as ONE SQL condition on a township id column (and a community id column, if given).
 

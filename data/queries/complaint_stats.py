@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 
 from data import aggregates, settings, vocab
 from data.privacy import mask_name, mask_phone, mask_phones_in_text
-from data.queries import _aggregate_window, _complaint_window, _fetch, _month, _scoped, complaint_counts, in_scope
+from data.queries import (_aggregate_window, _complaint_window, _fetch, _month, _scoped, complaint_counts, in_scope,
+                          township_label)
 from data.schema import Community, Complaint, ComplaintMonth, Compound, County, ProjectManager, PropertyCompany, Township
 from data.scope import COUNTY, Period, Scope, ScopeError, in_city
 from policy import ladders, targets
@@ -362,8 +363,7 @@ def _scope_rows_of_ladder(engine: Engine, scope: Scope, table: pd.DataFrame) -> 
 
     Townships are judged against all others; a township user sees only their own line.
     """
-    towns = select(Township.id, Township.name)
-    towns = towns.where(in_scope(Township.id, scope))
+    towns = select(Township.id, township_label(engine, scope)).where(in_scope(Township.id, scope))
     names = pd.DataFrame(_rows(engine, towns), columns=["township_id", "township"])
     out = names.merge(table, on="township_id", how="inner")
     out["action_label"] = out["actions"].map(actions_label)

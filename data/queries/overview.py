@@ -19,7 +19,7 @@ from sqlalchemy import Engine, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from data import settings
-from data.queries import complaint_counts, in_scope
+from data.queries import complaint_counts, in_scope, township_label
 from data.queries import complaint_stats as cs
 from data.queries import evaluation as ev
 from data.schema import Compound, Township
@@ -111,9 +111,10 @@ def _township_sizes(engine: Engine, scope: Scope) -> pd.DataFrame:
     if scope.community_id is not None:
         on = and_(on, Compound.community_id == scope.community_id)
     unknown = func.sum(case((and_(Compound.id.is_not(None), Compound.households.is_(None)), 1), else_=0))
-    stmt = (select(Township.id, Township.name, func.count(Compound.id),
+    label = township_label(engine, scope)
+    stmt = (select(Township.id, label, func.count(Compound.id),
                    func.coalesce(func.sum(Compound.households), 0), func.coalesce(unknown, 0))
-            .outerjoin(Compound, on).group_by(Township.id, Township.name))
+            .outerjoin(Compound, on).group_by(Township.id, label))
     stmt = stmt.where(in_scope(Township.id, scope))
     with Session(engine) as s:
         rows = s.execute(stmt).all()
