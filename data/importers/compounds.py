@@ -80,7 +80,7 @@ def _import(job: Job, session: Session, rows: list[Row]) -> None:
                 del row.values[key]
         if row.values.get("management_mode") == vocab.NO_PROPERTY_SERVICE and "company" in row.values:
             job.error(row, "company", f"管理模式为“{vocab.NO_PROPERTY_SERVICE}”，不应填写物业企业")
-    reg = Registry(session)
+    reg = Registry(session, job.place_scope)
     existing = list(session.scalars(select(Compound)))
     places = _places(job, reg, [r for r in rows if "name" in r.values], {c.code: c for c in existing})
     rows = [r for r in rows if not r.bad]
