@@ -185,9 +185,20 @@ class Job:
     # ----------------------------------------------------------------- geometry
     def load_extent(self, session: Session) -> G.Extent:
         self.session = session
-        county = session.scalars(select(County).where(County.geometry.is_not(None))).first()
-        if county is not None:
+        # the counties the import may reach (issue 17): its county, its city's, else the deployment's
+        scope = self.place_scope
+        stmt = select(County).where(County.geometry.is_not(None)).order_by(County.adcode)
+        if scope.county is not None:
+            stmt = stmt.where(County.adcode == scope.county)
+        elif scope.city is not None:
+            stmt = stmt.where(County.city_adcode == scope.city)
+        counties = list(session.scalars(stmt))
+        if len(counties) == 1:
+            county = counties[0]
             self.extent = G.Extent(county.geometry, tolerance_m=self.tolerance_m, name=county.name or "本县")
+        elif counties:
+            area = shapely.union_all([c.geometry for c in counties])
+            self.extent = G.Extent(area, tolerance_m=self.tolerance_m, name="本系统各县（区、市）")
         else:
             self.extent = G.Extent(None)
             self.report.note("数据库中没有县域边界，只检查坐标是否在中国境内")
