@@ -223,3 +223,24 @@ def test_a_one_county_deployment_keeps_its_plain_names(engine, tmp_path):
     assert import_township_scores(engine, path).ok
     with Session(engine) as s:
         assert s.scalars(select(AssessmentScore.unit_name)).all() == ["金乡街道"]
+
+
+def test_fee_rows_name_the_compound_of_their_county(engine, places, tmp_path):
+    """A 幸福小区 in each county's 城关街道: the township name alone does not tell them apart; the
+    county in front, or the county scope of the import, does."""
+    from data.importers.fees import import_fees
+
+    with Session(engine) as s, s.begin():
+        for code in (JINXIANG, JIAXIANG):
+            s.add(Compound(code=f"{code}-XF", name="幸福小区", township_id=places[code],
+                           community_id=places[(code, "北关社区")], management_mode="专业化物业"))
+    row = {"小区名称": ["幸福小区"], "所属镇街": ["城关街道"], "收费标准": [1.2], "执行日期": ["2025-01-01"]}
+    path = _csv(tmp_path / "fees.csv", row)
+    report = import_fees(engine, path)
+    assert not report.ok and "金乡县城关街道" in _errors(report) and "嘉祥县城关街道" in _errors(report)
+    assert import_fees(engine, path, scope=Scope(county=JIAXIANG)).ok
+    _csv(path, {**row, "所属镇街": ["金乡县城关街道"]})
+    assert import_fees(engine, path).ok
+    with Session(engine) as s:
+        priced = s.scalars(select(Compound.code).where(Compound.fee_price.is_not(None))).all()
+    assert sorted(priced) == [f"{JINXIANG}-XF", f"{JIAXIANG}-XF"]

@@ -394,20 +394,33 @@ class Registry:
         return out
 
 
-def compound_index(session):
+def compound_index(session, scope: Scope | None = None):
     """``(by_code, by_name, towns)`` of the stored compounds: by name and every alias (、-separated),
-    and township names by id — what a register row that names a compound is matched against."""
-    from sqlalchemy import select
+    and per township id its ``(name, label)`` (label: with the county in front where another county
+    has the same name) — what a register row that names a compound is matched against.
 
-    from data.schema import Compound as _Compound, Township as _Township
+    ``scope``: only the compounds of its county or city (a county user's register names its own
+    county's compounds; the township fence stays with :func:`outside_scope` and its message)."""
+    from data.schema import Compound as _Compound
 
-    stored = list(session.execute(select(_Compound.id, _Compound.code, _Compound.name, _Compound.aliases,
-                                         _Compound.township_id, _Compound.community_id)).all())
+    names = township_names(session, Scope(county=scope.county, city=scope.city) if scope is not None else None)
+    stmt = select(_Compound.id, _Compound.code, _Compound.name, _Compound.aliases, _Compound.township_id,
+                  _Compound.community_id)
+    if names.scope != Scope():
+        stmt = stmt.where(_Compound.township_id.in_([t.id for t in names.pool()]))
+    stored = list(session.execute(stmt).all())
     by_name: dict[str, list] = {}
     for c in stored:
         for n in {c.name, *[a.strip() for a in (c.aliases or "").split("、") if a.strip()]}:
             by_name.setdefault(n, []).append(c)
-    return {c.code: c for c in stored}, by_name, dict(session.execute(select(_Township.id, _Township.name)).all())
+    return {c.code: c for c in stored}, by_name, {t.id: (t.name, names.label(t)) for t in names.townships}
+
+
+def _town_fits(entry: tuple[str, str] | None, text: str) -> bool:
+    """The row's 所属镇街 ``text`` names this township (its name or its county-prefixed label)."""
+    if entry is None:
+        return False
+    return text in entry or place_key(text) in {place_key(n) for n in entry}
 
 
 def match_compound(job, row, by_code: dict, by_name: dict, towns: dict):
@@ -427,14 +440,13 @@ def match_compound(job, row, by_code: dict, by_name: dict, towns: dict):
     found = by_name.get(name, [])
     township = row.values.get("township")
     if township:
-        found = [c for c in found if towns.get(c.township_id) == township
-                 or place_key(towns.get(c.township_id, "")) == place_key(township)]
+        found = [c for c in found if _town_fits(towns.get(c.township_id), township)]
     if not found:
         where = f"（{township}）" if township else ""
         job.error(row, "name", f"数据库中没有该小区{where}，请核对名称或填写小区编码")
         return None
     if len(found) > 1:
-        places = "、".join(sorted({towns.get(c.township_id, "") for c in found}))
+        places = "、".join(sorted({(towns.get(c.township_id) or ("", ""))[1] for c in found}))
         job.error(row, "name", f"有 {len(found)} 个同名小区（{places}），请填写小区编码或所属镇街")
         return None
     return found[0]
