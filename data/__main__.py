@@ -115,12 +115,13 @@ def _import(engine, args) -> int:
         report = importers.import_boundaries(
             engine, args.file, level=args.level, crs=args.crs, encoding=args.encoding,
             dry_run=args.dry_run, name=args.name, adcode=args.adcode, layer=args.layer, actor=actor,
+            county=args.county if args.level != "county" else None,
         )
     elif args.kind == "complaints":
         from data.importers.complaints import import_complaints
 
         report = import_complaints(engine, args.file, crs=args.crs, encoding=args.encoding,
-                                   dry_run=args.dry_run, progress=_progress, actor=actor)
+                                   dry_run=args.dry_run, progress=_progress, actor=actor, county=args.county)
     elif args.kind == "evaluations":
         from data.importers.evaluations import import_evaluations
 
@@ -143,7 +144,7 @@ def _import(engine, args) -> int:
     else:
         report = importers.import_compounds(
             engine, args.file, crs=args.crs, encoding=args.encoding, dry_run=args.dry_run,
-            layer=args.layer, actor=actor,
+            layer=args.layer, actor=actor, county=args.county,
         )
     print(report.summary())
     for line in report.column_lines():
@@ -410,6 +411,9 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--name", default=None, help="名称字段（默认自动识别，如 名称/XZMC）")
     imp.add_argument("--adcode", default=None, help="区划代码字段（默认自动识别）")
     imp.add_argument("--layer", default=None, help="GeoPackage/多图层文件中的图层名")
+    imp.add_argument("--county", default=None, metavar="县级代码",
+                     help="多县部署：文件所属县（区、市）的 6 位代码，镇街名称按该县理解"
+                          "（边界、小区、诉求；同名镇街在多个县时必须指定或在名称前加县名）")
     imp.add_argument("--dry-run", action="store_true", help="只校验，不写入")
     imp.add_argument("--report", default=None, help="校验失败时把错误报告写入此 Excel 文件")
     imp.set_defaults(func=cmd_import)
