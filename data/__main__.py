@@ -290,7 +290,8 @@ def cmd_places(args) -> int:
     engine = db.make_engine(args.db)
     db.migrate(engine)
     with Session(engine) as s:
-        towns = s.execute(select(Township.id, Township.code, Township.name).order_by(Township.id)).all()
+        towns = s.execute(select(Township.id, Township.code, Township.name, Township.county_adcode)
+                          .order_by(Township.id)).all()
         comms = s.execute(select(Community.id, Community.code, Community.name, Community.township_id)
                           .order_by(Community.township_id, Community.id)).all()
         cities = s.execute(select(Region.adcode, Region.name, Region.level, Region.parent_adcode)
@@ -313,8 +314,8 @@ def cmd_places(args) -> int:
             print(f"{'省' if r.level == 'province' else '市'}\t\t{r.adcode}\t{r.name}\t{r.parent_adcode or ''}")
         for c in counties:
             print(f"县（区、市）\t\t{c.adcode}\t{c.name}\t{c.city_adcode or ''}")
-    for t in towns:
-        print(f"镇街\t{t.id}\t{t.code}\t{t.name}\t")
+    for t in towns:  # the county column tells apart namesakes of several counties (城关街道)
+        print(f"镇街\t{t.id}\t{t.code}\t{t.name}\t{t.county_adcode or ''}")
         for c in by_town.get(t.id, []):
             print(f"社区\t{c.id}\t{c.code}\t{c.name}\t{t.name}")
             for g in by_comm.get(c.id, []):
