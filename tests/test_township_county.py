@@ -8,14 +8,13 @@ real (GeoJSON, UTF-8 CSV).
 """
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 import pytest
 from shapely.geometry import box
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -244,3 +243,21 @@ def test_fee_rows_name_the_compound_of_their_county(engine, places, tmp_path):
     with Session(engine) as s:
         priced = s.scalars(select(Compound.code).where(Compound.fee_price.is_not(None))).all()
     assert sorted(priced) == [f"{JINXIANG}-XF", f"{JIAXIANG}-XF"]
+
+
+def test_the_command_line_names_the_county_of_a_file(tmp_path, capsys):
+    from data.__main__ import main
+
+    url = f"sqlite:///{tmp_path / 'two.sqlite'}"
+    engine = db.make_engine(url)
+    db.migrate(engine)
+    _places(engine)
+    path = _csv(tmp_path / "communities.csv", {"社区名称": ["南关社区"], "所属镇街": ["城关街道"]})
+    assert main(["import", "boundaries", str(path), "--level", "community", "--db", url]) == 1
+    assert "嘉祥县" in capsys.readouterr().err
+    assert main(["import", "boundaries", str(path), "--level", "community", "--county", JIAXIANG, "--db", url]) == 0
+    with Session(engine) as s:
+        assert s.scalar(select(Township.county_adcode).join(Community).where(Community.name == "南关社区")) == JIAXIANG
+    assert main(["places", "--db", url]) == 0
+    listed = capsys.readouterr().out
+    assert f"城关街道\t{JINXIANG}" in listed and f"城关街道\t{JIAXIANG}" in listed

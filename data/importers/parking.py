@@ -38,7 +38,7 @@ from data.importers import values as V
 from data.importers.pipeline import Job, Row
 from data.importers.readers import SourceError, read_source
 from data.importers.report import ImportReport
-from data.schema import ParkingResource, Township
+from data.schema import ParkingResource
 from data.queries import township_in_scope
 from data.scope import COUNTY, Scope
 
