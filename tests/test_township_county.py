@@ -135,6 +135,13 @@ def test_township_boundaries_land_in_their_county(engine, places, tmp_path):
                      crs="EPSG:4326").to_file(path)
     report = import_boundaries(engine, path, level="township", tolerance_m=100000)
     assert not report.ok and "多个县" in _errors(report)
+    # a local code another county's township holds is not taken over
+    gpd.GeoDataFrame({"镇街名称": ["高新区街道"], "代码": [f"{JINXIANG}-001"]}, geometry=[east],
+                     crs="EPSG:4326").to_file(path)
+    with Session(engine) as s:
+        assert s.scalar(select(Township.county_adcode).where(Township.code == f"{JINXIANG}-001")) == JINXIANG
+    report = import_boundaries(engine, path, level="township")
+    assert not report.ok and "9 位" in _errors(report)
     # a national code says its county; a county user cannot import another county's code
     gpd.GeoDataFrame({"镇街名称": ["城关街道"], "代码": ["370829001"]}, geometry=[west],
                      crs="EPSG:4326").to_file(path)

@@ -287,6 +287,11 @@ def _townships(job: Job, session: Session, rows: list[Row]) -> None:
         if ok and obj is not None and not reg.names.in_scope(obj):
             job.error(row, "code", f"代码 {obj.code} 是{reg.names.label(obj)}的，不在本次导入的范围内")
             ok = False
+        elif ok and obj is not None and None not in (obj.county_adcode, county_of[id(row)]) \
+                and obj.county_adcode != county_of[id(row)]:  # a local code (001) another county uses
+            job.error(row, "code", f"代码 {obj.code} 已是{reg.names.county_name(obj.county_adcode)}"
+                                   f"“{obj.name}”的代码：多县（区、市）部署请使用 9 位统计用区划代码")
+            ok = False
         if ok:
             plans.append((row, obj))
     if job.report.errors:
