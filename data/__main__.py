@@ -115,12 +115,13 @@ def _import(engine, args) -> int:
         report = importers.import_boundaries(
             engine, args.file, level=args.level, crs=args.crs, encoding=args.encoding,
             dry_run=args.dry_run, name=args.name, adcode=args.adcode, layer=args.layer, actor=actor,
+            county=args.county if args.level != "county" else None,
         )
     elif args.kind == "complaints":
         from data.importers.complaints import import_complaints
 
         report = import_complaints(engine, args.file, crs=args.crs, encoding=args.encoding,
-                                   dry_run=args.dry_run, progress=_progress, actor=actor)
+                                   dry_run=args.dry_run, progress=_progress, actor=actor, county=args.county)
     elif args.kind == "evaluations":
         from data.importers.evaluations import import_evaluations
 
@@ -143,7 +144,7 @@ def _import(engine, args) -> int:
     else:
         report = importers.import_compounds(
             engine, args.file, crs=args.crs, encoding=args.encoding, dry_run=args.dry_run,
-            layer=args.layer, actor=actor,
+            layer=args.layer, actor=actor, county=args.county,
         )
     print(report.summary())
     for line in report.column_lines():
@@ -289,7 +290,8 @@ def cmd_places(args) -> int:
     engine = db.make_engine(args.db)
     db.migrate(engine)
     with Session(engine) as s:
-        towns = s.execute(select(Township.id, Township.code, Township.name).order_by(Township.id)).all()
+        towns = s.execute(select(Township.id, Township.code, Township.name, Township.county_adcode)
+                          .order_by(Township.id)).all()
         comms = s.execute(select(Community.id, Community.code, Community.name, Community.township_id)
                           .order_by(Community.township_id, Community.id)).all()
         cities = s.execute(select(Region.adcode, Region.name, Region.level, Region.parent_adcode)
@@ -312,8 +314,8 @@ def cmd_places(args) -> int:
             print(f"{'省' if r.level == 'province' else '市'}\t\t{r.adcode}\t{r.name}\t{r.parent_adcode or ''}")
         for c in counties:
             print(f"县（区、市）\t\t{c.adcode}\t{c.name}\t{c.city_adcode or ''}")
-    for t in towns:
-        print(f"镇街\t{t.id}\t{t.code}\t{t.name}\t")
+    for t in towns:  # the county column tells apart namesakes of several counties (城关街道)
+        print(f"镇街\t{t.id}\t{t.code}\t{t.name}\t{t.county_adcode or ''}")
         for c in by_town.get(t.id, []):
             print(f"社区\t{c.id}\t{c.code}\t{c.name}\t{t.name}")
             for g in by_comm.get(c.id, []):
@@ -410,6 +412,9 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--name", default=None, help="名称字段（默认自动识别，如 名称/XZMC）")
     imp.add_argument("--adcode", default=None, help="区划代码字段（默认自动识别）")
     imp.add_argument("--layer", default=None, help="GeoPackage/多图层文件中的图层名")
+    imp.add_argument("--county", default=None, metavar="县级代码",
+                     help="多县部署：文件所属县（区、市）的 6 位代码，镇街名称按该县理解"
+                          "（边界、小区、诉求；同名镇街在多个县时必须指定或在名称前加县名）")
     imp.add_argument("--dry-run", action="store_true", help="只校验，不写入")
     imp.add_argument("--report", default=None, help="校验失败时把错误报告写入此 Excel 文件")
     imp.set_defaults(func=cmd_import)

@@ -38,17 +38,19 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
-def make_engine(url: str | None = None, *, township_id: int | None = None) -> Engine:
+def make_engine(url: str | None = None, *, township_id: int | None = None, county_adcode: str | None = None,
+                city_adcode: str | None = None) -> Engine:
     """Create an engine for ``url`` (default: :func:`default_url`).
 
     For SQLite the parent folder is created and every connection gets WAL,
     foreign keys and a 10 s busy timeout.
 
-    ``township_id`` (PostgreSQL): every connection starts with the session
-    setting ``app.township_id``, which the row-level security policies of
-    migration 0007 use as a second wall — such an engine sees and writes only
-    that township's rows, whatever a query forgets. Ignored on SQLite (no
-    row-level security there; the scoped queries are the wall).
+    ``township_id``, ``county_adcode``, ``city_adcode`` (PostgreSQL): every connection
+    starts with the session settings ``app.township_id`` / ``app.county_adcode`` /
+    ``app.city_adcode``, which the row-level security policies of migrations 0007 and
+    0011b use as a second wall — such an engine sees and writes only that township's,
+    county's or city's rows, whatever a query forgets. Ignored on SQLite (no row-level
+    security there; the scoped queries are the wall).
     """
     url = url or default_url()
     if url.startswith("sqlite"):
@@ -58,9 +60,16 @@ def make_engine(url: str | None = None, *, township_id: int | None = None) -> En
         engine = create_engine(url, connect_args={"timeout": 10})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    connect_args = {}
+    options = []
     if township_id is not None:
-        connect_args["options"] = f"-c app.township_id={int(township_id)}"
+        options.append(f"-c app.township_id={int(township_id)}")
+    for key, adcode in (("county_adcode", county_adcode), ("city_adcode", city_adcode)):
+        if adcode is not None:
+            adcode = str(adcode).strip()
+            if len(adcode) != 6 or not adcode.isdigit():  # it goes into the connection options
+                raise ValueError(f"行政区划代码应为 6 位数字：{adcode!r}")
+            options.append(f"-c app.{key}={adcode}")
+    connect_args = {"options": " ".join(options)} if options else {}
     return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
 
 

@@ -68,12 +68,15 @@ class County(Base):
 
 
 class Township(Base):
-    """镇街: a township (镇) or street (街道)."""
+    """镇街: a township (镇) or street (街道); its name is unique within its county."""
 
     __tablename__ = "township"
+    # a name is unique within its county (a province has many 城关街道); codes are national
+    # 9-digit codes (county adcode + 3 digits), unique in the deployment (migration 0011b)
+    __table_args__ = (UniqueConstraint("county_adcode", "name"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(20), unique=True)
-    name: Mapped[str] = mapped_column(String(50), unique=True)
+    name: Mapped[str] = mapped_column(String(50))
     kind: Mapped[str] = mapped_column(String(10), default="镇")  # 街道 / 镇 / 乡
     geometry = mapped_column(Geometry, nullable=True)
     synthetic: Mapped[bool] = mapped_column(Boolean, default=False)

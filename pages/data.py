@@ -42,7 +42,10 @@ def run_import(kind: str, path: Path, options: dict, level: str) -> importers.Im
     engine, account = state.engine(), state.current_user()
     if kind == "complaints":
         bar = st.progress(0.0)
-        return run_guarded(engine, import_complaints, path, **options, actor=account,
+        # 12345 orders are matched across the deployment and an order the matching cannot place has no
+        # township, which no county's row-level fence admits: the deployment engine (the importer checks
+        # the right to import; a county user's 所属镇街 names still mean its county's townships)
+        return run_guarded(db.shared_engine(db.default_url()), import_complaints, path, **options, actor=account,
                            progress=lambda done, total, msg: bar.progress(done / total, text=msg))
     st.write("读取文件、校验每一行…")
     if kind == "boundaries":

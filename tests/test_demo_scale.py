@@ -78,6 +78,10 @@ def test_city_demo_builds_jinings_eleven_counties(city_demo):
                                     .join(Compound, Compound.township_id == Township.id)
                                     .group_by(Township.county_adcode)).all())
         assert per_county == {a: 6 for a in JINING_COUNTIES}
+        # township names are unique per county only (issue 17): every county has its 城区街道
+        named = s.execute(select(Township.county_adcode, Township.name)).all()
+        assert len(set(named)) == len(named)
+        assert {a for a, n in named if n == "城区街道"} == JINING_COUNTIES
         # every township lies inside its county's outline (to ~1 m: the simplified outline's long edges
         # are straight in degrees, the township split is made in metres)
         outlines = dict(s.execute(select(County.adcode, County.geometry)).all())

@@ -300,11 +300,13 @@ def test_a_header_hint_wins_a_tie_and_a_full_tie_falls_back_to_wgs84_only_as_und
 def test_community_written_with_its_parents(text, found):
     from types import SimpleNamespace
 
-    from data.importers.places import Registry
+    from data.importers.places import Registry, TownshipNames
 
     reg = Registry.__new__(Registry)
-    reg.townships = [SimpleNamespace(id=1, name="卧龙山街道", code="1"), SimpleNamespace(id=2, name="嘉祥镇", code="2")]
+    reg.townships = [SimpleNamespace(id=1, name="卧龙山街道", code="1", county_adcode=None),
+                     SimpleNamespace(id=2, name="嘉祥镇", code="2", county_adcode=None)]
     reg.communities = [SimpleNamespace(id=10, name="北关社区", township_id=1, code="10")]
     reg.grids = []
+    reg.names = TownshipNames(reg.townships, {})
     got = reg.communities_named(text)
     assert [c.name for c in got] == ([found] if found else [])

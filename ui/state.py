@@ -42,14 +42,32 @@ def _township_engine(url: str, township_id: int):
     return db.make_engine(url, township_id=township_id)
 
 
+@st.cache_resource
+def _place_engine(url: str, county_adcode: str | None, city_adcode: str | None):
+    """PostgreSQL: connections carry app.county_adcode or app.city_adcode (migration 0011b)."""
+    return db.make_engine(url, county_adcode=county_adcode, city_adcode=city_adcode)
+
+
+def engine_for(url: str, scope: Scope):
+    """The engine of a user with ``scope``: on PostgreSQL fenced by row-level security at the
+    narrowest level the scope names (township, else county, else city); the shared one otherwise."""
+    if not url.startswith("postgresql"):
+        return _engine(url)
+    if scope.township_id is not None:
+        return _township_engine(url, scope.township_id)
+    if scope.county is not None:
+        return _place_engine(url, scope.county, None)
+    if scope.city is not None:
+        return _place_engine(url, None, scope.city)
+    return _engine(url)
+
+
 def engine():
-    """The engine for this user: on PostgreSQL a township user's connections are fenced by RLS."""
+    """The engine for this user: on PostgreSQL a township, county or city user's connections
+    are fenced by row-level security (an admin's and a one-county deployment's are not)."""
     url = db.default_url()
     account = current_user()
-    township_id = account.scope.township_id if account is not None else None
-    if township_id is None or not url.startswith("postgresql"):
-        return _engine(url)
-    return _township_engine(url, township_id)
+    return engine_for(url, account.scope if account is not None else COUNTY)
 
 
 # --------------------------------------------------------------------------- who is signed in

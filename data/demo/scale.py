@@ -121,13 +121,12 @@ def build_scaled(engine, *, scale: str, seed: int, compounds_per_county: int | N
         conn.execute(Setting.__table__.insert(), [{"key": "county_name", "value": top.name},
                                                   {"key": "county_adcode", "value": top.adcode}])
     city_names = {c.adcode: c.name for c in cities}
-    taken_towns: set[str] = set()
     taken_companies: set[str] = set()
     for k, county in enumerate(counties):
         step(k + 1, f"{city_names[county.parent]}{county.name}（合成镇街、小区与诉求）")
         with engine.begin() as conn:
             counts = _build_county(conn, seed, k, county, city_names[county.parent], n_comp, n_cmpl, end_month,
-                                   taken_towns, taken_companies)
+                                   taken_companies)
         for key, value in counts.items():
             summary[key] += value
     step(total - 1, "账号、诉求月度汇总")
@@ -139,7 +138,7 @@ def build_scaled(engine, *, scale: str, seed: int, compounds_per_county: int | N
 
 
 def _build_county(conn, seed: int, k: int, county: Place, city_name: str, n_comp: int, n_cmpl: int,
-                  end_month: str, taken_towns: set[str], taken_companies: set[str]) -> dict:
+                  end_month: str, taken_companies: set[str]) -> dict:
     r, rng = rngs(seed * 1000 + k, 40)
     outline_m = to_metric(county.geometry)
     area_km2 = outline_m.area / 1e6
@@ -153,14 +152,15 @@ def _build_county(conn, seed: int, k: int, county: Place, city_name: str, n_comp
     words = list(names.VILLAGE_WORDS)
     r.shuffle(words)
     t_rows = []
+    taken_towns: set[str] = set()  # unique within the county only: every county has its 城区街道, 开发区街道 …
     for j, g in enumerate(towns_m):
         street = j < n_street
         if street:
             w = STREET_WORDS[j % len(STREET_WORDS)]
-            name = _unique([f"{short}{w}街道", f"{city_short}{short}{w}街道"], taken_towns)
+            name = _unique([f"{w}街道", f"{short}{w}街道"], taken_towns)
         else:
             w = words[j % len(words)]
-            name = _unique([f"{w}镇", f"{short}{w}镇", f"{city_short}{short}{w}镇"], taken_towns)
+            name = _unique([f"{w}镇", f"{short}{w}镇"], taken_towns)
         t_rows.append({"code": f"{county.adcode}{j + 1:03d}", "name": name, "kind": "街道" if street else "镇",
                        "geometry": to_wgs(g), "synthetic": True, "county_adcode": county.adcode})
     town_ids = insert_ids(conn, Township, t_rows)

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from data import permissions
 from data.importers.geometry import Extent
 from data.importers.pipeline import Job, Row
-from data.importers.places import (CodeMaker, Matcher, Registry, apply_values, match_place, named_parents,
-                                   without_office_suffix)
+from data.importers.places import (CodeMaker, Matcher, Registry, apply_values, import_scope, match_place,
+                                   named_parents, without_office_suffix)
 from data.importers.report import ImportReport
 from data.schema import Community, County, Grid, Township
 
@@ -32,7 +32,7 @@ _LONG_CODE = re.compile(r"^\d{6}(\d{3}|\d{6})$")
 def import_boundaries(engine, path, *, level: str, crs: str | None = None, encoding: str | None = None,
                       dry_run: bool = False, name: str | None = None, adcode: str | None = None,
                       layer: str | None = None, filename: str | None = None,
-                      tolerance_m: float = 1000.0, actor=None) -> ImportReport:
+                      tolerance_m: float = 1000.0, actor=None, county: str | None = None) -> ImportReport:
     """Import boundaries of one ``level`` from a file; validate everything, write all or nothing.
 
     Parameters
@@ -57,6 +57,10 @@ def import_boundaries(engine, path, *, level: str, crs: str | None = None, encod
         How far (metres) a boundary may reach beyond the stored county outline.
     actor : Account or str, optional
         Who imports: a signed-in Account needs ``import``; the import is audited with its write.
+    county : str, optional
+        6-digit adcode of the county the file belongs to (a deployment of several counties):
+        its names mean that county's places and new townships are that county's. A county
+        user's own county is the default; another county is refused.
 
     Returns
     -------
@@ -66,7 +70,7 @@ def import_boundaries(engine, path, *, level: str, crs: str | None = None, encod
         raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
     permissions.authorize(actor, (permissions.IMPORT, permissions.EDIT_REGISTERS))
     job = Job(path, level, crs=crs, encoding=encoding, layer=layer, filename=filename, dry_run=dry_run,
-              tolerance_m=tolerance_m, actor=actor)
+              tolerance_m=tolerance_m, actor=actor, scope=import_scope(actor, county) if county else None)
     if not job.read(required=() if level == "county" else ("name",)):
         return job.report
     # A community list (民政局名单: 社区名称, 所属镇街, 社区代码) may come without polygons.
@@ -221,31 +225,89 @@ def _kind_from_name(name: str) -> str:
     return "镇"
 
 
+def _township_county(job: Job, reg: Registry, row: Row, counties: list) -> tuple[bool, str | None]:
+    """``(ok, adcode)``: the county a township row belongs to (issue 17: names are unique per county).
+
+    The import's county (``county=`` or a county user's own), else the county of a national
+    9-/12-digit code (its first 6 digits), else the county outline holding the boundary, else
+    the deployment's only county, else the county of the one stored township of that name.
+    A deployment without any county keeps None, as before.
+    """
+    scope = reg.scope
+    code = str(row.values.get("code") or "")
+    by_code = code[:6] if _LONG_CODE.match(code) and any(c.adcode == code[:6] for c in counties) else None
+    if scope.county is not None:
+        if by_code is not None and by_code != scope.county:
+            job.error(row, "code", f"代码前 6 位 {by_code} 是{reg.names.county_name(by_code)}的，"
+                                   f"不是本次导入的{reg.names.county_name(scope.county)}")
+            return False, None
+        return True, scope.county
+    if by_code is not None:
+        return True, by_code
+    if not counties:
+        return True, None
+    if len(counties) == 1:
+        return True, counties[0].adcode
+    inside = [c for c in counties if (scope.city is None or c.city_adcode == scope.city)]
+    if row.geometry is not None and not row.geometry.is_empty:
+        point = row.geometry.representative_point()
+        hits = [c for c in inside if c.geometry is not None and c.geometry.covers(point)]
+        if len(hits) == 1:
+            return True, hits[0].adcode
+    stored = [t for t in reg.names.find(row.values["name"]) if t.name == row.values["name"]]
+    if len({t.county_adcode for t in stored}) == 1:
+        return True, stored[0].county_adcode
+    if stored:
+        job.error(row, "name", reg.names.ambiguous(row.values["name"], stored))
+    else:
+        job.error(row, "name", "本系统有多个县（区、市），无法确定该镇街属于哪个县：请填写 9 位镇街代码"
+                               "（前 6 位为县级行政区划代码），或选择县（区、市）后再导入")
+    return False, None
+
+
 def _townships(job: Job, session: Session, rows: list[Row]) -> None:
-    reg = Registry(session)
+    reg = Registry(session, job.place_scope)
     rows = _require_name(job, rows)
+    counties = list(session.scalars(select(County).order_by(County.adcode)))
+    county_of: dict[int, str | None] = {}
+    for row in rows:
+        ok, adcode = _township_county(job, reg, row, counties)
+        if ok:
+            county_of[id(row)] = adcode
+    rows = [r for r in rows if id(r) in county_of]
     file_codes = {r.values["code"] for r in rows if "code" in r.values}
-    matcher = Matcher(reg.townships, lambda t: t.name, file_codes=file_codes, unique_key=True, what="镇街")
+    # the natural key is (county, name): 城关街道 of two counties are two townships
+    # (a township stored before its county was recorded is the only county's)
+    only = counties[0].adcode if len(counties) == 1 else None
+    matcher = Matcher(reg.townships, lambda t: (t.county_adcode or only, t.name), file_codes=file_codes,
+                      unique_key=True, what="镇街")
     plans = []
     for row in rows:
-        obj, ok = matcher.match(job, row, row.values.get("code"), row.values["name"])
+        obj, ok = matcher.match(job, row, row.values.get("code"), (county_of[id(row)], row.values["name"]))
+        if ok and obj is not None and not reg.names.in_scope(obj):
+            job.error(row, "code", f"代码 {obj.code} 是{reg.names.label(obj)}的，不在本次导入的范围内")
+            ok = False
+        elif ok and obj is not None and None not in (obj.county_adcode, county_of[id(row)]) \
+                and obj.county_adcode != county_of[id(row)]:  # a local code (001) another county uses
+            job.error(row, "code", f"代码 {obj.code} 已是{reg.names.county_name(obj.county_adcode)}"
+                                   f"“{obj.name}”的代码：多县（区、市）部署请使用 9 位统计用区划代码")
+            ok = False
         if ok:
             plans.append((row, obj))
     if job.report.errors:
         return
-    counties = list(session.scalars(select(County)))
-    county = counties[0] if counties else None
     new_code = CodeMaker(reg.codes(Township), max_len=20)
     for row, obj in plans:
+        adcode = county_of[id(row)]
         values = {"name": row.values["name"], "geometry": row.geometry, "synthetic": False}
-        if len(counties) == 1:  # a deployment of one county: its townships are that county's (issue 17)
-            values["county_adcode"] = county.adcode
+        if adcode is not None:
+            values["county_adcode"] = adcode
         for key in ("code", "kind"):
             if key in row.values:
                 values[key] = row.values[key]
         if obj is None:
             values.setdefault("kind", _kind_from_name(values["name"]))
-        _store(job, reg, row, obj, Township, values, new_code, f"{county.adcode if county else 'T'}-", "代码")
+        _store(job, reg, row, obj, Township, values, new_code, f"{adcode or 'T'}-", "代码")
 
 
 # --------------------------------------------------------------------------- communities
@@ -258,9 +320,9 @@ def _parent_township(job: Job, reg: Registry, rows: list[Row]) -> dict[int, Town
         if text is None:
             blank.append(row)
             continue
-        township = reg.township(text)
+        township, why = reg.resolve_township(text)
         if township is None:
-            job.error(row, "township", "不存在" + reg.township_hint(text))
+            job.error(row, "township", why)
         else:
             found[id(row)] = township
     for row, township in zip(blank, reg.locate(Township, [r.geometry for r in blank])):
@@ -274,7 +336,7 @@ def _parent_township(job: Job, reg: Registry, rows: list[Row]) -> dict[int, Town
 
 
 def _communities(job: Job, session: Session, rows: list[Row]) -> None:
-    reg = Registry(session)
+    reg = Registry(session, job.place_scope)
     rows = _require_name(job, rows)
     towns = _parent_township(job, reg, rows)
     rows = [r for r in rows if not r.bad]
@@ -309,7 +371,7 @@ def _communities(job: Job, session: Session, rows: list[Row]) -> None:
 
 # --------------------------------------------------------------------------- grids
 def _grids(job: Job, session: Session, rows: list[Row]) -> None:
-    reg = Registry(session)
+    reg = Registry(session, job.place_scope)
     rows = _require_name(job, rows)
     parents: dict[int, tuple[Township | None, Community | None]] = {}
     need_place = []

@@ -51,12 +51,14 @@ from data.importers import columns as C
 from data.importers import matching as M
 from data.importers import values as V
 from data.importers.pipeline import Job, Row
+from data.importers import places as places_mod
 from data.importers.places import apply_values
 from data.importers.readers import SourceError
 from data.importers.report import ImportReport
 from data.queries.duties import category_map, duty_matrix
 from data.aggregates import month_of, refresh_months
 from data.schema import Community, Complaint, Compound, CompoundAlias, Township
+from data.scope import Scope
 from geo.assign import assign_points
 from policy import duties as D
 
@@ -267,7 +269,8 @@ class _ComplaintJob(Job):
 def import_complaints(engine, path, *, crs: str | None = None, encoding: str | None = None,
                       dry_run: bool = False, filename: str | None = None,
                       columns: Mapping[str, str] | None = None, tolerance_m: float = 1000.0,
-                      progress: Progress | None = None, actor=None, spatial_sql: bool | None = None) -> ImportReport:
+                      progress: Progress | None = None, actor=None, spatial_sql: bool | None = None,
+                      county: str | None = None) -> ImportReport:
     """Import 12345 work orders from a file; validate everything, write all or nothing.
 
     Parameters
@@ -294,6 +297,9 @@ def import_complaints(engine, path, *, crs: str | None = None, encoding: str | N
         Where points meet polygons (stages 坐标 and 邻近, community and township): None (default)
         in PostGIS on PostgreSQL (``data.spatial.match_points``, one statement for the file) and in
         Python on SQLite; False forces Python (comparisons, benchmarks). Same answers either way.
+    county : str, optional
+        6-digit adcode: 所属镇街 names mean that county's townships (a deployment of several
+        counties; a county user's own county is the default).
 
     Returns
     -------
@@ -310,7 +316,8 @@ def import_complaints(engine, path, *, crs: str | None = None, encoding: str | N
     permissions.authorize(actor, permissions.IMPORT)
     step(0)
     job = _ComplaintJob(path, columns=columns, crs=crs, encoding=encoding, filename=filename,
-                        dry_run=dry_run, tolerance_m=tolerance_m, actor=actor)
+                        dry_run=dry_run, tolerance_m=tolerance_m, actor=actor,
+                        scope=places_mod.import_scope(actor, county) if county else None)
     if not job.read():
         return job.report
     with Session(engine, autoflush=False) as session:
@@ -355,9 +362,10 @@ def _validate(job: _ComplaintJob, rows: list[Row]) -> None:
 class _Places:
     """Compounds, communities and townships of the database, for matching rows."""
 
-    def __init__(self, session: Session, *, spatial_sql: bool | None = None):
+    def __init__(self, session: Session, *, spatial_sql: bool | None = None, scope: Scope | None = None):
         engine = session.get_bind()
         self.session = session
+        self.names = places_mod.township_names(session, scope)  # 所属镇街 as written: names are per county
         # in PostGIS the points meet the polygons in SQL: no geometry needs to come to Python
         self.sql = spatial.in_database(engine, spatial_sql)
         geometry = null().label("geometry") if self.sql else Compound.geometry
@@ -401,13 +409,18 @@ class _Places:
             return [None if pd.isna(v) else int(v) for v in assign_points(lon, lat, frame, "id")]
         return self.matcher.by_points(lon, lat), ids(self.community_polys), ids(self.township_polys)
 
-    def township_named(self, text: str) -> int | None:
-        key = re.sub(r"\s", "", text)
-        for tid, name in self.township_names.items():
-            if key == name:
-                return tid
-        hits = [tid for tid, name in self.township_names.items() if name in key]
-        return hits[0] if len(hits) == 1 else None
+    def township_named(self, text: str) -> tuple[int | None, str | None]:
+        """``(township id, None)`` for the 所属镇街 a row names (within the import's scope), else
+        ``(None, why)``: why is the counties sharing the name, or None when nothing fits."""
+        found = self.names.find(text)
+        if not found:  # '金乡县金乡街道办事处' and the like: a stored name inside the text
+            key = re.sub(r"\s", "", text)
+            found = [t for t in self.names.pool() if t.name in key]
+        if len(found) == 1:
+            return found[0].id, None
+        if len({t.county_adcode for t in found}) > 1:
+            return None, self.names.ambiguous(text, found)
+        return None, None
 
 
 def _departments(text: str) -> list[str]:
@@ -425,7 +438,7 @@ def _plan(job: _ComplaintJob, session: Session, rows: list[Row], *,
     name/alias/address) until one matches: coordinates that fall in no compound
     do not stop the name in 小区名称, 事发地址 or 诉求内容 from being read.
     """
-    places = _Places(session, spatial_sql=spatial_sql)
+    places = _Places(session, spatial_sql=spatial_sql, scope=job.place_scope)
     matrix = duty_matrix(session.get_bind())
     _map_categories(job, session, rows, matrix)
     pts = [r for r in rows if r.geometry is not None]
@@ -440,9 +453,9 @@ def _plan(job: _ComplaintJob, session: Session, rows: list[Row], *,
                   if k in v}
         if "compound" in v:
             values["compound_name"] = v["compound"]
-        given_town = places.township_named(v["township"]) if "township" in v else None
+        given_town, why = places.township_named(v["township"]) if "township" in v else (None, None)
         if "township" in v and given_town is None:
-            job.note(row, "township", "不是本县镇街，按坐标或小区确定")
+            job.note(row, "township", (why + "；" if why else "不是本县镇街，") + "按坐标或小区确定")
         community = town = None
         match = M.Match()
         if row.geometry is not None:

@@ -20,7 +20,7 @@ from data import permissions, vocab
 from data.importers.companies import resolve_companies
 from data.importers.pipeline import Job, Row
 from data.importers.places import (CodeMaker, Matcher, Registry, anchor_point, apply_values, hint,
-                                   named_parents)
+                                   import_scope, named_parents)
 from data.importers.report import ImportReport
 from data.schema import Community, Compound, Grid, ProjectManager, PropertyCompany
 
@@ -40,7 +40,7 @@ _NONE_WORDS = {"无", "/", "-", "—", "暂无", "没有"}
 
 def import_compounds(engine, path, *, crs: str | None = None, encoding: str | None = None,
                      dry_run: bool = False, layer: str | None = None, filename: str | None = None,
-                     tolerance_m: float = 1000.0, actor=None) -> ImportReport:
+                     tolerance_m: float = 1000.0, actor=None, county: str | None = None) -> ImportReport:
     """Import the compound register from a file; validate everything, write all or nothing.
 
     Parameters
@@ -48,7 +48,7 @@ def import_compounds(engine, path, *, crs: str | None = None, encoding: str | No
     engine : sqlalchemy.Engine
     path : str, Path, bytes or file object
         .xlsx/.csv with 经度/纬度 (or x/y, or a WKT column), or GeoJSON/GeoPackage/shapefile.
-    crs, encoding, dry_run, layer, filename, tolerance_m, actor
+    crs, encoding, dry_run, layer, filename, tolerance_m, actor, county
         As for :func:`data.importers.import_boundaries`.
 
     Returns
@@ -58,7 +58,8 @@ def import_compounds(engine, path, *, crs: str | None = None, encoding: str | No
     """
     permissions.authorize(actor, (permissions.IMPORT, permissions.EDIT_REGISTERS))
     job = Job(path, "compounds", crs=crs, encoding=encoding, layer=layer, filename=filename,
-              dry_run=dry_run, tolerance_m=tolerance_m, actor=actor)
+              dry_run=dry_run, tolerance_m=tolerance_m, actor=actor,
+              scope=import_scope(actor, county) if county else None)
     if not job.read(required=("name",)):
         return job.report
     with Session(engine, autoflush=False) as session:
@@ -80,7 +81,7 @@ def _import(job: Job, session: Session, rows: list[Row]) -> None:
                 del row.values[key]
         if row.values.get("management_mode") == vocab.NO_PROPERTY_SERVICE and "company" in row.values:
             job.error(row, "company", f"管理模式为“{vocab.NO_PROPERTY_SERVICE}”，不应填写物业企业")
-    reg = Registry(session)
+    reg = Registry(session, job.place_scope)
     existing = list(session.scalars(select(Compound)))
     places = _places(job, reg, [r for r in rows if "name" in r.values], {c.code: c for c in existing})
     rows = [r for r in rows if not r.bad]

@@ -163,7 +163,7 @@ def import_evaluations(engine, path, *, encoding: str | None = None, dry_run: bo
 
 
 def _import(job: Job, session: Session, rows: list[Row], scope: Scope, actor: str | None) -> None:
-    by_code, by_name, towns = compound_index(session)
+    by_code, by_name, towns = compound_index(session, scope)
     seen: dict[tuple[int, str], int] = {}
     plans = []
     for row in rows:

@@ -132,7 +132,7 @@ def import_fees(engine, path, *, encoding: str | None = None, dry_run: bool = Fa
 
 
 def _import(job: Job, session: Session, rows: list[Row], scope: Scope, actor: str, today: date) -> None:
-    by_code, by_name, towns = compound_index(session)
+    by_code, by_name, towns = compound_index(session, scope)
     seen: dict[tuple[int, date], int] = {}
     plans = []
     for row in rows:

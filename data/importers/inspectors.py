@@ -93,7 +93,7 @@ def import_inspectors(engine, path, *, encoding: str | None = None, dry_run: boo
 
 
 def _import(job: Job, session: Session, rows: list[Row]) -> None:
-    reg = Registry(session)
+    reg = Registry(session, job.place_scope)
     seen: dict[str, int] = {}
     good = []
     for row in rows:
@@ -109,9 +109,9 @@ def _import(job: Job, session: Session, rows: list[Row]) -> None:
         town = row.values.get("township")
         row.values["_township"] = None
         if town and town.replace(" ", "") not in COUNTY_LEVEL_WORDS:
-            found = reg.township(town)
+            found, why = reg.resolve_township(town)
             if found is None:
-                job.error(row, "township", "不存在" + reg.township_hint(town) + "（县直单位可留空或填“县直”）")
+                job.error(row, "township", why + ("（县直单位可留空或填“县直”）" if why.startswith("不存在") else ""))
             else:
                 row.values["_township"] = found.id
         if not row.bad:

@@ -38,7 +38,7 @@ from data.importers import values as V
 from data.importers.pipeline import Job, Row
 from data.importers.readers import SourceError, read_source
 from data.importers.report import ImportReport
-from data.schema import ParkingResource, Township
+from data.schema import ParkingResource
 from data.queries import township_in_scope
 from data.scope import COUNTY, Scope
 
@@ -328,11 +328,13 @@ def _windows(job: Job, row: Row, night: tuple[str, str]) -> dict | None:
 
 
 def _import(job: Job, session: Session, rows: list[Row], scope: Scope) -> None:
-    from data.importers.places import match_place
+    from data.importers.places import township_names
 
     night = _night(session)
-    towns = list(session.execute(select(Township.id, Township.name, Township.geometry)).all())
-    by_name = {t.name: t.id for t in towns}
+    # 所属镇街 within the importer's county or city: names are unique per county only (the
+    # township fence comes below, with its own message)
+    names = township_names(session, Scope(county=scope.county, city=scope.city))
+    towns = names.pool()
     existing = {r.name: r for r in session.scalars(select(ParkingResource))}
     seen: dict[str, int] = {}
     plans = []
@@ -354,12 +356,10 @@ def _import(job: Job, session: Session, rows: list[Row], scope: Scope) -> None:
             continue
         township_id = None
         if "township" in row.values:
-            township_id = by_name.get(row.values["township"])
-            if township_id is None:  # 卧龙山街道办事处 = 卧龙山街道
-                found = match_place(row.values["township"], towns)
-                township_id = found[0].id if len(found) == 1 else None
+            found, why = names.resolve(row.values["township"])  # 卧龙山街道办事处 = 卧龙山街道
+            township_id = None if found is None else found.id
             if township_id is None:
-                job.error(row, "township", "数据库中没有该镇街")
+                job.error(row, "township", "数据库中没有该镇街" if why.startswith("不存在") else why)
                 continue
         elif row.geometry is not None:
             township_id = next((t.id for t in towns if t.geometry is not None and t.geometry.intersects(row.geometry)),

@@ -46,6 +46,10 @@ class Job:
                  dry_run=False, tolerance_m: float = 1000.0, actor=None, scope=None):
         self.source, self.level = source, level
         self.actor, self.scope = actor, scope  # who imports: audited with the write, in its transaction
+        # the places rows may name (issue 17): the given scope, else the importer's jurisdiction
+        from data.importers.places import import_scope
+
+        self.place_scope = scope if scope is not None else import_scope(actor)
         self.crs, self.encoding, self.layer, self.filename = crs, encoding, layer, filename
         self.tolerance_m = tolerance_m
         if isinstance(source, (str, os.PathLike)):
@@ -123,8 +127,8 @@ class Job:
             wanted.remove("lonlat")
         if not wanted or not self.cmap.unused:
             return
-        reg = Registry(session)
-        pools = {"community": reg.communities, "township": reg.townships}
+        reg = Registry(session, self.place_scope)
+        pools = {"community": reg.communities, "township": reg.names.pool()}
         for header in list(self.cmap.unused):
             values = [r.get(header) for r in self.table.records]
             values = [v for v in values if not V.is_blank(v)][:200]
@@ -181,9 +185,20 @@ class Job:
     # ----------------------------------------------------------------- geometry
     def load_extent(self, session: Session) -> G.Extent:
         self.session = session
-        county = session.scalars(select(County).where(County.geometry.is_not(None))).first()
-        if county is not None:
+        # the counties the import may reach (issue 17): its county, its city's, else the deployment's
+        scope = self.place_scope
+        stmt = select(County).where(County.geometry.is_not(None)).order_by(County.adcode)
+        if scope.county is not None:
+            stmt = stmt.where(County.adcode == scope.county)
+        elif scope.city is not None:
+            stmt = stmt.where(County.city_adcode == scope.city)
+        counties = list(session.scalars(stmt))
+        if len(counties) == 1:
+            county = counties[0]
             self.extent = G.Extent(county.geometry, tolerance_m=self.tolerance_m, name=county.name or "本县")
+        elif counties:
+            area = shapely.union_all([c.geometry for c in counties])
+            self.extent = G.Extent(area, tolerance_m=self.tolerance_m, name="本系统各县（区、市）")
         else:
             self.extent = G.Extent(None)
             self.report.note("数据库中没有县域边界，只检查坐标是否在中国境内")
@@ -317,7 +332,7 @@ class Job:
         areas: list = [None] * len(rows)
         used: list[str] = []
         if session is not None:
-            reg = Registry(session)
+            reg = Registry(session, self.place_scope)
             compounds = self._named_compound_areas(session, rows)
             for i, row in enumerate(rows):
                 if compounds.get(i) is not None:  # a work order naming its compound: the tightest test

@@ -17,11 +17,11 @@ import shapely
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data.schema import Community, Grid, Township
+from data.schema import Community, County, Grid, Township
 from data.scope import Scope
 from geo.assign import assign_points
 
-__all__ = ["Registry", "Matcher", "CodeMaker", "hint", "same", "apply_values", "anchor_point", "place_key",
+__all__ = ["Registry", "TownshipNames", "township_names", "import_scope", "Matcher", "CodeMaker", "hint", "same", "apply_values", "anchor_point", "place_key",
            "place_core", "match_place", "without_office_suffix"]
 
 # Office suffixes of place names → the place's own name (longest first):
@@ -150,14 +150,124 @@ def anchor_point(geom) -> tuple[float, float]:
     return p.x, p.y
 
 
+def import_scope(actor, county: str | None = None) -> Scope:
+    """The places an import may name: the importer's jurisdiction (a county user's county, a city
+    user's city), narrowed to ``county`` when given (ScopeError outside it); the whole
+    deployment for the CLI and scripts."""
+    base = getattr(actor, "scope", None) or Scope()
+    return base.narrow(county=county) if county else base
+
+
+class TownshipNames:
+    """镇街 by name or code within a scope (issue 17: a name is unique per county only).
+
+    Inside a county scope a name means that county's township; with a wider scope a name
+    held by townships of several counties is an error naming the counties (never a
+    silent pick). A county name in front ('金乡县城关街道') narrows to that county.
+    ``townships`` is shared with the caller (a :class:`Registry` appends new ones to it).
+    """
+
+    def __init__(self, townships: list, counties: dict[str, tuple[str, str | None]], scope: Scope | None = None):
+        self.townships, self.counties, self.scope = townships, counties, scope or Scope()
+
+    def in_scope(self, t) -> bool:
+        s = self.scope
+        if s.township_id is not None and t.id != s.township_id:
+            return False
+        if s.county is not None and t.county_adcode != s.county:
+            return False
+        if s.city is not None and (self.counties.get(t.county_adcode) or (None, None))[1] != s.city:
+            return False
+        return True
+
+    def pool(self) -> list:
+        return [t for t in self.townships if self.in_scope(t)]
+
+    def county_name(self, adcode: str | None) -> str:
+        return (self.counties.get(adcode) or (adcode or "未记录县（区、市）", None))[0]
+
+    def label(self, t) -> str:
+        """The township's name, with its county in front when another county has the same name."""
+        twins = [o for o in self.townships if o.name == t.name and o.county_adcode != t.county_adcode]
+        return f"{self.county_name(t.county_adcode)}{t.name}" if twins else t.name
+
+    @staticmethod
+    def _named(text: str, pool: list) -> list:
+        key = text.replace(" ", "")
+        by_code = [t for t in pool if t.code == key]
+        if by_code:
+            return by_code
+        exact = [t for t in pool if t.name == text or t.name.replace(" ", "") == key]
+        return exact or match_place(text, pool)
+
+    def find(self, text) -> list:
+        """Every township of the scope ``text`` may mean (one, none, or several counties' namesakes)."""
+        text = str(text or "").strip()
+        if not text:
+            return []
+        pool = self.pool()
+        found = self._named(text, pool)
+        if not found:  # '金乡县城关街道' / '济宁市金乡县城关街道办事处'
+            import re
+
+            rest = re.sub(r"^.{1,8}?[省]", "", text) if re.match(r"^.{1,8}?省", text) else text
+            for adcode, (cname, _city) in sorted(self.counties.items(), key=lambda kv: -len(kv[1][0])):
+                at = rest.find(cname)
+                if at >= 0 and at <= 6 and len(rest) > at + len(cname):
+                    found = self._named(rest[at + len(cname):], [t for t in pool if t.county_adcode == adcode])
+                    if found:
+                        break
+        return list({id(t): t for t in found}.values())
+
+    def ambiguous(self, text, found: list) -> str:
+        counties = "、".join(dict.fromkeys(self.county_name(t.county_adcode) for t in found))
+        example = self.county_name(found[0].county_adcode) + found[0].name
+        return (f"镇街“{text}”在多个县（区、市）都有（{counties}），无法确定是哪一个：请写明县（区、市），"
+                f"如“{example}”，或填写镇街代码，或选择县（区、市）后再导入")
+
+    def resolve(self, text) -> tuple[Township | None, str | None]:
+        """``(township, None)``, or ``(None, reason)`` in Chinese: 不存在… or the counties sharing the name."""
+        found = self.find(text)
+        if len(found) == 1:
+            return found[0], None
+        if len(found) > 1:
+            if len({t.county_adcode for t in found}) > 1:
+                return None, self.ambiguous(text, found)
+            return None, f"有 {len(found)} 个镇街与“{text}”相符（" + "、".join(t.name for t in found) + "），请写全称或填写代码"
+        return None, "不存在" + self.hint(str(text or ""))
+
+    def hint(self, text: str) -> str:
+        return hint(text, (t.name for t in self.pool()), what="镇街")
+
+
+def county_table(session: Session) -> dict[str, tuple[str, str | None]]:
+    """adcode → (name, city adcode) of the deployment's counties."""
+    return {a: (n, c) for a, n, c in session.execute(select(County.adcode, County.name, County.city_adcode))}
+
+
+def township_names(session: Session, scope: Scope | None = None) -> TownshipNames:
+    """A :class:`TownshipNames` of the stored townships (for lookups outside an import's Registry)."""
+    towns = list(session.scalars(select(Township).order_by(Township.code)))
+    return TownshipNames(towns, county_table(session), scope)
+
+
 class Registry:
     """Townships, communities and grids of the database, by code, name and place."""
 
-    def __init__(self, session: Session):
+    def __init__(self, session: Session, scope: Scope | None = None):
+        """``scope``: the places the import may name (:func:`import_scope`); the whole deployment by default."""
         self.session = session
         self.townships: list[Township] = list(session.scalars(select(Township).order_by(Township.code)))
         self.communities: list[Community] = list(session.scalars(select(Community).order_by(Community.code)))
         self.grids: list[Grid] = list(session.scalars(select(Grid).order_by(Grid.code)))
+        self.names = TownshipNames(self.townships, county_table(session), scope)
+
+    @property
+    def scope(self) -> Scope:
+        return self.names.scope
+
+    def _town_ids_in_scope(self) -> set:
+        return {t.id for t in self.names.pool()}
 
     def add(self, obj) -> None:
         self.session.add(obj)
@@ -172,44 +282,63 @@ class Registry:
 
     # ----------------------------------------------------------------- by name or code
     def township(self, text: str) -> Township | None:
-        """The township named (or coded) ``text``; office suffixes (办事处, 人民政府, 镇政府) ignored."""
-        key = text.replace(" ", "")
-        for t in self.townships:
-            if t.name == text or t.code == key or t.name.replace(" ", "") == key:
-                return t
-        found = match_place(text, self.townships)
-        return found[0] if len(found) == 1 else None
+        """The township named (or coded) ``text`` in the scope; office suffixes (办事处, 人民政府, 镇政府)
+        ignored; None when there is none or the name is several counties' (see :meth:`resolve_township`)."""
+        return self.names.resolve(text)[0]
+
+    def resolve_township(self, text: str) -> tuple[Township | None, str | None]:
+        """``(township, None)`` or ``(None, reason)``: 不存在（现有：…） or the counties that share the name."""
+        return self.names.resolve(text)
 
     def township_hint(self, text: str) -> str:
-        return hint(text, (t.name for t in self.townships), what="镇街")
+        return self.names.hint(text)
+
+    def _community_pool(self, township: Township | None) -> list[Community]:
+        if township is not None:
+            return [c for c in self.communities if c.township_id == township.id]
+        if self.scope == Scope():
+            return self.communities
+        ids = self._town_ids_in_scope()
+        return [c for c in self.communities if c.township_id in ids]
 
     def communities_named(self, text: str, township: Township | None = None) -> list[Community]:
         key = text.replace(" ", "")
-        pool = [c for c in self.communities if township is None or c.township_id == township.id]
+        pool = self._community_pool(township)
         by_code = [c for c in pool if c.code == key]
         return by_code or [c for c in pool if c.name == text or c.name.replace(" ", "") == key] \
             or match_place(text, pool) or self._with_parents_named(text, pool)
 
     def _with_parents_named(self, text: str, pool: list[Community]) -> list[Community]:
         """'嘉祥县卧龙山街道北关社区' / '卧龙山街道办事处北关社区居委会': the community after its
-        county and township names (the township must be the community's own)."""
+        county and township names (the township must be the community's own). Every township whose
+        name fits is tried: namesakes of several counties give several communities, never a pick."""
         import re
 
         s = re.sub(r"\s+", "", text)
         s = re.sub(r"^.{1,8}?[省市]", "", s) if re.match(r"^.{1,8}?省", s) else s
-        s = re.sub(r"^.{1,6}?[县区]", "", s) if not any(s.startswith(t.name) for t in self.townships) else s
-        for t in sorted(self.townships, key=lambda t: -len(t.name)):
+        towns = [t for t in self.names.pool() if t.id in {c.township_id for c in pool}]
+        county = None
+        for adcode, (cname, _city) in self.names.counties.items():
+            if s.startswith(cname) and len(s) > len(cname):  # 嘉祥县…: that county's townships only
+                county, s = adcode, s[len(cname):]
+                break
+        if county is not None and any(t.county_adcode == county for t in towns):
+            towns = [t for t in towns if t.county_adcode == county]
+        elif not any(s.startswith(t.name) for t in towns):
+            s = re.sub(r"^.{1,6}?[县区]", "", s)
+        found: list[Community] = []
+        for t in sorted(towns, key=lambda t: -len(t.name)):
             for prefix in dict.fromkeys((t.name + "办事处", t.name + "人民政府", t.name)):
                 if s.startswith(prefix) and len(s) > len(prefix):
                     rest = s[len(prefix):].lstrip("-—/／·")
-                    found = match_place(rest, [c for c in pool if c.township_id == t.id])
-                    if found:
-                        return found
-        return []
+                    hits = match_place(rest, [c for c in pool if c.township_id == t.id])
+                    if hits:
+                        found += [c for c in hits if c not in found]
+                        break
+        return found
 
     def community_hint(self, text: str, township: Township | None = None) -> str:
-        pool = [c for c in self.communities if township is None or c.township_id == township.id]
-        return hint(text, (c.name for c in pool), what="社区")
+        return hint(text, (c.name for c in self._community_pool(township)), what="社区")
 
     def grids_named(self, text: str, township: Township | None = None,
                     community: Community | None = None) -> list[Grid]:
@@ -217,9 +346,11 @@ class Registry:
         by_code = [g for g in self.grids if g.code == key]
         if by_code:
             return by_code
+        ids = self._town_ids_in_scope() if township is None and self.scope != Scope() else None
         pool = [g for g in self.grids
                 if (community is None or g.community_id == community.id)
-                and (township is None or g.township_id == township.id)]
+                and (township is None or g.township_id == township.id)
+                and (ids is None or g.township_id in ids)]
         return [g for g in pool if g.name == text or g.name.replace(" ", "") == key]
 
     def resolve_community(self, text: str, township: Township | None) -> tuple[Community | None, str | None]:
@@ -228,7 +359,7 @@ class Registry:
         if len(found) == 1:
             return found[0], None
         if len(found) > 1:
-            towns = "、".join(t.name for t in self.townships if t.id in {c.township_id for c in found})
+            towns = "、".join(self.names.label(t) for t in self.townships if t.id in {c.township_id for c in found})
             return None, f"同名社区在多个镇街（{towns}），请填写所属镇街"
         if township is not None and self.communities_named(text):
             return None, f"不属于镇街“{township.name}”"
@@ -243,6 +374,9 @@ class Registry:
         """
         pool = [o for o in {Township: self.townships, Community: self.communities, Grid: self.grids}[model]
                 if o.geometry is not None and not o.geometry.is_empty]
+        if self.scope != Scope():  # a county user's import lands in its own county's places only
+            ids = self._town_ids_in_scope()
+            pool = [o for o in pool if (o.id if model is Township else o.township_id) in ids]
         if not pool or not geoms:
             return [None] * len(geoms)
         points = np.array([anchor_point(g) for g in geoms], dtype=float).reshape(-1, 2)
@@ -260,20 +394,33 @@ class Registry:
         return out
 
 
-def compound_index(session):
+def compound_index(session, scope: Scope | None = None):
     """``(by_code, by_name, towns)`` of the stored compounds: by name and every alias (、-separated),
-    and township names by id — what a register row that names a compound is matched against."""
-    from sqlalchemy import select
+    and per township id its ``(name, label)`` (label: with the county in front where another county
+    has the same name) — what a register row that names a compound is matched against.
 
-    from data.schema import Compound as _Compound, Township as _Township
+    ``scope``: only the compounds of its county or city (a county user's register names its own
+    county's compounds; the township fence stays with :func:`outside_scope` and its message)."""
+    from data.schema import Compound as _Compound
 
-    stored = list(session.execute(select(_Compound.id, _Compound.code, _Compound.name, _Compound.aliases,
-                                         _Compound.township_id, _Compound.community_id)).all())
+    names = township_names(session, Scope(county=scope.county, city=scope.city) if scope is not None else None)
+    stmt = select(_Compound.id, _Compound.code, _Compound.name, _Compound.aliases, _Compound.township_id,
+                  _Compound.community_id)
+    if names.scope != Scope():
+        stmt = stmt.where(_Compound.township_id.in_([t.id for t in names.pool()]))
+    stored = list(session.execute(stmt).all())
     by_name: dict[str, list] = {}
     for c in stored:
         for n in {c.name, *[a.strip() for a in (c.aliases or "").split("、") if a.strip()]}:
             by_name.setdefault(n, []).append(c)
-    return {c.code: c for c in stored}, by_name, dict(session.execute(select(_Township.id, _Township.name)).all())
+    return {c.code: c for c in stored}, by_name, {t.id: (t.name, names.label(t)) for t in names.townships}
+
+
+def _town_fits(entry: tuple[str, str] | None, text: str) -> bool:
+    """The row's 所属镇街 ``text`` names this township (its name or its county-prefixed label)."""
+    if entry is None:
+        return False
+    return text in entry or place_key(text) in {place_key(n) for n in entry}
 
 
 def match_compound(job, row, by_code: dict, by_name: dict, towns: dict):
@@ -293,14 +440,13 @@ def match_compound(job, row, by_code: dict, by_name: dict, towns: dict):
     found = by_name.get(name, [])
     township = row.values.get("township")
     if township:
-        found = [c for c in found if towns.get(c.township_id) == township
-                 or place_key(towns.get(c.township_id, "")) == place_key(township)]
+        found = [c for c in found if _town_fits(towns.get(c.township_id), township)]
     if not found:
         where = f"（{township}）" if township else ""
         job.error(row, "name", f"数据库中没有该小区{where}，请核对名称或填写小区编码")
         return None
     if len(found) > 1:
-        places = "、".join(sorted({towns.get(c.township_id, "") for c in found}))
+        places = "、".join(sorted({(towns.get(c.township_id) or ("", ""))[1] for c in found}))
         job.error(row, "name", f"有 {len(found)} 个同名小区（{places}），请填写小区编码或所属镇街")
         return None
     return found[0]
@@ -323,9 +469,9 @@ def named_parents(job, reg: Registry, row) -> tuple[Township | None, Community |
     follows from the community); None once the row's error is recorded on ``job``."""
     township = community = None
     if "township" in row.values:
-        township = reg.township(row.values["township"])
+        township, why = reg.resolve_township(row.values["township"])
         if township is None:
-            job.error(row, "township", "不存在" + reg.township_hint(row.values["township"]))
+            job.error(row, "township", why)
             return None
     if "community" in row.values:
         community, why = reg.resolve_community(row.values["community"], township)

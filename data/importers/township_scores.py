@@ -22,7 +22,8 @@ from data.importers import values as V
 from data.importers.evaluations import _percent, _plain, _same, parse_quarter_cell
 from data.importers.pipeline import Job
 from data.importers.report import ImportReport
-from data.schema import AssessmentScore, AuditLog, Township
+from data.importers.places import township_names
+from data.schema import AssessmentScore, AuditLog
 from data.scope import COUNTY, Scope
 
 __all__ = ["import_township_scores", "LEVEL", "KINDS"]
@@ -69,7 +70,7 @@ def import_township_scores(engine, path, *, encoding: str | None = None, dry_run
     if not job.read(required=("unit", "quarter", "score")):
         return job.report
     with Session(engine, autoflush=False) as session:
-        towns = {name: tid for tid, name in session.execute(select(Township.id, Township.name))}
+        names = township_names(session)  # names are unique per county: a namesake of two counties is an error
         seen, plans = {}, []
         for row in job.rows():
             if row.bad:
@@ -80,30 +81,35 @@ def import_township_scores(engine, path, *, encoding: str | None = None, dry_run
             if row.bad:
                 continue
             unit = row.values["unit"].strip()
-            kind = row.values.get("kind") or ("镇街" if unit in towns else "部门")
-            if kind == "镇街" and unit not in towns:
-                job.error(row, "unit", "数据库中没有该镇街，请核对名称", value=unit)
-                continue
+            kind = row.values.get("kind") or ("镇街" if names.find(unit) else "部门")
+            town = None
+            if kind == "镇街":
+                found, why = names.resolve(unit)
+                if found is None:
+                    job.error(row, "unit", "数据库中没有该镇街，请核对名称" if why.startswith("不存在") else why,
+                              value=unit)
+                    continue
+                town, unit = found.id, names.label(found)  # 金乡县城关街道 where two counties have one
             key = (kind, unit, row.values["quarter"])
             if key in seen:
                 job.error(row, "quarter", f"与第 {seen[key]} 行重复（同一单位同一季度只能有一个成绩）")
                 continue
             seen[key] = row.number
-            plans.append((row, kind, unit))
+            plans.append((row, kind, unit, town))
         if not job.report.errors:
-            _write(job, session, plans, towns, who.username)
+            _write(job, session, plans, who.username)
         return job.finish(session)
 
 
-def _write(job: Job, session: Session, plans, towns: dict, actor: str | None) -> None:
+def _write(job: Job, session: Session, plans, actor: str | None) -> None:
     existing = {(s.unit_kind, s.unit_name, s.quarter): s for s in session.scalars(select(AssessmentScore))}
     now = datetime.now().replace(microsecond=0)
-    for row, kind, unit in plans:
+    for row, kind, unit, town in plans:
         quarter, score = row.values["quarter"], row.values["score"]
         obj = existing.get((kind, unit, quarter))
         if obj is None:
             session.add(AssessmentScore(unit_kind=kind, unit_name=unit, quarter=quarter, score=score,
-                                        township_id=towns.get(unit) if kind == "镇街" else None,
+                                        township_id=town,
                                         note=row.values.get("note"), recorded_by=actor, recorded_at=now))
             job.report.created += 1
             continue

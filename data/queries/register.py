@@ -82,9 +82,15 @@ def record_score(engine: Engine, unit_kind: str, unit_name: str, quarter: str, s
     if unit_kind not in ("镇街", "部门"):
         raise ValueError("单位类型应为“镇街”或“部门”")
     with Session(engine) as s, s.begin():
-        town = s.scalar(select(Township.id).where(Township.name == unit_name)) if unit_kind == "镇街" else None
-        if unit_kind == "镇街" and town is None:
-            raise ValueError(f"没有名为“{unit_name}”的镇街")
+        town = None
+        if unit_kind == "镇街":  # names are unique per county: a namesake of two counties needs its county
+            from data.importers.places import township_names
+
+            names = township_names(s)
+            found, why = names.resolve(unit_name)
+            if found is None:
+                raise ValueError(f"没有名为“{unit_name}”的镇街" if why.startswith("不存在") else why)
+            town, unit_name = found.id, names.label(found)
         row = s.scalar(select(AssessmentScore).where(AssessmentScore.unit_kind == unit_kind,
                                                      AssessmentScore.unit_name == unit_name,
                                                      AssessmentScore.quarter == quarter))
