@@ -399,11 +399,13 @@ def township_quarter_ladder(counts: pd.DataFrame, quarter: str, *, window: int =
     towns = sorted(set(df["township_id"].unique().tolist()) | set(sc["township_id"].tolist()))
     if not towns:
         return pd.DataFrame(columns=QUARTER_COLUMNS)
-    by = df.set_index(["township_id", "month"])["complaints"]
+    # townships × months once: a province ranks 136 counties, and a lookup per (township, month) was
+    # most of a cold overview
+    wide = (df.pivot_table(index="township_id", columns="month", values="complaints", aggfunc="sum", fill_value=0)
+            .reindex(towns, fill_value=0))
 
     def total(months: list[str]) -> pd.Series:
-        return pd.Series([sum(int(by.get((t, m), 0)) for m in months) for t in towns], index=towns,
-                         dtype="int64")
+        return wide.reindex(columns=months, fill_value=0).sum(axis=1).astype("int64")
 
     def quarter_change(q: str) -> tuple[pd.Series, pd.Series]:
         months = quarter_months(q)
