@@ -70,3 +70,42 @@ def test_a_request_outside_the_users_jurisdiction_changes_nothing(city, user, re
 def test_a_township_of_another_county_is_refused(city):
     at = open_page(None, user=f"x{JINXIANG}_leader", drill_to=("township", str(_town(city, RENCHENG))))
     assert at.session_state["scope"] == Scope(county=JINXIANG)
+
+
+# --------------------------------------------------------------------------- a province's first view
+@pytest.fixture(scope="module")
+def province_url(tmp_path_factory):
+    from data import settings
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('province') / 'province.sqlite'}"
+    engine = db.make_engine(url)
+    db.migrate(engine)
+    build_demo(engine, scale="province", seed=5, compounds_per_county=6, complaints_per_county=30)
+    settings.set_value(engine, "map_all_compounds_max", 500)  # 816 compounds: the bounded map, as at full size
+    engine.dispose()
+    return url
+
+
+def test_a_province_opens_on_its_cities_with_a_bounded_map(province_url, monkeypatch):
+    import json
+
+    from apptest import map_args, packed_features
+
+    monkeypatch.setenv("DATABASE_URL", province_url)
+    at = open_page(None, user="admin")
+    args = map_args(at)
+    script = args["script"].replace("<\\/", "</")
+    features = packed_features(script)
+    decoder, start = json.JSONDecoder(), script.find(".addData(")
+    while start >= 0:  # the plain GeoJSON layers (places, outlines)
+        try:
+            data, end = decoder.raw_decode(script, start + len(".addData("))
+            features += data.get("features", [])
+        except json.JSONDecodeError:  # a packed layer's (decoded above)
+            end = start + 1
+        start = script.find(".addData(", end)
+    places = [f["properties"] for f in features if "place_id" in f["properties"]]
+    assert len(places) == 16 and {p["place_id"] for p in places} >= {JINING, "370100"}
+    assert not [f for f in features if "id" in f["properties"]]  # no compound while the province is in view
+    assert len(args["script"]) < 1_500_000, len(args["script"])
+    assert "济宁市" in args["script"] and "城区街道" not in args["base_script"]  # no township outlines drawn
