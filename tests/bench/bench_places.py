@@ -103,7 +103,7 @@ def copy_ratio(url: str, per_county: int) -> None:
           f"ratio {loading['executemany'] / loading['COPY']:.2f}×")
 
 
-def pg_figures(engine, city: str, county: str) -> None:
+def pg_figures(engine, city: str, county: str, *, with_overview: bool = True) -> None:
     with engine.connect() as c:
         sizes = c.execute(text("""
             SELECT (SELECT coalesce(sum(pg_total_relation_size(inhrelid)), pg_total_relation_size('complaint'))
@@ -119,6 +119,12 @@ def pg_figures(engine, city: str, county: str) -> None:
           f"compound {mb[2]:.0f} MB, complaint_month {mb[3]:.0f} MB, database {mb[4]:.0f} MB")
 
     months = queries.complaint_months(engine)
+    if with_overview:
+        overview_times(engine, city, months)
+    month_queries(engine, city, months)
+
+
+def overview_times(engine, city: str, months: list[str]) -> None:
     period = Period.months(months[max(0, len(months) - 12)], months[-1])
     url = engine.url.render_as_string(hide_password=False)
     fresh = db.make_engine(url)
@@ -134,7 +140,9 @@ def pg_figures(engine, city: str, county: str) -> None:
     print(f"overview figures, city {city}, {period.start}..{period.end}: cold {cold:.2f} s, "
           f"warm {statistics.median(warm):.2f} s")
 
-    # one month of complaints: partitioned table against an unpartitioned copy with the same indexes
+
+def month_queries(engine, city: str, months: list[str]) -> None:
+    """One month of complaints: the partitioned table against an unpartitioned copy, same indexes."""
     month = months[-2]
     lo, hi = f"{month}-01", Period.months(month).end.isoformat()
     with engine.begin() as c:
@@ -176,14 +184,50 @@ def pg_figures(engine, city: str, county: str) -> None:
         c.execute(text("DROP TABLE bench_complaint_flat"))
 
 
+def county_orders(engine, n: int, seed: int = 1) -> list[tuple[str, float, float]]:
+    """(order no, lon, lat) in the county an import checks coordinates against (the importer takes the
+    first county outline: one county's 12345 file), half inside its compounds, the rest anywhere in it."""
+    import random
+
+    import shapely
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from data.schema import Compound, County, Township
+
+    rng = random.Random(seed)
+    with Session(engine) as s:
+        county = s.scalars(select(County).where(County.geometry.is_not(None))).first()
+        polys = list(s.scalars(select(Compound.geometry).join(Township, Township.id == Compound.township_id)
+                               .where(Township.county_adcode == county.adcode)))
+    outline = county.geometry
+    shapely.prepare(outline)
+    box = outline.bounds
+    inside = [p.representative_point() for p in polys]
+    out = []
+    for i in range(n):
+        if rng.random() < 0.5 and inside:
+            p = rng.choice(inside)
+            lon, lat = p.x + rng.uniform(-1e-5, 1e-5), p.y + rng.uniform(-1e-5, 1e-5)
+        else:
+            while True:
+                lon, lat = rng.uniform(box[0], box[2]), rng.uniform(box[1], box[3])
+                if shapely.contains_xy(outline, lon, lat):
+                    break
+        out.append((f"B{i:07d}", round(lon, 7), round(lat, 7)))
+    return out
+
+
 def import_orders(engine, n: int) -> None:
     """``import_complaints`` of ``n`` work orders matched in PostGIS; projected to 1,000,000."""
     import bench_spatial
 
     from data.importers.complaints import import_complaints
 
+    with engine.begin() as c:  # orders of an earlier run go first: these are all new work orders
+        c.execute(text("DELETE FROM complaint WHERE order_no LIKE 'B%'"))
     t0 = time.perf_counter()
-    orders = bench_spatial.make_orders(engine, n)
+    orders = county_orders(engine, n)
     path = Path(tempfile.mkdtemp(prefix="bench_places_")) / "orders.csv"
     bench_spatial.write_csv(path, orders)
     print(f"({n:,} orders written in {time.perf_counter() - t0:.0f} s)")
@@ -206,21 +250,25 @@ def main(argv=None) -> int:
                         help="PostgreSQL: complaints per county of the COPY/executemany comparison (0: skip)")
     parser.add_argument("--import", dest="import_n", type=int, default=0,
                         help="PostgreSQL: time an import of this many work orders with matching")
+    parser.add_argument("--existing", action="store_true",
+                        help="measure the database --db as it is (built by an earlier run): no ratio, no build")
+    parser.add_argument("--no-overview", action="store_true", help="PostgreSQL: skip the overview figures")
     args = parser.parse_args(argv)
     url = args.db or f"sqlite:///{tempfile.mkdtemp(prefix='bench_places_')}/places.sqlite"
     postgres = url.startswith("postgresql")
-    if postgres and args.ratio_per_county:
+    if postgres and args.ratio_per_county and not args.existing:
         copy_ratio(url, args.ratio_per_county)
     engine = db.make_engine(url)
     db.migrate(engine)
 
-    t0 = time.perf_counter()
-    summary = build_demo(engine, scale=args.scale, compounds_per_county=args.compounds_per_county,
-                         complaints_per_county=args.complaints_per_county, progress=progress)
-    print(file=sys.stderr)
-    took = time.perf_counter() - t0
-    print(f"build {args.scale}: {took:.1f} s ({summary['诉求'] / took:,.0f} complaints/s)  "
-          + "  ".join(f"{k} {v}" for k, v in summary.items()))
+    if not args.existing:
+        t0 = time.perf_counter()
+        summary = build_demo(engine, scale=args.scale, compounds_per_county=args.compounds_per_county,
+                             complaints_per_county=args.complaints_per_county, progress=progress)
+        print(file=sys.stderr)
+        took = time.perf_counter() - t0
+        print(f"build {args.scale}: {took:.1f} s ({summary['诉求'] / took:,.0f} complaints/s)  "
+              + "  ".join(f"{k} {v}" for k, v in summary.items()))
     counties = queries.counties(engine, Scope())
     for city in sorted(set(counties["city_adcode"]))[:3]:
         t0 = time.perf_counter()
@@ -232,7 +280,7 @@ def main(argv=None) -> int:
         n = len(queries.compounds(engine, scope))
         print(f"compounds of {scope.key()}: {time.perf_counter() - t0:.2f} s ({n} rows)")
     if postgres:
-        pg_figures(engine, city, county)
+        pg_figures(engine, city, county, with_overview=not args.no_overview)
         if args.import_n:
             import_orders(engine, args.import_n)
     return 0
