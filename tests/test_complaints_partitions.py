@@ -195,6 +195,7 @@ def test_row_level_security_binds_every_partition_for_a_township_user(pg_url):
                 seen = {r[0] for r in c.execute(text(f"SELECT DISTINCT township_id FROM {part}"))}
                 assert seen <= {own}
             assert c.execute(text("SELECT count(*) FROM complaint_p202601")).scalar() == 3
+            assert c.execute(text("SELECT count(*) FROM complaint_order_no")).scalar() == 0  # owner only
         # the app role makes a new month's partition (the function runs as the table's owner) …
         with Session(fenced) as s:
             s.add(Complaint(order_no="OWN1", received_at=datetime(2026, 8, 1, 9), category="物业服务",

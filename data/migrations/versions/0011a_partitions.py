@@ -33,7 +33,7 @@ sequence, so it stays unique.
 
 The function and the key triggers run as the owner of ``complaint`` (``SECURITY DEFINER``, fixed
 ``search_path``), so the app's ordinary role needs no DDL right to get a new month, nor any right on
-the key table; ``complaint_add_month`` runs unscoped (``SET app.township_id = ''`` for the call
+the key table (row-level security without a policy hides its rows from every role but the owner); ``complaint_add_month`` runs unscoped (``SET app.township_id = ''`` for the call
 only), so a township user's write moves every row of the month out of the default partition.
 
 Row-level security (0007): the policy ``township_scope`` is created on the partitioned table (it
@@ -162,6 +162,8 @@ def upgrade() -> None:
     op.execute("CREATE TABLE complaint_pdefault PARTITION OF complaint DEFAULT")
     op.execute("CREATE TABLE complaint_order_no (order_no varchar(40) NOT NULL, "
                "CONSTRAINT pk_complaint_order_no PRIMARY KEY (order_no))")
+    # only the owner's triggers (SECURITY DEFINER) touch it: RLS without a policy hides it from the app role
+    op.execute("ALTER TABLE complaint_order_no ENABLE ROW LEVEL SECURITY")
     op.execute(KEY_TRIGGERS)
     op.execute(ADD_MONTH)
     for table in ("complaint", "complaint_pdefault"):
