@@ -243,3 +243,38 @@ def test_a_one_month_query_reads_only_that_months_partition(pg_url):
     assert not others, plan
     assert sum(n for _, n in rows) == 6
     engine.dispose()
+
+
+@pytest.mark.postgis
+def test_partitions_carry_the_tables_policies_also_after_a_later_change(pg_url):
+    engine = db.make_engine(pg_url)
+    db.migrate(engine)
+    with Session(engine) as s:
+        _complaints(s, _places(s))
+        s.commit()
+
+    def policies(c, table):
+        return c.execute(text("SELECT polname, polcmd, polpermissive, pg_get_expr(polqual, polrelid), "
+                              "pg_get_expr(polwithcheck, polrelid) FROM pg_policy "
+                              "WHERE polrelid = CAST(:t AS regclass) ORDER BY 1"), {"t": table}).all()
+
+    with engine.begin() as c:
+        parent = policies(c, "complaint")
+        assert parent and "app.township_id" in parent[0][3]
+        for part in ("complaint_pdefault", "complaint_p202511", "complaint_p202603"):
+            assert policies(c, part) == parent
+            assert c.execute(text("SELECT relrowsecurity AND relforcerowsecurity FROM pg_class "
+                                  "WHERE oid = CAST(:t AS regclass)"), {"t": part}).scalar()
+        # a later migration changes complaint's policy: new partitions copy it, sync fixes the old ones
+        c.execute(text("DROP POLICY township_scope ON complaint"))
+        c.execute(text("CREATE POLICY township_scope ON complaint USING (township_id > 0)"))
+        c.execute(text("CREATE POLICY no_delete ON complaint AS RESTRICTIVE FOR DELETE USING (false)"))
+        assert c.execute(text("SELECT complaint_add_month('2027-01-05')")).scalar() == "complaint_p202701"
+        changed = policies(c, "complaint")
+        assert len(changed) == 2 and changed != parent
+        assert policies(c, "complaint_p202701") == changed
+        assert policies(c, "complaint_p202511") == parent
+        assert c.execute(text("SELECT complaint_sync_policies()")).scalar() == 7  # 5 months, 2027-01, default
+        for part in ("complaint_pdefault", "complaint_p202511", "complaint_p202603"):
+            assert policies(c, part) == changed
+    engine.dispose()

@@ -36,9 +36,12 @@ The function and the key triggers run as the owner of ``complaint`` (``SECURITY 
 the key table (row-level security without a policy hides its rows from every role but the owner); ``complaint_add_month`` runs unscoped (``SET app.township_id = ''`` for the call
 only), so a township user's write moves every row of the month out of the default partition.
 
-Row-level security (0007): the policy ``township_scope`` is created on the partitioned table (it
-binds every query through ``complaint``) and, by ``complaint_add_month``, on every partition too, so
-a township-scoped connection that names a partition directly sees only its own rows as well.
+Row-level security (0007): the policies ``complaint`` has when this runs are copied, as they are,
+onto the partitioned table (they bind every query through ``complaint``) and, by
+``complaint_add_month`` (``complaint_copy_policies``), onto every partition when it is made, so a
+township-scoped connection that names a partition directly sees only its own rows as well. A later
+migration that changes complaint's policies should end with ``SELECT complaint_sync_policies()``,
+which copies them onto the partitions that already exist.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -48,10 +51,6 @@ down_revision = ("0005", "0006", "0009a_files", "0009b_registers", "0009c_matchi
                  "0009f_documents", "0010a_aggregates", "0010b_places", "0010c_spatial")
 branch_labels = None
 depends_on = None
-
-SETTING = "NULLIF(current_setting('app.township_id', true), '')"
-POLICY = (f"USING ({SETTING} IS NULL OR township_id = {SETTING}::integer) "
-          f"WITH CHECK ({SETTING} IS NULL OR township_id = {SETTING}::integer)")
 
 INDEXES = {  # name → columns, as data.schema declares them
     "ix_complaint_received": "received_at",
@@ -88,10 +87,49 @@ BEGIN
                    'RETURNING *) INSERT INTO %I SELECT * FROM moved', lo, hi, part);
     EXECUTE format('ALTER TABLE complaint ATTACH PARTITION %I FOR VALUES FROM (%L) TO (%L)', part, lo, hi);
     EXECUTE format('ALTER TABLE %I DROP CONSTRAINT %I', part, part || '_month');
-    EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', part);
-    EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', part);
-    EXECUTE format('CREATE POLICY township_scope ON %I {POLICY.replace("'", "''")}', part);
+    PERFORM complaint_copy_policies('complaint'::regclass, part::regclass);
     RETURN part;
+END $$"""
+
+# the row-level security of one table copied onto another (dropped there first), whatever it is now:
+# a later migration that changes complaint's policies reaches the partitions made after it, and
+# complaint_sync_policies() brings the existing partitions in line
+COPY_POLICIES = """
+CREATE FUNCTION complaint_copy_policies(source regclass, target regclass) RETURNS void LANGUAGE plpgsql
+SET search_path FROM CURRENT AS $$
+DECLARE
+    p record;
+BEGIN
+    FOR p IN SELECT pol.polname FROM pg_policy pol WHERE pol.polrelid = target LOOP
+        EXECUTE format('DROP POLICY %I ON %s', p.polname, target);
+    END LOOP;
+    FOR p IN SELECT pol.polname, pol.polpermissive,
+                    CASE pol.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'
+                                    WHEN 'd' THEN 'DELETE' ELSE 'ALL' END AS cmd,
+                    CASE WHEN pol.polroles = '{0}' THEN 'PUBLIC'
+                         ELSE (SELECT string_agg(quote_ident(rolname), ', ') FROM pg_roles
+                               WHERE oid = ANY (pol.polroles)) END AS roles,
+                    pg_get_expr(pol.polqual, pol.polrelid) AS qual,
+                    pg_get_expr(pol.polwithcheck, pol.polrelid) AS with_check
+               FROM pg_policy pol WHERE pol.polrelid = source LOOP
+        EXECUTE format('CREATE POLICY %I ON %s AS %s FOR %s TO %s %s %s', p.polname, target,
+                       CASE WHEN p.polpermissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END, p.cmd, p.roles,
+                       CASE WHEN p.qual IS NULL THEN '' ELSE 'USING (' || p.qual || ')' END,
+                       CASE WHEN p.with_check IS NULL THEN '' ELSE 'WITH CHECK (' || p.with_check || ')' END);
+    END LOOP;
+    EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', target);
+    EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', target);
+END $$;
+CREATE FUNCTION complaint_sync_policies() RETURNS integer LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+DECLARE
+    part regclass;
+    n integer := 0;
+BEGIN
+    FOR part IN SELECT inhrelid::regclass FROM pg_inherits WHERE inhparent = 'complaint'::regclass LOOP
+        PERFORM complaint_copy_policies('complaint'::regclass, part);
+        n := n + 1;
+    END LOOP;
+    RETURN n;
 END $$"""
 
 KEY_TRIGGERS = """
@@ -143,7 +181,6 @@ def upgrade() -> None:
     before = bind.execute(sa.text("SELECT count(*) FROM complaint")).scalar()
     # 1. the old table steps aside; its names are freed for the new one
     op.execute("ALTER TABLE complaint RENAME TO complaint_unpartitioned")
-    op.execute("DROP POLICY IF EXISTS township_scope ON complaint_unpartitioned")
     for name in INDEXES:
         op.execute(f"DROP INDEX IF EXISTS {name}")
     for name in (*FOREIGN_KEYS, "uq_complaint_order_no", "pk_complaint"):
@@ -165,11 +202,11 @@ def upgrade() -> None:
     # only the owner's triggers (SECURITY DEFINER) touch it: RLS without a policy hides it from the app role
     op.execute("ALTER TABLE complaint_order_no ENABLE ROW LEVEL SECURITY")
     op.execute(KEY_TRIGGERS)
+    op.execute(COPY_POLICIES)
     op.execute(ADD_MONTH)
-    for table in ("complaint", "complaint_pdefault"):
-        op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
-        op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
-        op.execute(f"CREATE POLICY township_scope ON {table} {POLICY}")
+    # the policies the table has now (0007's township_scope, or whatever a migration before this one made)
+    op.execute("SELECT complaint_copy_policies('complaint_unpartitioned', 'complaint')")
+    op.execute("SELECT complaint_copy_policies('complaint', 'complaint_pdefault')")
     # 3. one partition per month present, then every row across, counted
     op.execute("SELECT complaint_add_month(m) FROM (SELECT DISTINCT date_trunc('month', received_at) AS m "
                "FROM complaint_unpartitioned) months ORDER BY m")
@@ -198,10 +235,12 @@ def downgrade() -> None:
         op.execute(f"ALTER TABLE complaint_partitioned DROP CONSTRAINT IF EXISTS {name}")
     op.execute("CREATE TABLE complaint (LIKE complaint_partitioned INCLUDING DEFAULTS)")
     op.execute("INSERT INTO complaint SELECT * FROM complaint_partitioned")
+    op.execute("SELECT complaint_copy_policies('complaint_partitioned', 'complaint')")
     op.execute("DROP TABLE complaint_partitioned CASCADE")
     op.execute("DROP TABLE complaint_order_no")
-    for fn in ("complaint_add_month(timestamp)", "complaint_order_no_insert()", "complaint_order_no_update()",
-               "complaint_order_no_delete()", "complaint_order_no_truncate()"):
+    for fn in ("complaint_add_month(timestamp)", "complaint_sync_policies()",
+               "complaint_copy_policies(regclass, regclass)", "complaint_order_no_insert()",
+               "complaint_order_no_update()", "complaint_order_no_delete()", "complaint_order_no_truncate()"):
         op.execute(f"DROP FUNCTION IF EXISTS {fn}")
     op.execute("ALTER TABLE complaint ADD CONSTRAINT pk_complaint PRIMARY KEY (id)")
     op.execute("ALTER TABLE complaint ADD CONSTRAINT uq_complaint_order_no UNIQUE (order_no)")
@@ -209,8 +248,5 @@ def downgrade() -> None:
         op.execute(f"CREATE INDEX {name} ON complaint ({columns})")
     for name, (column, target) in FOREIGN_KEYS.items():
         op.execute(f"ALTER TABLE complaint ADD CONSTRAINT {name} FOREIGN KEY ({column}) REFERENCES {target} (id)")
-    op.execute("ALTER TABLE complaint ENABLE ROW LEVEL SECURITY")
-    op.execute("ALTER TABLE complaint FORCE ROW LEVEL SECURITY")
-    op.execute(f"CREATE POLICY township_scope ON complaint {POLICY}")
     if seq:
         op.execute(f"ALTER SEQUENCE {seq} OWNED BY complaint.id")
