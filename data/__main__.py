@@ -35,8 +35,11 @@ IMPORT_KINDS = ("boundaries", "compounds", "complaints", "evaluations", "credit"
 REGISTER_KINDS = ("credit", "fees", "inspectors", "companies")  # table-only, through kinds.register_importer
 
 def _progress(done: int, total: int, message: str = "") -> None:
+    """A one-line progress bar on stderr (redrawn in place), e.g. ``[#######-------]  50.0% 济宁市金乡县``."""
     pct = 100 * done / total if total else 100
-    print(f"\r[{pct:5.1f}%] {message:<40}", end="", file=sys.stderr, flush=True)
+    filled = int(24 * min(done, total) / total) if total else 24
+    bar = "#" * filled + "-" * (24 - filled)
+    print(f"\r[{bar}] {pct:5.1f}% {done}/{total} {message:<40}", end="", file=sys.stderr, flush=True)
     if done >= total:
         print(file=sys.stderr)
 

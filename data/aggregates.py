@@ -32,6 +32,7 @@ from typing import Iterator
 from sqlalchemy import Connection, Engine, delete, event, func, insert, select
 from sqlalchemy.orm import Session
 
+from data.partitions import ensure_all, ensure_months
 from data.schema import Complaint, ComplaintMonth
 
 __all__ = ["refresh_months", "refresh_all", "month_of", "month_expr", "raw_counts", "use_aggregates",
@@ -131,6 +132,7 @@ def refresh_months(target: Session | Connection, months: Iterable[str | None]) -
     if isinstance(target, Session):
         target.flush()
     dialect = _bind(target).dialect.name
+    ensure_months(target, wanted)  # PostgreSQL: the months' partitions (rows move out of the default one)
     for i in range(0, len(wanted), 200):  # bounded IN lists; contiguous spans in practice
         drop, fill = _statements(dialect, wanted[i:i + 200])
         target.execute(drop)
@@ -145,6 +147,7 @@ def refresh_all(target: Session | Connection | Engine) -> int:
             return refresh_all(conn)
     if isinstance(target, Session):
         target.flush()
+    ensure_all(target)  # PostgreSQL: every month in the default partition gets its own
     drop, fill = _statements(_bind(target).dialect.name, None)
     target.execute(drop)
     target.execute(fill)

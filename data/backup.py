@@ -18,6 +18,7 @@ import json
 import shutil
 import sqlite3
 import subprocess
+import tempfile
 from datetime import datetime
 from pathlib import Path
 
@@ -143,8 +144,15 @@ def restore(engine: Engine, source: str | Path, *, actor: str | None = "cli") ->
         expected = json.loads(manifest.read_text(encoding="utf-8"))["tables"] if manifest.exists() else None
         url, env = _libpq(engine)
         engine.dispose()
-        _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
-              "--exit-on-error", f"--dbname={url}", str(source)], env)
+        # pg_restore --clean cannot drop a partition's inherited primary key before its parent
+        # (complaints are partitioned by month, migration 0011a_partitions), so the restore script
+        # is written out and run by psql in ONE transaction after dropping the partitioned table
+        # with its partitions: all or nothing, as before
+        with tempfile.TemporaryDirectory(prefix="restore_") as tmp:
+            script = Path(tmp) / "restore.sql"
+            _run(["pg_restore", "--clean", "--if-exists", "--no-owner", f"--file={script}", str(source)], env)
+            _run(["psql", "--no-psqlrc", "--quiet", "--single-transaction", "--set=ON_ERROR_STOP=1",
+                  f"--dbname={url}", "--command=DROP TABLE IF EXISTS complaint CASCADE", f"--file={script}"], env)
         if expected is not None:
             got = row_counts(engine)
             diff = {t: (n, got.get(t)) for t, n in expected.items() if got.get(t) != n}

@@ -103,10 +103,15 @@ def test_city_demo_builds_jinings_eleven_counties(city_demo):
     assert set(ranking["county"]) <= {"金乡县"}
 
 
-def test_city_demo_from_the_command_line(tmp_path):
+def test_city_demo_from_the_command_line(tmp_path, capsys):
     url = f"sqlite:///{tmp_path / 'city.sqlite'}"
     assert main(["demo", "--scale", "city", "--compounds-per-county", "3", "--complaints-per-county", "5",
                  "--db", url]) == 0
+    # a progress bar on stderr: one step per county, between the outlines and the aggregates
+    bars = capsys.readouterr().err.split("\r")
+    assert any(b.startswith("[" + "-" * 24 + "]   0.0% 0/14 ") for b in bars)
+    assert any("济宁市金乡县" in b and "/14 " in b for b in bars)
+    assert any(b.startswith("[" + "#" * 24 + "] 100.0% 14/14 完成") for b in bars)
     engine = db.make_engine(url)
     assert len(queries.counties(engine, Scope())) == 11
     # sizes of a county demo are not per county: mixing them is refused with a clear message
@@ -135,3 +140,58 @@ def test_sidebar_offers_a_city_user_the_county(tmp_path, monkeypatch):
     assert not [s for s in at.sidebar.selectbox if s.label == "县（区、市）"]
     towns = next(s for s in at.sidebar.selectbox if s.label == "镇街")
     assert set(towns.options) - {"全县"} == set(jinxiang)
+
+
+def _fingerprint(engine) -> dict:
+    """Counts and sums of what the build wrote, independent of ids."""
+    from sqlalchemy import text
+
+    from datetime import datetime
+    from decimal import Decimal
+
+    def norm(v):  # SQLite gives text dates and floats, PostgreSQL datetimes and Decimals
+        if isinstance(v, datetime):
+            return v.strftime("%Y-%m-%d %H:%M:%S")
+        if isinstance(v, str) and len(v) >= 19 and v[4] == "-" and v[10] == " ":
+            return v[:19]
+        if isinstance(v, (float, Decimal)):
+            return round(float(v), 4)
+        return v
+
+    with engine.connect() as c:
+        one = lambda sql: tuple(norm(v) for v in c.execute(text(sql)).one())  # noqa: E731
+        return {
+            "complaints": one("SELECT count(*), count(DISTINCT order_no), min(order_no), max(order_no), "
+                              "min(received_at), max(received_at), max(closed_at), "
+                              "round(CAST(sum(lon) AS numeric), 4), round(CAST(sum(lat) AS numeric), 4), "
+                              "count(compound_id), count(DISTINCT compound_id), sum(match_confidence) FROM complaint"),
+            "by_category": sorted(tuple(r) for r in c.execute(text(
+                "SELECT category, count(*), count(DISTINCT township_id) FROM complaint GROUP BY category"))),
+            "by_compound": sorted(tuple(r) for r in c.execute(text(
+                "SELECT p.code, t.code, count(*), sum(CASE WHEN k.status = '已办结' THEN 1 ELSE 0 END) "
+                "FROM complaint k JOIN compound p ON p.id = k.compound_id JOIN township t ON t.id = k.township_id "
+                "GROUP BY p.code, t.code"))),
+            "aggregates": one("SELECT count(DISTINCT month), sum(n) FROM complaint_month"),
+            "compounds": one("SELECT count(*), sum(households), count(DISTINCT name) FROM compound"),
+        }
+
+
+@pytest.mark.postgis
+def test_copy_on_postgresql_and_executemany_on_sqlite_write_the_same_city(pg_url, tmp_path, monkeypatch):
+    from data.demo import util
+
+    used = []
+    real_bulk = util.insert_bulk
+    monkeypatch.setattr(util, "insert_bulk", lambda conn, model, rows, chunk=20_000: (
+        used.append((conn.dialect.name, model.__tablename__)), real_bulk(conn, model, rows, chunk))[1])
+    fingerprints = {}
+    for url in (f"sqlite:///{tmp_path / 'city.sqlite'}", pg_url):
+        engine = db.make_engine(url)
+        db.migrate(engine)
+        build_demo(engine, scale="city", seed=5, compounds_per_county=4, complaints_per_county=120)
+        fingerprints[engine.dialect.name] = _fingerprint(engine)
+        engine.dispose()
+    assert fingerprints["sqlite"] == fingerprints["postgresql"]
+    assert fingerprints["sqlite"]["complaints"][0] == 11 * 120
+    assert fingerprints["sqlite"]["aggregates"][1] == 11 * 120  # the aggregates were refreshed by the build
+    assert ("sqlite", "complaint") in used and ("postgresql", "complaint") not in used  # COPY on PostgreSQL

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +28,8 @@ from data import vocab
 from data.aggregates import refresh_all
 from data.demo import names
 from data.demo.places import _points_in, _spread_points, _voronoi_split
-from data.demo.util import insert_bulk, insert_ids, money, month_start, rngs, to_metric, to_wgs
+from data.partitions import ensure_months
+from data.demo.util import insert_ids, load_rows, money, month_start, rngs, to_metric, to_wgs
 from data.schema import (
     Community, Complaint, Compound, County, Grid, ProjectManager, PropertyCompany, Region, Setting,
     Township, User,
@@ -99,7 +100,7 @@ def build_scaled(engine, *, scale: str, seed: int, compounds_per_county: int | N
     cities = [p for p in places if p.level == "city" and (scale == "province" or p.adcode == CITY)]
     wanted = {c.adcode for c in cities}
     counties = [p for p in places if p.level == "county" and p.parent in wanted]
-    total = len(counties) + 2
+    total = len(counties) + 3
     summary = {"省": 1, "市": len(cities), "县": len(counties), "镇街": 0, "社区": 0, "网格": 0,
                "物业企业": 0, "小区": 0, "诉求": 0}
 
@@ -120,6 +121,8 @@ def build_scaled(engine, *, scale: str, seed: int, compounds_per_county: int | N
         top = cities[0] if scale == "city" else province
         conn.execute(Setting.__table__.insert(), [{"key": "county_name", "value": top.name},
                                                   {"key": "county_adcode", "value": top.adcode}])
+        # PostgreSQL: the months' partitions ahead of the COPY, so the rows go straight to them
+        ensure_months(conn, [month_start(end_month, -k) for k in range(MONTHS)])
     city_names = {c.adcode: c.name for c in cities}
     taken_companies: set[str] = set()
     for k, county in enumerate(counties):
@@ -129,10 +132,14 @@ def build_scaled(engine, *, scale: str, seed: int, compounds_per_county: int | N
                                    taken_companies)
         for key, value in counts.items():
             summary[key] += value
-    step(total - 1, "账号、诉求月度汇总")
+    step(total - 2, "账号")
     with engine.begin() as conn:
         summary["可登录账号"] = _users(conn, cities, counties)
-        refresh_all(conn)  # the monthly aggregates the overview reads (without them it shows no months)
+    step(total - 1, "诉求月度汇总")
+    with engine.begin() as conn:
+        refresh_all(conn)  # the monthly aggregates the overview and the top lists read
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("ANALYZE complaint")  # fresh planner statistics after the COPY
     step(total, "完成")
     return summary
 
@@ -209,7 +216,7 @@ def _build_county(conn, seed: int, k: int, county: Place, city_name: str, n_comp
     for gi, m in enumerate(g_comm):
         grids_of.setdefault(m, []).append(gi)
     taken: set[str] = set()
-    rows, quality, centres = [], [], []
+    rows, quality, centres, feet = [], [], [], []
     for i in range(n_comp):
         m = int(where[i])
         cg, urban = c_geoms[m], c_urban[m]
@@ -245,14 +252,16 @@ def _build_county(conn, seed: int, k: int, county: Place, city_name: str, n_comp
         })
         quality.append(rng.gamma(1.5, 1.0) * (1.5 if company is None else 1.0))
         centres.append((x, y, half))
+        feet.append(foot)
     comp_ids = insert_ids(conn, Compound, rows)
     n_complaints = _complaints(conn, rng, county.adcode, rows, comp_ids, np.array(quality), centres, n_cmpl,
-                               end_month)
+                               end_month, feet)
     return {"镇街": len(town_ids), "社区": len(comm_ids), "网格": len(grid_ids), "物业企业": n_co,
             "小区": len(comp_ids), "诉求": n_complaints}
 
 
-def _complaints(conn, rng, adcode: str, rows, comp_ids, quality, centres, n: int, end_month: str) -> int:
+def _complaints(conn, rng, adcode: str, rows, comp_ids, quality, centres, n: int, end_month: str,
+                feet=None) -> int:
     """``n`` 12345 orders over the ``MONTHS`` months to ``end_month``, matched by their coordinates."""
     if n == 0 or not comp_ids:
         return 0
@@ -270,18 +279,28 @@ def _complaints(conn, rng, adcode: str, rows, comp_ids, quality, centres, n: int
 
     cx = np.array([centres[i][0] for i in which]) + jitter[:, 0] * np.array([centres[i][2] for i in which])
     cy = np.array([centres[i][1] for i in which]) + jitter[:, 1] * np.array([centres[i][2] for i in which])
+    if feet is not None:  # a footprint clipped by its community: a point that fell outside goes inside it
+        foot = np.asarray(feet, dtype=object)[which]
+        out = ~shapely.contains_xy(foot, cx, cy)
+        if out.any():
+            inner = shapely.get_coordinates(shapely.point_on_surface(foot[out]))
+            cx[out], cy[out] = inner[:, 0], inner[:, 1]
     lon, lat = xy_to_lonlat(cx, cy)
-    base = datetime(start.year, start.month, start.day)
-    out = []
-    for j in range(n):
-        i = int(which[j])
-        at = base + timedelta(days=int(day[j]), minutes=int(minute[j]))
-        closed = at + timedelta(hours=int(rng.integers(4, 240)))
-        out.append({"order_no": f"{adcode}{at:%Y%m%d}{j:07d}", "received_at": at, "category": cats[int(cat[j])],
-                    "lon": round(float(lon[j]), 6), "lat": round(float(lat[j]), 6), "compound_id": comp_ids[i],
-                    "township_id": rows[i]["township_id"], "community_id": rows[i]["community_id"],
-                    "match_method": "坐标", "match_confidence": 1.0, "status": "已办结", "closed_at": closed})
-    return insert_bulk(conn, Complaint, out)
+    base = np.datetime64(datetime(start.year, start.month, start.day), "m")
+    at = base + day.astype("timedelta64[D]").astype("timedelta64[m]") + minute.astype("timedelta64[m]")
+    closed = at + rng.integers(4, 240, size=n).astype("timedelta64[h]").astype("timedelta64[m]")
+    seq = np.char.zfill(np.arange(n).astype(str), 7)
+    order_no = np.char.add(np.char.add(adcode, np.char.replace(np.datetime_as_string(at, "D"), "-", "")), seq)
+    comp = np.asarray(comp_ids)[which].tolist()
+    town = np.array([row["township_id"] for row in rows])[which].tolist()
+    comm = np.array([row["community_id"] for row in rows])[which].tolist()
+    names_ = np.array(cats, dtype=object)[cat].tolist()
+    rows_out = zip(order_no.tolist(), at.astype("datetime64[us]").tolist(), names_, np.round(lon, 6).tolist(),
+                   np.round(lat, 6).tolist(), comp, town, comm, closed.astype("datetime64[us]").tolist())
+    columns = ["order_no", "received_at", "category", "lon", "lat", "compound_id", "township_id", "community_id",
+               "closed_at", "match_method", "match_confidence", "status"]
+    # COPY on PostgreSQL, batched executemany on SQLite (data.demo.util.load_rows): the same rows
+    return load_rows(conn, Complaint, columns, (r + ("坐标", 1.0, "已办结") for r in rows_out))
 
 
 def _users(conn, cities: list[Place], counties: list[Place]) -> int:

@@ -127,6 +127,11 @@ class CompoundMatcher:
                     # the forms offices write: 卧龙山街道办事处, 纸坊镇人民政府, 纸坊镇政府
                     pre.update(core + s for s in ("街道办事处", "办事处", "镇人民政府", "镇政府", "乡人民政府"))
         self.prefixes = sorted(pre, key=len, reverse=True)
+        # by first character, longest first as above: a province holds ~12,000 place names, and
+        # scanning them all for each of 50,000 compounds took minutes (bench_places, issue 17)
+        self._prefixes_by_char: dict[str, list[str]] = {}
+        for p in self.prefixes:
+            self._prefixes_by_char.setdefault(p[0], []).append(p)
         # normalised key → compound ids, with the key's base score (100 full name, 95 variant, 90 address)
         self.keys: dict[str, dict[int, float]] = {}
         self.short: dict[str, dict[int, float]] = {}
@@ -167,7 +172,7 @@ class CompoundMatcher:
         changed = True
         while changed and text:
             changed = False
-            for p in self.prefixes:
+            for p in self._prefixes_by_char.get(text[0], ()):
                 if text.startswith(p) and len(text) - len(p) >= 2:
                     text, changed = text[len(p):], True
                     break

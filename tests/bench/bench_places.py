@@ -1,20 +1,33 @@
-"""Benchmark: the city and province demos (issue 17) and the 全市 top list.
+"""Benchmark: the city and province demos (issue 17) and what a city or province deployment reads.
 
 Builds ``python -m data demo --scale city|province`` into a fresh database (SQLite by default,
 ``--db URL`` for PostgreSQL) and prints the build time and row counts, then times the city top
 list (``complaint_stats.city_ladder`` of the last month) and the compounds read of a city user
-and of a county user.
+and of a county user. On PostgreSQL it also prints:
 
-Default sizes are the scale's (province ≈ 50,000 compounds / 5,000,000 complaints: long, and the
-complaints go in with batched executemany, not COPY yet); ``--compounds-per-county`` and
-``--complaints-per-county`` make it smaller. Not a test: nothing asserted.
+- bytes: ``pg_total_relation_size`` of complaint (summed over its monthly partitions), compound,
+  complaint_month and the whole database;
+- the overview's figures (``data.queries.overview``) for a city scope, cold (first call, fresh
+  engine) and warm (the mean of the next two);
+- a one-month complaint query (counts by category of one city's month, and one compound's month)
+  on the partitioned table and on an unpartitioned copy of it with the same indexes;
+- ``--ratio-per-county N`` (default 2,000): in the same process, a city of N complaints per county
+  built twice into fresh databases on the same server, complaints by COPY and by executemany, and
+  the ratio;
+- ``--import N`` (default 0): ``import_complaints`` of N work orders with matching (PostGIS SQL),
+  the time, and the linear projection to 1,000,000.
+
+Default sizes are the scale's (province ≈ 50,000 compounds / 5,000,000 complaints);
+``--compounds-per-county`` and ``--complaints-per-county`` make it smaller. Not a test: nothing
+asserted.
 
     python tests/bench/bench_places.py --scale city
-    python tests/bench/bench_places.py --scale province --complaints-per-county 5000
+    python tests/bench/bench_places.py --scale province --db postgresql+psycopg://…/bench --import 100000
 """
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import tempfile
 import time
@@ -23,10 +36,208 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
 from data import db, queries  # noqa: E402
 from data.demo import DEFAULT_END_MONTH, build_demo  # noqa: E402
 from data.queries import complaint_stats as cs  # noqa: E402
-from data.scope import Scope  # noqa: E402
+from data.queries.overview import overview  # noqa: E402
+from data.scope import Period, Scope  # noqa: E402
+
+
+def progress(done, total, message):
+    print(f"\r[{100 * done / total:5.1f}%] {message:<40}", end="", file=sys.stderr, flush=True)
+
+
+def _fresh_database(url: str, name: str) -> str:
+    """A new PostGIS database ``name`` on the server of ``url``; its URL."""
+    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    out = make_url(url).set(database=name).render_as_string(hide_password=False)
+    e = create_engine(out)
+    with e.begin() as c:
+        c.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+    e.dispose()
+    return out
+
+
+def copy_ratio(url: str, per_county: int) -> None:
+    """The city with ``per_county`` complaints per county, COPY and executemany, in this process."""
+    from data.demo import scale, util
+
+    times, loading = {}, {}
+    real = scale.load_rows
+
+    def executemany(conn, model, columns, rows, chunk=20_000):
+        return util.insert_bulk(conn, model, [dict(zip(columns, r)) for r in rows], chunk)
+
+    for how, loader in (("COPY", real), ("executemany", executemany)):
+        target = _fresh_database(url, f"bench_ratio_{how.lower()}")
+        engine = db.make_engine(target)
+        db.migrate(engine)
+        loading[how] = 0.0
+
+        def timed_loader(*a, _loader=loader, _how=how, **kw):
+            t0 = time.perf_counter()
+            try:
+                return _loader(*a, **kw)
+            finally:
+                loading[_how] += time.perf_counter() - t0
+
+        scale.load_rows = timed_loader
+        try:
+            t0 = time.perf_counter()
+            build_demo(engine, scale="city", compounds_per_county=30, complaints_per_county=per_county)
+            times[how] = time.perf_counter() - t0
+        finally:
+            scale.load_rows = real
+            engine.dispose()
+    n = 11 * per_county
+    print(f"city build, {n:,} complaints: COPY {times['COPY']:.1f} s, executemany {times['executemany']:.1f} s, "
+          f"ratio {times['executemany'] / times['COPY']:.2f}×; writing the complaints alone: "
+          f"COPY {loading['COPY']:.1f} s, executemany {loading['executemany']:.1f} s, "
+          f"ratio {loading['executemany'] / loading['COPY']:.2f}×")
+
+
+def pg_figures(engine, city: str, county: str, *, with_overview: bool = True) -> None:
+    with engine.connect() as c:
+        sizes = c.execute(text("""
+            SELECT (SELECT coalesce(sum(pg_total_relation_size(inhrelid)), pg_total_relation_size('complaint'))
+                      FROM pg_inherits WHERE inhparent = 'complaint'::regclass),
+                   pg_total_relation_size('complaint_order_no'), pg_total_relation_size('compound'),
+                   pg_total_relation_size('complaint_month'), pg_database_size(current_database()),
+                   (SELECT count(*) FROM pg_inherits WHERE inhparent = 'complaint'::regclass)""")).one()
+        rows = c.execute(text("SELECT (SELECT count(*) FROM complaint), (SELECT count(*) FROM compound), "
+                              "(SELECT count(*) FROM complaint_month)")).one()
+    mb = [s / 2**20 for s in sizes[:5]]
+    print(f"rows: complaint {rows[0]:,}, compound {rows[1]:,}, complaint_month {rows[2]:,}")
+    print(f"bytes: complaint {mb[0]:.0f} MB in {sizes[5]} partitions (+ order_no keys {mb[1]:.0f} MB), "
+          f"compound {mb[2]:.0f} MB, complaint_month {mb[3]:.0f} MB, database {mb[4]:.0f} MB")
+
+    months = queries.complaint_months(engine)
+    if with_overview:
+        overview_times(engine, city, months)
+    month_queries(engine, city, months)
+
+
+def overview_times(engine, city: str, months: list[str]) -> None:
+    period = Period.months(months[max(0, len(months) - 12)], months[-1])
+    url = engine.url.render_as_string(hide_password=False)
+    fresh = db.make_engine(url)
+    t0 = time.perf_counter()
+    overview(fresh, Scope(city=city), period)
+    cold = time.perf_counter() - t0
+    warm = []
+    for _ in range(2):
+        t0 = time.perf_counter()
+        overview(fresh, Scope(city=city), period)
+        warm.append(time.perf_counter() - t0)
+    fresh.dispose()
+    print(f"overview figures, city {city}, {period.start}..{period.end}: cold {cold:.2f} s, "
+          f"warm {statistics.median(warm):.2f} s")
+
+
+def month_queries(engine, city: str, months: list[str]) -> None:
+    """One month of complaints: the partitioned table against an unpartitioned copy, same indexes."""
+    month = months[-2]
+    lo, hi = f"{month}-01", Period.months(month).end.isoformat()
+    with engine.begin() as c:
+        c.execute(text("DROP TABLE IF EXISTS bench_complaint_flat"))
+        t0 = time.perf_counter()
+        c.execute(text("CREATE TABLE bench_complaint_flat AS SELECT * FROM complaint"))
+        c.execute(text("CREATE INDEX ON bench_complaint_flat (received_at)"))
+        c.execute(text("CREATE INDEX ON bench_complaint_flat (township_id, received_at)"))
+        c.execute(text("CREATE INDEX ON bench_complaint_flat (compound_id, received_at)"))
+        c.execute(text("ANALYZE bench_complaint_flat"))
+        print(f"(unpartitioned copy made in {time.perf_counter() - t0:.0f} s)")
+        compound = c.execute(text("SELECT compound_id FROM complaint WHERE compound_id IS NOT NULL "
+                                  "AND received_at >= :lo AND received_at < :hi LIMIT 1"), {"lo": lo, "hi": hi}).scalar()
+    queries_ = {
+        "a city's month by category": (
+            "SELECT k.category, count(*) FROM {t} k JOIN township t ON t.id = k.township_id "
+            "JOIN county c ON c.adcode = t.county_adcode WHERE c.city_adcode = :city "
+            "AND k.received_at >= :lo AND k.received_at < :hi GROUP BY k.category"),
+        "the province's month by category": (
+            "SELECT category, count(*) FROM {t} WHERE received_at >= :lo AND received_at < :hi GROUP BY category"),
+        "one compound's month": (
+            "SELECT count(*) FROM {t} WHERE compound_id = :compound AND received_at >= :lo AND received_at < :hi"),
+    }
+    params = {"city": city, "lo": lo, "hi": hi, "compound": compound}
+    for label, sql in queries_.items():
+        out = {}
+        for table in ("complaint", "bench_complaint_flat"):
+            with engine.connect() as c:
+                runs = []
+                for _ in range(4):
+                    t0 = time.perf_counter()
+                    c.execute(text(sql.format(t=table)), params).all()
+                    runs.append(time.perf_counter() - t0)
+            out[table] = (runs[0], statistics.median(runs[1:]))
+        p, f = out["complaint"], out["bench_complaint_flat"]
+        print(f"{label} ({month}): partitioned first {p[0] * 1000:.0f} ms / warm {p[1] * 1000:.0f} ms; "
+              f"unpartitioned first {f[0] * 1000:.0f} ms / warm {f[1] * 1000:.0f} ms")
+    with engine.begin() as c:
+        c.execute(text("DROP TABLE bench_complaint_flat"))
+
+
+def county_orders(engine, n: int, seed: int = 1) -> list[tuple[str, float, float]]:
+    """(order no, lon, lat) in the county an import checks coordinates against (the importer takes the
+    first county outline: one county's 12345 file), half inside its compounds, the rest anywhere in it."""
+    import random
+
+    import shapely
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from data.schema import Compound, County, Township
+
+    rng = random.Random(seed)
+    with Session(engine) as s:
+        county = s.scalars(select(County).where(County.geometry.is_not(None))).first()
+        polys = list(s.scalars(select(Compound.geometry).join(Township, Township.id == Compound.township_id)
+                               .where(Township.county_adcode == county.adcode)))
+    outline = county.geometry
+    shapely.prepare(outline)
+    box = outline.bounds
+    inside = [p.representative_point() for p in polys]
+    out = []
+    for i in range(n):
+        if rng.random() < 0.5 and inside:
+            p = rng.choice(inside)
+            lon, lat = p.x + rng.uniform(-1e-5, 1e-5), p.y + rng.uniform(-1e-5, 1e-5)
+        else:
+            while True:
+                lon, lat = rng.uniform(box[0], box[2]), rng.uniform(box[1], box[3])
+                if shapely.contains_xy(outline, lon, lat):
+                    break
+        out.append((f"B{i:07d}", round(lon, 7), round(lat, 7)))
+    return out
+
+
+def import_orders(engine, n: int) -> None:
+    """``import_complaints`` of ``n`` work orders matched in PostGIS; projected to 1,000,000."""
+    import bench_spatial
+
+    from data.importers.complaints import import_complaints
+
+    with engine.begin() as c:  # orders of an earlier run go first: these are all new work orders
+        c.execute(text("DELETE FROM complaint WHERE order_no LIKE 'B%'"))
+    t0 = time.perf_counter()
+    orders = county_orders(engine, n)
+    path = Path(tempfile.mkdtemp(prefix="bench_places_")) / "orders.csv"
+    bench_spatial.write_csv(path, orders)
+    print(f"({n:,} orders written in {time.perf_counter() - t0:.0f} s)")
+    t0 = time.perf_counter()
+    report = import_complaints(engine, path, crs="wgs84", spatial_sql=True)
+    took = time.perf_counter() - t0
+    assert report.ok, report.error_lines()[:5]
+    print(f"import of {n:,} work orders with matching (PostGIS): {took:.1f} s "
+          f"({n / took:,.0f}/s; 1,000,000 projected: {took * 1_000_000 / n / 60:.1f} min); "
+          f"created {report.created:,}, " + ", ".join(f"{k} {v}" for k, v in report.related.items()))
 
 
 def main(argv=None) -> int:
@@ -35,30 +246,46 @@ def main(argv=None) -> int:
     parser.add_argument("--db", default=None, help="database URL (default: a temporary SQLite file)")
     parser.add_argument("--compounds-per-county", type=int, default=None)
     parser.add_argument("--complaints-per-county", type=int, default=None)
+    parser.add_argument("--ratio-per-county", type=int, default=2000,
+                        help="PostgreSQL: complaints per county of the COPY/executemany comparison (0: skip)")
+    parser.add_argument("--import", dest="import_n", type=int, default=0,
+                        help="PostgreSQL: time an import of this many work orders with matching")
+    parser.add_argument("--existing", action="store_true",
+                        help="measure the database --db as it is (built by an earlier run): no ratio, no build")
+    parser.add_argument("--no-overview", action="store_true", help="PostgreSQL: skip the overview figures")
     args = parser.parse_args(argv)
     url = args.db or f"sqlite:///{tempfile.mkdtemp(prefix='bench_places_')}/places.sqlite"
+    postgres = url.startswith("postgresql")
+    if postgres and args.ratio_per_county and not args.existing:
+        copy_ratio(url, args.ratio_per_county)
     engine = db.make_engine(url)
     db.migrate(engine)
 
-    def progress(done, total, message):
-        print(f"\r[{100 * done / total:5.1f}%] {message:<40}", end="", file=sys.stderr, flush=True)
-
-    t0 = time.perf_counter()
-    summary = build_demo(engine, scale=args.scale, compounds_per_county=args.compounds_per_county,
-                         complaints_per_county=args.complaints_per_county, progress=progress)
-    print(file=sys.stderr)
-    print(f"build {args.scale}: {time.perf_counter() - t0:.1f} s  " + "  ".join(f"{k} {v}" for k, v in summary.items()))
+    if not args.existing:
+        t0 = time.perf_counter()
+        summary = build_demo(engine, scale=args.scale, compounds_per_county=args.compounds_per_county,
+                             complaints_per_county=args.complaints_per_county, progress=progress)
+        print(file=sys.stderr)
+        took = time.perf_counter() - t0
+        print(f"build {args.scale}: {took:.1f} s ({summary['诉求'] / took:,.0f} complaints/s)  "
+              + "  ".join(f"{k} {v}" for k, v in summary.items()))
     counties = queries.counties(engine, Scope())
     for city in sorted(set(counties["city_adcode"]))[:3]:
         t0 = time.perf_counter()
         ladder = cs.city_ladder(engine, DEFAULT_END_MONTH, city)
         print(f"city top list {city}: {time.perf_counter() - t0:.2f} s ({len(ladder)} rows)")
-    for scope in (Scope(city=counties["city_adcode"].iloc[0]), Scope(county=counties["adcode"].iloc[0])):
+    city, county = counties["city_adcode"].iloc[0], counties["adcode"].iloc[0]
+    for scope in (Scope(city=city), Scope(county=county)):
         t0 = time.perf_counter()
         n = len(queries.compounds(engine, scope))
         print(f"compounds of {scope.key()}: {time.perf_counter() - t0:.2f} s ({n} rows)")
+    if postgres:
+        pg_figures(engine, city, county, with_overview=not args.no_overview)
+        if args.import_n:
+            import_orders(engine, args.import_n)
     return 0
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_spatial's order maker
     raise SystemExit(main())

@@ -85,12 +85,22 @@ def upgrade() -> None:
         op.execute(FUNCTION)
         for table, own in POLICIES.items():
             op.execute(f"CREATE POLICY place_scope ON {table} AS RESTRICTIVE USING ({own}) WITH CHECK ({own})")
+        _sync_complaint_partitions()
+
+
+def _sync_complaint_partitions() -> None:
+    """0011a (a sibling head) partitions complaint by month; when it ran first, its partitions take
+    complaint's changed policies from this (PostgreSQL checks a partition's own policies when it is
+    named directly)."""
+    op.execute("DO $$ BEGIN IF to_regproc('complaint_sync_policies') IS NOT NULL THEN "
+               "PERFORM complaint_sync_policies(); END IF; END $$")
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         for table in POLICIES:
             op.execute(f"DROP POLICY IF EXISTS place_scope ON {table}")
+        _sync_complaint_partitions()
         op.execute("DROP FUNCTION IF EXISTS app_fenced_townships()")
     with op.batch_alter_table("township") as batch:
         batch.drop_constraint(batch.f("uq_township_county_adcode"), type_="unique")
