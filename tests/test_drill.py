@@ -2,7 +2,7 @@
 
 A place clicked on 总览's map becomes the sidebar's choice on the next run; the sidebar re-checks it
 against the user's jurisdiction, so a request for a place outside it (a forged or stale one) changes
-nothing. The click itself is in ``tests/browser/test_drill.py``.
+nothing. The click itself is in ``tests/browser/test_drill_down.py``.
 """
 from __future__ import annotations
 

@@ -53,7 +53,7 @@ def load_options(url: str, scope: ScopeKey, period: PeriodKey) -> dict[str, list
 
 @st.cache_data(show_spinner=False)
 def load_ranking(url: str, scope: ScopeKey, month: str):
-    return cs.complaint_ranking(_engine(url), Scope(*scope), month, ladder=load_county_ladder(url, month))
+    return cs.complaint_ranking(_engine(url), Scope(*scope), month, ladder=load_county_ladder(url, month, scope))
 
 
 @st.cache_data(show_spinner=False)

@@ -220,7 +220,7 @@ def _compound_names(engine: Engine, scope: Scope, ids) -> pd.DataFrame:
 
 
 def county_ladder(engine: Engine, month: str, *, top_n: int | None = None,
-                  county: str | None = None) -> pd.DataFrame:
+                  county: str | None = None, cities: tuple[str, ...] | None = None) -> pd.DataFrame:
     """The county's published top list of ``month`` with its ladder (``policy.ladders.complaint_ladder``).
 
     Ids and numbers only (project_id, rank, complaints, consecutive_months,
@@ -230,14 +230,23 @@ def county_ladder(engine: Engine, month: str, *, top_n: int | None = None,
 
     In a deployment of several counties with their cities (issue 17) the published list is the
     全市 one (:func:`city_ladder`, one per city, each ranked within its city), so every county
-    sees its compounds' city rank; ``county`` gives that county's own list instead.
+    sees its compounds' city rank; ``county`` gives that county's own list instead. ``cities``: only
+    those cities' lists (:func:`ladder_cities` of a scope: the same rows for that scope).
     """
     if county is None:
-        cities = _deployment_cities(engine)
-        if cities:  # a city or province deployment publishes the 全市 lists, each ranked within its city
-            return pd.concat([city_ladder(engine, month, c, top_n=top_n) for c in cities], ignore_index=True)
+        all_cities = _deployment_cities(engine)
+        if all_cities:  # a city or province deployment publishes the 全市 lists, each ranked within its city
+            wanted = [c for c in all_cities if cities is None or c in cities]
+            return pd.concat([city_ladder(engine, month, c, top_n=top_n) for c in wanted], ignore_index=True)
     top_n = int(settings.get(engine, "ranking_top_n")) if top_n is None else int(top_n)
     return _ladder(engine, COUNTY if county is None else Scope(county=county), month, top_n)
+
+
+def ladder_cities(engine: Engine, scope: Scope) -> tuple[str, ...]:
+    """The cities whose 全市 lists hold ``scope``'s compounds (:func:`cities_of`; each city's list is
+    ranked on its own, so a city's or a county's page needs its city's alone, where a province's
+    city overview computed all 16); ``()`` where the deployment publishes one county list."""
+    return tuple(cities_of(engine, scope)) if _deployment_cities(engine) else ()
 
 
 def _deployment_cities(engine: Engine) -> list[str]:
@@ -349,7 +358,7 @@ def complaint_ranking(engine: Engine, scope: Scope, month: str, *, top_n: int | 
     complaints, consecutive_months, action, action_label.
     """
     if ladder is None:
-        ladder = county_ladder(engine, month, top_n=top_n)
+        ladder = county_ladder(engine, month, top_n=top_n, cities=ladder_cities(engine, scope) or None)
     names = _compound_names(engine, scope, ladder["project_id"])
     out = ladder.merge(names, on="project_id", how="inner")  # inner: drops rows outside the scope
     out["action_label"] = out["actions"].map(actions_label)
