@@ -230,13 +230,20 @@ def complaint_ladder(counts: pd.DataFrame, month: str, top_n: int = 50, *,
                           actions=actions)[LADDER_COLUMNS]
 
 
-def _yoy(df: pd.DataFrame, towns, month: str) -> pd.Series:
+def _by_month(df: pd.DataFrame, towns) -> pd.DataFrame:
+    """Complaints as townships × months (missing → 0), built once per ladder: a lookup per township
+    and month was most of a province's overview (136 counties' ladders)."""
+    return (df.pivot_table(index="township_id", columns="month", values="complaints", aggfunc="sum", fill_value=0)
+            .reindex(towns, fill_value=0))
+
+
+def _month_of(wide: pd.DataFrame, month: str) -> pd.Series:
+    return (wide[month] if month in wide.columns else pd.Series(0, index=wide.index)).astype("int64")
+
+
+def _yoy(wide: pd.DataFrame, month: str) -> pd.Series:
     """complaints(month) − complaints(month a year earlier), per township (missing → 0)."""
-    by = df.set_index(["township_id", "month"])["complaints"]
-    now = pd.Series([by.get((t, month), 0) for t in towns], index=towns, dtype="int64")
-    before = pd.Series([by.get((t, shift_month(month, -12)), 0) for t in towns], index=towns,
-                       dtype="int64")
-    return now - before
+    return _month_of(wide, month) - _month_of(wide, shift_month(month, -12))
 
 
 def township_ladder(counts: pd.DataFrame, month: str, *, talk_months: int = 3,
@@ -279,9 +286,9 @@ def township_ladder(counts: pd.DataFrame, month: str, *, talk_months: int = 3,
     if not towns:
         return pd.DataFrame(columns=TOWNSHIP_COLUMNS)
     ok = comparable(month, start)
-    change = _yoy(df, towns, month)
-    by = df.set_index(["township_id", "month"])["complaints"]
-    now = pd.Series([by.get((t, month), 0) for t in towns], index=towns, dtype="int64")
+    wide = _by_month(df, towns)
+    change = _yoy(wide, month)
+    now = _month_of(wide, month)
     last_year = now - change
 
     rises = pd.Series(0, index=towns, dtype="int64")
@@ -292,7 +299,7 @@ def township_ladder(counts: pd.DataFrame, month: str, *, talk_months: int = 3,
         back = shift_month(back, -1)
         if not comparable(back, start):
             break
-        up = _yoy(df, towns, back)
+        up = _yoy(wide, back)
         alive = {t for t in alive if up[t] > 0}
         rises.loc[list(alive)] += 1
 
@@ -302,7 +309,7 @@ def township_ladder(counts: pd.DataFrame, month: str, *, talk_months: int = 3,
         if not comparable(m, start):
             largest[:] = False
             break
-        ch = change if k == 0 else _yoy(df, towns, m)
+        ch = change if k == 0 else _yoy(wide, m)
         largest &= (ch == ch.max()) & (ch > 0)
 
     actions = []
@@ -399,10 +406,7 @@ def township_quarter_ladder(counts: pd.DataFrame, quarter: str, *, window: int =
     towns = sorted(set(df["township_id"].unique().tolist()) | set(sc["township_id"].tolist()))
     if not towns:
         return pd.DataFrame(columns=QUARTER_COLUMNS)
-    # townships × months once: a province ranks 136 counties, and a lookup per (township, month) was
-    # most of a cold overview
-    wide = (df.pivot_table(index="township_id", columns="month", values="complaints", aggfunc="sum", fill_value=0)
-            .reindex(towns, fill_value=0))
+    wide = _by_month(df, towns)
 
     def total(months: list[str]) -> pd.Series:
         return wide.reindex(columns=months, fill_value=0).sum(axis=1).astype("int64")

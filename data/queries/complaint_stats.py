@@ -384,7 +384,8 @@ def _scope_rows_of_ladder(engine: Engine, scope: Scope, table: pd.DataFrame) -> 
 
 def township_ranking(engine: Engine, scope: Scope, month: str) -> pd.DataFrame:
     """Township ladder of ``month`` against all townships, rows of ``scope`` only, with names."""
-    table = pd.concat([ladders.township_ladder(counts, month, data_from=data_from(engine))
+    since = data_from(engine)
+    table = pd.concat([ladders.township_ladder(counts, month, data_from=since)
                        for _, counts in _township_counts_by_area(engine, scope, month)], ignore_index=True)
     return _scope_rows_of_ladder(engine, scope, table)
 
