@@ -233,8 +233,7 @@ def complaint_ladder(counts: pd.DataFrame, month: str, top_n: int = 50, *,
 def _by_month(df: pd.DataFrame, towns) -> pd.DataFrame:
     """Complaints as townships × months (missing → 0), built once per ladder: a lookup per township
     and month was most of a province's overview (136 counties' ladders)."""
-    return (df.pivot_table(index="township_id", columns="month", values="complaints", aggfunc="sum", fill_value=0)
-            .reindex(towns, fill_value=0))
+    return df.groupby(["township_id", "month"])["complaints"].sum().unstack(fill_value=0).reindex(towns, fill_value=0)
 
 
 def _month_of(wide: pd.DataFrame, month: str) -> pd.Series:
