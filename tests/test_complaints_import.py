@@ -292,3 +292,24 @@ def test_open311_round_trip(engine):
 def test_not_open311_json_is_refused(engine):
     report = import_complaints(engine, b'{"type": "FeatureCollection", "features": []}', filename="x.json")
     assert not report.ok and "Open311" in report.error_lines()[0]
+
+
+def test_a_city_deployment_takes_orders_of_every_county_not_only_the_first(db_url, tmp_path):
+    """The coordinate check read the first county outline of the database, so in a city or province
+    deployment a 12345 file from any other county came back 范围外 (found measuring the province)."""
+    from data.schema import Township
+
+    engine = db.make_engine(db_url)
+    db.migrate(engine)
+    build_demo(engine, scale="city", seed=3, compounds_per_county=3, complaints_per_county=0)
+    with Session(engine) as s:
+        picks = {county: s.execute(select(Compound.id, Compound.geometry).join(Township)
+                                   .where(Township.county_adcode == county).order_by(Compound.id)).first()
+                 for county in ("370811", "370883")}  # the first and the last of 济宁市's eleven
+    rows = [[f"C{k}", "2026-03-01 08:15:00", "物业服务", "楼道卫生", None, geom.representative_point().x,
+             geom.representative_point().y, None, None, "办理中", None, None, None, None]
+            for k, (_, geom) in enumerate(picks.values())]
+    report = import_complaints(engine, write_csv(tmp_path / "city.csv", rows, "utf-8"))
+    assert report.ok and report.created == 2, report.error_lines()
+    got = {c.order_no: c.compound_id for c in stored(engine, prefix="C").values()}
+    assert got == {f"C{k}": cid for k, (cid, _) in enumerate(picks.values())}
