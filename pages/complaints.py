@@ -69,10 +69,11 @@ else:
 
 tabs = st.tabs([t("cp_tab_ladder"), t("cp_tab_trend"), t("cp_tab_records"), t("cp_tab_duties"), t("cp_tab_heat")])
 with tabs[0]:
-    n = rules["ranking_top_n"]
+    city_lists = bool(cache.ladder_cities(url, skey))  # a city or province deployment publishes 全市 lists
+    n = rules["city_ranking_top_n" if city_lists else "ranking_top_n"]
     st.subheader(t("cp_ranking").format(month=month, n=n))
-    st.caption(t("cp_ranking_rule").format(n=n, m=rules["ranking_months_replace_manager"],
-                                           c=rules["ranking_months_replace_company"]))
+    st.caption(t("cp_ranking_rule_city" if city_lists else "cp_ranking_rule").format(
+        n=n, m=rules["ranking_months_replace_manager"], c=rules["ranking_months_replace_company"]))
     if len(ranking):
         st.markdown(t("cp_ranking_summary").format(total=len(ranking), parts=cc.action_summary(ranking)))
     towns = cc.load_township_ladder(url, skey, month)

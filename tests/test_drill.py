@@ -109,3 +109,10 @@ def test_a_province_opens_on_its_cities_with_a_bounded_map(province_url, monkeyp
     assert not [f for f in features if "id" in f["properties"]]  # no compound while the province is in view
     assert len(args["script"]) < 1_500_000, len(args["script"])
     assert "济宁市" in args["script"] and "城区街道" not in args["base_script"]  # no township outlines drawn
+
+
+def test_a_city_deployment_publishes_and_says_its_city_list(city):
+    """The top list of a city deployment is the 全市 one (001 §3(3)): the page says so and uses its size."""
+    at = open_page("pages/complaints.py", user=f"c{JINING}_leader")
+    captions = " ".join(c.value for c in at.caption)
+    assert "每月通报全市投诉量前 50 名" in captions and "全县" not in captions

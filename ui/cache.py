@@ -172,14 +172,15 @@ def load_county_ladder(url: str, month: str, scope: ScopeKey = ()):
     month and set of cities the scope needs (``ladder_cities``): a city's page computes its city's
     list only, not the province's 16 (14 of the 15 s of a cold city overview at 1,000,000 complaints).
     """
-    return _county_ladder_of(url, month, (_ladder_cities(url, scope) or None) if scope else None)
+    return _county_ladder_of(url, month, (ladder_cities(url, scope) or None) if scope else None)
 
 
 @st.cache_data(show_spinner=False)
-def _ladder_cities(url: str, scope: ScopeKey) -> tuple[str, ...]:
-    from data.queries.complaint_stats import ladder_cities
+def ladder_cities(url: str, scope: ScopeKey) -> tuple[str, ...]:
+    """The cities whose 全市 lists the scope's pages show; ``()`` in a one-county deployment (its county list)."""
+    from data.queries.complaint_stats import ladder_cities as cities
 
-    return ladder_cities(_engine(url), Scope(*scope))
+    return cities(_engine(url), Scope(*scope))
 
 
 @st.cache_data(show_spinner=False)

@@ -42,7 +42,7 @@ def month_key(month: str) -> PeriodKey:
 @st.cache_data(show_spinner=False)
 def load_settings(url: str) -> dict:
     e = _engine(url)
-    return {k: settings.get(e, k) for k in ("ranking_top_n", "ranking_months_replace_manager",
+    return {k: settings.get(e, k) for k in ("ranking_top_n", "city_ranking_top_n", "ranking_months_replace_manager",
                                             "ranking_months_replace_company", "complaint_reduction_target")}
 
 

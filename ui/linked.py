@@ -218,7 +218,7 @@ class LinkedView:
 
         basemap, tile_key = configured_basemap(state.engine())
         in_town = self.skey[0] is not None
-        county = cache.load_outline(self.url, "county", (None, None), basemap)
+        county = cache.load_outline(self.url, "county", (None, None, *self.skey[2:4]), basemap)  # the scope's
         towns = cache.load_outline(self.url, "township", self.skey, basemap)
         start = bounds or (towns.bounds if in_town or county.bounds is None else county.bounds)
         from data import settings

@@ -299,10 +299,17 @@ def sidebar() -> None:
         options = [None] if base.township_id is None else []
         options += list(towns["id"])
         names = dict(zip(towns["id"], towns["name"]))
+        several = towns["county_adcode"].nunique() > 1  # a city's or a province's: 城区街道 in every county
+        if several:
+            counties = load_counties(url, user_scope().args())
+            county_of = dict(zip(counties["adcode"], counties["name"]))
+            names = {i: f"{county_of.get(c, '')}·{n}" for i, c, n in zip(towns["id"], towns["county_adcode"],
+                                                                      towns["name"])}
+        whole = t("all_townships") if several else t("whole_county")
         if st.session_state.get("township_id") not in options:
             st.session_state.pop("township_id", None)  # preset or stale: never wider than the user
         township_id = st.selectbox(t("township"), options, key="township_id",
-                                   format_func=lambda i: t("whole_county") if i is None else names[i])
+                                   format_func=lambda i: whole if i is None else names[i])
         community_id = None
         if township_id is not None:
             comms = load_communities(url, base.narrow(township_id=township_id).args())

@@ -24,6 +24,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "nav_audit": ("审计日志", "Audit log"),
     "sidebar_scope": ("范围", "Scope"),
     "whole_county": ("全县", "Whole county"),
+    "all_townships": ("全部镇街", "All townships"),
     "county_level": ("县（区、市）", "County"),
     "whole_city": ("全市", "Whole city"),
     "whole_deployment": ("全部", "All"),

@@ -36,6 +36,12 @@ TEXT = {
         "排名按全部诉求计，不受上方筛选影响。",
         "Each month the county's top {n} projects are published; {m} months running → replace the project "
         "manager, {c} months → start replacing the company. Ranked on all complaints, filters aside."),
+    "cp_ranking_rule_city": (
+        "每月通报全市投诉量前 {n} 名的项目（各县（区、市）的小区在全市一起排名）；连续 {m} 个月上榜的更换项目经理，"
+        "连续 {c} 个月上榜的启动更换物业企业程序。排名按全部诉求计，不受上方筛选影响。",
+        "Each month the city's top {n} projects are published (the compounds of all its counties ranked together); "
+        "{m} months running → replace the project manager, {c} months → start replacing the company. Ranked on "
+        "all complaints, filters aside."),
     "cp_ranking_summary": ("本月上榜 {total} 个：{parts}", "{total} listed: {parts}"),
     "cp_township": ("{month} 镇街同比问责", "Township accountability, {month}"),
     "cp_township_rule": (
