@@ -21,7 +21,7 @@ from data.schema import (
     AccountabilityEvent, AccountabilityItem, AssessmentScore, AuditLog, Complaint, Compound, Evaluation,
     MonthlyCheck, PropertyCompany, Township,
 )
-from data.queries import in_scope, township_in_scope
+from data.queries import in_scope, township_in_scope, township_label
 from data.scope import COUNTY, Scope, ScopeError
 from policy import ladders, register as R
 
@@ -366,7 +366,8 @@ def items(engine: Engine, scope: Scope, *, period: str | None = None, periods=No
     """Register items inside ``scope`` (a township sees only its own), newest period first."""
     today = today or date.today()
     a = AccountabilityItem
-    stmt = (select(a.id, a.rule, a.action, a.subject_kind, a.subject_id, a.subject_name, a.township_id, Township.name,
+    stmt = (select(a.id, a.rule, a.action, a.subject_kind, a.subject_id, a.subject_name, a.township_id,
+                   township_label(engine, scope),
                    a.period, a.figures, a.responsible_unit, a.due_date, a.state, a.reason, a.evidence_note,
                    a.evidence_file, a.updated_at, a.updated_by)
             .outerjoin(Township, Township.id == a.township_id))
