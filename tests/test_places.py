@@ -385,3 +385,28 @@ def test_a_scope_computes_only_the_city_lists_that_hold_it(engine, deployment):
         assert set(part["project_id"]) < set(whole["project_id"]) or cities == (JINING, TAIAN)
         assert cs.complaint_ranking(engine, scope, MONTH).equals(
             cs.complaint_ranking(engine, scope, MONTH, ladder=whole)), scope
+
+
+def test_quarter_scores_rank_townships_within_their_own_county(engine, deployment):
+    """季度倒数 from 考核成绩 (001 §3(6)) is the county's: each county's lowest score is its last place.
+    Every county's ladder was handed every county's scores, so the province's single lowest township
+    was the only last place, and each county listed the others' scored townships again."""
+    from decimal import Decimal
+
+    from data.schema import AssessmentScore
+
+    ids = deployment
+    with Session(engine, expire_on_commit=False) as s, s.begin():
+        extra = Township(code="370828002", name="金乡鱼山街道", kind="街道", county_adcode=JINXIANG)
+        s.add(extra)
+        s.flush()
+        for town, name, score in ((ids[JINXIANG], "金乡县城区街道", "91"), (extra.id, "金乡鱼山街道", "88"),
+                                  (ids[JIAXIANG], "嘉祥县城区街道", "60")):
+            s.add(AssessmentScore(unit_kind="镇街", unit_name=name, township_id=town, quarter="2026-Q3",
+                                  score=Decimal(score)))
+    whole = cs.township_quarter_ranking(engine, COUNTY, "2026-Q3")
+    assert whole["township_id"].is_unique, whole[["township_id", "township"]]
+    last = set(whole.loc[whole["last_place"], "township_id"])
+    assert last == {extra.id}  # 金乡's lowest; 嘉祥 has one scored township (nobody else to be last against)
+    mine = cs.township_quarter_ranking(engine, Scope(county=JINXIANG), "2026-Q3")
+    assert set(mine["township_id"]) == {ids[JINXIANG], extra.id}

@@ -395,7 +395,11 @@ def township_quarter_ranking(engine: Engine, scope: Scope, quarter: str) -> pd.D
     rows of ``scope`` only, with names and ``action_label``."""
     last = ladders.quarter_months(quarter)[-1]
     scores, since = _township_scores(engine), data_from(engine)
-    table = pd.concat([ladders.township_quarter_ladder(counts, quarter, data_from=since, scores=scores)
+
+    def own(counts: pd.DataFrame):  # each county's scores only: its townships are last among themselves
+        return None if scores is None else scores[scores["township_id"].isin(counts["township_id"])]
+
+    table = pd.concat([ladders.township_quarter_ladder(counts, quarter, data_from=since, scores=own(counts))
                        for _, counts in _township_counts_by_area(engine, scope, last)], ignore_index=True)
     return _scope_rows_of_ladder(engine, scope, table)
 
