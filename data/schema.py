@@ -238,6 +238,9 @@ class ComplaintMonth(Base):
     __table_args__ = (
         # covering: the readers filter by month range (and township/community) and sum n
         Index("ix_complaint_month_month", "month", "township_id", "community_id", "compound_id", "category", "n"),
+        # a city's or a county's months: its townships' rows only (issue 17: a city overview on the full
+        # province 2.3 s → 1.1 s, a county's 1.8 s → 0.5 s)
+        Index("ix_complaint_month_township", "township_id", "month", "compound_id", "category", "n"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     month: Mapped[str] = mapped_column(String(7))  # "YYYY-MM" of received_at
