@@ -9,6 +9,7 @@ compared, for several scopes and periods, on SQLite and PostgreSQL.
 """
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import datetime
 
 import pandas as pd
@@ -50,6 +51,7 @@ def _figures(engine, scope: Scope, period: Period) -> dict:
         "monthly_counts 物业服务": cs.monthly_counts(engine, scope, period, cs.ComplaintFilter(categories=("物业服务",))),
         "trend": cs.trend(engine, scope, period),
         "ranking_counts": cs.ranking_counts(engine, scope, month),
+        "ranking_counts top 3": cs.ranking_counts(engine, scope, month, top_n=3),
         "township_month_counts": cs.township_month_counts(engine, scope, month),
     }
     ov = overview(engine, scope, period)
@@ -268,3 +270,19 @@ def test_home_page_tiles_show_the_raw_rows_counts(tmp_path, monkeypatch):
     tiles = {m.label: m.value for m in at.metric}
     assert tiles["本期诉求"] == f"{in_period:,}"
     assert tiles[f"本月诉求（同比） {months[-1]}"] == f"{in_month:,}"
+
+
+@pytest.mark.parametrize("top_n", [1, 3, 10, 50])
+def test_the_ladder_of_the_sql_ranked_rows_is_the_ladder_of_all_rows(county, top_n):
+    """The top list ranks in SQL (each month's rows ranked ``top_n`` or better, ties included):
+    the ladder of those rows must be the ladder of every row, for every month, raw or aggregated."""
+    from policy import ladders
+
+    for month in queries.complaint_months(county)[-14:]:
+        for raw in (False, True):
+            with aggregates.raw_counts() if raw else nullcontext():
+                every = cs.ranking_counts(county, COUNTY, month)
+                ranked = cs.ranking_counts(county, COUNTY, month, top_n=top_n)
+            assert len(ranked) <= len(every)
+            assert ladders.complaint_ladder(ranked, month, top_n).equals(
+                ladders.complaint_ladder(every, month, top_n)), (month, raw)

@@ -257,43 +257,37 @@ def complaint_counts(engine: Engine, scope: Scope, period: Period, *, by: str | 
     have a null compound id.
     """
     keys = (by,) if isinstance(by, str) else tuple(by)
+    df = _frame(_fetch(engine, counts_statement(engine, scope, period, keys)), [*keys, "count"], geometry=False)
+    df["count"] = df["count"].astype("int64")
+    return df
+
+
+def counts_statement(engine: Engine, scope: Scope, period: Period, keys: tuple[str, ...]):
+    """The SELECT behind :func:`complaint_counts`: ``keys`` and ``count``, grouped and ordered by the
+    keys; sums over ``complaint_month`` for whole months, counts of raw rows otherwise."""
     unknown = set(keys) - set(GROUPINGS)
     if unknown:
         raise ValueError(f"unknown grouping {sorted(unknown)}; choose from {GROUPINGS}")
-    columns = {
-        "compound": Complaint.compound_id,
-        "township": Complaint.township_id,
-        "community": Complaint.community_id,
-        "category": Complaint.category,
-        "month": _month(engine, Complaint.received_at),
-    }
     window = aggregates.aggregated_period(period) if aggregates.use_aggregates() else None
     if window is not None:  # whole months: sums over the monthly aggregates (data.aggregates)
-        return _aggregate_counts(engine, scope, window, keys)
-    exprs = [columns[k].label(k) for k in keys]
-    stmt = _complaint_window(select(*exprs, func.count().label("count")), scope, period)
-    stmt = stmt.group_by(*exprs).order_by(*exprs)
-    return _frame(_fetch(engine, stmt), [*keys, "count"], geometry=False)
+        a = ComplaintMonth
+        columns = {"compound": a.compound_id, "township": a.township_id, "community": a.community_id,
+                   "category": a.category, "month": a.month}
+        exprs = [columns[k].label(k) for k in keys]
+        stmt = _aggregate_window(select(*exprs, func.sum(a.n).label("count")), scope, window)
+    else:
+        columns = {"compound": Complaint.compound_id, "township": Complaint.township_id,
+                   "community": Complaint.community_id, "category": Complaint.category,
+                   "month": _month(engine, Complaint.received_at)}
+        exprs = [columns[k].label(k) for k in keys]
+        stmt = _complaint_window(select(*exprs, func.count().label("count")), scope, period)
+    return stmt.group_by(*exprs).order_by(*exprs)
 
 
 def _aggregate_window(stmt, scope: Scope, window: tuple[str, str]):
     """``complaint_month`` rows of the months ``window`` (first, last) inside the scope."""
     stmt = stmt.where(ComplaintMonth.month >= window[0], ComplaintMonth.month <= window[1])
     return _scoped(stmt, ComplaintMonth, scope)
-
-
-def _aggregate_counts(engine: Engine, scope: Scope, window: tuple[str, str], keys: tuple[str, ...]
-                      ) -> pd.DataFrame:
-    """:func:`complaint_counts` summed from ``complaint_month`` (the same figures as the raw rows)."""
-    a = ComplaintMonth
-    columns = {"compound": a.compound_id, "township": a.township_id, "community": a.community_id,
-               "category": a.category, "month": a.month}
-    exprs = [columns[k].label(k) for k in keys]
-    stmt = _aggregate_window(select(*exprs, func.sum(a.n).label("count")), scope, window)
-    stmt = stmt.group_by(*exprs).order_by(*exprs)
-    df = _frame(_fetch(engine, stmt), [*keys, "count"], geometry=False)
-    df["count"] = df["count"].astype("int64")
-    return df
 
 
 COMPLAINT_COLUMNS = [
