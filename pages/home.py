@@ -86,8 +86,9 @@ with left:
     towns = None if wide else cache.load_outline(url, "township", skey, basemap)
     in_town = scope.township_id is not None
     # the base map: frame, outlines, labels; the same script whatever the mode, heat or selection
-    m = make_map(towns.bounds if towns is not None and (in_town or county.bounds is None) else county.bounds,
-                 basemap=basemap, tianditu_key=key, custom_url=settings.get(state.engine(), "custom_tile_url"), height_px=620)
+    frame = towns.bounds if towns is not None and (in_town or county.bounds is None) else county.bounds
+    m = make_map(frame, basemap=basemap, tianditu_key=key,
+                 custom_url=settings.get(state.engine(), "custom_tile_url"), height_px=620)
     if wide:  # its cities' or counties' outlines, named
         wider = cache.load_outline(url, level, skey, basemap)
         build_boundary_layer(wider.geojson, level=level,
