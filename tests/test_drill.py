@@ -116,3 +116,12 @@ def test_a_city_deployment_publishes_and_says_its_city_list(city):
     at = open_page("pages/complaints.py", user=f"c{JINING}_leader")
     captions = " ".join(c.value for c in at.caption)
     assert "每月通报全市投诉量前 50 名" in captions and "全县" not in captions
+
+
+def test_a_city_user_of_a_province_sees_the_whole_path(province_url, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", province_url)
+    at = open_page(None, user=f"c{JINING}_leader", drill_to=("county", JINXIANG))
+    assert at.session_state["scope"] == Scope(county=JINXIANG, city=JINING)
+    assert "当前位置：山东省 › 济宁市 › **金乡县**" in [m.value for m in at.markdown], [m.value for m in at.markdown]
+    at = open_page(None, user="admin", drill_to=("city", JINING))
+    assert "当前位置：山东省 › **济宁市**" in [m.value for m in at.markdown]

@@ -67,9 +67,9 @@ def path(scope: Scope, base: Scope, *, top: str, counties, townships) -> None:
     steps = [top]
     county = counties[counties["adcode"] == scope.county] if scope.county else counties.iloc[0:0]
     city = scope.city or (county["city_adcode"].iloc[0] if len(county) else None)
-    if city and counties["city_adcode"].nunique() > 1:
-        names = counties.loc[counties["city_adcode"] == city, "city"]
-        steps.append(names.iloc[0] if len(names) else city)
+    names = counties.loc[counties["city_adcode"] == city, "city"] if city else counties.iloc[0:0]["city"]
+    if len(names) and len(counties) > 1 and names.iloc[0] != top:  # a city of the deployment, not the deployment
+        steps.append(names.iloc[0])
     if len(county) and len(counties) > 1:
         steps.append(county["name"].iloc[0])
     if scope.township_id is not None:
