@@ -19,3 +19,16 @@ def two_townships(s: Session) -> list[tuple[int, int]]:
         s.flush()
         out.append((t.id, c.id))
     return out
+
+
+def small_city(folder) -> str:
+    """URL of a small city demo (济宁市, 11 counties, 3 compounds and 10 complaints each) built in ``folder``."""
+    from data import db
+    from data.demo import build_demo
+
+    url = f"sqlite:///{folder / 'city.sqlite'}"
+    engine = db.make_engine(url)
+    db.migrate(engine)
+    build_demo(engine, scale="city", seed=3, compounds_per_county=3, complaints_per_county=10)
+    engine.dispose()
+    return url

@@ -6,6 +6,7 @@ import pytest
 from data import auth, db, settings
 from data.demo import build_demo
 from tests import apptest
+from tests.places import small_city
 
 
 @pytest.fixture(scope="module")
@@ -98,12 +99,7 @@ JINING, JINXIANG, RENCHENG = "370800", "370828", "370811"
 
 @pytest.fixture(scope="module")
 def city_url(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('admin_city') / 'city.sqlite'}"
-    engine = db.make_engine(url)
-    db.migrate(engine)
-    build_demo(engine, scale="city", seed=3, compounds_per_county=3, complaints_per_county=10)
-    engine.dispose()
-    return url
+    return small_city(tmp_path_factory.mktemp("admin_city"))
 
 
 @pytest.fixture

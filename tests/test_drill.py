@@ -15,18 +15,14 @@ from data import db
 from data.demo import build_demo
 from data.schema import Township
 from data.scope import Scope
+from tests.places import small_city
 
 JINING, JINXIANG, RENCHENG = "370800", "370828", "370811"
 
 
 @pytest.fixture(scope="module")
 def city_url(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('city') / 'city.sqlite'}"
-    engine = db.make_engine(url)
-    db.migrate(engine)
-    build_demo(engine, scale="city", seed=3, compounds_per_county=3, complaints_per_county=10)
-    engine.dispose()
-    return url
+    return small_city(tmp_path_factory.mktemp("city"))
 
 
 @pytest.fixture

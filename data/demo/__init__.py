@@ -79,18 +79,11 @@ def build_demo(engine: Engine, *, seed: int = DEFAULT_SEED, compounds: int | Non
                              complaints_per_county=complaints_per_county, end_month=end_month, progress=progress)
     n_comp = DEFAULT_COMPOUNDS if compounds is None else int(compounds)
     n_cmpl = DEFAULT_COMPLAINTS if complaints is None else int(complaints)
-    end_month = end_month or DEFAULT_END_MONTH
     if n_comp < MIN_COMPOUNDS:
         raise ValueError(f"小区数量至少为 {MIN_COMPOUNDS}，收到 {n_comp}")
     if n_cmpl < 0:
         raise ValueError(f"诉求数量不能为负数，收到 {n_cmpl}")
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", end_month):
-        raise ValueError(f"end_month 应为 YYYY-MM，收到 {end_month!r}")
-    if "township" not in inspect(engine).get_table_names():
-        raise ValueError("数据库尚未迁移：请先运行 python -m data init --no-demo")
-    with engine.connect() as conn:
-        if conn.scalar(select(func.count()).select_from(Township)):
-            raise ValueError("演示数据只写入空数据库：该数据库已有镇街数据")
+    end_month = _checked_target(engine, end_month)
 
     phases = ("县界、镇街、社区与网格", "物业企业与小区档案", "12345 诉求", "考评、信用与收费",
               "错时停车资源", "检查、执法与用户")
@@ -141,6 +134,12 @@ def _build_scaled(engine: Engine, *, scale: str, end_month: str | None, **option
     """The city or province demo into an empty, migrated database (:func:`data.demo.scale.build_scaled`)."""
     from data.demo.scale import build_scaled
 
+    return build_scaled(engine, scale=scale, end_month=_checked_target(engine, end_month), **options)
+
+
+def _checked_target(engine: Engine, end_month: str | None) -> str:
+    """The demo's last month (default :data:`DEFAULT_END_MONTH`), once the database is known to be
+    migrated and empty; a clear ValueError otherwise (every scale)."""
     end_month = end_month or DEFAULT_END_MONTH
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", end_month):
         raise ValueError(f"end_month 应为 YYYY-MM，收到 {end_month!r}")
@@ -149,4 +148,4 @@ def _build_scaled(engine: Engine, *, scale: str, end_month: str | None, **option
     with engine.connect() as conn:
         if conn.scalar(select(func.count()).select_from(Township)):
             raise ValueError("演示数据只写入空数据库：该数据库已有镇街数据")
-    return build_scaled(engine, scale=scale, end_month=end_month, **options)
+    return end_month
