@@ -160,6 +160,42 @@ def test_every_table_has_its_excel_download(open_app, demo):
     assert set(at.dataframe[3].value["累计达标"]) <= {"是", "否", "—"}
 
 
+def test_a_download_is_made_and_audited_at_the_click_without_a_rerun(open_app, demo, monkeypatch):
+    """Every download is deferred and its click does not rerun the page: a rerun that ends
+    before the file is asked for retires the button's file id, and the download fails.
+    The export is audited where the file is made."""
+    from io import BytesIO
+
+    import openpyxl
+    from streamlit.runtime.media_file_manager import MediaFileManager
+    from streamlit.testing.v1 import app_test
+
+    from data import audit
+
+    managers = []
+
+    class KeptMediaFileManager(MediaFileManager):  # the test run's own manager, kept to ask it for a file
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            managers.append(self)
+
+    monkeypatch.setattr(app_test, "MediaFileManager", KeptMediaFileManager)
+    _, engine, _ = demo
+    at = open_app()
+    buttons = [b.proto for b in at.get("download_button")]
+    assert buttons and all(b.HasField("deferred_file_id") and b.ignore_rerun for b in buttons)
+    workbook = next(b for b in buttons if b.label == "下载 Excel")
+    before = len(audit.entries(engine, actions=["export"]))
+    files = managers[-1]
+    url = files.execute_deferred(workbook.deferred_file_id)
+    content = files._storage.get_file(url.rsplit("/", 1)[-1].split(".")[0]).content
+    book = openpyxl.load_workbook(BytesIO(content))
+    assert any("导出人" in str(c) for sheet in book for row in sheet.iter_rows(values_only=True) for c in row if c)
+    after = audit.entries(engine, actions=["export"])
+    assert len(after) == before + 1
+    assert after.iloc[0]["username"] == "leader" and after.iloc[0]["target"].endswith(".xlsx")
+
+
 def test_township_user_sees_only_its_own_rows(open_app, demo):
     _, engine, period = demo
     at = open_app(user="jinxiang_jd")

@@ -386,9 +386,25 @@ def download(label: str, data, *, file_name: str, key: str, rows: int | None = N
 
     ``data`` is the bytes, or (better, unless they are cached) a callable that makes
     them only when clicked; the callable runs in another thread, without session state.
+
+    A callable's export is audited where the file is made, and the click does not
+    rerun the page: a rerun started by the click retires the button's file id when
+    it ends, and a download asked for after that fails ("Failed to generate file").
+    CI saw it once on a loaded machine; without the rerun the click is also quicker.
     """
-    st.download_button(label, data, file_name=file_name, key=key, mime=mime, on_click=log_export,
-                       args=(file_name, rows), help=t("acc_export_stamp"))
+    if not callable(data):
+        st.download_button(label, data, file_name=file_name, key=key, mime=mime, on_click=log_export,
+                           args=(file_name, rows), help=t("acc_export_stamp"))
+        return
+    account, where, engine = current_user(), scope(), _engine(db.default_url())
+
+    def made():
+        payload = data()
+        audit.record(engine, account, "export", file_name, where, rows=rows)
+        return payload
+
+    st.download_button(label, made, file_name=file_name, key=key, mime=mime, on_click="ignore",
+                       help=t("acc_export_stamp"))
 
 
 def scope_label() -> str:
