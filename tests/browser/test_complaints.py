@@ -80,10 +80,12 @@ def test_the_heat_map_draws_when_its_tab_is_opened(page, open_app, wait_for_map)
     save_screenshot(page, "complaints_heat", full_page=False)
 
 
-def test_an_excel_download_is_made_at_the_click_stamped_and_audited(page, open_app, demo_db_url):
+def test_an_excel_download_is_made_at_the_click_stamped_and_audited(page, open_app, demo_db_url, wait_for_map):
     """Workbooks are written only when their button is clicked (a deferred download)."""
     open_app("complaints")
     wait_for_text(page, "排名与问责", "下载 Excel", timeout_s=90)
+    wait_for_map(page, timeout_s=90)  # the map reports its view once drawn, and that reruns the page
+    wait_for_app(page)
     demo_db = db_path(demo_db_url)
     with sqlite3.connect(demo_db) as con:
         before = con.execute("select count(*) from audit_log where action = 'export'").fetchone()[0]
