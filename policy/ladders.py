@@ -230,6 +230,15 @@ def complaint_ladder(counts: pd.DataFrame, month: str, top_n: int = 50, *,
                           actions=actions)[LADDER_COLUMNS]
 
 
+def _areas_of(towns, areas) -> pd.Series:
+    """Each township's area (its county), indexed like ``towns``; one area when ``areas`` is None.
+    A township the mapping does not know is an area of its own."""
+    if areas is None:
+        return pd.Series(0, index=towns)
+    known = pd.Series(areas).reindex(towns)
+    return known.astype(object).where(known.notna(), [("unknown", t) for t in towns])
+
+
 def _by_month(df: pd.DataFrame, towns) -> pd.DataFrame:
     """Complaints as townships × months (missing → 0), built once per ladder: a lookup per township
     and month was most of a province's overview (136 counties' ladders)."""
@@ -246,7 +255,8 @@ def _yoy(wide: pd.DataFrame, month: str) -> pd.Series:
 
 
 def township_ladder(counts: pd.DataFrame, month: str, *, talk_months: int = 3,
-                    commitment_months: int = 2, data_from: str | None = None) -> pd.DataFrame:
+                    commitment_months: int = 2, data_from: str | None = None,
+                    areas=None) -> pd.DataFrame:
     """The township accountability ladder of ``month`` (镇街同比上升问责).
 
     Parameters
@@ -262,6 +272,10 @@ def township_ladder(counts: pd.DataFrame, month: str, *, talk_months: int = 3,
     data_from : str, keyword-only
         The first month of complete data (default: the earliest month in ``counts``).
         A month whose year-earlier month is before it is 不可比.
+    areas : mapping or Series, keyword-only
+        ``township_id → area`` (its county): townships are judged within their area only
+        (the largest rise is the area's), so one call ranks every county of a province
+        exactly as one call per county would. Default: all townships in one area.
 
     Returns
     -------
@@ -285,22 +299,22 @@ def township_ladder(counts: pd.DataFrame, month: str, *, talk_months: int = 3,
     if not towns:
         return pd.DataFrame(columns=TOWNSHIP_COLUMNS)
     ok = comparable(month, start)
+    area = _areas_of(towns, areas)
     wide = _by_month(df, towns)
     change = _yoy(wide, month)
     now = _month_of(wide, month)
     last_year = now - change
 
-    rises = pd.Series(0, index=towns, dtype="int64")
-    alive = set(change.index[change > 0]) if ok else set()
-    rises.loc[list(alive)] = 1
+    # runs of rises, every township at once: alive while it rose in each comparable month back
+    alive = (change > 0) & ok
+    rises = alive.astype("int64")
     back = month
-    while alive:
+    while alive.any():
         back = shift_month(back, -1)
         if not comparable(back, start):
             break
-        up = _yoy(wide, back)
-        alive = {t for t in alive if up[t] > 0}
-        rises.loc[list(alive)] += 1
+        alive &= _yoy(wide, back) > 0
+        rises += alive.astype("int64")
 
     largest = pd.Series(ok, index=towns)
     for k in range(commitment_months):
@@ -309,25 +323,19 @@ def township_ladder(counts: pd.DataFrame, month: str, *, talk_months: int = 3,
             largest[:] = False
             break
         ch = change if k == 0 else _yoy(wide, m)
-        largest &= (ch == ch.max()) & (ch > 0)
+        largest &= (ch == ch.groupby(area).transform("max")) & (ch > 0)
 
-    actions = []
-    for t in towns:
-        owed = []
-        if rises[t] >= talk_months:
-            owed.append(COLLECTIVE_TALK)
-        if largest[t]:
-            owed.append(PUBLIC_COMMITMENT)
-        if ok and change[t] > 0:
-            owed.append(REMINDER)
-        actions.append(_ordered(owed))
-    pct = [float(change[t]) / float(last_year[t]) if ok and last_year[t] else float("nan") for t in towns]
+    actions = [_ordered(([COLLECTIVE_TALK] if talk else []) + ([PUBLIC_COMMITMENT] if top else [])
+                        + ([REMINDER] if rose else []))
+               for talk, top, rose in zip((rises >= talk_months).to_numpy(), largest.to_numpy(),
+                                          ((change > 0) & ok).to_numpy())]
+    pct = (change / last_year.where(last_year != 0)).astype("float64") if ok else pd.Series(float("nan"), index=towns)
     na = pd.array([pd.NA] * len(towns), dtype="Int64")
     out = pd.DataFrame({
         "township_id": towns, "complaints": now.to_numpy(),
         "last_year": pd.array(last_year.to_numpy(), dtype="Int64") if ok else na,
         "yoy_change": pd.array(change.to_numpy(), dtype="Int64") if ok else na,
-        "yoy_pct": pct, "consecutive_rises": rises.to_numpy(),
+        "yoy_pct": pct.to_numpy(), "consecutive_rises": rises.to_numpy(),
         "largest_rise": largest.to_numpy(), "action": [heaviest(a) for a in actions],
         "comparable": ok, "actions": actions,
     })
@@ -359,7 +367,7 @@ def last_complete_quarter(month: str) -> str:
 
 def township_quarter_ladder(counts: pd.DataFrame, quarter: str, *, window: int = 4,
                             committee_times: int = 2, data_from: str | None = None,
-                            scores: pd.DataFrame | None = None) -> pd.DataFrame:
+                            scores: pd.DataFrame | None = None, areas=None) -> pd.DataFrame:
     """Quarterly last place of the townships (季度倒数表态发言).
 
     Last place is read, per quarter, from the stored assessment scores
@@ -383,6 +391,9 @@ def township_quarter_ladder(counts: pd.DataFrame, quarter: str, *, window: int =
         First month of complete complaint data (default: the earliest month in ``counts``).
     scores : DataFrame, keyword-only
         ``township_id``, ``quarter``, ``score`` (考核成绩; higher is better).
+    areas : mapping or Series, keyword-only
+        ``township_id → area`` (its county): last place is each area's own, read from the
+        area's scores where it has any that quarter (so ``basis`` is per row). Default: one area.
 
     Returns
     -------
@@ -406,6 +417,7 @@ def township_quarter_ladder(counts: pd.DataFrame, quarter: str, *, window: int =
     if not towns:
         return pd.DataFrame(columns=QUARTER_COLUMNS)
     wide = _by_month(df, towns)
+    area = _areas_of(towns, areas)
 
     def total(months: list[str]) -> pd.Series:
         return wide.reindex(columns=months, fill_value=0).sum(axis=1).astype("int64")
@@ -416,42 +428,46 @@ def township_quarter_ladder(counts: pd.DataFrame, quarter: str, *, window: int =
         return now, now - total([shift_month(m, -12) for m in months])
 
     def scored(q: str) -> pd.Series:
+        """The quarter's scores per township (NaN: none), a township's last stored score if several."""
         rows = sc[sc["quarter"] == q]
-        return pd.Series(pd.to_numeric(rows["score"]).to_numpy(), index=rows["township_id"].to_numpy(),
-                         dtype="float64")
+        s = pd.Series(pd.to_numeric(rows["score"]).to_numpy(), index=rows["township_id"].to_numpy(),
+                      dtype="float64")
+        return s.groupby(level=0).last().reindex(towns)
 
-    def last_of(q: str) -> tuple[set, str]:
+    def lowest(values: pd.Series) -> pd.Series:
+        """Each area's lowest (or, negated, highest) value; nobody where the area's values are all equal."""
+        by_area = values.groupby(area)
+        return (values == by_area.transform("min")) & (by_area.transform("nunique") > 1)
+
+    def last_of(q: str) -> tuple[pd.Series, pd.Series]:
+        """Who is last in ``q`` (per township) and on what basis (per township: its area's)."""
         s = scored(q)
-        if len(s):
-            return (set() if s.nunique() <= 1 else set(s.index[s == s.min()])), BASIS_SCORE
-        if not quarter_comparable(q, start):
-            return set(), BASIS_NONE
-        change = quarter_change(q)[1]
-        return (set() if change.nunique() <= 1 else set(change.index[change == change.max()])), \
-            BASIS_COMPLAINTS
+        has_scores = s.notna().groupby(area).transform("any")
+        if quarter_comparable(q, start):
+            by_complaints, fallback = lowest(-quarter_change(q)[1]), BASIS_COMPLAINTS
+        else:
+            by_complaints, fallback = pd.Series(False, index=towns), BASIS_NONE
+        last = (lowest(s) & has_scores) | (by_complaints & ~has_scores)
+        return last, has_scores.map({True: BASIS_SCORE, False: fallback})
 
     now, change = quarter_change(quarter)
     ok = quarter_comparable(quarter, start)
     last_now, basis = last_of(quarter)
     times = pd.Series(0, index=towns, dtype="int64")
     for q in quarters_back(quarter, window):
-        for t in (last_now if q == quarter else last_of(q)[0]):
-            if t in times.index:
-                times[t] += 1
-    actions = [((STANDING_COMMITTEE,) if times[t] >= committee_times else (EXECUTIVE_MEETING,))
-               if t in last_now else () for t in towns]
-    score = scored(quarter)
+        times += (last_now if q == quarter else last_of(q)[0]).astype("int64")
+    actions = [((STANDING_COMMITTEE,) if n >= committee_times else (EXECUTIVE_MEETING,)) if last else ()
+               for last, n in zip(last_now.to_numpy(), times.to_numpy())]
     na = pd.array([pd.NA] * len(towns), dtype="Int64")
     out = pd.DataFrame({
         "township_id": towns, "complaints": now.to_numpy(),
         "last_year": pd.array((now - change).to_numpy(), dtype="Int64") if ok else na,
         "yoy_change": pd.array(change.to_numpy(), dtype="Int64") if ok else na,
-        "last_place": [t in last_now for t in towns], "times_last": times.to_numpy(),
-        "action": [heaviest(a) for a in actions], "comparable": ok, "basis": basis,
-        "score": [float(score[t]) if t in score.index else float("nan") for t in towns],
-        "actions": actions,
+        "last_place": last_now.to_numpy(), "times_last": times.to_numpy(),
+        "action": [heaviest(a) for a in actions], "comparable": ok, "basis": basis.to_numpy(),
+        "score": scored(quarter).to_numpy(), "actions": actions,
     })
-    if basis == BASIS_SCORE:
+    if (basis == BASIS_SCORE).all():
         out = out.sort_values(["score", "township_id"], ascending=[True, True], na_position="last")
     else:
         out = out.sort_values(["yoy_change", "township_id"], ascending=[False, True], na_position="last")

@@ -286,17 +286,19 @@ def _county_areas(engine: Engine, scope: Scope | None = None) -> list[Scope]:
     return [Scope(county=a) for a in sorted(codes)]
 
 
-def _township_counts_by_area(engine: Engine, scope: Scope, month: str) -> list[tuple[Scope, pd.DataFrame]]:
-    """:func:`township_month_counts` of each area of :func:`_county_areas` for ``scope``, read in ONE
-    query (a province has 136 counties: one query each was most of a cold overview)."""
+def _township_counts_and_areas(engine: Engine, scope: Scope, month: str) -> tuple[pd.DataFrame, dict | None]:
+    """:func:`township_month_counts` of every area of :func:`_county_areas` for ``scope``, read in ONE
+    query, and each township's area (its county; None where the deployment is one area).
+
+    The ladders take both and judge each township within its county in one pass: a province
+    has 136 counties, and one query, then one ladder, per county was most of a cold overview."""
     areas = _county_areas(engine, scope)
     if len(areas) == 1:
-        return [(areas[0], township_month_counts(engine, areas[0], month))]
+        return township_month_counts(engine, areas[0], month), None
+    wanted = {a.county for a in areas}
     counts = township_month_counts(engine, Scope(city=scope.city), month)
-    county_of = dict(_rows(engine, select(Township.id, Township.county_adcode)))
-    by_county = dict(tuple(counts.groupby(counts["township_id"].map(county_of), sort=False)))
-    empty = counts.iloc[0:0]
-    return [(area, by_county.get(area.county, empty).reset_index(drop=True)) for area in areas]
+    county_of = {t: c for t, c in _rows(engine, select(Township.id, Township.county_adcode)) if c in wanted}
+    return counts[counts["township_id"].isin(county_of.keys())].reset_index(drop=True), county_of
 
 
 def _ladder(engine: Engine, area: Scope, month: str, top_n: int) -> pd.DataFrame:
@@ -395,9 +397,8 @@ def _scope_rows_of_ladder(engine: Engine, scope: Scope, table: pd.DataFrame) -> 
 
 def township_ranking(engine: Engine, scope: Scope, month: str) -> pd.DataFrame:
     """Township ladder of ``month`` against all townships, rows of ``scope`` only, with names."""
-    since = data_from(engine)
-    table = pd.concat([ladders.township_ladder(counts, month, data_from=since)
-                       for _, counts in _township_counts_by_area(engine, scope, month)], ignore_index=True)
+    counts, areas = _township_counts_and_areas(engine, scope, month)
+    table = ladders.township_ladder(counts, month, data_from=data_from(engine), areas=areas)
     return _scope_rows_of_ladder(engine, scope, table)
 
 
@@ -405,13 +406,12 @@ def township_quarter_ranking(engine: Engine, scope: Scope, quarter: str) -> pd.D
     """Quarterly last place (``policy.ladders.township_quarter_ladder``) against all townships,
     rows of ``scope`` only, with names and ``action_label``."""
     last = ladders.quarter_months(quarter)[-1]
-    scores, since = _township_scores(engine), data_from(engine)
-
-    def own(counts: pd.DataFrame):  # each county's scores only: its townships are last among themselves
-        return None if scores is None else scores[scores["township_id"].isin(counts["township_id"])]
-
-    table = pd.concat([ladders.township_quarter_ladder(counts, quarter, data_from=since, scores=own(counts))
-                       for _, counts in _township_counts_by_area(engine, scope, last)], ignore_index=True)
+    counts, areas = _township_counts_and_areas(engine, scope, last)
+    scores = _township_scores(engine)
+    if scores is not None:  # the scope's counties' scores only: their townships are last among themselves
+        scores = scores[scores["township_id"].isin(counts["township_id"])]
+    table = ladders.township_quarter_ladder(counts, quarter, data_from=data_from(engine), scores=scores,
+                                            areas=areas)
     return _scope_rows_of_ladder(engine, scope, table)
 
 
