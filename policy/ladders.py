@@ -175,7 +175,7 @@ def _data_from(df: pd.DataFrame, data_from: str | None) -> str | None:
 
 def complaint_ladder(counts: pd.DataFrame, month: str, top_n: int = 50, *,
                      replace_manager_months: int = 2, replace_company_months: int = 3,
-                     no_company=()) -> pd.DataFrame:
+                     no_company=(), areas=None) -> pd.DataFrame:
     """The complaint ranking ladder of ``month`` (月度投诉排名通报).
 
     Parameters
@@ -193,6 +193,9 @@ def complaint_ladder(counts: pd.DataFrame, month: str, top_n: int = 50, *,
     no_company : iterable, keyword-only
         Projects with no property company (业主自管 / 无物业): there is no manager or
         company to replace, so 2 months → 镇街督促整改 and 3 → 镇街落实兜底物业服务.
+    areas : mapping or Series, keyword-only
+        ``project_id → area`` (its city, for the 全市 lists): each area's list is ranked on its
+        own, in one call, as one call per area would. Default: one list.
 
     Returns
     -------
@@ -201,21 +204,24 @@ def complaint_ladder(counts: pd.DataFrame, month: str, top_n: int = 50, *,
         ``consecutive_months`` (calendar months in a row ending at ``month`` with
         the project in the list), ``actions`` (every consequence, heaviest first:
         always ``"notify"`` (通报), plus the replacement owed at this run length)
-        and ``action`` (the heaviest), ordered by rank then id.
+        and ``action`` (the heaviest), ordered by rank then id (by area first, with ``areas``).
     """
     if not 1 <= replace_manager_months <= replace_company_months:
         raise ValueError("need 1 ≤ replace_manager_months ≤ replace_company_months")
+    if top_n < 1:
+        raise ValueError("top_n must be at least 1")
     df = _normalise(counts, "project_id")
     month = shift_month(month, 0)
-    current = _top(df, month, top_n)
+    listed = _listed(df, top_n, areas)  # every month's lists at once, each area's on its own
+    current = listed[listed["month"] == month]
+    ids_by_month = listed.groupby("month")["project_id"].agg(set).to_dict()
     run = pd.Series(1, index=current["project_id"].to_numpy(), dtype="int64")
     alive = set(run.index)
     back = month
     while alive:
         back = shift_month(back, -1)
-        listed = set(_top(df, back, top_n)["project_id"]) & alive
-        run.loc[list(listed)] += 1
-        alive = listed
+        alive &= ids_by_month.get(back, set())
+        run.loc[list(alive)] += 1
     consecutive = current["project_id"].map(run).astype("int64")
     bare = set(no_company)
     actions = []
@@ -227,16 +233,28 @@ def complaint_ladder(counts: pd.DataFrame, month: str, top_n: int = 50, *,
             owed.append(TOWNSHIP_SUPERVISE if pid in bare else REPLACE_MANAGER)
         actions.append(_ordered(owed))
     return current.assign(consecutive_months=consecutive.to_numpy(), action=[heaviest(a) for a in actions],
-                          actions=actions)[LADDER_COLUMNS]
+                          actions=actions)[LADDER_COLUMNS].reset_index(drop=True)
+
+
+def _listed(df: pd.DataFrame, top_n: int, areas) -> pd.DataFrame:
+    """The rows listed in their month (and area): ranked ``top_n`` or better as :func:`top_list` ranks,
+    with ``rank``; ordered by area, month, rank and id. Projects ``areas`` does not know are ranked
+    together, as one more area."""
+    df = df[df["complaints"] > 0]
+    area = pd.Series(0, index=df.index) if areas is None else \
+        df["project_id"].map(pd.Series(areas)).astype(object).fillna("")
+    rank = df.groupby([area, df["month"]], sort=False)["complaints"] \
+        .rank(method="min", ascending=False).astype("int64")
+    out = df.assign(rank=rank, _area=area)[rank <= top_n]
+    return out.sort_values(["_area", "month", "rank", "project_id"]).drop(columns="_area")
 
 
 def _areas_of(towns, areas) -> pd.Series:
     """Each township's area (its county), indexed like ``towns``; one area when ``areas`` is None.
-    A township the mapping does not know is an area of its own."""
+    The townships the mapping does not know are judged together, as one more area."""
     if areas is None:
         return pd.Series(0, index=towns)
-    known = pd.Series(areas).reindex(towns)
-    return known.astype(object).where(known.notna(), [("unknown", t) for t in towns])
+    return pd.Series(areas).reindex(towns).astype(object).fillna("")
 
 
 def _by_month(df: pd.DataFrame, towns) -> pd.DataFrame:

@@ -122,9 +122,32 @@ def test_a_quarter_without_a_comparable_year_has_nobody_last_in_any_unscored_cou
     assert out.loc[3, "basis"] == BASIS_NONE
 
 
-def test_a_township_the_areas_do_not_know_is_judged_alone():
-    counts = _rows({1: (5, 9), 2: (5, 14)})
+def test_the_townships_the_areas_do_not_know_are_judged_together():
+    counts = _rows({1: (5, 9), 2: (5, 14), 3: (5, 7)})
     out = township_ladder(counts, "2026-06", data_from="2025-01", areas={1: "甲县"}).set_index("township_id")
-    assert PUBLIC_COMMITMENT in out.loc[1, "actions"] and PUBLIC_COMMITMENT in out.loc[2, "actions"]
-    assert ladders.township_ladder(counts, "2026-06", data_from="2025-01").set_index("township_id") \
-        .loc[1, "largest_rise"] == False  # noqa: E712  (one area: 2 rose more)
+    assert [PUBLIC_COMMITMENT in out.loc[t, "actions"] for t in (1, 2, 3)] == [True, True, False]
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("top_n", [1, 3, 10])
+@pytest.mark.parametrize("month", ["2023-01", "2024-07", "2026-06"])
+def test_every_citys_list_in_one_call_is_the_per_city_list(seed, top_n, month):
+    counts, areas = _counts(seed, {"济南市": 9, "枣庄市": 2, "济宁市": 14})
+    counts = counts.rename(columns={"township_id": "project_id"})
+    bare = {t for t in areas if t % 4 == 0}
+    kw = dict(month=month, top_n=top_n, no_company=bare, replace_manager_months=2, replace_company_months=4)
+    each = []
+    for city in sorted(set(areas.values())):
+        mine = counts[counts["project_id"].map(areas) == city]
+        each.append(ladders.complaint_ladder(mine, **kw))
+    one = ladders.complaint_ladder(counts, areas=areas, **kw)
+    pd.testing.assert_frame_equal(one, pd.concat(each, ignore_index=True), check_dtype=False)
+
+
+def test_a_citys_list_ranks_its_own_compounds_only():
+    counts = pd.DataFrame([(1, "2026-06", 9), (2, "2026-06", 7), (3, "2026-06", 3), (4, "2026-06", 1)],
+                          columns=["project_id", "month", "complaints"])
+    one = ladders.complaint_ladder(counts, "2026-06", 1)
+    assert one["project_id"].tolist() == [1]
+    by_city = ladders.complaint_ladder(counts, "2026-06", 1, areas={1: "A", 2: "A", 3: "B", 4: "B"})
+    assert by_city[["project_id", "rank"]].values.tolist() == [[1, 1], [3, 1]]

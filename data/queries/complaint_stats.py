@@ -248,7 +248,7 @@ def county_ladder(engine: Engine, month: str, *, top_n: int | None = None,
         all_cities = _deployment_cities(engine)
         if all_cities:  # a city or province deployment publishes the 全市 lists, each ranked within its city
             wanted = [c for c in all_cities if cities is None or c in cities]
-            return pd.concat([city_ladder(engine, month, c, top_n=top_n) for c in wanted], ignore_index=True)
+            return city_ladders(engine, month, wanted, top_n=top_n).drop(columns="city")
     top_n = int(settings.get(engine, "ranking_top_n")) if top_n is None else int(top_n)
     return _ladder(engine, COUNTY if county is None else Scope(county=county), month, top_n)
 
@@ -301,13 +301,15 @@ def _township_counts_and_areas(engine: Engine, scope: Scope, month: str) -> tupl
     return counts[counts["township_id"].isin(county_of.keys())].reset_index(drop=True), county_of
 
 
-def _ladder(engine: Engine, area: Scope, month: str, top_n: int) -> pd.DataFrame:
-    """The ladder (``policy.ladders.complaint_ladder``) of the compounds of ``area``, ranked among themselves."""
+def _ladder(engine: Engine, area: Scope, month: str, top_n: int, *, counts: pd.DataFrame | None = None,
+            areas=None) -> pd.DataFrame:
+    """The ladder (``policy.ladders.complaint_ladder``) of the compounds of ``area``, ranked among
+    themselves (``counts`` and ``areas``: several areas' counts, each area ranked on its own)."""
     return ladders.complaint_ladder(
-        ranking_counts(engine, area, month, top_n=top_n), month, top_n,
+        ranking_counts(engine, area, month, top_n=top_n) if counts is None else counts, month, top_n,
         replace_manager_months=int(settings.get(engine, "ranking_months_replace_manager")),
         replace_company_months=int(settings.get(engine, "ranking_months_replace_company")),
-        no_company=_no_company_compounds(engine))
+        no_company=_no_company_compounds(engine), areas=areas)
 
 
 def city_ladder(engine: Engine, month: str, city: str, *, top_n: int | None = None) -> pd.DataFrame:
@@ -317,8 +319,23 @@ def city_ladder(engine: Engine, month: str, city: str, *, top_n: int | None = No
     best rank, consecutive months, the consequences); ``top_n`` defaults to the setting
     ``city_ranking_top_n``. Ids and numbers only, the same for every user of the city.
     """
+    return city_ladders(engine, month, [city], top_n=top_n).drop(columns="city")
+
+
+def city_ladders(engine: Engine, month: str, cities, *, top_n: int | None = None) -> pd.DataFrame:
+    """:func:`city_ladder` of each of ``cities``, with a ``city`` column, ordered by city then rank.
+
+    Each city's counts are its own query (ranked in SQL: one query for the province was slower,
+    2.9 s against 1.7 s for 16), the ladders one pass over them all: the 16 ladders one at a
+    time were 1.6 s of a province's 6 s overview."""
     top_n = int(settings.get(engine, "city_ranking_top_n")) if top_n is None else int(top_n)
-    return _ladder(engine, Scope(city=city), month, top_n)
+    cities = sorted(set(cities))
+    counts = [ranking_counts(engine, Scope(city=c), month, top_n=top_n).assign(city=c) for c in cities]
+    counts = pd.concat(counts, ignore_index=True) if counts else \
+        pd.DataFrame(columns=["project_id", "month", "complaints", "city"])
+    city_of = dict(zip(counts["project_id"], counts["city"]))
+    table = _ladder(engine, COUNTY, month, top_n, counts=counts, areas=city_of)
+    return table.assign(city=table["project_id"].map(city_of))
 
 
 def cities_of(engine: Engine, scope: Scope) -> list[str]:
@@ -341,18 +358,15 @@ def city_ranking(engine: Engine, scope: Scope, month: str, *, top_n: int | None 
     township, community, company, manager, complaints, consecutive_months, action, actions,
     action_label. Empty when the deployment records no city (one county).
     """
-    parts = []
-    for city in cities_of(engine, scope):
-        ladder = city_ladder(engine, month, city, top_n=top_n)
-        if ladder.empty:
-            continue
-        names = _compound_names(engine, scope, ladder["project_id"])
-        parts.append(ladder.merge(names, on="project_id", how="inner").assign(city=city))
     cols = ["city", "county", "rank", "project_id", "compound", "township", "community", "company", "manager",
             "complaints", "consecutive_months", "action", "actions", "action_label"]
-    if not parts:
+    cities = cities_of(engine, scope)
+    ladder = city_ladders(engine, month, cities, top_n=top_n) if cities else pd.DataFrame()
+    if ladder.empty:
         return pd.DataFrame(columns=cols)
-    out = pd.concat(parts, ignore_index=True)
+    out = ladder.merge(_compound_names(engine, scope, ladder["project_id"]), on="project_id", how="inner")
+    if out.empty:
+        return pd.DataFrame(columns=cols)
     counties = dict(_rows(engine, select(Compound.id, County.name)
                           .join(Township, Compound.township_id == Township.id)
                           .join(County, Township.county_adcode == County.adcode)
