@@ -151,3 +151,28 @@ def test_a_citys_list_ranks_its_own_compounds_only():
     assert one["project_id"].tolist() == [1]
     by_city = ladders.complaint_ladder(counts, "2026-06", 1, areas={1: "A", 2: "A", 3: "B", 4: "B"})
     assert by_city[["project_id", "rank"]].values.tolist() == [[1, 1], [3, 1]]
+
+
+@pytest.mark.parametrize("scale", ["county", "city"])
+def test_the_quarter_ladder_reads_the_months_counts_as_its_own(tmp_path, scale):
+    """The overview and the register read the township counts once for both ladders."""
+    from data import db
+    from data.demo import build_demo
+    from data.queries import complaint_months
+    from data.queries import complaint_stats as cs
+    from data.scope import COUNTY
+
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'demo.sqlite'}")
+    db.migrate(engine)
+    if scale == "city":
+        build_demo(engine, scale="city", seed=3, compounds_per_county=4, complaints_per_county=300)
+    else:
+        build_demo(engine, seed=3, compounds=60, complaints=3000)
+    for month in complaint_months(engine)[-4:]:
+        counts = cs.township_counts(engine, COUNTY, month)
+        assert (counts[1] is None) == (scale == "county")
+        quarter = ladders.last_complete_quarter(month)
+        pd.testing.assert_frame_equal(cs.township_quarter_ranking(engine, COUNTY, quarter, counts=counts),
+                                      cs.township_quarter_ranking(engine, COUNTY, quarter))
+        pd.testing.assert_frame_equal(cs.township_ranking(engine, COUNTY, month, counts=counts),
+                                      cs.township_ranking(engine, COUNTY, month))

@@ -286,12 +286,14 @@ def _county_areas(engine: Engine, scope: Scope | None = None) -> list[Scope]:
     return [Scope(county=a) for a in sorted(codes)]
 
 
-def _township_counts_and_areas(engine: Engine, scope: Scope, month: str) -> tuple[pd.DataFrame, dict | None]:
-    """:func:`township_month_counts` of every area of :func:`_county_areas` for ``scope``, read in ONE
-    query, and each township's area (its county; None where the deployment is one area).
+def township_counts(engine: Engine, scope: Scope, month: str) -> tuple[pd.DataFrame, dict | None]:
+    """The township ladders' input for ``scope``: :func:`township_month_counts` of every area of
+    :func:`_county_areas` (36 months to ``month``) read in ONE query, and each township's area
+    (its county; None where the deployment is one area).
 
     The ladders take both and judge each township within its county in one pass: a province
-    has 136 counties, and one query, then one ladder, per county was most of a cold overview."""
+    has 136 counties, and one query, then one ladder, per county was most of a cold overview.
+    The month's ladder and the quarter's (a quarter ending by ``month``) can share one read."""
     areas = _county_areas(engine, scope)
     if len(areas) == 1:
         return township_month_counts(engine, areas[0], month), None
@@ -326,11 +328,21 @@ def city_ladders(engine: Engine, month: str, cities, *, top_n: int | None = None
     """:func:`city_ladder` of each of ``cities``, with a ``city`` column, ordered by city then rank.
 
     Each city's counts are its own query (ranked in SQL: one query for the province was slower,
-    2.9 s against 1.7 s for 16), the ladders one pass over them all: the 16 ladders one at a
-    time were 1.6 s of a province's 6 s overview."""
+    2.9 s against 1.7 s for 16), run a few at a time on PostgreSQL; the ladders are one pass
+    over them all: the 16 ladders one at a time were 1.6 s of a province's 6 s overview."""
     top_n = int(settings.get(engine, "city_ranking_top_n")) if top_n is None else int(top_n)
     cities = sorted(set(cities))
-    counts = [ranking_counts(engine, Scope(city=c), month, top_n=top_n).assign(city=c) for c in cities]
+
+    def city_counts(city: str) -> pd.DataFrame:
+        return ranking_counts(engine, Scope(city=city), month, top_n=top_n).assign(city=city)
+
+    if engine.dialect.name == "postgresql" and len(cities) > 1:  # the server's cores rank several cities at once
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=min(4, len(cities))) as pool:
+            counts = list(pool.map(city_counts, cities))
+    else:
+        counts = [city_counts(c) for c in cities]
     counts = pd.concat(counts, ignore_index=True) if counts else \
         pd.DataFrame(columns=["project_id", "month", "complaints", "city"])
     city_of = dict(zip(counts["project_id"], counts["city"]))
@@ -409,18 +421,26 @@ def _scope_rows_of_ladder(engine: Engine, scope: Scope, table: pd.DataFrame) -> 
                            na_position="last").reset_index(drop=True)
 
 
-def township_ranking(engine: Engine, scope: Scope, month: str) -> pd.DataFrame:
-    """Township ladder of ``month`` against all townships, rows of ``scope`` only, with names."""
-    counts, areas = _township_counts_and_areas(engine, scope, month)
+def township_ranking(engine: Engine, scope: Scope, month: str, *, counts=None) -> pd.DataFrame:
+    """Township ladder of ``month`` against all townships, rows of ``scope`` only, with names.
+
+    ``counts``: :func:`township_counts` of ``scope`` and ``month``, if the caller has them."""
+    counts, areas = township_counts(engine, scope, month) if counts is None else counts
     table = ladders.township_ladder(counts, month, data_from=data_from(engine), areas=areas)
     return _scope_rows_of_ladder(engine, scope, table)
 
 
-def township_quarter_ranking(engine: Engine, scope: Scope, quarter: str) -> pd.DataFrame:
+def township_quarter_ranking(engine: Engine, scope: Scope, quarter: str, *, counts=None) -> pd.DataFrame:
     """Quarterly last place (``policy.ladders.township_quarter_ladder``) against all townships,
-    rows of ``scope`` only, with names and ``action_label``."""
+    rows of ``scope`` only, with names and ``action_label``.
+
+    ``counts``: :func:`township_counts` of ``scope`` and a month from the quarter's last to a
+    year after it (the ladder reads the quarter, its year-earlier months and the 3 quarters before)."""
     last = ladders.quarter_months(quarter)[-1]
-    counts, areas = _township_counts_and_areas(engine, scope, last)
+    if counts is not None and len(counts[0]) and \
+            not last <= counts[0]["month"].max() <= ladders.shift_month(last, 12):
+        counts = None  # they do not reach back far enough, or not to the quarter
+    counts, areas = township_counts(engine, scope, last) if counts is None else counts
     scores = _township_scores(engine)
     if scores is not None:  # the scope's counties' scores only: their townships are last among themselves
         scores = scores[scores["township_id"].isin(counts["township_id"])]

@@ -134,13 +134,15 @@ def _complaints_at_unknown_households(engine: Engine, scope: Scope, period: Peri
     return hit.assign(township_id=hit["compound"].map(unknown)).groupby("township_id")["count"].sum()
 
 
-def township_table(engine: Engine, scope: Scope, period: Period, month: str | None = None) -> pd.DataFrame:
+def township_table(engine: Engine, scope: Scope, period: Period, month: str | None = None, *,
+                   ladder_counts=None) -> pd.DataFrame:
     """One row per township of the scope: compounds, households, complaints of the period and
     per 100 households, beside the township ladder of ``month`` (default the period's last).
 
     Ladder columns: ``month_complaints``, ``last_year``, ``yoy_change``, ``yoy_pct``,
     ``consecutive_rises``, ``action`` and ``ladder_action`` (its words). Ordered as the
-    ladder ranks: largest year-on-year rise first.
+    ladder ranks: largest year-on-year rise first. ``ladder_counts``: ``complaint_stats.township_counts``
+    of ``month``, if the caller has them.
     """
     month = month or period.last_month().label()
     sizes = _township_sizes(engine, scope)
@@ -148,7 +150,7 @@ def township_table(engine: Engine, scope: Scope, period: Period, month: str | No
         columns={"township": "township_id", "count": "complaints"})
     # orders with no township yet (unmatched, no coordinates) belong to no row; an all-null key is object dtype
     counts = counts.dropna(subset=["township_id"]).astype({"township_id": "int64"})
-    ladder = cs.township_ranking(engine, scope, month).rename(
+    ladder = cs.township_ranking(engine, scope, month, counts=ladder_counts).rename(
         columns={"complaints": "month_complaints"}).drop(columns=["township", "action_label"])
     out = (sizes.merge(counts, on="township_id", how="left")
            .merge(ladder, on="township_id", how="left"))
@@ -192,10 +194,11 @@ def overview(engine: Engine, scope: Scope, period: Period, *, ladder: pd.DataFra
         lists = lists_of(quarter) if lists_of is not None else ev.quarter_lists(engine, scope, quarter)
         black = lists[lists["list"] == ratings.BLACK].reset_index(drop=True)
     ladder_quarter = ladders.last_complete_quarter(month)
-    by_quarter = cs.township_quarter_ranking(engine, scope, ladder_quarter)
+    ladder_counts = cs.township_counts(engine, scope, month)  # one read for the month's and the quarter's ladders
+    by_quarter = cs.township_quarter_ranking(engine, scope, ladder_quarter, counts=ladder_counts)
     by_quarter = by_quarter[by_quarter["action"].isin(QUARTER_ORDER)].reset_index(drop=True)
     return Overview(month=month, month_complaints=int(last["complaints"]),
                     month_last_year=int(last["last_year"]), target=target, target_table=table,
                     top_list=cs.complaint_ranking(engine, scope, month, ladder=ladder), quarter=quarter,
-                    black_list=black, townships=township_table(engine, scope, period, month),
+                    black_list=black, townships=township_table(engine, scope, period, month, ladder_counts=ladder_counts),
                     ladder_quarter=ladder_quarter, quarter_alerts=by_quarter, data_from=cs.data_from(engine))

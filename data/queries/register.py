@@ -151,7 +151,8 @@ def triggers(engine: Engine, month: str) -> tuple[list[R.Trigger], set[tuple[str
                                  {"rank": int(r.rank), "complaints": int(r.complaints),
                                   "consecutive_months": int(r.consecutive_months)}))
 
-    towns = cs.township_ranking(engine, COUNTY, month)
+    counts = cs.township_counts(engine, COUNTY, month)  # one read for both township ladders
+    towns = cs.township_ranking(engine, COUNTY, month, counts=counts)
     for r in towns.itertuples():
         for action in r.actions:
             unit = {ladders.PUBLIC_COMMITMENT: f"{r.township}党（工）委"}.get(action, TASK_FORCE)
@@ -162,7 +163,7 @@ def triggers(engine: Engine, month: str) -> tuple[list[R.Trigger], set[tuple[str
 
     quarter = ladders.last_complete_quarter(month)
     computed.add(("quarter_ladder", quarter))
-    for r in cs.township_quarter_ranking(engine, COUNTY, quarter).itertuples():
+    for r in cs.township_quarter_ranking(engine, COUNTY, quarter, counts=counts).itertuples():
         for action in r.actions:
             out.append(R.Trigger("quarter_ladder", action, "township", int(r.township_id), r.township, quarter,
                                  f"{r.township}主要负责人", int(r.township_id),
