@@ -16,7 +16,9 @@ adds complaints, changes their received date, place or category calls
 
 A refresh is set-based and the same SQLAlchemy Core statement on both backends:
 ``DELETE`` the months' rows, then ``INSERT … SELECT … GROUP BY`` them again from
-``complaint``. ``python -m data refresh-aggregates`` rebuilds everything (repair).
+``complaint``. ``complaint_month_place`` (the same without the category, which the top
+lists, the township ladders and the monthly totals read) is refreshed with it, from it.
+``python -m data refresh-aggregates`` rebuilds everything (repair).
 
 :func:`raw_counts` makes the readers count the raw rows instead, within a ``with``
 block: the reference the consistency tests and the benchmark compare against.
@@ -33,7 +35,7 @@ from sqlalchemy import Connection, Engine, delete, event, func, insert, select
 from sqlalchemy.orm import Session
 
 from data.partitions import ensure_all, ensure_months
-from data.schema import Complaint, ComplaintMonth
+from data.schema import Complaint, ComplaintMonth, ComplaintMonthPlace
 
 __all__ = ["refresh_months", "refresh_all", "month_of", "month_expr", "raw_counts", "use_aggregates",
            "aggregated_period", "set_raw_everywhere"]
@@ -120,6 +122,21 @@ def _statements(dialect_name: str, months: list[str] | None):
     return drop, fill
 
 
+def _place_statements(months: list[str] | None):
+    """``complaint_month_place`` of ``months`` (None: all) from ``complaint_month``: the categories summed."""
+    a = ComplaintMonth
+    source = select(a.month, a.township_id, a.community_id, a.compound_id, func.sum(a.n))
+    drop = delete(ComplaintMonthPlace)
+    if months is not None:
+        source = source.where(a.month.in_(months))
+        drop = drop.where(ComplaintMonthPlace.month.in_(months))
+    source = source.group_by(a.month, a.township_id, a.community_id, a.compound_id).order_by(
+        a.month, a.township_id.nulls_first(), a.community_id.nulls_first(), a.compound_id.nulls_first())
+    fill = insert(ComplaintMonthPlace).from_select(
+        ["month", "township_id", "community_id", "compound_id", "n"], source)
+    return drop, fill
+
+
 def refresh_months(target: Session | Connection, months: Iterable[str | None]) -> int:
     """Recount ``months`` ("YYYY-MM"; None ignored) from the complaints, in ``target``'s transaction.
 
@@ -133,11 +150,22 @@ def refresh_months(target: Session | Connection, months: Iterable[str | None]) -
         target.flush()
     dialect = _bind(target).dialect.name
     ensure_months(target, wanted)  # PostgreSQL: the months' partitions (rows move out of the default one)
+    places = _has_month_place(target)
     for i in range(0, len(wanted), 200):  # bounded IN lists; contiguous spans in practice
-        drop, fill = _statements(dialect, wanted[i:i + 200])
-        target.execute(drop)
-        target.execute(fill)
+        for drop, fill in (_statements(dialect, wanted[i:i + 200]),
+                           *([_place_statements(wanted[i:i + 200])] if places else [])):
+            target.execute(drop)
+            target.execute(fill)
     return len(wanted)
+
+
+def _has_month_place(target: Session | Connection) -> bool:
+    """Whether the database has ``complaint_month_place`` (a database before migration 0013 has not;
+    that migration fills it from ``complaint_month``)."""
+    from sqlalchemy import inspect as sa_inspect
+
+    conn = target.connection() if isinstance(target, Session) else target
+    return sa_inspect(conn).has_table(ComplaintMonthPlace.__tablename__)
 
 
 def refresh_all(target: Session | Connection | Engine) -> int:
@@ -148,9 +176,10 @@ def refresh_all(target: Session | Connection | Engine) -> int:
     if isinstance(target, Session):
         target.flush()
     ensure_all(target)  # PostgreSQL: every month in the default partition gets its own
-    drop, fill = _statements(_bind(target).dialect.name, None)
-    target.execute(drop)
-    target.execute(fill)
+    for drop, fill in (_statements(_bind(target).dialect.name, None),
+                       *([_place_statements(None)] if _has_month_place(target) else [])):
+        target.execute(drop)
+        target.execute(fill)
     return int(target.execute(select(func.count()).select_from(ComplaintMonth)).scalar() or 0)
 
 

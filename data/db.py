@@ -124,3 +124,29 @@ def is_empty(engine: Engine) -> bool:
 
 def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
+
+
+@contextmanager
+def parallel(engine: Engine, workers: int = 4) -> Iterator:
+    """``submit(fn, *args, **kwargs) -> Future``: independent reads of one page, run at once.
+
+    On PostgreSQL each read runs in a thread on its own pooled connection, so the server's
+    cores work on one page together (a province's overview: 2.45 s → see docs/scaling.md);
+    on SQLite (one file, one writer, the embedded default) each runs at once, in order.
+    The block waits for every read; an error is raised by the read's ``result()``.
+    """
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    if not is_postgres(engine):
+        def now(fn, *args, **kwargs) -> Future:
+            done: Future = Future()
+            try:
+                done.set_result(fn(*args, **kwargs))
+            except Exception as exc:  # noqa: BLE001 - handed to the caller through result()
+                done.set_exception(exc)
+            return done
+
+        yield now
+        return
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        yield pool.submit

@@ -251,6 +251,29 @@ class ComplaintMonth(Base):
     n: Mapped[int] = mapped_column(Integer)
 
 
+class ComplaintMonthPlace(Base):
+    """诉求月度汇总（按地点）: ``complaint_month`` summed over the categories — complaints per
+    month × township × community × compound.
+
+    The figures that need no category (the top lists and their 36 months, the township
+    ladders, the monthly totals) sum this table: about a quarter of ``complaint_month``'s
+    rows (3.6 M → 0.95 M on the full province demo; a city's 全市 list 77 → 40 ms).
+    Refreshed with ``complaint_month``, from it, in the same transaction (``data.aggregates``).
+    """
+
+    __tablename__ = "complaint_month_place"
+    __table_args__ = (
+        Index("ix_complaint_month_place_month", "month", "township_id", "community_id", "compound_id", "n"),
+        Index("ix_complaint_month_place_township", "township_id", "month", "compound_id", "n"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[str] = mapped_column(String(7))  # "YYYY-MM" of received_at
+    township_id: Mapped[int | None] = mapped_column(ForeignKey("township.id"))
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"))
+    compound_id: Mapped[int | None] = mapped_column(ForeignKey("compound.id"))
+    n: Mapped[int] = mapped_column(Integer)
+
+
 class CompoundAlias(Base):
     """小区别名: another name a compound is known by in work orders (learned from manual matches)."""
 

@@ -23,7 +23,7 @@ from data.demo import build_demo
 from data.importers.complaints import import_complaints
 from data.queries import complaint_stats as cs
 from data.queries.overview import overview
-from data.schema import Complaint, ComplaintMonth, Compound
+from data.schema import Complaint, ComplaintMonth, ComplaintMonthPlace, Compound
 from data.scope import COUNTY, Period, Scope
 
 HEADERS = ["工单编号", "来电时间", "诉求分类", "诉求内容", "事件发生地", "经度", "纬度", "所属区域"]
@@ -88,6 +88,19 @@ def assert_aggregates_match_raw(engine, where: str) -> None:
             if not same:
                 bad.append(f"{label}: {name}")
     assert not bad, f"after {where}, aggregates differ from the raw rows: {bad}"
+    assert_place_months_sum_the_categories(engine, where)
+
+
+def assert_place_months_sum_the_categories(engine, where: str) -> None:
+    """``complaint_month_place`` is exactly ``complaint_month`` summed over the categories."""
+    keys = ("month", "township_id", "community_id", "compound_id")
+    a, p = ComplaintMonth, ComplaintMonthPlace
+    with Session(engine) as s:
+        summed = s.execute(select(*(getattr(a, k) for k in keys), func.sum(a.n))
+                           .group_by(*(getattr(a, k) for k in keys))).all()
+        places = s.execute(select(*(getattr(p, k) for k in keys), p.n)).all()
+    assert len(places) == len({tuple(r[:4]) for r in places}), f"after {where}: a place month twice"
+    assert sorted(map(tuple, places), key=str) == sorted(map(tuple, summed), key=str), where
 
 
 def _write_orders(path, rows) -> None:
@@ -189,14 +202,15 @@ def test_a_rolled_back_write_leaves_the_aggregates_as_they_were(county):
 
 def test_refresh_aggregates_command_repairs_the_table(county, db_url, capsys):
     engine = county
-    with engine.begin() as conn:  # damage it: a month lost, another month doubled
-        conn.execute(delete(ComplaintMonth).where(ComplaintMonth.month == "2026-01"))
-        conn.execute(ComplaintMonth.__table__.update().where(ComplaintMonth.month == "2026-02")
-                     .values(n=ComplaintMonth.n * 2))
-    with aggregates.raw_counts():
-        want = queries.complaint_counts(engine, COUNTY, Period.months("2026-01", "2026-02"), by="month")
-    assert not _frames_equal(queries.complaint_counts(engine, COUNTY, Period.months("2026-01", "2026-02"),
-                                                      by="month"), want)
+    with engine.begin() as conn:  # damage both tables: a month lost, another month doubled
+        for table in (ComplaintMonth, ComplaintMonthPlace):
+            conn.execute(delete(table).where(table.month == "2026-01"))
+            conn.execute(table.__table__.update().where(table.month == "2026-02").values(n=table.n * 2))
+    period = Period.months("2026-01", "2026-02")
+    for by in ("month", ("category", "month")):  # read from complaint_month_place, then complaint_month
+        with aggregates.raw_counts():
+            want = queries.complaint_counts(engine, COUNTY, period, by=by)
+        assert not _frames_equal(queries.complaint_counts(engine, COUNTY, period, by=by), want)
     assert cli(["refresh-aggregates", "--db", db_url]) == 0
     assert "诉求月度汇总已重算" in capsys.readouterr().out
     assert_aggregates_match_raw(engine, "python -m data refresh-aggregates")

@@ -308,6 +308,9 @@ def test_county_and_city_connections_are_fenced_by_row_level_security(pg_url):
         conn.execute(text("INSERT INTO complaint_month (month, township_id, compound_id, category, n) "
                           "SELECT to_char(received_at, 'YYYY-MM'), township_id, compound_id, category, count(*) "
                           "FROM complaint GROUP BY 1, 2, 3, 4"))
+        conn.execute(text("DELETE FROM complaint_month_place"))
+        conn.execute(text("INSERT INTO complaint_month_place (month, township_id, compound_id, n) "
+                          "SELECT month, township_id, compound_id, sum(n) FROM complaint_month GROUP BY 1, 2, 3"))
         conn.execute(text(f'CREATE ROLE "{role}" LOGIN NOSUPERUSER NOBYPASSRLS'))
         conn.execute(text(f'GRANT USAGE ON SCHEMA public TO "{role}"'))
         conn.execute(text(f'GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO "{role}"'))
@@ -335,6 +338,7 @@ def test_county_and_city_connections_are_fenced_by_row_level_security(pg_url):
             assert seen(eng, "SELECT DISTINCT compound_id FROM complaint") == compounds, key
             assert seen(eng, "SELECT DISTINCT township_id FROM community") == towns, key
             assert seen(eng, "SELECT DISTINCT compound_id FROM complaint_month") == compounds, key
+            assert seen(eng, "SELECT DISTINCT compound_id FROM complaint_month_place") == compounds, key
             with eng.connect() as conn:
                 n = conn.execute(text("SELECT count(*) FROM complaint")).scalar()
             assert n == sum(COUNTS[(c, tag)] for c in counties for tag in "AB") + 12 * (JIAXIANG in counties)

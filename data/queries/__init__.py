@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, aliased
 from data import aggregates
 from data.privacy import mask_name, mask_phone, mask_phones_in_text
 from data.schema import (
-    Community, Complaint, ComplaintMonth, Compound, County, FeeAdjustment, Grid, ProjectManager,
+    Community, Complaint, ComplaintMonth, ComplaintMonthPlace, Compound, County, FeeAdjustment, Grid, ProjectManager,
     PropertyCompany, Region, Township,
 )
 from data.scope import Period, Scope
@@ -264,17 +264,18 @@ def complaint_counts(engine: Engine, scope: Scope, period: Period, *, by: str | 
 
 def counts_statement(engine: Engine, scope: Scope, period: Period, keys: tuple[str, ...]):
     """The SELECT behind :func:`complaint_counts`: ``keys`` and ``count``, grouped and ordered by the
-    keys; sums over ``complaint_month`` for whole months, counts of raw rows otherwise."""
+    keys; sums over the monthly aggregates for whole months (``complaint_month_place`` when no
+    category is asked for, a quarter of the rows), counts of raw rows otherwise."""
     unknown = set(keys) - set(GROUPINGS)
     if unknown:
         raise ValueError(f"unknown grouping {sorted(unknown)}; choose from {GROUPINGS}")
     window = aggregates.aggregated_period(period) if aggregates.use_aggregates() else None
     if window is not None:  # whole months: sums over the monthly aggregates (data.aggregates)
-        a = ComplaintMonth
+        a = ComplaintMonth if "category" in keys else ComplaintMonthPlace
         columns = {"compound": a.compound_id, "township": a.township_id, "community": a.community_id,
-                   "category": a.category, "month": a.month}
+                   "category": getattr(a, "category", None), "month": a.month}
         exprs = [columns[k].label(k) for k in keys]
-        stmt = _aggregate_window(select(*exprs, func.sum(a.n).label("count")), scope, window)
+        stmt = _aggregate_window(select(*exprs, func.sum(a.n).label("count")), scope, window, a)
     else:
         columns = {"compound": Complaint.compound_id, "township": Complaint.township_id,
                    "community": Complaint.community_id, "category": Complaint.category,
@@ -284,10 +285,10 @@ def counts_statement(engine: Engine, scope: Scope, period: Period, keys: tuple[s
     return stmt.group_by(*exprs).order_by(*exprs)
 
 
-def _aggregate_window(stmt, scope: Scope, window: tuple[str, str]):
-    """``complaint_month`` rows of the months ``window`` (first, last) inside the scope."""
-    stmt = stmt.where(ComplaintMonth.month >= window[0], ComplaintMonth.month <= window[1])
-    return _scoped(stmt, ComplaintMonth, scope)
+def _aggregate_window(stmt, scope: Scope, window: tuple[str, str], model=ComplaintMonth):
+    """Aggregate rows (``complaint_month``, or ``model``) of the months ``window`` (first, last) inside the scope."""
+    stmt = stmt.where(model.month >= window[0], model.month <= window[1])
+    return _scoped(stmt, model, scope)
 
 
 COMPLAINT_COLUMNS = [

@@ -20,11 +20,11 @@ import pandas as pd
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
-from data import aggregates, settings, vocab
+from data import aggregates, db, settings, vocab
 from data.privacy import mask_name, mask_phone, mask_phones_in_text
 from data.queries import (_aggregate_window, _complaint_window, _fetch, _month, _scoped, complaint_counts,
                           counts_statement, in_scope, township_label)
-from data.schema import Community, Complaint, ComplaintMonth, Compound, County, ProjectManager, PropertyCompany, Township
+from data.schema import Community, Complaint, ComplaintMonth, ComplaintMonthPlace, Compound, County, ProjectManager, PropertyCompany, Township
 from data.scope import COUNTY, Period, Scope, ScopeError, in_city
 from policy import ladders, targets
 
@@ -81,8 +81,8 @@ def monthly_counts(engine: Engine, scope: Scope, period: Period, flt: ComplaintF
     """``month`` ("YYYY-MM"), ``complaints`` for every month of the period (zeros included)."""
     window = _aggregated(period, flt)
     if window is not None:
-        a = ComplaintMonth
-        stmt = _aggregate_window(select(a.month, func.sum(a.n)), scope, window)
+        a = ComplaintMonth if flt.categories else ComplaintMonthPlace  # categories: the finer table
+        stmt = _aggregate_window(select(a.month, func.sum(a.n)), scope, window, a)
         if flt.categories:
             stmt = stmt.where(a.category.in_(flt.categories))
         stmt = stmt.group_by(a.month)
@@ -336,13 +336,8 @@ def city_ladders(engine: Engine, month: str, cities, *, top_n: int | None = None
     def city_counts(city: str) -> pd.DataFrame:
         return ranking_counts(engine, Scope(city=city), month, top_n=top_n).assign(city=city)
 
-    if engine.dialect.name == "postgresql" and len(cities) > 1:  # the server's cores rank several cities at once
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max_workers=min(4, len(cities))) as pool:
-            counts = list(pool.map(city_counts, cities))
-    else:
-        counts = [city_counts(c) for c in cities]
+    with db.parallel(engine) as submit:  # on PostgreSQL the server's cores rank several cities at once
+        counts = [f.result() for f in [submit(city_counts, c) for c in cities]]
     counts = pd.concat(counts, ignore_index=True) if counts else \
         pd.DataFrame(columns=["project_id", "month", "complaints", "city"])
     city_of = dict(zip(counts["project_id"], counts["city"]))

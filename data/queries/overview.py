@@ -18,7 +18,7 @@ import pandas as pd
 from sqlalchemy import Engine, and_, case, func, select
 from sqlalchemy.orm import Session
 
-from data import settings
+from data import db, settings
 from data.queries import complaint_counts, in_scope, township_label
 from data.queries import complaint_stats as cs
 from data.queries import evaluation as ev
@@ -182,23 +182,27 @@ def overview(engine: Engine, scope: Scope, period: Period, *, ladder: pd.DataFra
     keeps them (they depend on the quarter only, and read the whole evaluation window).
     """
     month = period.last_month().label()
-    table = cs.target_progress(engine, scope, period)
+    ladder_quarter = ladders.last_complete_quarter(month)
+    with db.parallel(engine) as submit:  # independent reads: at once on PostgreSQL
+        progress = submit(cs.target_progress, engine, scope, period)
+        top_list = submit(cs.complaint_ranking, engine, scope, month, ladder=ladder)
+        ladder_counts = submit(cs.township_counts, engine, scope, month)  # the month's and the quarter's ladders
+        quarter = latest_quarter(engine, period)
+        black = pd.DataFrame(columns=["compound_id", "compound", "township", "score", "black_count",
+                                      "consequence"])
+        if quarter is not None:
+            lists = lists_of(quarter) if lists_of is not None else ev.quarter_lists(engine, scope, quarter)
+            black = lists[lists["list"] == ratings.BLACK].reset_index(drop=True)
+        townships = submit(township_table, engine, scope, period, month, ladder_counts=ladder_counts.result())
+        by_quarter = cs.township_quarter_ranking(engine, scope, ladder_quarter, counts=ladder_counts.result())
+        by_quarter = by_quarter[by_quarter["action"].isin(QUARTER_ORDER)].reset_index(drop=True)
+    table = progress.result()
     last = table.iloc[-1]
     target = targets.target_status(int(last["ytd"]), int(last["ytd_last_year"]),
                                    settings.get(engine, "complaint_reduction_target"),
                                    comparable=bool(last["ytd_comparable"]))
-    quarter = latest_quarter(engine, period)
-    black = pd.DataFrame(columns=["compound_id", "compound", "township", "score", "black_count",
-                                  "consequence"])
-    if quarter is not None:
-        lists = lists_of(quarter) if lists_of is not None else ev.quarter_lists(engine, scope, quarter)
-        black = lists[lists["list"] == ratings.BLACK].reset_index(drop=True)
-    ladder_quarter = ladders.last_complete_quarter(month)
-    ladder_counts = cs.township_counts(engine, scope, month)  # one read for the month's and the quarter's ladders
-    by_quarter = cs.township_quarter_ranking(engine, scope, ladder_quarter, counts=ladder_counts)
-    by_quarter = by_quarter[by_quarter["action"].isin(QUARTER_ORDER)].reset_index(drop=True)
     return Overview(month=month, month_complaints=int(last["complaints"]),
                     month_last_year=int(last["last_year"]), target=target, target_table=table,
-                    top_list=cs.complaint_ranking(engine, scope, month, ladder=ladder), quarter=quarter,
-                    black_list=black, townships=township_table(engine, scope, period, month, ladder_counts=ladder_counts),
+                    top_list=top_list.result(), quarter=quarter,
+                    black_list=black, townships=townships.result(),
                     ladder_quarter=ladder_quarter, quarter_alerts=by_quarter, data_from=cs.data_from(engine))
