@@ -7,8 +7,11 @@ and of a county user. On PostgreSQL it also prints:
 
 - bytes: ``pg_total_relation_size`` of complaint (summed over its monthly partitions), compound,
   complaint_month and the whole database;
-- the overview's figures (``data.queries.overview``) for a city scope, cold (first call, fresh
-  engine) and warm (the mean of the next two);
+- the overview's figures (``data.queries.overview``) for the whole deployment, a city and a
+  county, cold (first call, fresh engine) and warm (the median of the next two); then, in the
+  same process, the ladders as before against now: one township ladder per county against one
+  pass, one 全市 list per city against one pass, and a city's 36 months of compound counts from
+  ``complaint_month`` (per category) against ``complaint_month_place``, each checked equal;
 - a one-month complaint query (counts by category of one city's month, and one compound's month)
   on the partitioned table and on an unpartitioned copy of it with the same indexes;
 - ``--ratio-per-county N`` (default 2,000): in the same process, a city of N complaints per county
@@ -110,35 +113,96 @@ def pg_figures(engine, city: str, county: str, *, with_overview: bool = True) ->
                       FROM pg_inherits WHERE inhparent = 'complaint'::regclass),
                    pg_total_relation_size('complaint_order_no'), pg_total_relation_size('compound'),
                    pg_total_relation_size('complaint_month'), pg_database_size(current_database()),
-                   (SELECT count(*) FROM pg_inherits WHERE inhparent = 'complaint'::regclass)""")).one()
+                   (SELECT count(*) FROM pg_inherits WHERE inhparent = 'complaint'::regclass),
+                   pg_total_relation_size('complaint_month_place')""")).one()
         rows = c.execute(text("SELECT (SELECT count(*) FROM complaint), (SELECT count(*) FROM compound), "
-                              "(SELECT count(*) FROM complaint_month)")).one()
+                              "(SELECT count(*) FROM complaint_month), "
+                              "(SELECT count(*) FROM complaint_month_place)")).one()
     mb = [s / 2**20 for s in sizes[:5]]
-    print(f"rows: complaint {rows[0]:,}, compound {rows[1]:,}, complaint_month {rows[2]:,}")
+    print(f"rows: complaint {rows[0]:,}, compound {rows[1]:,}, complaint_month {rows[2]:,}, "
+          f"complaint_month_place {rows[3]:,}")
     print(f"bytes: complaint {mb[0]:.0f} MB in {sizes[5]} partitions (+ order_no keys {mb[1]:.0f} MB), "
-          f"compound {mb[2]:.0f} MB, complaint_month {mb[3]:.0f} MB, database {mb[4]:.0f} MB")
+          f"compound {mb[2]:.0f} MB, complaint_month {mb[3]:.0f} MB, complaint_month_place "
+          f"{sizes[6] / 2**20:.0f} MB, database {mb[4]:.0f} MB")
 
     months = queries.complaint_months(engine)
     if with_overview:
-        overview_times(engine, city, months)
+        overview_times(engine, city, months, county)
     month_queries(engine, city, months)
 
 
-def overview_times(engine, city: str, months: list[str]) -> None:
+def overview_times(engine, city: str, months: list[str], county: str | None = None) -> None:
     period = Period.months(months[max(0, len(months) - 12)], months[-1])
     url = engine.url.render_as_string(hide_password=False)
-    fresh = db.make_engine(url)
-    t0 = time.perf_counter()
-    overview(fresh, Scope(city=city), period)
-    cold = time.perf_counter() - t0
-    warm = []
-    for _ in range(2):
+    scopes = [("province (an administrator)", Scope()), (f"city {city}", Scope(city=city))]
+    if county is not None:
+        scopes.append((f"county {county}", Scope(county=county)))
+    for label, scope in scopes:
+        fresh = db.make_engine(url)
         t0 = time.perf_counter()
-        overview(fresh, Scope(city=city), period)
-        warm.append(time.perf_counter() - t0)
-    fresh.dispose()
-    print(f"overview figures, city {city}, {period.start}..{period.end}: cold {cold:.2f} s, "
-          f"warm {statistics.median(warm):.2f} s")
+        overview(fresh, scope, period)
+        cold = time.perf_counter() - t0
+        warm = []
+        for _ in range(2):
+            t0 = time.perf_counter()
+            overview(fresh, scope, period)
+            warm.append(time.perf_counter() - t0)
+        fresh.dispose()
+        print(f"overview figures, {label}, {period.start}..{period.end}: cold {cold:.2f} s, "
+              f"warm {statistics.median(warm):.2f} s")
+    ladder_ratios(engine, city, months[-1])
+
+
+def _timed(fn):
+    t0 = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - t0
+
+
+def ladder_ratios(engine, city: str, month: str) -> None:
+    """The ladders of the whole deployment as before (one call per county, one per city, counts summed
+    per category) against now (one pass with each place's area, counts without the category), same
+    process, same data; the results are checked equal."""
+    import pandas as pd
+    from sqlalchemy import func, select
+
+    from data.schema import ComplaintMonth
+    from policy import ladders
+
+    counts, areas = cs.township_counts(engine, Scope(), month)
+    since = cs.data_from(engine)
+    if areas:
+        def per_county():
+            return pd.concat([ladders.township_ladder(counts[counts["township_id"].map(areas) == a], month,
+                                                      data_from=since) for a in sorted(set(areas.values()))])
+        each, naive = _timed(per_county)
+        one, fast = _timed(lambda: ladders.township_ladder(counts, month, data_from=since, areas=areas))
+        same = one.sort_values("township_id").reset_index(drop=True).equals(
+            each.sort_values("township_id").reset_index(drop=True))
+        print(f"township ladders of {len(set(areas.values()))} counties: one call per county {naive:.2f} s, "
+              f"one pass {fast:.3f} s ({naive / fast:.0f}x, same rows: {same})")
+    cities = cs._deployment_cities(engine)
+    if len(cities) > 1:
+        top_n = 50
+        lists = pd.concat([cs.ranking_counts(engine, Scope(city=c), month, top_n=top_n).assign(city=c)
+                           for c in cities], ignore_index=True)
+        city_of = dict(zip(lists["project_id"], lists["city"]))
+        each, naive = _timed(lambda: pd.concat([ladders.complaint_ladder(lists[lists["city"] == c], month, top_n)
+                                                for c in cities], ignore_index=True))
+        one, fast = _timed(lambda: ladders.complaint_ladder(lists, month, top_n, areas=city_of))
+        print(f"全市 lists of {len(cities)} cities: one ladder per city {naive:.2f} s, one pass {fast:.3f} s "
+              f"({naive / fast:.0f}x, same rows: {one.equals(each)})")
+    a = ComplaintMonth  # a city's 36 months of compound counts, summed per category as before
+    window = (ladders.shift_month(month, -36), month)
+    by_category = (select(a.compound_id, a.month, func.sum(a.n)).where(a.month >= window[0], a.month <= window[1])
+                   .where(a.compound_id.is_not(None)).where(queries.in_scope(a.township_id, Scope(city=city)))
+                   .group_by(a.compound_id, a.month))
+    with engine.connect() as c:
+        old, naive = _timed(lambda: sorted(tuple(r) for r in c.execute(by_category)))
+    new, fast = _timed(lambda: cs.ranking_counts(engine, Scope(city=city), month))
+    same = old == sorted(zip(new["project_id"], new["month"], new["complaints"]))
+    print(f"a city's 36 months of compound counts: from complaint_month {naive:.2f} s, "
+          f"from complaint_month_place {fast:.2f} s ({naive / fast:.1f}x, same counts: {same})")
 
 
 def month_queries(engine, city: str, months: list[str]) -> None:
