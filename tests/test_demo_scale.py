@@ -178,11 +178,11 @@ def _fingerprint(engine) -> dict:
 
 @pytest.mark.postgis
 def test_copy_on_postgresql_and_executemany_on_sqlite_write_the_same_city(pg_url, tmp_path, monkeypatch):
-    from data.demo import util
+    from data import bulk
 
     used = []
-    real_bulk = util.insert_bulk
-    monkeypatch.setattr(util, "insert_bulk", lambda conn, model, rows, chunk=20_000: (
+    real_bulk = bulk.insert_bulk
+    monkeypatch.setattr(bulk, "insert_bulk", lambda conn, model, rows, chunk=20_000: (
         used.append((conn.dialect.name, model.__tablename__)), real_bulk(conn, model, rows, chunk))[1])
     fingerprints = {}
     for url in (f"sqlite:///{tmp_path / 'city.sqlite'}", pg_url):

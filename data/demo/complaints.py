@@ -17,7 +17,8 @@ import shapely
 from data.demo import names
 from data.demo.places import Places
 from data.demo.registers import NONE, SELF, Companies, Compounds
-from data.demo.util import cross2, insert_bulk, month_start, rngs, xy_to_lonlat
+from data.bulk import insert_bulk
+from data.demo.util import cross2, month_start, rngs, xy_to_lonlat
 from data.aggregates import refresh_all
 from data.schema import Complaint
 from data.vocab import COMPLAINT_CATEGORIES

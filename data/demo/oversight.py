@@ -12,7 +12,8 @@ from data.demo.complaints import ComplaintStats
 from data.demo.places import STREETS, Places
 from data.demo.records import BLACK_BELOW, Records
 from data.demo.registers import Companies, Compounds
-from data.demo.util import insert_bulk, insert_ids, month_start, rngs, xy_to_lonlat
+from data.bulk import insert_bulk
+from data.demo.util import insert_ids, month_start, rngs, xy_to_lonlat
 from data.schema import CaseStep, EnforcementCase, Inspector, SpotCheckDraw, SpotCheckResult, User
 from data.vocab import CASE_STEPS, CASE_TRANSFER, ROLES
 

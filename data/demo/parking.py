@@ -14,7 +14,8 @@ from shapely.geometry import LineString, Point
 from data.demo import names
 from data.demo.places import STREETS, Places
 from data.demo.registers import Compounds
-from data.demo.util import insert_bulk, rngs, to_wgs
+from data.bulk import insert_bulk
+from data.demo.util import rngs, to_wgs
 from data.schema import ParkingResource
 
 KINDS = ("机关", "事业单位", "企业", "商业配建", "道路夜间临时泊位")

@@ -15,7 +15,8 @@ import numpy as np
 from data.demo.complaints import MONTHS, ComplaintStats
 from data.demo.places import Places
 from data.demo.registers import PRO, SELF, Companies, Compounds
-from data.demo.util import insert_bulk, money, month_start, rngs
+from data.bulk import insert_bulk
+from data.demo.util import money, month_start, rngs
 from data.schema import CreditGrade, Evaluation, FeeAdjustment, FeeRecord
 
 QUARTERS = 8

@@ -29,7 +29,8 @@ from data.aggregates import refresh_all
 from data.demo import names
 from data.demo.places import _points_in, _spread_points, _voronoi_split
 from data.partitions import ensure_months
-from data.demo.util import insert_ids, load_rows, money, month_start, rngs, to_metric, to_wgs
+from data.bulk import load_rows
+from data.demo.util import insert_ids, money, month_start, rngs, to_metric, to_wgs
 from data.schema import (
     Community, Complaint, Compound, County, Grid, ProjectManager, PropertyCompany, Region, Setting,
     Township, User,

@@ -105,39 +105,3 @@ def insert_ids(conn, model, rows: list[dict]) -> list[int]:
         return []
     stmt = insert(model).returning(model.id, sort_by_parameter_order=True)
     return [int(i) for i in conn.execute(stmt, rows).scalars()]
-
-
-def insert_bulk(conn, model, rows: list[dict], chunk: int = 20_000) -> int:
-    """Insert ``rows`` with executemany in chunks (same transaction); return the count."""
-    for i in range(0, len(rows), chunk):
-        conn.execute(insert(model), rows[i:i + chunk])
-    return len(rows)
-
-
-def load_rows(conn, model, columns: list[str], rows, *, chunk: int = 20_000) -> int:
-    """Write ``rows`` (tuples in ``columns`` order, an iterable) into ``model``'s table in ``conn``'s
-    transaction; return the count.
-
-    PostgreSQL: one ``COPY … FROM STDIN`` (psycopg 3's ``cursor.copy``, text format) on the
-    connection's own transaction — for the big tables of a city or province build, several times
-    faster than executemany. SQLite: batched executemany of ``chunk`` rows (:func:`insert_bulk`).
-    Same rows either way; a column without a value here gets NULL, not the model's Python default.
-    """
-    if conn.dialect.name == "postgresql":
-        table = model.__table__.name
-        names = ", ".join(f'"{c}"' for c in columns)
-        n = 0
-        raw = conn.connection.driver_connection  # psycopg.Connection, inside conn's transaction
-        with raw.cursor() as cur, cur.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
-            for row in rows:
-                copy.write_row(row)
-                n += 1
-        return n
-    n = 0
-    batch: list[dict] = []
-    for row in rows:
-        batch.append(dict(zip(columns, row)))
-        if len(batch) == chunk:
-            n += insert_bulk(conn, model, batch, chunk)
-            batch = []
-    return n + insert_bulk(conn, model, batch, chunk)

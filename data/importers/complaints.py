@@ -43,7 +43,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
-from sqlalchemy import insert, null, select
+from sqlalchemy import null, select
 from sqlalchemy.orm import Session
 
 from data import permissions, settings, spatial, vocab
@@ -57,6 +57,7 @@ from data.importers.readers import SourceError
 from data.importers.report import ImportReport
 from data.queries.duties import category_map, duty_matrix
 from data.aggregates import month_of, refresh_months
+from data.bulk import insert_rows
 from data.schema import Community, Complaint, Compound, CompoundAlias, Township
 from data.scope import Scope
 from geo.assign import assign_points
@@ -581,10 +582,8 @@ def _write(job: _ComplaintJob, session: Session, plans: list[tuple[Row, dict]]) 
         else:
             job.report.unchanged += 1
     keys = [c.key for c in Complaint.__table__.columns if c.key != "id"]
-    full = [{k: values.get(k) for k in keys} | {"status": values["status"], "match_method": values["match_method"]}
-            for values in new]
-    for i in range(0, len(full), 2000):
-        session.execute(insert(Complaint), full[i:i + 2000])
+    # every column named (None where the order has no value), status and method always set
+    insert_rows(session.connection(), Complaint, keys, ([values.get(k) for k in keys] for values in new))
     job.report.created += len(new)
     refresh_months(session, touched)  # same transaction: the figures change with the orders
     un = job.report.related.get("未匹配", 0)

@@ -1,6 +1,6 @@
 """Concurrency: 20 sessions open the overview and change the colour mode, with 1 and with 3 processes behind nginx.
 
-    PYTHONPATH=. .venv/bin/python tests/bench/bench_cluster.py [--sessions 20] [--processes 1,3] [--db URL]
+    PYTHONPATH=. .venv/bin/python tests/bench/bench_cluster.py [--sessions 20] [--processes 1,3] [--db URL] [--user U]
 
 Each session is what a browser tab does to the server, without a browser: it loads ``/`` through
 nginx (which pins it with the routing cookie), opens Streamlit's WebSocket with that cookie and a
@@ -162,8 +162,8 @@ async def _sessions(base: str, tokens: list[str], routes: list[str | None] | Non
 ROUNDS = ("cold", "warm")  # the county's caches: computed by the sessions themselves / already there
 
 
-def _round(cluster: Cluster, db_url: str, sessions: int) -> dict:
-    tokens = login_tokens(db_url, "leader", sessions)
+def _round(cluster: Cluster, db_url: str, sessions: int, user: str = "leader") -> dict:
+    tokens = login_tokens(db_url, user, sessions)
     pids = {port: cluster.pid_of(port) for port in cluster.ports}
     before = {port: cpu_seconds(pid) for port, pid in pids.items()}
     load_before, client_before = os.getloadavg()[0], time.process_time()
@@ -182,8 +182,8 @@ def _round(cluster: Cluster, db_url: str, sessions: int) -> dict:
             "client_cpu": client_cpu, "load": (load_before, load_after)}
 
 
-def measure(processes: int, db_url: str, sessions: int, workdir: Path) -> dict:
-    """Fresh processes; one township user each (imports done); then two rounds of county users."""
+def measure(processes: int, db_url: str, sessions: int, workdir: Path, user: str = "leader") -> dict:
+    """Fresh processes; one township user each (imports done); then two rounds of ``user`` (a county user)."""
     from sqlalchemy import text
 
     from data import db
@@ -197,10 +197,10 @@ def measure(processes: int, db_url: str, sessions: int, workdir: Path) -> dict:
         with db.make_engine(db_url).connect() as conn:
             if conn.execute(text("SELECT count(*) FROM app_user WHERE username = :u"),
                             {"u": township_user}).scalar_one() == 0:
-                township_user = "leader"
+                township_user = user
         warm = login_tokens(db_url, township_user, processes)
         warm_results, _ = asyncio.run(_sessions(cluster.url, warm, [str(p) for p in cluster.ports]))
-        rounds = {name: _round(cluster, db_url, sessions) for name in ROUNDS}
+        rounds = {name: _round(cluster, db_url, sessions, user) for name in ROUNDS}
     finally:
         cluster.stop()
     return {"processes": processes, "started": started, "first_run": max(r["t_map"] for r in warm_results),
@@ -222,6 +222,8 @@ def main() -> int:
     parser.add_argument("--db", default=os.environ.get("BENCH_DB_URL", ""),
                         help="database URL; 'postgres' = a throwaway PostgreSQL+PostGIS server "
                              "(scripts/pg_test_server.py); default: a fresh demo county in a temporary SQLite file")
+    parser.add_argument("--user", default="leader",
+                        help="the signed-in user of the sessions (a province demo's county user: x370828_leader)")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="bench-cluster-"))
     server = None
@@ -239,11 +241,11 @@ def main() -> int:
 
         subprocess.run([sys.executable, "-m", "data", "demo"], cwd=ROOT, env=dict(os.environ, DATABASE_URL=db_url),
                        check=True, capture_output=True)
-    print(f"bench_cluster: {args.sessions} sessions (county user, overview + colour change), "
+    print(f"bench_cluster: {args.sessions} sessions ({args.user}, overview + colour change), "
           f"{os.cpu_count()} CPUs, database {db_url.split('@')[-1]}")
     rows = []
     for n in [int(v) for v in args.processes.split(",")]:
-        row = measure(n, db_url, args.sessions, workdir)
+        row = measure(n, db_url, args.sessions, workdir, args.user)
         rows.append(row)
         print(f"  {n} process(es): healthy {row['started']:.1f} s after start; a fresh process's first map "
               f"(township user) {row['first_run']:.2f} s; county map message "
