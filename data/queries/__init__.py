@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session, aliased
 from data import aggregates
 from data.privacy import mask_name, mask_phone, mask_phones_in_text
 from data.schema import (
-    Community, Complaint, ComplaintMonth, ComplaintMonthPlace, Compound, County, FeeAdjustment, Grid, ProjectManager,
-    PropertyCompany, Region, Township,
+    Community, Complaint, ComplaintMonth, ComplaintMonthPlace, Compound, County, FeeAdjustment, Grid,
+    ProjectManager, PropertyCompany, Region, Township,
 )
 from data.scope import Period, Scope
 from geo.projection import WGS84

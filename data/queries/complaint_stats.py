@@ -24,7 +24,8 @@ from data import aggregates, db, settings, vocab
 from data.privacy import mask_name, mask_phone, mask_phones_in_text
 from data.queries import (_aggregate_window, _complaint_window, _fetch, _month, _scoped, complaint_counts,
                           counts_statement, in_scope, township_label)
-from data.schema import Community, Complaint, ComplaintMonth, ComplaintMonthPlace, Compound, County, ProjectManager, PropertyCompany, Township
+from data.schema import (Community, Complaint, ComplaintMonth, ComplaintMonthPlace, Compound, County, ProjectManager,
+                         PropertyCompany, Township)
 from data.scope import COUNTY, Period, Scope, ScopeError, in_city
 from policy import ladders, targets
 
