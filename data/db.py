@@ -9,6 +9,8 @@ Both are brought to the same schema by the Alembic migrations in
 from __future__ import annotations
 
 import os
+import threading
+from concurrent.futures import Future
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -126,27 +128,49 @@ def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
 
 
+# Threads a process may run for parallel reads beyond its sessions' own (each takes a pooled
+# connection). With 20 sessions in one process, unbounded parallel reads exhausted the pool of
+# 15 connections: sessions waited 30 s and failed (bench_cluster on the province).
+_EXTRA_READERS = threading.BoundedSemaphore(4)
+
+
 @contextmanager
 def parallel(engine: Engine, workers: int = 4) -> Iterator:
     """``submit(fn, *args, **kwargs) -> Future``: independent reads of one page, run at once.
 
     On PostgreSQL each read runs in a thread on its own pooled connection, so the server's
-    cores work on one page together (a province's overview: 2.45 s → see docs/scaling.md);
-    on SQLite (one file, one writer, the embedded default) each runs at once, in order.
+    cores work on one page together (docs/scaling.md); on SQLite (one file, the embedded
+    default) each runs at once, in order. A busy process (all of its few extra reader threads
+    taken by other sessions) runs the read in the caller's thread instead: under load the
+    page is as serial as before, and never waits for a connection another read holds.
     The block waits for every read; an error is raised by the read's ``result()``.
     """
-    from concurrent.futures import Future, ThreadPoolExecutor
+    from concurrent.futures import ThreadPoolExecutor
 
     if not is_postgres(engine):
-        def now(fn, *args, **kwargs) -> Future:
-            done: Future = Future()
-            try:
-                done.set_result(fn(*args, **kwargs))
-            except Exception as exc:  # noqa: BLE001 - handed to the caller through result()
-                done.set_exception(exc)
-            return done
-
-        yield now
+        yield _inline
         return
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        yield pool.submit
+        def submit(fn, *args, **kwargs) -> Future:
+            if not _EXTRA_READERS.acquire(blocking=False):
+                return _inline(fn, *args, **kwargs)
+
+            def read():
+                try:
+                    return fn(*args, **kwargs)
+                finally:
+                    _EXTRA_READERS.release()
+
+            return pool.submit(read)
+
+        yield submit
+
+
+def _inline(fn, *args, **kwargs) -> Future:
+    """``fn``'s result (or error) as a finished Future, computed now in this thread."""
+    done: Future = Future()
+    try:
+        done.set_result(fn(*args, **kwargs))
+    except Exception as exc:  # noqa: BLE001 - handed to the caller through result()
+        done.set_exception(exc)
+    return done
