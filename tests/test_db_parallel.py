@@ -71,3 +71,34 @@ def test_postgresql_runs_at_most_four_extra_readers_per_process(pg_url):
     engine.dispose()
     assert results == {k: [10 * k, 10 * k + 1, 10 * k + 2] for k in range(10)}
     assert 1 <= peak[0] <= 4  # some reads ran in extra threads, never more than four at once
+
+
+def test_a_page_run_needs_one_pooled_connection_at_a_time(db_url, tmp_path):
+    """The register's sync, the overview and the city lists run with a pool of ONE connection: code that
+    takes a second connection while holding one deadlocks a busy process (15 sessions at once each held
+    one and waited for another until the pool's 30 s timeout: bench_cluster on the province)."""
+    from sqlalchemy import create_engine
+
+    from data.demo import build_demo
+    from data.queries import complaint_months
+    from data.queries import complaint_stats as cs
+    from data.queries import register
+    from data.queries.overview import overview
+    from data.scope import COUNTY, Period
+
+    builder = db.make_engine(db_url)
+    db.migrate(builder)
+    build_demo(builder, seed=3, compounds=60, complaints=1200)
+    builder.dispose()
+    one = create_engine(db_url, pool_size=1, max_overflow=0, pool_timeout=3)
+    try:
+        months = complaint_months(one)
+        period = Period.months(months[-12], months[-1])
+        register._forget()
+        assert not register.sync_register(one, months[-1])["skipped"]
+        assert register.sync_register(one, months[-1])["skipped"]  # the fingerprint: nothing changed
+        figures = overview(one, COUNTY, period)
+        assert len(figures.townships) and figures.month == months[-1]
+        cs.city_ranking(one, COUNTY, months[-1])
+    finally:
+        one.dispose()

@@ -231,16 +231,23 @@ _lock = threading.Lock()
 
 
 def _fingerprint(engine: Engine) -> tuple:
-    """What the register is computed from. The last *write* in the audit log, not the last entry:
-    every signed-in tab logs a login, and a register recomputed per session cost half of a new
-    session's server time (bench_cluster, py-spy)."""
+    """What the register is computed from, read on every page run. The last *write* in the audit
+    log, not the last entry: every signed-in tab logs a login, and a register recomputed per session
+    cost half of a new session's server time (bench_cluster, py-spy). Every write of complaints
+    (import, manual match, restore) is audited and new orders raise the last id, so the complaints
+    are not counted: on the full province that count was 5 million rows per page run.
+
+    The settings are read first: read inside the session they took a second pooled connection
+    while this one was held, and 15 sessions at once in one process deadlocked until the pool's
+    30 s timeout (bench_cluster on the province)."""
+    rules = tuple(sorted((k, str(v)) for k, v in settings.all_values(engine).items()
+                         if k.startswith(("ranking_", "register_", "complaints_", "black_", "red_"))))
+    version = settings.data_version(engine)  # replaced by every import, the CLI's too (no actor, no audit)
     with Session(engine) as s:
-        return (s.scalar(select(func.max(AuditLog.id)).where(AuditLog.action.not_in(sorted(audit.READS)))), s.scalar(select(func.count()).select_from(Complaint)),
+        return (s.scalar(select(func.max(AuditLog.id)).where(AuditLog.action.not_in(sorted(audit.READS)))),
                 s.scalar(select(func.max(Complaint.id))), s.scalar(select(func.count()).select_from(Evaluation)),
                 s.scalar(select(func.count()).select_from(AssessmentScore)),
-                s.scalar(select(func.count()).select_from(Compound)),
-                tuple(sorted((k, str(v)) for k, v in settings.all_values(engine).items()
-                             if k.startswith(("ranking_", "register_", "complaints_", "black_", "red_")))))
+                s.scalar(select(func.count()).select_from(Compound)), rules, version)
 
 
 def _forget() -> None:
