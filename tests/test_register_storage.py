@@ -226,3 +226,20 @@ def test_a_new_session_does_not_recompute_the_register_but_a_write_does(world, a
     audit.record(engine, "leader", action, "x")
     assert reg.sync_register(engine, "2026-10", today=date(2026, 11, 2))["skipped"] is not recomputed
     assert set(audit.READS) <= set(audit.ACTIONS)  # one vocabulary
+
+
+def test_the_fingerprint_sees_a_month_lose_all_its_orders(world):
+    """The register's fingerprint counts no complaints (5 million rows per page run on a province):
+    the aggregates' refresh shows every write, including one that leaves a month empty."""
+    engine, _ = world
+    with Session(engine) as s:
+        month = s.scalar(select(func.min(Complaint.received_at)))
+        before = reg._fingerprint(engine)
+        after = datetime(month.year + month.month // 12, month.month % 12 + 1, 1)
+        gone = s.scalars(select(Complaint).where(Complaint.received_at < after)).all()
+        assert gone
+        for c in gone:  # the first month's every order: its aggregate rows go, none come back
+            s.delete(c)
+        s.commit()
+        assert s.scalar(select(func.min(Complaint.received_at))) >= after
+    assert reg._fingerprint(engine) != before
