@@ -123,18 +123,15 @@ def coverage_table(compounds: pd.DataFrame, table: pd.DataFrame | None = None) -
     ``table``: ``coverage_by_township`` of ``compounds`` when the caller keeps it."""
     table = coverage_by_township(compounds, **coverage_targets()) if table is None else table
     out = pd.DataFrame({t("township"): table["township"], headers(["compounds"])["compounds"]: table["compounds"]})
+    not_met, unknown = t("cov_not_met"), t("cov_unknown")  # once, not per cell: a province has 1,498 rows
+
+    def cell(total, share, count, met, missing) -> str:
+        text = "—" if not total else f"{share:.0%}（{int(count)}/{int(total)}）" + (not_met if met is False else "")
+        return text + (unknown.format(n=int(missing)) if missing else "")
+
     for key in COVERAGE_SHOWN:
-        def cell(r, key=key):
-            if not r[f"{key}_total"]:
-                text = "—"
-            else:
-                text = f"{r[f'{key}_share']:.0%}（{int(r[f'{key}_count'])}/{int(r[f'{key}_total'])}）"
-                if r[f"{key}_met"] is False:
-                    text += t("cov_not_met")
-            if r[f"{key}_unknown"]:
-                text += t("cov_unknown").format(n=int(r[f"{key}_unknown"]))
-            return text
-        out[t(f"cov_{key}")] = table.apply(cell, axis=1) if len(table) else []
+        columns = (table[f"{key}_{c}"] for c in ("total", "share", "count", "met", "unknown"))
+        out[t(f"cov_{key}")] = [cell(*values) for values in zip(*columns)]
     return out
 
 
