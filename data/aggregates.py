@@ -156,7 +156,17 @@ def refresh_months(target: Session | Connection, months: Iterable[str | None]) -
                            *([_place_statements(wanted[i:i + 200])] if places else [])):
             target.execute(drop)
             target.execute(fill)
+    _figures_changed(target)
     return len(wanted)
+
+
+def _figures_changed(target: Session | Connection) -> None:
+    """Replace the data-version token with the aggregates, in the same transaction: every app process
+    drops its cached figures on its next run (``ui/cache_version.py``) and the register's fingerprint
+    sees the change, whatever wrote the complaints (an import, the CLI, an ORM edit or deletion)."""
+    from data.settings import bump_data_version_in
+
+    bump_data_version_in(target.connection() if isinstance(target, Session) else target)
 
 
 def _has_month_place(target: Session | Connection) -> bool:
@@ -180,6 +190,7 @@ def refresh_all(target: Session | Connection | Engine) -> int:
                        *([_place_statements(None)] if _has_month_place(target) else [])):
         target.execute(drop)
         target.execute(fill)
+    _figures_changed(target)
     return int(target.execute(select(func.count()).select_from(ComplaintMonth)).scalar() or 0)
 
 

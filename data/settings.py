@@ -234,6 +234,21 @@ def data_version(engine: Engine) -> str | None:
     return None if row is None else str(row.value)
 
 
+def bump_data_version_in(connection) -> str:
+    """:func:`bump_data_version` in ``connection``'s transaction (a Connection or a Session's): the
+    new token commits with the write that called it. The row exists after the first bump; before
+    it, it is inserted here."""
+    import uuid
+
+    from sqlalchemy import insert, update
+
+    token = uuid.uuid4().hex
+    done = connection.execute(update(Setting).where(Setting.key == DATA_VERSION_KEY).values(value=token)).rowcount
+    if not done:
+        connection.execute(insert(Setting).values(key=DATA_VERSION_KEY, value=token))
+    return token
+
+
 def bump_data_version(engine: Engine) -> str:
     """Replace the data-version token with a new one and return it (safe when processes bump at once)."""
     import uuid

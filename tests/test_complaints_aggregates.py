@@ -300,3 +300,25 @@ def test_the_ladder_of_the_sql_ranked_rows_is_the_ladder_of_all_rows(county, top
             assert len(ranked) <= len(every)
             assert ladders.complaint_ladder(ranked, month, top_n).equals(
                 ladders.complaint_ladder(every, month, top_n)), (month, raw)
+
+
+def test_every_write_of_complaints_replaces_the_data_version_token(county):
+    """The refresh replaces the token in the writer's transaction: other app processes drop their
+    cached figures, and the register's fingerprint sees the change, whoever wrote the complaints."""
+    from data import settings
+
+    engine = county
+    before = settings.data_version(engine)
+    with Session(engine) as s:
+        s.add(Complaint(order_no="TOKEN1", received_at=datetime(2026, 3, 9, 10), category="物业服务"))
+        s.commit()
+    added = settings.data_version(engine)
+    with Session(engine) as s:  # a write that is rolled back leaves the token as it was
+        s.add(Complaint(order_no="TOKEN2", received_at=datetime(2026, 3, 9, 11), category="物业服务"))
+        s.flush()
+        s.rollback()
+    assert settings.data_version(engine) == added
+    with Session(engine) as s:
+        s.delete(s.scalars(select(Complaint).where(Complaint.order_no == "TOKEN1")).one())
+        s.commit()
+    assert len({before, added, settings.data_version(engine)}) == 3

@@ -36,13 +36,19 @@ def _new_engine(path):
 
 
 def canonical_hash(engine) -> str:
-    """SHA-256 over every table, rows by primary key, geometries as WKB."""
+    """SHA-256 over every table, rows by primary key, geometries as WKB; not the data-version token
+    (a random cache token the aggregates' refresh replaces, not data)."""
+    from data.settings import DATA_VERSION_KEY
+
     h = hashlib.sha256()
     with engine.connect() as conn:
         for table in Base.metadata.sorted_tables:
             pk = list(table.primary_key.columns)
             h.update(table.name.encode())
-            for row in conn.execute(select(table).order_by(*pk)):
+            stmt = select(table).order_by(*pk)
+            if table.name == "setting":
+                stmt = stmt.where(table.c.key != DATA_VERSION_KEY)
+            for row in conn.execute(stmt):
                 for value in row:
                     if isinstance(value, shapely.Geometry):
                         value = shapely.to_wkb(value, include_srid=False).hex()

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from data import audit, permissions, settings
 from data.schema import (
-    AccountabilityEvent, AccountabilityItem, AssessmentScore, AuditLog, Complaint, ComplaintMonth,
-    ComplaintMonthPlace, Compound, Evaluation, MonthlyCheck, PropertyCompany, Township,
+    AccountabilityEvent, AccountabilityItem, AssessmentScore, AuditLog, Complaint, Compound, Evaluation,
+    MonthlyCheck, PropertyCompany, Township,
 )
 from data.queries import in_scope, township_in_scope, township_label
 from data.scope import COUNTY, Scope, ScopeError
@@ -235,20 +235,17 @@ def _fingerprint(engine: Engine) -> tuple:
     log, not the last entry: every signed-in tab logs a login, and a register recomputed per session
     cost half of a new session's server time (bench_cluster, py-spy). Complaints are not counted
     (5 million rows per page run on the full province): every write of complaints refreshes the
-    monthly aggregates, which re-inserts the months' rows (their last id rises) or, where a month
-    lost all its orders, only removes rows (``complaint_month_place`` has fewer).
+    monthly aggregates, and the refresh replaces the data-version token (``data.aggregates``).
 
     The settings are read first: read inside the session they took a second pooled connection
     while this one was held, and 15 sessions at once in one process deadlocked until the pool's
     30 s timeout (bench_cluster on the province)."""
     rules = tuple(sorted((k, str(v)) for k, v in settings.all_values(engine).items()
                          if k.startswith(("ranking_", "register_", "complaints_", "black_", "red_"))))
-    version = settings.data_version(engine)  # replaced by every import, the CLI's too (no actor, no audit)
+    version = settings.data_version(engine)  # replaced by every write of complaints, whoever wrote them
     with Session(engine) as s:
         return (s.scalar(select(func.max(AuditLog.id)).where(AuditLog.action.not_in(sorted(audit.READS)))),
-                s.scalar(select(func.max(Complaint.id))), s.scalar(select(func.max(ComplaintMonth.id))),
-                s.scalar(select(func.count()).select_from(ComplaintMonthPlace)),
-                s.scalar(select(func.count()).select_from(Evaluation)),
+                s.scalar(select(func.max(Complaint.id))), s.scalar(select(func.count()).select_from(Evaluation)),
                 s.scalar(select(func.count()).select_from(AssessmentScore)),
                 s.scalar(select(func.count()).select_from(Compound)), rules, version)
 
