@@ -107,41 +107,29 @@ def test_row_level_security_is_a_second_wall_on_postgresql(pg_url):
     Superusers bypass row-level security, so, as a deployment must, the app
     connects as an ordinary role here (README: 服务器部署).
     """
-    import uuid
-
-    from sqlalchemy.engine import make_url
+    from tests.pg_roles import app_role
 
     engine = db.make_engine(pg_url)
     db.migrate(engine)
     build_demo(engine, seed=6, compounds=50, complaints=300)
     own = auth.get_account(engine, "jinxiang_jd").scope.township_id
-    role = f"dash_app_{uuid.uuid4().hex[:8]}"
-    with engine.begin() as conn:
-        conn.execute(text(f'CREATE ROLE "{role}" LOGIN NOSUPERUSER NOBYPASSRLS'))
-        conn.execute(text(f'GRANT USAGE ON SCHEMA public TO "{role}"'))
-        conn.execute(text(f'GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO "{role}"'))
     engine.dispose()
-    app_url = make_url(pg_url).set(username=role).render_as_string(hide_password=False)
-    fenced, open_ = db.make_engine(app_url, township_id=own), db.make_engine(app_url)
-    try:
-        with fenced.connect() as conn:  # the policy alone keeps other townships out
-            seen = {r[0] for r in conn.execute(text("SELECT DISTINCT township_id FROM compound"))}
-            complaints = {r[0] for r in conn.execute(text("SELECT DISTINCT township_id FROM complaint"))}
-            towns = {r[0] for r in conn.execute(text("SELECT id FROM township"))}
-            steps = conn.execute(text("SELECT count(*) FROM case_step")).scalar()
-        assert seen == {own} and complaints <= {own, None} and towns == {own}
-        with open_.connect() as conn:  # a county engine (no township set) sees the whole county
-            everything = {r[0] for r in conn.execute(text("SELECT DISTINCT township_id FROM compound"))}
-            all_steps = conn.execute(text("SELECT count(*) FROM case_step")).scalar()
-        assert everything > seen and all_steps > steps
-    finally:
-        fenced.dispose()
-        open_.dispose()
-        cleanup = db.make_engine(pg_url)
-        with cleanup.begin() as conn:
-            conn.execute(text(f'DROP OWNED BY "{role}"'))
-            conn.execute(text(f'DROP ROLE "{role}"'))
-        cleanup.dispose()
+    with app_role(pg_url, sequences=False) as app_url:
+        fenced, open_ = db.make_engine(app_url, township_id=own), db.make_engine(app_url)
+        try:
+            with fenced.connect() as conn:  # the policy alone keeps other townships out
+                seen = {r[0] for r in conn.execute(text("SELECT DISTINCT township_id FROM compound"))}
+                complaints = {r[0] for r in conn.execute(text("SELECT DISTINCT township_id FROM complaint"))}
+                towns = {r[0] for r in conn.execute(text("SELECT id FROM township"))}
+                steps = conn.execute(text("SELECT count(*) FROM case_step")).scalar()
+            assert seen == {own} and complaints <= {own, None} and towns == {own}
+            with open_.connect() as conn:  # a county engine (no township set) sees the whole county
+                everything = {r[0] for r in conn.execute(text("SELECT DISTINCT township_id FROM compound"))}
+                all_steps = conn.execute(text("SELECT count(*) FROM case_step")).scalar()
+            assert everything > seen and all_steps > steps
+        finally:
+            fenced.dispose()
+            open_.dispose()
 
 
 # --------------------------------------------------------------------------- who may write what

@@ -6,17 +6,16 @@ security is refused for an ordinary role, and the policies must still check ever
 """
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 
 import pytest
 from sqlalchemy import select, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from data import db
 from data.bulk import insert_rows, load_rows
 from data.schema import Complaint, Township
+from tests.pg_roles import app_role
 
 COLUMNS = ["order_no", "received_at", "category", "content", "lon", "lat", "township_id", "match_method",
            "status", "complainant_phone"]
@@ -53,28 +52,20 @@ def test_an_app_role_under_row_level_security_inserts_its_own_rows_only(pg_url):
     owner = db.make_engine(pg_url)
     db.migrate(owner)
     own, other = _township(owner), _township(owner, "鸡黍镇", "370828002")
-    role = f"dash_bulk_{uuid.uuid4().hex[:8]}"
-    with owner.begin() as conn:
-        conn.execute(text(f'CREATE ROLE "{role}" LOGIN NOSUPERUSER NOBYPASSRLS'))
-        conn.execute(text(f'GRANT USAGE ON SCHEMA public TO "{role}"'))
-        conn.execute(text(f'GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO "{role}"'))
-        conn.execute(text(f'GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO "{role}"'))
-    app = db.make_engine(make_url(pg_url).set(username=role).render_as_string(hide_password=False),
-                         township_id=own)
-    try:
-        with pytest.raises(Exception, match="row-level security"):  # why the rows go through a staging table
+    with app_role(pg_url) as app_url:
+        app = db.make_engine(app_url, township_id=own)
+        try:
+            with pytest.raises(Exception, match="row-level security"):  # why the rows go through a staging table
+                with app.begin() as conn:
+                    load_rows(conn, Complaint, COLUMNS, _rows(own))
             with app.begin() as conn:
-                load_rows(conn, Complaint, COLUMNS, _rows(own))
-        with app.begin() as conn:
-            assert insert_rows(conn, Complaint, COLUMNS, _rows(own)) == 3
-        with pytest.raises(Exception, match="row-level security"):  # another township's rows: all refused
-            with app.begin() as conn:
-                insert_rows(conn, Complaint, COLUMNS, _rows(own, 1, prefix="X") + _rows(other, 1, prefix="Y"))
-        with owner.connect() as conn:
-            assert conn.execute(text("SELECT order_no FROM complaint ORDER BY 1")).scalars().all() == ["B0", "B1", "B2"]
-    finally:
-        app.dispose()
-        with owner.begin() as conn:
-            conn.execute(text(f'DROP OWNED BY "{role}"'))
-            conn.execute(text(f'DROP ROLE "{role}"'))
-        owner.dispose()
+                assert insert_rows(conn, Complaint, COLUMNS, _rows(own)) == 3
+            with pytest.raises(Exception, match="row-level security"):  # another township's rows: all refused
+                with app.begin() as conn:
+                    insert_rows(conn, Complaint, COLUMNS, _rows(own, 1, prefix="X") + _rows(other, 1, prefix="Y"))
+            with owner.connect() as conn:
+                assert conn.execute(text("SELECT order_no FROM complaint ORDER BY 1")).scalars().all() == \
+                    ["B0", "B1", "B2"]
+        finally:
+            app.dispose()
+    owner.dispose()

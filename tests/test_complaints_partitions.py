@@ -9,20 +9,19 @@ user; a one-month query reads one partition. SQLite stays one plain table.
 from __future__ import annotations
 
 import importlib
-import uuid
 from datetime import datetime
 
 import pandas as pd
 import pytest
 from shapely.geometry import box
 from sqlalchemy import func, inspect, select, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from data import db, partitions
 from data.importers.complaints import import_complaints
 from data.schema import Community, Complaint, ComplaintMonth, Compound, Township
+from tests.pg_roles import app_role
 
 MIGRATION = importlib.import_module("data.migrations.versions.0011a_partitions")
 MONTHS = ["2025-11", "2025-12", "2026-01", "2026-02", "2026-03"]
@@ -180,46 +179,37 @@ def test_row_level_security_binds_every_partition_for_a_township_user(pg_url):
         _complaints(s, places)
         s.commit()
     own, other = places[0][0], places[1][0]
-    role = f"dash_app_{uuid.uuid4().hex[:8]}"
-    with engine.begin() as conn:
-        conn.execute(text(f'CREATE ROLE "{role}" LOGIN NOSUPERUSER NOBYPASSRLS'))
-        conn.execute(text(f'GRANT USAGE ON SCHEMA public TO "{role}"'))
-        conn.execute(text(f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{role}"'))
-        conn.execute(text(f'GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO "{role}"'))
-    app_url = make_url(pg_url).set(username=role).render_as_string(hide_password=False)
-    fenced = db.make_engine(app_url, township_id=own)
-    try:
-        with fenced.connect() as c:
-            assert {r[0] for r in c.execute(text("SELECT DISTINCT township_id FROM complaint"))} == {own}
-            for part in ("complaint_p202601", "complaint_pdefault"):  # a partition named directly
-                seen = {r[0] for r in c.execute(text(f"SELECT DISTINCT township_id FROM {part}"))}
-                assert seen <= {own}
-            assert c.execute(text("SELECT count(*) FROM complaint_p202601")).scalar() == 3
-            assert c.execute(text("SELECT count(*) FROM complaint_order_no")).scalar() == 0  # owner only
-        # the app role makes a new month's partition (the function runs as the table's owner) …
-        with Session(fenced) as s:
-            s.add(Complaint(order_no="OWN1", received_at=datetime(2026, 8, 1, 9), category="物业服务",
-                            township_id=own))
-            s.commit()
-        # … and the row is in it (the app role reads it through complaint: it has no right on the new
-        # table itself); another township's row is refused
-        with fenced.connect() as c:
-            assert c.execute(text("SELECT count(*) FROM complaint "
-                                  "WHERE tableoid = 'complaint_p202608'::regclass")).scalar() == 1
-        with Session(fenced) as s:
-            s.add(Complaint(order_no="OTHER1", received_at=datetime(2026, 8, 2, 9), category="物业服务",
-                            township_id=other))
-            with pytest.raises(Exception, match="row-level security"):
+    with app_role(pg_url, "SELECT, INSERT, UPDATE, DELETE") as app_url:
+        fenced = db.make_engine(app_url, township_id=own)
+        try:
+            with fenced.connect() as c:
+                assert {r[0] for r in c.execute(text("SELECT DISTINCT township_id FROM complaint"))} == {own}
+                for part in ("complaint_p202601", "complaint_pdefault"):  # a partition named directly
+                    seen = {r[0] for r in c.execute(text(f"SELECT DISTINCT township_id FROM {part}"))}
+                    assert seen <= {own}
+                assert c.execute(text("SELECT count(*) FROM complaint_p202601")).scalar() == 3
+                assert c.execute(text("SELECT count(*) FROM complaint_order_no")).scalar() == 0  # owner only
+            # the app role makes a new month's partition (the function runs as the table's owner) …
+            with Session(fenced) as s:
+                s.add(Complaint(order_no="OWN1", received_at=datetime(2026, 8, 1, 9), category="物业服务",
+                                township_id=own))
                 s.commit()
-        with engine.connect() as c:  # unscoped: everything, in the right partitions
-            assert c.execute(text("SELECT count(*) FROM complaint")).scalar() == 31
-            assert partitions.partitions(c)["complaint_p202608"] == 1
-    finally:
-        fenced.dispose()
-        with engine.begin() as conn:
-            conn.execute(text(f'DROP OWNED BY "{role}"'))
-            conn.execute(text(f'DROP ROLE "{role}"'))
-        engine.dispose()
+            # … and the row is in it (the app role reads it through complaint: it has no right on the new
+            # table itself); another township's row is refused
+            with fenced.connect() as c:
+                assert c.execute(text("SELECT count(*) FROM complaint "
+                                      "WHERE tableoid = 'complaint_p202608'::regclass")).scalar() == 1
+            with Session(fenced) as s:
+                s.add(Complaint(order_no="OTHER1", received_at=datetime(2026, 8, 2, 9), category="物业服务",
+                                township_id=other))
+                with pytest.raises(Exception, match="row-level security"):
+                    s.commit()
+            with engine.connect() as c:  # unscoped: everything, in the right partitions
+                assert c.execute(text("SELECT count(*) FROM complaint")).scalar() == 31
+                assert partitions.partitions(c)["complaint_p202608"] == 1
+        finally:
+            fenced.dispose()
+    engine.dispose()
 
 
 @pytest.mark.postgis

@@ -293,17 +293,13 @@ def test_county_and_city_connections_are_fenced_by_row_level_security(pg_url):
 
     Superusers bypass row-level security: the app connects as an ordinary role here.
     """
-    import uuid
-
-    from sqlalchemy.engine import make_url
-
+    from tests.pg_roles import app_role
     from ui.state import engine_for
 
     owner = db.make_engine(pg_url)
     db.migrate(owner)
     ids = _deployment(owner)
-    role = f"dash_app_{uuid.uuid4().hex[:8]}"
-    with owner.begin() as conn:  # the monthly aggregate is fenced too
+    with owner.begin() as conn:  # the monthly aggregates are fenced too
         conn.execute(text("DELETE FROM complaint_month"))
         conn.execute(text("INSERT INTO complaint_month (month, township_id, compound_id, category, n) "
                           "SELECT to_char(received_at, 'YYYY-MM'), township_id, compound_id, category, count(*) "
@@ -311,64 +307,55 @@ def test_county_and_city_connections_are_fenced_by_row_level_security(pg_url):
         conn.execute(text("DELETE FROM complaint_month_place"))
         conn.execute(text("INSERT INTO complaint_month_place (month, township_id, compound_id, n) "
                           "SELECT month, township_id, compound_id, sum(n) FROM complaint_month GROUP BY 1, 2, 3"))
-        conn.execute(text(f'CREATE ROLE "{role}" LOGIN NOSUPERUSER NOBYPASSRLS'))
-        conn.execute(text(f'GRANT USAGE ON SCHEMA public TO "{role}"'))
-        conn.execute(text(f'GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO "{role}"'))
-        conn.execute(text(f'GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO "{role}"'))
     owner.dispose()
-    app_url = make_url(pg_url).set(username=role).render_as_string(hide_password=False)
-    engines = {JINXIANG: db.make_engine(app_url, county_adcode=JINXIANG),
-               JINING: db.make_engine(app_url, city_adcode=JINING),
-               None: db.make_engine(app_url),
-               "town": db.make_engine(app_url, township_id=ids[JIAXIANG])}
-    expect = {JINXIANG: {JINXIANG}, JINING: {JINXIANG, JIAXIANG}, None: {JINXIANG, JIAXIANG, TAISHAN},
-              "town": {JIAXIANG}}
+    with app_role(pg_url) as app_url:
+        engines = {JINXIANG: db.make_engine(app_url, county_adcode=JINXIANG),
+                   JINING: db.make_engine(app_url, city_adcode=JINING),
+                   None: db.make_engine(app_url),
+                   "town": db.make_engine(app_url, township_id=ids[JIAXIANG])}
+        expect = {JINXIANG: {JINXIANG}, JINING: {JINXIANG, JIAXIANG}, None: {JINXIANG, JIAXIANG, TAISHAN},
+                  "town": {JIAXIANG}}
 
-    def seen(eng, sql):
-        with eng.connect() as conn:
-            return {r[0] for r in conn.execute(text(sql))}
-
-    try:
-        for key, eng in engines.items():
-            counties = expect[key]
-            towns = {ids[c] for c in counties}
-            compounds = {ids[(c, tag)] for c in counties for tag in "AB"}
-            assert seen(eng, "SELECT id FROM township") == towns, key
-            assert seen(eng, "SELECT id FROM compound") == compounds, key
-            assert seen(eng, "SELECT DISTINCT compound_id FROM complaint") == compounds, key
-            assert seen(eng, "SELECT DISTINCT township_id FROM community") == towns, key
-            assert seen(eng, "SELECT DISTINCT compound_id FROM complaint_month") == compounds, key
-            assert seen(eng, "SELECT DISTINCT compound_id FROM complaint_month_place") == compounds, key
+        def seen(eng, sql):
             with eng.connect() as conn:
-                n = conn.execute(text("SELECT count(*) FROM complaint")).scalar()
-            assert n == sum(COUNTS[(c, tag)] for c in counties for tag in "AB") + 12 * (JIAXIANG in counties)
-        # another county's rows by id: nothing, not even with the id in hand
-        assert seen(engines[JINXIANG], f"SELECT id FROM compound WHERE id = {ids[(JIAXIANG, 'A')]}") == set()
-        assert seen(engines[JINING], f"SELECT id FROM compound WHERE township_id = {ids[TAISHAN]}") == set()
-        # writes are fenced too: a county user cannot put a complaint into another county's township
-        with pytest.raises(Exception, match="row-level security"):
-            with engines[JINXIANG].begin() as conn:
+                return {r[0] for r in conn.execute(text(sql))}
+
+        try:
+            for key, eng in engines.items():
+                counties = expect[key]
+                towns = {ids[c] for c in counties}
+                compounds = {ids[(c, tag)] for c in counties for tag in "AB"}
+                assert seen(eng, "SELECT id FROM township") == towns, key
+                assert seen(eng, "SELECT id FROM compound") == compounds, key
+                assert seen(eng, "SELECT DISTINCT compound_id FROM complaint") == compounds, key
+                assert seen(eng, "SELECT DISTINCT township_id FROM community") == towns, key
+                assert seen(eng, "SELECT DISTINCT compound_id FROM complaint_month") == compounds, key
+                assert seen(eng, "SELECT DISTINCT compound_id FROM complaint_month_place") == compounds, key
+                with eng.connect() as conn:
+                    n = conn.execute(text("SELECT count(*) FROM complaint")).scalar()
+                assert n == sum(COUNTS[(c, tag)] for c in counties for tag in "AB") + 12 * (JIAXIANG in counties)
+            # another county's rows by id: nothing, not even with the id in hand
+            assert seen(engines[JINXIANG], f"SELECT id FROM compound WHERE id = {ids[(JIAXIANG, 'A')]}") == set()
+            assert seen(engines[JINING], f"SELECT id FROM compound WHERE township_id = {ids[TAISHAN]}") == set()
+            # writes are fenced too: a county user cannot put a complaint into another county's township
+            with pytest.raises(Exception, match="row-level security"):
+                with engines[JINXIANG].begin() as conn:
+                    conn.execute(text("INSERT INTO complaint (order_no, received_at, category, township_id, "
+                                      "match_method, status) VALUES ('X1', now(), '物业服务', :t, '未匹配', '办理中')"),
+                                 {"t": ids[JIAXIANG]})
+            with engines[JINXIANG].begin() as conn:  # … but into its own
                 conn.execute(text("INSERT INTO complaint (order_no, received_at, category, township_id, "
-                                  "match_method, status) VALUES ('X1', now(), '物业服务', :t, '未匹配', '办理中')"),
-                             {"t": ids[JIAXIANG]})
-        with engines[JINXIANG].begin() as conn:  # … but into its own
-            conn.execute(text("INSERT INTO complaint (order_no, received_at, category, township_id, "
-                              "match_method, status) VALUES ('X2', now(), '物业服务', :t, '未匹配', '办理中')"), {"t": ids[JINXIANG]})
-        # the app picks the fenced engine from the user's scope (narrowest level it names)
-        for scope, setting in ((Scope(county=JINXIANG), ("app.county_adcode", JINXIANG)),
-                               (Scope(city=JINING), ("app.city_adcode", JINING)),
-                               (Scope(ids[JINXIANG], county=JINXIANG), ("app.township_id", str(ids[JINXIANG])))):
-            with engine_for(app_url, scope).connect() as conn:
-                assert conn.execute(text(f"SELECT current_setting('{setting[0]}', true)")).scalar() == setting[1]
-        assert engine_for(app_url, COUNTY) is engine_for(app_url, Scope())  # admin: the shared engine
-    finally:
-        for eng in engines.values():
-            eng.dispose()
-        cleanup = db.make_engine(pg_url)
-        with cleanup.begin() as conn:
-            conn.execute(text(f'DROP OWNED BY "{role}"'))
-            conn.execute(text(f'DROP ROLE "{role}"'))
-        cleanup.dispose()
+                                  "match_method, status) VALUES ('X2', now(), '物业服务', :t, '未匹配', '办理中')"), {"t": ids[JINXIANG]})
+            # the app picks the fenced engine from the user's scope (narrowest level it names)
+            for scope, setting in ((Scope(county=JINXIANG), ("app.county_adcode", JINXIANG)),
+                                   (Scope(city=JINING), ("app.city_adcode", JINING)),
+                                   (Scope(ids[JINXIANG], county=JINXIANG), ("app.township_id", str(ids[JINXIANG])))):
+                with engine_for(app_url, scope).connect() as conn:
+                    assert conn.execute(text(f"SELECT current_setting('{setting[0]}', true)")).scalar() == setting[1]
+            assert engine_for(app_url, COUNTY) is engine_for(app_url, Scope())  # admin: the shared engine
+        finally:
+            for eng in engines.values():
+                eng.dispose()
 
 
 def test_an_adcode_for_the_connection_options_must_be_six_digits():
