@@ -251,7 +251,8 @@ def county_ladder(engine: Engine, month: str, *, top_n: int | None = None,
             wanted = [c for c in all_cities if cities is None or c in cities]
             return city_ladders(engine, month, wanted, top_n=top_n).drop(columns="city")
     top_n = int(settings.get(engine, "ranking_top_n")) if top_n is None else int(top_n)
-    return _ladder(engine, COUNTY if county is None else Scope(county=county), month, top_n)
+    area = COUNTY if county is None else Scope(county=county)
+    return _ladder(engine, ranking_counts(engine, area, month, top_n=top_n), month, top_n)
 
 
 def ladder_cities(engine: Engine, scope: Scope) -> tuple[str, ...]:
@@ -304,12 +305,11 @@ def township_counts(engine: Engine, scope: Scope, month: str) -> tuple[pd.DataFr
     return counts[counts["township_id"].isin(county_of.keys())].reset_index(drop=True), county_of
 
 
-def _ladder(engine: Engine, area: Scope, month: str, top_n: int, *, counts: pd.DataFrame | None = None,
-            areas=None) -> pd.DataFrame:
-    """The ladder (``policy.ladders.complaint_ladder``) of the compounds of ``area``, ranked among
-    themselves (``counts`` and ``areas``: several areas' counts, each area ranked on its own)."""
+def _ladder(engine: Engine, counts: pd.DataFrame, month: str, top_n: int, *, areas=None) -> pd.DataFrame:
+    """The ladder (``policy.ladders.complaint_ladder``) of ``counts`` (:func:`ranking_counts`), with the
+    deployment's ladder settings; ``areas``: several areas' counts, each area ranked on its own."""
     return ladders.complaint_ladder(
-        ranking_counts(engine, area, month, top_n=top_n) if counts is None else counts, month, top_n,
+        counts, month, top_n,
         replace_manager_months=int(settings.get(engine, "ranking_months_replace_manager")),
         replace_company_months=int(settings.get(engine, "ranking_months_replace_company")),
         no_company=_no_company_compounds(engine), areas=areas)
@@ -342,7 +342,7 @@ def city_ladders(engine: Engine, month: str, cities, *, top_n: int | None = None
     counts = pd.concat(counts, ignore_index=True) if counts else \
         pd.DataFrame(columns=["project_id", "month", "complaints", "city"])
     city_of = dict(zip(counts["project_id"], counts["city"]))
-    table = _ladder(engine, COUNTY, month, top_n, counts=counts, areas=city_of)
+    table = _ladder(engine, counts, month, top_n, areas=city_of)
     return table.assign(city=table["project_id"].map(city_of))
 
 
